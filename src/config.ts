@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+const bytes = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'must be a size like 52428800, 50MB or 512kb')
+  .transform((s) => {
+    const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(s)!;
+    const unit = (m[2] ?? 'b').toLowerCase();
+    const mult = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[unit] ?? 1;
+    return Math.floor(Number(m[1]) * mult);
+  })
+  .pipe(z.number().int().positive());
+
+const emptyAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.preprocess(emptyAsUndefined, z.string().optional()),
+  DATABASE_PATH: z.string().min(1).default('./data/coldbatch.db'),
+  API_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
+  IMPORT_MAX_BYTES: bytes.default(50 * 1024 * 1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = {
+  port: number;
+  /** Where the HTTP server listens: 127.0.0.1 unless API_TOKEN is set (then HOST or all interfaces). */
+  host: string;
+  databasePath: string;
+  apiToken: string | undefined;
+  importMaxBytes: number;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+};
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Reads the configuration from an environment map; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    const got = env[name];
+    const shown = name === 'API_TOKEN' || got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST ?? (e.API_TOKEN ? '0.0.0.0' : '127.0.0.1'),
+    databasePath: e.DATABASE_PATH,
+    apiToken: e.API_TOKEN,
+    importMaxBytes: e.IMPORT_MAX_BYTES,
+    logLevel: e.LOG_LEVEL,
+  };
+}

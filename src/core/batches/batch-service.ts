@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import { and, asc, desc, eq, gt, lt, or, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { type BatchStatus, batchEvents, batches, type ContactStatus, contacts } from '../../db/schema.js';
+import { DomainError } from '../../errors.js';
+import { type Contact, contactColumns, toContact } from '../contacts/contact.js';
+import { decodeCursor, encodeCursor, pageLimit } from '../pagination.js';
+import type { Actor, CoreDeps } from '../types.js';
+import { type Batch, toBatch } from './batch.js';
+
+export type ListBatchesQuery = { limit?: number; cursor?: string; status?: BatchStatus };
+export type BatchContactsQuery = { limit?: number; cursor?: string; status?: ContactStatus; q?: string };
+export type BatchEvent = { kind: string; actor: string; reason: string | null; at: string };
+
+const listCursor = z.tuple([z.number(), z.string()]);
+const contactCursor = z.number().int();
+
+/** Escapes LIKE wildcards so user text is matched literally. */
+const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+export function newBatchId(nowMs: number): string {
+  return `batch_${randomBytes(4).toString('hex')}_${Math.floor(nowMs / 1000)}`;
+}
+
+export class BatchService {
+  private readonly log;
+  constructor(private readonly deps: CoreDeps) {
+    this.log = deps.log.child({ module: 'batches' });
+  }
+
+  /** Lists batches newest first, with contact counts, by cursor. */
+  list(query: ListBatchesQuery = {}): { batches: Batch[]; nextCursor: string | null } {
+    const limit = pageLimit(query.limit, 200);
+    const conds = [];
+    if (query.status) conds.push(eq(batches.status, query.status));
+    if (query.cursor) {
+      const [at, id] = decodeCursor(query.cursor, listCursor);
+      conds.push(or(lt(batches.createdAt, at), and(eq(batches.createdAt, at), lt(batches.id, id))));
+    }
+    const rows = this.deps.db
+      .select()
+      .from(batches)
+      .where(and(...conds))
+      .orderBy(desc(batches.createdAt), desc(batches.id))
+      .limit(limit + 1)
+      .all();
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      batches: page.map(toBatch),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null,
+    };
+  }
+
+  /** Returns one batch, or throws not_found. */
+  get(id: string): Batch {
+    return toBatch(this.row(id));
+  }
+
+  /** The active batch, if any. */
+  getActive(): Batch | null {
+    const row = this.deps.db.select().from(batches).where(eq(batches.status, 'active')).get();
+    return row ? toBatch(row) : null;
+  }
+
+  /** A page of a batch's contacts, filtered by status and free text (e-mail, name, company, position). */
+  contacts(
+    id: string,
+    query: BatchContactsQuery = {},
+  ): { batch: Batch; contacts: Contact[]; nextCursor: string | null } {
+    const batch = this.get(id);
+    const limit = pageLimit(query.limit);
+    const conds = [eq(contacts.batchId, id)];
+    if (query.status) conds.push(eq(contacts.status, query.status));
+    if (query.cursor) conds.push(gt(contacts.id, decodeCursor(query.cursor, contactCursor)));
+    const q = query.q?.trim();
+    if (q) {
+      const p = likePattern(q);
+      conds.push(
+        or(
+          sql`${contacts.email} LIKE ${p} ESCAPE '\\'`,
+          sql`${contacts.name} LIKE ${p} ESCAPE '\\'`,
+          sql`${contacts.company} LIKE ${p} ESCAPE '\\'`,
+          sql`${contacts.position} LIKE ${p} ESCAPE '\\'`,
+        )!,
+      );
+    }
+    const rows = this.deps.db
+      .select(contactColumns)
+      .from(contacts)
+      .where(and(...conds))
+      .orderBy(asc(contacts.id))
+      .limit(limit + 1)
+      .all();
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      batch,
+      contacts: page.map(toContact),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null,
+    };
+  }
+
+  /** Makes this batch the only active one (every other is deactivated) in one transaction. */
+  activate(id: string, actor: Actor, reason?: string): Batch {
+    const now = this.deps.clock.now();
+    let previous: string | undefined;
+    this.deps.db.transaction((tx) => {
+      const row = this.row(id, tx);
+      if (row.status === 'importing') {
+        throw new DomainError(
+          'conflict',
+          `Batch ${id} is still importing; activate it once the import is done.`,
+        );
+      }
+      if (row.status === 'active') return;
+      const current = tx.select({ id: batches.id }).from(batches).where(eq(batches.status, 'active')).get();
+      if (current) {
+        previous = current.id;
+        tx.update(batches)
+          .set({ status: 'inactive', deactivatedAt: now })
+          .where(eq(batches.id, current.id))
+          .run();
+        tx.insert(batchEvents)
+          .values({ batchId: current.id, kind: 'deactivated', actor, reason: `replaced by ${id}`, at: now })
+          .run();
+      }
+      tx.update(batches).set({ status: 'active', activatedAt: now }).where(eq(batches.id, id)).run();
+      tx.insert(batchEvents)
+        .values({ batchId: id, kind: 'activated', actor, reason: reason ?? null, at: now })
+        .run();
+    });
+    this.log.info({ batchId: id, previous, actor }, 'batch activated');
+    return this.get(id);
+  }
+
+  /** Deactivates a batch; afterwards no batch may be active. */
+  deactivate(id: string, actor: Actor, reason?: string): Batch {
+    const now = this.deps.clock.now();
+    let changed = false;
+    this.deps.db.transaction((tx) => {
+      const row = this.row(id, tx);
+      if (row.status !== 'active') return;
+      tx.update(batches).set({ status: 'inactive', deactivatedAt: now }).where(eq(batches.id, id)).run();
+      tx.insert(batchEvents)
+        .values({ batchId: id, kind: 'deactivated', actor, reason: reason ?? null, at: now })
+        .run();
+      changed = true;
+    });
+    if (changed) this.log.info({ batchId: id, actor }, 'batch deactivated');
+    return this.get(id);
+  }
+
+  /** The batch's history: imports, activations, deactivations, oldest first. */
+  events(id: string): BatchEvent[] {
+    this.row(id);
+    return this.deps.db
+      .select()
+      .from(batchEvents)
+      .where(eq(batchEvents.batchId, id))
+      .orderBy(asc(batchEvents.at), asc(batchEvents.id))
+      .all()
+      .map((e) => ({ kind: e.kind, actor: e.actor, reason: e.reason, at: new Date(e.at).toISOString() }));
+  }
+
+  /** Counts of a batch's contacts by status. */
+  statusCounts(id: string): Record<ContactStatus, number> {
+    const counts: Record<ContactStatus, number> = { active: 0, inactive: 0, bounced: 0, unsubscribed: 0 };
+    const rows = this.deps.db
+      .select({ status: contacts.status, n: sql<number>`count(*)` })
+      .from(contacts)
+      .where(eq(contacts.batchId, id))
+      .groupBy(contacts.status)
+      .all();
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
+  }
+
+  private row(id: string, tx: Pick<CoreDeps['db'], 'select'> = this.deps.db) {
+    const row = tx.select().from(batches).where(eq(batches.id, id)).get();
+    if (!row)
+      throw new DomainError('not_found', `No batch ${id}. List batches to see the ids.`, { batchId: id });
+    return row;
+  }
+}

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import type { BatchSource, BatchStatus } from '../../db/schema.js';
+import { toIso } from '../types.js';
+
+export type ImportReport = {
+  rows: number;
+  imported: number;
+  invalid: number;
+  duplicateInFile: number;
+  existing: number;
+  suppressed: number;
+  durationMs: number;
+  errors: { line: number; reason: string }[];
+};
+
+export const importReportSchema: z.ZodType<ImportReport> = z.object({
+  rows: z.number(),
+  imported: z.number(),
+  invalid: z.number(),
+  duplicateInFile: z.number(),
+  existing: z.number(),
+  suppressed: z.number(),
+  durationMs: z.number(),
+  errors: z.array(z.object({ line: z.number(), reason: z.string() })),
+});
+
+/** A batch as every transport shows it. */
+export type Batch = {
+  id: string;
+  name: string;
+  source: BatchSource;
+  status: BatchStatus;
+  createdBy: string;
+  createdAt: string;
+  activatedAt: string | null;
+  deactivatedAt: string | null;
+  contactCount: number;
+  report: ImportReport | null;
+  fileSha256: string | null;
+  replacedBatchId: string | null;
+};
+
+export type BatchRow = {
+  id: string;
+  name: string;
+  source: BatchSource;
+  status: BatchStatus;
+  createdBy: string;
+  createdAt: number;
+  activatedAt: number | null;
+  deactivatedAt: number | null;
+  report: string | null;
+  fileSha256: string | null;
+  contactCount: number;
+  replacedBatchId: string | null;
+};
+
+export function toBatch(row: BatchRow): Batch {
+  return {
+    id: row.id,
+    name: row.name,
+    source: row.source,
+    status: row.status,
+    createdBy: row.createdBy,
+    createdAt: toIso(row.createdAt)!,
+    activatedAt: toIso(row.activatedAt),
+    deactivatedAt: toIso(row.deactivatedAt),
+    contactCount: row.contactCount,
+    report: row.report ? importReportSchema.parse(JSON.parse(row.report)) : null,
+    fileSha256: row.fileSha256,
+    replacedBatchId: row.replacedBatchId,
+  };
+}
+
+/** `batch_<8 lowercase hex>_<unix seconds>`, as the seed names batches. */
+export const batchIdPattern = /^batch_[0-9a-f]{8}_\d+$/;

@@ -1,0 +1,111 @@
+import { parse } from 'csv-parse/sync';
+import { DomainError } from '../../errors.js';
+import { extractEmail, isSendableEmail } from './email.js';
+import { type ColumnMap, isOptedOutExport, mapHeader } from './headers.js';
+
+export const delimiters = [',', ';', '\t', '|'] as const;
+export type Delimiter = (typeof delimiters)[number];
+
+/** The csv-parse options every reader of an import uses, so the sample and the stream agree. */
+export function parserOptions(delimiter: Delimiter) {
+  return {
+    delimiter,
+    record_delimiter: ['\r\n', '\n', '\r'],
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    ltrim: true,
+    rtrim: true,
+  };
+}
+
+export type Dialect = {
+  delimiter: Delimiter;
+  /** Index of the header record among parsed records (preamble records come before it); -1 when headerless. */
+  headerIndex: number;
+  header: string[];
+  columns: ColumnMap;
+};
+
+const maxPreambleRecords = 20;
+
+function parseSample(text: string, delimiter: Delimiter, complete: boolean): string[][] {
+  // Cut at the last line break so a record split by the sample boundary is not judged.
+  const cut = complete ? text : text.slice(0, Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r')) + 1);
+  try {
+    return parse(cut, { ...parserOptions(delimiter), to: 200 }) as string[][];
+  } catch {
+    return [];
+  }
+}
+
+type Candidate = { delimiter: Delimiter; records: string[][]; headerIndex: number; score: number };
+
+function scoreCandidate(delimiter: Delimiter, records: string[][]): Candidate {
+  const limit = Math.min(records.length, maxPreambleRecords);
+  let headerIndex = -1;
+  for (let i = 0; i < limit; i++) {
+    if (mapHeader(records[i]!)) {
+      headerIndex = i;
+      break;
+    }
+  }
+  const start = Math.max(headerIndex, 0);
+  const width = records[start]?.length ?? 0;
+  const body = records.slice(start);
+  const consistent = body.filter((r) => r.length === width).length / Math.max(body.length, 1);
+  const score = (headerIndex >= 0 ? 1000 : 0) + (width > 1 ? consistent * 100 + Math.min(width, 50) : 0);
+  return { delimiter, records, headerIndex, score };
+}
+
+/** Finds the delimiter, any preamble before the header, and the column mapping from the first part of the file. */
+export function detectDialect(text: string, complete: boolean): Dialect {
+  const candidates = delimiters.map((d) => scoreCandidate(d, parseSample(text, d, complete)));
+  const best = candidates.reduce((a, b) => (b.score > a.score ? b : a));
+  const withHeader = candidates.filter((c) => c.headerIndex >= 0).sort((a, b) => b.score - a.score)[0];
+  if (withHeader) {
+    const header = withHeader.records[withHeader.headerIndex]!;
+    if (isOptedOutExport(header)) {
+      throw new DomainError(
+        'opted_out_list',
+        'This is a list of people who unsubscribed or bounced (a Mailchimp unsubscribed/cleaned export). ' +
+          'They must not be e-mailed: import the subscribed members file instead.',
+      );
+    }
+    return {
+      delimiter: withHeader.delimiter,
+      headerIndex: withHeader.headerIndex,
+      header,
+      columns: mapHeader(header)!,
+    };
+  }
+  // No header row: accept a headerless file whose first record holds an address.
+  const first = best.records[0] ?? [];
+  const emailAt = first.findIndex((cell) => isSendableEmail(extractEmail(cell)));
+  if (emailAt >= 0) {
+    return {
+      delimiter: best.delimiter,
+      headerIndex: -1,
+      header: [],
+      columns: {
+        email: [emailAt],
+        fullName: [],
+        firstName: [],
+        middleName: [],
+        lastName: [],
+        company: [],
+        position: [],
+        source: [],
+      },
+    };
+  }
+  const found = first.filter((c) => c !== '').slice(0, 20);
+  throw new DomainError(
+    'no_email_column',
+    found.length > 0
+      ? `No e-mail column found. The first row has: ${found.map((c) => JSON.stringify(c.slice(0, 40))).join(', ')}. ` +
+          'Name the column with the addresses "email" (or "e-mail", "Email Address").'
+      : 'No e-mail column found: add a header row with a column named "email".',
+    { headersFound: found },
+  );
+}

@@ -1,0 +1,318 @@
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { eq } from 'drizzle-orm';
+import type { BatchSource } from '../../db/schema.js';
+import { batches } from '../../db/schema.js';
+import { DomainError } from '../../errors.js';
+import { type Batch, type ImportReport, toBatch } from '../batches/batch.js';
+import { newBatchId } from '../batches/batch-service.js';
+import { emailHash } from '../contacts/email-hash.js';
+import type { Actor, CoreDeps } from '../types.js';
+import { type ContactRow, isBlankRecord, toContactRow } from './rows.js';
+import { type ByteSource, type OpenedTable, openTable } from './table.js';
+
+export type ImportOptions = {
+  /** Batch name; defaults to the file name. */
+  name?: string;
+  /** Make the new batch the active one (default true). */
+  activate?: boolean;
+  /** Import even when a batch already holds a file with the same SHA-256. */
+  force?: boolean;
+};
+
+export type ImportRequest = {
+  source: ByteSource;
+  fileName: string;
+  origin: BatchSource;
+  actor: Actor;
+  /** Options may arrive after the file starts (multipart fields after the file part): awaited at the end. */
+  options?: ImportOptions | Promise<ImportOptions>;
+  onProgress?: (p: { rows: number; imported: number; bytes: number }) => void;
+};
+
+export type ImportResult = { kind: 'imported'; batch: Batch; report: ImportReport; replaced: Batch | null };
+
+type Counters = Omit<ImportReport, 'durationMs'>;
+
+const chunkRows = 2000;
+const maxReportedErrors = 100;
+const deleteChunk = 5000;
+
+export class ImportService {
+  private readonly log;
+  private readonly sqlite;
+  private readonly stmts;
+
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly limits: { maxBytes: number },
+  ) {
+    this.log = deps.log.child({ module: 'imports' });
+    this.sqlite = deps.db.$client;
+    const s = this.sqlite;
+    this.stmts = {
+      createBatch: s.prepare(
+        `INSERT INTO batches (id, name, source, status, created_by, created_at) VALUES (?, ?, ?, 'importing', ?, ?)`,
+      ),
+      insertContact: s.prepare(
+        `INSERT INTO contacts (email, email_hash, name, company, position, source, status, batch_id, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?) ON CONFLICT(email) DO NOTHING`,
+      ),
+      holder: s.prepare<[string], { batch_id: string }>(`SELECT batch_id FROM contacts WHERE email = ?`),
+      anySuppression: s.prepare<[], { one: number }>(`SELECT 1 AS one FROM suppressions LIMIT 1`),
+      suppressed: s.prepare<[Buffer], { one: number }>(
+        `SELECT 1 AS one FROM suppressions WHERE email_hash = ?`,
+      ),
+      sameFile: s.prepare<[string, string], { id: string; name: string }>(
+        `SELECT id, name FROM batches WHERE file_sha256 = ? AND status != 'importing' AND id != ? ORDER BY created_at DESC LIMIT 1`,
+      ),
+      activeBatch: s.prepare<[], { id: string }>(`SELECT id FROM batches WHERE status = 'active'`),
+      deactivateAll: s.prepare(
+        `UPDATE batches SET status = 'inactive', deactivated_at = ? WHERE status = 'active'`,
+      ),
+      finalize: s.prepare(
+        `UPDATE batches SET status = ?, name = ?, activated_at = ?, report = ?, file_sha256 = ?, contact_count = ?,
+           replaced_batch_id = ? WHERE id = ?`,
+      ),
+      event: s.prepare(`INSERT INTO batch_events (batch_id, kind, actor, reason, at) VALUES (?, ?, ?, ?, ?)`),
+      deleteSomeContacts: s.prepare(
+        `DELETE FROM contacts WHERE id IN (SELECT id FROM contacts WHERE batch_id = ? LIMIT ${deleteChunk})`,
+      ),
+      deleteBatch: s.prepare(`DELETE FROM batches WHERE id = ?`),
+      importingBatches: s.prepare<[], { id: string }>(`SELECT id FROM batches WHERE status = 'importing'`),
+    };
+  }
+
+  /** Imports one CSV as a new batch: all or nothing; the report counts every row. */
+  async importFile(req: ImportRequest): Promise<ImportResult> {
+    const started = performance.now();
+    const table = await openTable(req.source, this.limits);
+    const now = this.deps.clock.now();
+    const batchId = newBatchId(now);
+    this.stmts.createBatch.run(batchId, req.fileName, req.origin, req.actor, now);
+    this.log.info(
+      {
+        batchId,
+        origin: req.origin,
+        actor: req.actor,
+        encoding: table.encoding,
+        delimiter: table.dialect.delimiter,
+      },
+      'import started',
+    );
+    try {
+      const counters = await this.writeRows(batchId, table, req.onProgress);
+      const options = (await req.options) ?? {};
+      const sha256 = table.sha256();
+      const report: ImportReport = {
+        ...counters.report,
+        durationMs: Math.round(performance.now() - started),
+      };
+      this.refuseUnlessUseful(batchId, sha256, options, report, counters.holders);
+      const { batch, replaced } = this.finalize(batchId, req, options, report, sha256);
+      this.log.info(
+        {
+          batchId,
+          rows: report.rows,
+          imported: report.imported,
+          durationMs: report.durationMs,
+          replaced: replaced?.id,
+        },
+        'import finished',
+      );
+      return { kind: 'imported', batch, report, replaced };
+    } catch (e) {
+      await this.discard(batchId);
+      this.log.warn(
+        { batchId, code: e instanceof DomainError ? e.code : 'internal' },
+        'import failed, batch discarded',
+      );
+      throw e;
+    }
+  }
+
+  private async writeRows(
+    batchId: string,
+    table: OpenedTable,
+    onProgress: ImportRequest['onProgress'],
+  ): Promise<{ report: Counters; holders: Map<string, number> }> {
+    const report: Counters = {
+      rows: 0,
+      imported: 0,
+      invalid: 0,
+      duplicateInFile: 0,
+      existing: 0,
+      suppressed: 0,
+      errors: [],
+    };
+    const holders = new Map<string, number>();
+    const columns = table.dialect.columns;
+    let pending: ContactRow[] = [];
+    const flush = async () => {
+      this.writeChunk(batchId, pending, report, holders);
+      pending = [];
+      onProgress?.({ rows: report.rows, imported: report.imported, bytes: table.bytesRead() });
+      await yieldToLoop();
+    };
+    for await (const record of table.records) {
+      if (isBlankRecord(record.cells)) continue;
+      report.rows++;
+      const result = toContactRow(record.cells, columns);
+      if (!result.ok) {
+        report.invalid++;
+        if (report.errors.length < maxReportedErrors)
+          report.errors.push({ line: record.line, reason: result.reason });
+        continue;
+      }
+      pending.push(result.row);
+      if (pending.length >= chunkRows) await flush();
+    }
+    if (pending.length > 0) await flush();
+    return { report, holders };
+  }
+
+  /** One synchronous transaction per chunk: insert new addresses, count the rest. */
+  private writeChunk(
+    batchId: string,
+    rows: ContactRow[],
+    report: Counters,
+    holders: Map<string, number>,
+  ): void {
+    const now = this.deps.clock.now();
+    const s = this.stmts;
+    this.sqlite.transaction(() => {
+      const checkSuppressions = s.anySuppression.get() !== undefined;
+      for (const row of rows) {
+        const hash = emailHash(row.email);
+        if (checkSuppressions && s.suppressed.get(hash)) {
+          report.suppressed++;
+          continue;
+        }
+        const info = s.insertContact.run(
+          row.email,
+          hash,
+          row.name,
+          row.company,
+          row.position,
+          row.source,
+          batchId,
+          now,
+          now,
+        );
+        if (info.changes === 1) {
+          report.imported++;
+          continue;
+        }
+        const holder = s.holder.get(row.email)?.batch_id;
+        if (holder === batchId) {
+          report.duplicateInFile++;
+        } else {
+          report.existing++;
+          if (holder) holders.set(holder, (holders.get(holder) ?? 0) + 1);
+        }
+      }
+    })();
+  }
+
+  /** Throws (and so discards the batch) when the file repeats one already imported or adds nobody. */
+  private refuseUnlessUseful(
+    batchId: string,
+    sha256: string,
+    options: ImportOptions,
+    report: ImportReport,
+    holders: Map<string, number>,
+  ): void {
+    const same = this.stmts.sameFile.get(sha256, batchId);
+    if (same && !options.force) {
+      throw new DomainError(
+        'duplicate_file',
+        `This exact file was already imported as batch ${same.id} (${same.name}). ` +
+          'Activate that batch, or send it again with force=true to import it anyway.',
+        { batchId: same.id },
+      );
+    }
+    const valid = report.rows - report.invalid;
+    if (valid === 0) {
+      const firstError = report.errors[0];
+      throw new DomainError(
+        'no_valid_rows',
+        report.rows === 0
+          ? 'The file has a header but no contact rows.'
+          : `None of the ${report.rows} rows has a valid e-mail address` +
+              (firstError ? ` (line ${firstError.line}: ${firstError.reason})` : '') +
+              '. Check that the e-mail column holds addresses.',
+        { rows: report.rows, errors: report.errors.slice(0, 10) },
+      );
+    }
+    if (report.imported === 0) {
+      const where = [...holders.entries()]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 5)
+        .map(([id, n]) => `${n} in ${id}`);
+      if (report.suppressed > 0)
+        where.push(`${report.suppressed} suppressed (bounced, unsubscribed or deleted)`);
+      if (report.duplicateInFile > 0) where.push(`${report.duplicateInFile} repeated in the file`);
+      throw new DomainError(
+        'no_new_contacts',
+        `No new contacts: every valid address is already known (${where.join(', ')}). ` +
+          'Activate the batch that holds them instead.',
+        { existingByBatch: Object.fromEntries(holders), suppressed: report.suppressed },
+      );
+    }
+  }
+
+  /** Turns the importing batch into a finished one, activating it unless asked not to. */
+  private finalize(
+    batchId: string,
+    req: ImportRequest,
+    options: ImportOptions,
+    report: ImportReport,
+    sha256: string,
+  ): { batch: Batch; replaced: Batch | null } {
+    const now = this.deps.clock.now();
+    const activate = options.activate ?? true;
+    const s = this.stmts;
+    let replacedId: string | null = null;
+    this.sqlite.transaction(() => {
+      const current = s.activeBatch.get()?.id ?? null;
+      if (activate && current) {
+        replacedId = current;
+        s.deactivateAll.run(now);
+        s.event.run(current, 'deactivated', req.actor, `replaced by import ${batchId}`, now);
+      }
+      s.finalize.run(
+        activate ? 'active' : 'inactive',
+        options.name?.trim() || req.fileName,
+        activate ? now : null,
+        JSON.stringify(report),
+        sha256,
+        report.imported,
+        activate ? current : null,
+        batchId,
+      );
+      s.event.run(batchId, 'imported', req.actor, `${report.imported} contacts from ${req.origin}`, now);
+      if (activate) s.event.run(batchId, 'activated', req.actor, 'new import', now);
+    })();
+    const read = (id: string) =>
+      toBatch(this.deps.db.select().from(batches).where(eq(batches.id, id)).get()!);
+    return { batch: read(batchId), replaced: replacedId ? read(replacedId) : null };
+  }
+
+  /** Removes an unfinished batch and its contacts in small steps, so the event loop keeps running. */
+  private async discard(batchId: string): Promise<void> {
+    while (this.stmts.deleteSomeContacts.run(batchId).changes > 0) await yieldToLoop();
+    this.stmts.deleteBatch.run(batchId);
+  }
+
+  /** Removes batches left `importing` by a crash; run once at start, before serving. */
+  sweepInterrupted(): string[] {
+    const ids = this.stmts.importingBatches.all().map((r) => r.id);
+    for (const id of ids) {
+      this.sqlite.transaction(() => {
+        while (this.stmts.deleteSomeContacts.run(id).changes > 0);
+        this.stmts.deleteBatch.run(id);
+      })();
+      this.log.warn({ batchId: id }, 'interrupted import removed');
+    }
+    return ids;
+  }
+}

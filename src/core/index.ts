@@ -1,0 +1,22 @@
+import { AudienceService } from './audience/audience-service.js';
+import { BatchService } from './batches/batch-service.js';
+import { ContactService } from './contacts/contact-service.js';
+import { ImportService } from './imports/import-service.js';
+import type { CoreDeps } from './types.js';
+
+export type Services = {
+  batches: BatchService;
+  contacts: ContactService;
+  imports: ImportService;
+  audience: AudienceService;
+};
+
+/** Builds every core service over the same database, logger and clock. */
+export function createServices(deps: CoreDeps, limits: { importMaxBytes: number }): Services {
+  return {
+    batches: new BatchService(deps),
+    contacts: new ContactService(deps),
+    imports: new ImportService(deps, { maxBytes: limits.importMaxBytes }),
+    audience: new AudienceService(deps),
+  };
+}

@@ -1,0 +1,62 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { ZodError } from 'zod';
+import { DomainError, errorCodes } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+export type ErrorBody = { error: { code: string; message: string; details?: unknown } };
+
+/** Maps any thrown value to an HTTP status and the `{error:{code,message,details}}` body. */
+export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof DomainError) {
+    return {
+      status: errorCodes[err.code],
+      body: {
+        error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
+      },
+    };
+  }
+  if (err instanceof ZodError) {
+    const first = err.issues[0];
+    const where = first?.path.length ? `${first.path.join('.')}: ` : '';
+    return {
+      status: 400,
+      body: {
+        error: {
+          code: 'invalid_input',
+          message: `${where}${first?.message ?? 'invalid input'}`,
+          details: err.issues.map((i) => ({ path: i.path.join('.'), message: i.message })),
+        },
+      },
+    };
+  }
+  const e = err as { type?: unknown; status?: unknown };
+  if (e?.type === 'entity.too.large') {
+    return { status: 413, body: { error: { code: 'too_large', message: 'The request body is too large.' } } };
+  }
+  if (e?.type === 'entity.parse.failed') {
+    return {
+      status: 400,
+      body: { error: { code: 'invalid_input', message: 'The body is not valid JSON.' } },
+    };
+  }
+  return {
+    status: 500,
+    body: { error: { code: 'internal', message: 'Something went wrong on our side; try again.' } },
+  };
+}
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const { status, body } = toHttpError(err);
+    if (status >= 500) log.error({ err, method: req.method, path: req.path }, 'request failed');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    res.status(status).json(body);
+  };
+}
+
+export const notFound: RequestHandler = (req, res) => {
+  res.status(404).json({ error: { code: 'not_found', message: `No route ${req.method} ${req.path}.` } });
+};

@@ -1,0 +1,32 @@
+import express, { type Express } from 'express';
+import type { Services } from '../core/index.js';
+import type { CoreDeps } from '../core/types.js';
+import { bearerAuth } from './auth.js';
+import { errorHandler, notFound } from './errors.js';
+import { batchRoutes } from './routes/batches.js';
+import { contactRoutes } from './routes/contacts.js';
+import { type HealthParts, healthRoutes } from './routes/health.js';
+
+export type HttpDeps = {
+  services: Services;
+  core: CoreDeps;
+  apiToken: string | undefined;
+  importMaxBytes: number;
+  health: HealthParts;
+};
+
+/** The Express app: REST routes behind bearer auth, JSON errors. Other transports may mount on it first. */
+export function createHttpApp(deps: HttpDeps, mount?: (app: Express) => void): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(healthRoutes(deps.core.db, deps.health));
+  mount?.(app);
+  app.use(bearerAuth(deps.apiToken));
+  app.use(express.json({ limit: '100kb' }));
+  app.use(contactRoutes(deps.services, { importMaxBytes: deps.importMaxBytes }));
+  app.use(batchRoutes(deps.services, deps.core));
+  app.use(notFound);
+  app.use(errorHandler(deps.core.log));
+  return app;
+}

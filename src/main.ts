@@ -1,0 +1,33 @@
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { readEnv } from './env.js';
+
+function fail(e: unknown): never {
+  console.error(e instanceof ConfigError ? e.message : `coldbatch could not start: ${String(e)}`);
+  process.exit(1);
+}
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig(readEnv());
+} catch (e) {
+  fail(e);
+}
+
+const app = buildApp(config);
+app.log.info({ database: config.databasePath }, 'database ready');
+app.log.info('Slack: disabled (no SLACK_BOT_TOKEN); mail: not configured yet');
+await app.start().catch(fail);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'stopping');
+    app.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}

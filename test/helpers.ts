@@ -1,0 +1,157 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { type App, buildApp } from '../src/app.js';
+import type { Clock } from '../src/clock.js';
+import { type Config, loadConfig } from '../src/config.js';
+import { createServices, type Services } from '../src/core/index.js';
+import type { CoreDeps } from '../src/core/types.js';
+import { type Db, migrateDb, openDb } from '../src/db/client.js';
+import { createLogger } from '../src/logger.js';
+
+/** A fresh temp directory, removed by the returned cleanup. */
+export function tempDir(prefix = 'coldbatch-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A log sink that keeps every line, for tests that read the log. */
+export function memoryLog(): { stream: Writable; lines: () => Record<string, unknown>[] } {
+  const chunks: string[] = [];
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      chunks.push(String(chunk));
+      cb();
+    },
+  });
+  return {
+    stream,
+    lines: () =>
+      chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+/** A clock tests can move. */
+export function testClock(
+  start = Date.UTC(2026, 0, 15, 12),
+): Clock & { set(ms: number): void; advance(ms: number): void } {
+  let now = start;
+  return {
+    now: () => now,
+    set: (ms: number) => {
+      now = ms;
+    },
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+/** Core services over a real, migrated SQLite file in a temp dir. */
+export function testCore(opts: { importMaxBytes?: number; clock?: Clock } = {}): {
+  db: Db;
+  deps: CoreDeps;
+  services: Services;
+  path: string;
+  cleanup: () => void;
+} {
+  const { dir, cleanup } = tempDir();
+  const path = join(dir, 'test.db');
+  const db = openDb(path);
+  migrateDb(db);
+  const log = createLogger('silent');
+  const deps: CoreDeps = { db, log, clock: opts.clock ?? { now: () => Date.now() } };
+  const services = createServices(deps, { importMaxBytes: opts.importMaxBytes ?? 50 * 1024 * 1024 });
+  return {
+    db,
+    deps,
+    services,
+    path,
+    cleanup: () => {
+      db.$client.close();
+      cleanup();
+    },
+  };
+}
+
+export function testConfig(env: Record<string, string> = {}): Config & { dir: string } {
+  const { dir } = tempDir();
+  return {
+    ...loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATABASE_PATH: join(dir, 'app.db'), ...env }),
+    dir,
+  };
+}
+
+/** The real app on a random loopback port. */
+export async function startTestApp(
+  env: Record<string, string> = {},
+): Promise<{ app: App; url: string; stop: () => Promise<void> }> {
+  const config = testConfig(env);
+  const app = buildApp(config);
+  const { port } = await app.start();
+  return {
+    app,
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      await app.stop();
+      rmSync(config.dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A byte source from a string or buffer, in chunks of the given size (to exercise chunk boundaries). */
+export async function* bytes(
+  content: string | Uint8Array,
+  chunkSize = 64 * 1024,
+): AsyncGenerator<Uint8Array> {
+  const buf = typeof content === 'string' ? Buffer.from(content) : Buffer.from(content);
+  for (let i = 0; i < buf.length; i += chunkSize) yield buf.subarray(i, i + chunkSize);
+}
+
+/** Imports text through the real engine. */
+export function importText(
+  services: Services,
+  content: string | Uint8Array,
+  opts: { fileName?: string; activate?: boolean; force?: boolean; chunkSize?: number } = {},
+) {
+  return services.imports.importFile({
+    source: bytes(content, opts.chunkSize),
+    fileName: opts.fileName ?? 'contacts.csv',
+    origin: 'api',
+    actor: 'test',
+    options: { activate: opts.activate, force: opts.force },
+  });
+}
+
+/** Uploads a file to POST /contacts/import as multipart, like `curl -F file=@name`. */
+export async function uploadCsv(
+  url: string,
+  content: string | Uint8Array,
+  opts: { fileName?: string; fields?: Record<string, string>; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: unknown }> {
+  const form = new FormData();
+  form.append(
+    'file',
+    new Blob([typeof content === 'string' ? content : Buffer.from(content)]),
+    opts.fileName ?? 'contacts.csv',
+  );
+  for (const [k, v] of Object.entries(opts.fields ?? {})) form.append(k, v);
+  const res = await fetch(`${url}/contacts/import`, { method: 'POST', body: form, headers: opts.headers });
+  return { status: res.status, body: await res.json() };
+}
+
+/** Polls until the check returns a truthy value. */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000): Promise<NonNullable<T>> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > until) throw new Error('waitFor: timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

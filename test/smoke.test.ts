@@ -1,0 +1,17 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestApp } from './helpers.js';
+
+describe('app', () => {
+  let stop: (() => Promise<void>) | undefined;
+  afterEach(async () => {
+    await stop?.();
+  });
+
+  it('serves /healthz with the state of each part', async () => {
+    const t = await startTestApp();
+    stop = t.stop;
+    const res = await fetch(`${t.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true, db: 'ok', slack: 'disabled', smtp: 'outbox' });
+  });
+});
