@@ -1,0 +1,81 @@
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { importText, tempDir, testConfig, waitFor } from '../helpers.js';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function bigCsv(rows: number): string {
+  const lines = ['email,name,company'];
+  for (let i = 0; i < rows; i++) lines.push(`crash${i}@example.com,Person ${i},Company ${i % 50}`);
+  return `${lines.join('\n')}\n`;
+}
+
+describe('an import killed with SIGKILL', () => {
+  const dirs: (() => void)[] = [];
+  afterEach(() => {
+    for (const d of dirs.splice(0)) d();
+  });
+
+  for (const point of ['at the start', 'half-way'] as const) {
+    it(`${point}: leaves nothing behind after restart, the previous batch stays active, the file imports again`, async () => {
+      const { dir, cleanup } = tempDir();
+      dirs.push(cleanup);
+      const config = { ...testConfig({ DATABASE_PATH: join(dir, 'crash.db') }) };
+      const first = buildApp(config);
+      const previous = await importText(first.services, 'email\nkeep1@x.com\nkeep2@x.com\n', {
+        fileName: 'keep.csv',
+      });
+      await first.stop();
+
+      const file = join(dir, 'big.csv');
+      writeFileSync(file, bigCsv(300_000));
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/import.ts', file], {
+        cwd: root,
+        env: { ...process.env, DATABASE_PATH: config.databasePath, LOG_LEVEL: 'silent' },
+        stdio: 'ignore',
+      });
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const reader = new Database(config.databasePath, { readonly: true, fileMustExist: true });
+      const wanted = point === 'at the start' ? 0 : 50_000;
+      await waitFor(() => {
+        const b = reader.prepare(`SELECT id FROM batches WHERE status = 'importing'`).get() as
+          | { id: string }
+          | undefined;
+        if (!b) return false;
+        const n = (
+          reader.prepare('SELECT count(*) AS n FROM contacts WHERE batch_id = ?').get(b.id) as { n: number }
+        ).n;
+        return n >= wanted;
+      }, 30_000);
+      child.kill('SIGKILL');
+      await exited;
+      reader.close();
+
+      const restarted = buildApp(config);
+      try {
+        const count = (sql: string) => (restarted.db.$client.prepare(sql).get() as { n: number }).n;
+        expect(count(`SELECT count(*) AS n FROM batches WHERE status = 'importing'`)).toBe(0);
+        expect(count('SELECT count(*) AS n FROM batches')).toBe(1);
+        expect(count('SELECT count(*) AS n FROM contacts')).toBe(2);
+        expect(restarted.services.batches.getActive()?.id).toBe(previous.batch.id);
+        expect(restarted.db.$client.pragma('integrity_check', { simple: true })).toBe('ok');
+
+        const again = await restarted.services.imports.importFile({
+          source: (await import('node:fs')).createReadStream(file),
+          fileName: 'big.csv',
+          origin: 'cli',
+          actor: 'test',
+        });
+        expect(again.report.imported).toBe(300_000);
+        expect(restarted.services.batches.getActive()?.id).toBe(again.batch.id);
+      } finally {
+        await restarted.stop();
+      }
+    });
+  }
+});
