@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+describe('config', () => {
+  it('has working defaults: loopback only without API_TOKEN', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({
+      port: 3000,
+      host: '127.0.0.1',
+      databasePath: './data/coldbatch.db',
+      importMaxBytes: 50 * 1024 * 1024,
+      apiToken: undefined,
+    });
+  });
+
+  it('listens on all interfaces once a token is set, and reads sizes with units', () => {
+    const c = loadConfig({ API_TOKEN: 'x'.repeat(20), IMPORT_MAX_BYTES: '10MB', PORT: '8080' });
+    expect(c).toMatchObject({ host: '0.0.0.0', importMaxBytes: 10 * 1024 * 1024, port: 8080 });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['IMPORT_MAX_BYTES', 'lots'],
+    ['LOG_LEVEL', 'chatty'],
+    ['API_TOKEN', 'short'],
+  ])('a bad %s (%s) is refused with a message naming it', (name, value) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name} `));
+  });
+
+  it('never echoes the API token in the error', () => {
+    expect(() => loadConfig({ API_TOKEN: 'secret' })).toThrow(/^(?!.*secret).*$/);
+  });
+
+  it('npm start with a bad value stops with one line naming the variable', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+      cwd: root,
+      env: { ...process.env, PORT: 'not-a-port' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(r.status).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Invalid configuration: PORT .*"not-a-port"/);
+  });
+});
