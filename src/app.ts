@@ -8,18 +8,26 @@ import type { CoreDeps } from './core/types.js';
 import { type Db, migrateDb, openDb } from './db/client.js';
 import { createHttpApp } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
+import { announceInterrupted, createSlack, type SlackRuntime } from './slack/app.js';
 
 export type App = {
   config: Config;
   db: Db;
   log: Logger;
   services: Services;
-  /** Starts listening; resolves with the bound port. */
+  /** The Slack runtime, when Slack tokens are configured. */
+  readonly slack: SlackRuntime | null;
+  /** Starts listening (and Slack); resolves with the bound port. */
   start(): Promise<{ port: number; host: string }>;
   stop(): Promise<void>;
 };
 
-export type AppOptions = { clock?: Clock; logDestination?: DestinationStream };
+export type AppOptions = {
+  clock?: Clock;
+  logDestination?: DestinationStream;
+  /** Slack Web API retries (default: the SDK's); tests use 0. */
+  slackRetries?: number;
+};
 
 /** Composition root: database (migrated, crash leftovers swept), services, HTTP server. */
 export function buildApp(config: Config, options: AppOptions = {}): App {
@@ -31,13 +39,29 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const swept = services.imports.sweepInterrupted();
   if (swept.length > 0) log.warn({ batches: swept }, 'removed batches of imports interrupted by a crash');
 
-  const http = createHttpApp({
-    services,
-    core,
-    apiToken: config.apiToken,
-    importMaxBytes: config.importMaxBytes,
-    health: { slack: () => 'disabled', smtp: () => 'outbox' },
-  });
+  const interruptedFiles = services.inbox.sweepInterruptedFiles();
+
+  let slack: SlackRuntime | null = null;
+  const http = createHttpApp(
+    {
+      services,
+      core,
+      apiToken: config.apiToken,
+      importMaxBytes: config.importMaxBytes,
+      health: { slack: () => slack?.mode ?? 'disabled', smtp: () => 'outbox' },
+    },
+    (express) => {
+      if (!config.slack) return;
+      slack = createSlack({
+        config: config.slack,
+        services,
+        log,
+        importMaxBytes: config.importMaxBytes,
+        ...(config.slack.appToken ? {} : { express }),
+        ...(options.slackRetries !== undefined ? { retries: options.slackRetries } : {}),
+      });
+    },
+  );
   let server: Server | undefined;
 
   return {
@@ -45,22 +69,23 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     db,
     log,
     services,
-    start: () =>
-      new Promise((resolve, reject) => {
-        const s = http.listen(config.port, config.host, () => {
-          const { port } = s.address() as AddressInfo;
-          log.info(
-            { port, host: config.host, auth: config.apiToken ? 'bearer' : 'none (loopback only)' },
-            config.apiToken
-              ? 'REST API listening; bearer token required'
-              : 'REST API listening on 127.0.0.1 only: set API_TOKEN to accept other hosts',
-          );
-          resolve({ port, host: config.host });
-        });
-        s.once('error', reject);
-        server = s;
-      }),
+    get slack() {
+      return slack;
+    },
+    start: async () => {
+      const bound = await listen();
+      if (slack) {
+        await slack.start();
+        await announceInterrupted(slack, interruptedFiles, log);
+      } else {
+        log.info(
+          'Slack disabled: set SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode)',
+        );
+      }
+      return bound;
+    },
     stop: async () => {
+      await slack?.stop();
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => s.close(() => resolve()));
@@ -69,4 +94,21 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       db.$client.close();
     },
   };
+
+  function listen(): Promise<{ port: number; host: string }> {
+    return new Promise((resolve, reject) => {
+      const s = http.listen(config.port, config.host, () => {
+        const { port } = s.address() as AddressInfo;
+        log.info(
+          { port, host: config.host, auth: config.apiToken ? 'bearer' : 'none (loopback only)' },
+          config.apiToken
+            ? 'REST API listening; bearer token required'
+            : 'REST API listening on 127.0.0.1 only: set API_TOKEN to accept other hosts',
+        );
+        resolve({ port, host: config.host });
+      });
+      s.once('error', reject);
+      server = s;
+    });
+  }
 }

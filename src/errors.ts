@@ -2,6 +2,7 @@
 export const errorCodes = {
   invalid_input: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   duplicate_file: 409,
@@ -16,6 +17,7 @@ export const errorCodes = {
   no_new_contacts: 422,
   opted_out_list: 422,
   import_failed: 500,
+  download_failed: 502,
   internal: 500,
 } as const;
 

@@ -24,3 +24,21 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
     destination,
   );
 }
+
+/** Bolt's Logger interface over a pino child, so Slack SDK lines are structured and redacted too. */
+export function boltLogger(log: Logger) {
+  const child = log.child({ module: 'bolt' });
+  const text = (msg: unknown[]) => msg.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
+  let name = 'bolt';
+  return {
+    debug: (...msg: unknown[]) => child.debug({ logger: name }, text(msg)),
+    info: (...msg: unknown[]) => child.info({ logger: name }, text(msg)),
+    warn: (...msg: unknown[]) => child.warn({ logger: name }, text(msg)),
+    error: (...msg: unknown[]) => child.error({ logger: name }, text(msg)),
+    setLevel: () => {},
+    getLevel: () => 'info' as never,
+    setName: (n: string) => {
+      name = n;
+    },
+  };
+}

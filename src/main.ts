@@ -16,7 +16,6 @@ try {
 
 const app = buildApp(config);
 app.log.info({ database: config.databasePath }, 'database ready');
-app.log.info('Slack: disabled (no SLACK_BOT_TOKEN); mail: not configured yet');
 await app.start().catch(fail);
 
 let stopping = false;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { type App, buildApp } from '../src/app.js';
+import { type App, type AppOptions, buildApp } from '../src/app.js';
 import type { Clock } from '../src/clock.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { createServices, type Services } from '../src/core/index.js';
@@ -90,9 +90,10 @@ export function testConfig(env: Record<string, string> = {}): Config & { dir: st
 /** The real app on a random loopback port. */
 export async function startTestApp(
   env: Record<string, string> = {},
+  options: AppOptions = {},
 ): Promise<{ app: App; url: string; stop: () => Promise<void> }> {
   const config = testConfig(env);
-  const app = buildApp(config);
+  const app = buildApp(config, options);
   const { port } = await app.start();
   return {
     app,

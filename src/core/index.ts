@@ -2,6 +2,7 @@ import { AudienceService } from './audience/audience-service.js';
 import { BatchService } from './batches/batch-service.js';
 import { ContactService } from './contacts/contact-service.js';
 import { ImportService } from './imports/import-service.js';
+import { InboxService } from './inbox/file-claims.js';
 import type { CoreDeps } from './types.js';
 
 export type Services = {
@@ -9,6 +10,7 @@ export type Services = {
   contacts: ContactService;
   imports: ImportService;
   audience: AudienceService;
+  inbox: InboxService;
 };
 
 /** Builds every core service over the same database, logger and clock. */
@@ -18,5 +20,6 @@ export function createServices(deps: CoreDeps, limits: { importMaxBytes: number 
     contacts: new ContactService(deps),
     imports: new ImportService(deps, { maxBytes: limits.importMaxBytes }),
     audience: new AudienceService(deps),
+    inbox: new InboxService(deps),
   };
 }

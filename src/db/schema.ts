@@ -112,3 +112,39 @@ export const batchEvents = sqliteTable(
   },
   (t) => [index('batch_events_batch').on(t.batchId, t.at)],
 );
+
+export const fileImportStates = ['claimed', 'imported', 'failed'] as const;
+export type FileImportState = (typeof fileImportStates)[number];
+
+/**
+ * One row per remote file (e.g. `slack:F0123`) ever taken for import: the unique key makes each
+ * file import once across retries, double deliveries and restarts.
+ */
+export const fileImports = sqliteTable(
+  'file_imports',
+  {
+    externalId: text('external_id').primaryKey(),
+    state: text('state', { enum: fileImportStates }).notNull(),
+    batchId: text('batch_id').references(() => batches.id, { onDelete: 'set null' }),
+    actor: text('actor').notNull(),
+    /** Where to answer (e.g. Slack channel and thread), as JSON the transport owns. */
+    replyTo: text('reply_to'),
+    errorCode: text('error_code'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    index('file_imports_state').on(t.state),
+    check('file_imports_state_check', sql`${t.state} in ('claimed','imported','failed')`),
+  ],
+);
+
+/** Ids of inbound events already handled (Slack event_id), so a redelivery does nothing. */
+export const processedEvents = sqliteTable(
+  'processed_events',
+  {
+    eventId: text('event_id').primaryKey(),
+    at: integer('at').notNull(),
+  },
+  (t) => [index('processed_events_at').on(t.at)],
+);

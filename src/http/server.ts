@@ -25,7 +25,7 @@ export function createHttpApp(deps: HttpDeps, mount?: (app: Express) => void): E
   app.use(bearerAuth(deps.apiToken));
   app.use(express.json({ limit: '100kb' }));
   app.use(contactRoutes(deps.services, { importMaxBytes: deps.importMaxBytes }));
-  app.use(batchRoutes(deps.services, deps.core));
+  app.use(batchRoutes(deps.services));
   app.use(notFound);
   app.use(errorHandler(deps.core.log));
   return app;

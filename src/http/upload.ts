@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import busboy from 'busboy';
 import type { Request } from 'express';
+import { tooLarge } from '../core/imports/limits.js';
 import { DomainError } from '../errors.js';
 
 export type UploadFields = Record<string, string>;
@@ -16,15 +17,7 @@ const multipartSlack = 64 * 1024;
 export function receiveUpload(req: Request, maxBytes: number): Promise<Upload> {
   const length = Number(req.get('content-length') ?? Number.NaN);
   if (Number.isFinite(length) && length > maxBytes + multipartSlack) {
-    return Promise.reject(
-      new DomainError(
-        'too_large',
-        `The file is larger than the ${Math.round(maxBytes / 1024 / 1024)} MB limit.`,
-        {
-          limitBytes: maxBytes,
-        },
-      ),
-    );
+    return Promise.reject(tooLarge(maxBytes));
   }
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;

@@ -3,7 +3,7 @@ import { startTestApp, uploadCsv } from '../helpers.js';
 
 type Json = Record<string, unknown> & {
   batch?: { id: string; status: string; contactCount: number; name: string };
-  batches?: { id: string; status: string; contactCount: number }[];
+  batches?: { id: string; status: string; contactCount: number; name: string }[];
   contacts?: { id: number; email: string; status: string }[];
   nextCursor?: string | null;
   report?: Record<string, number>;

@@ -7,6 +7,7 @@ import { type Contact, contactColumns, toContact } from '../contacts/contact.js'
 import { decodeCursor, encodeCursor, pageLimit } from '../pagination.js';
 import type { Actor, CoreDeps } from '../types.js';
 import { type Batch, toBatch } from './batch.js';
+import { exportBatchCsv } from './export.js';
 
 export type ListBatchesQuery = { limit?: number; cursor?: string; status?: BatchStatus };
 export type BatchContactsQuery = { limit?: number; cursor?: string; status?: ContactStatus; q?: string };
@@ -174,6 +175,12 @@ export class BatchService {
       .all();
     for (const r of rows) counts[r.status] = r.n;
     return counts;
+  }
+
+  /** The batch's contacts as CSV text (formula-safe), streamed page by page. */
+  exportCsv(id: string): AsyncIterable<string> {
+    this.row(id);
+    return exportBatchCsv(this.deps, id);
   }
 
   private row(id: string, tx: Pick<CoreDeps['db'], 'select'> = this.deps.db) {

@@ -2,9 +2,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { z } from 'zod';
-import { exportBatchCsv } from '../../core/batches/export.js';
 import type { Services } from '../../core/index.js';
-import type { CoreDeps } from '../../core/types.js';
 import { batchStatuses, contactStatuses } from '../../db/schema.js';
 
 const limit = z.coerce.number().int().min(1).max(500).optional();
@@ -22,7 +20,7 @@ const contactsQuery = z.object({
 const idParam = z.object({ id: z.string().min(1).max(100) });
 const reasonBody = z.object({ reason: z.string().trim().max(500).optional() });
 
-export function batchRoutes(services: Services, deps: CoreDeps): Router {
+export function batchRoutes(services: Services): Router {
   const r = Router();
 
   r.get('/contacts/batches', (req, res) => {
@@ -48,10 +46,10 @@ export function batchRoutes(services: Services, deps: CoreDeps): Router {
 
   r.get('/contacts/batches/:id/export', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    const batch = services.batches.get(id);
+    const csv = services.batches.exportCsv(id);
     res.set('Content-Type', 'text/csv; charset=utf-8');
-    res.set('Content-Disposition', `attachment; filename="${batch.id}.csv"`);
-    await pipeline(Readable.from(exportBatchCsv(deps, id)), res);
+    res.set('Content-Disposition', `attachment; filename="${id}.csv"`);
+    await pipeline(Readable.from(csv), res);
   });
 
   return r;

@@ -1,0 +1,62 @@
+import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { z } from 'zod';
+import { errorBlocks, type KnownBlock, text } from './blocks/common.js';
+import { failureText, type SlackDeps } from './context.js';
+import { publishHome } from './home.js';
+import { type ButtonValue, parseButtonValue } from './views.js';
+
+export type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
+
+const actionBody = z
+  .object({
+    user: z.object({ id: z.string() }),
+    actions: z.array(z.object({ value: z.string().optional() }).loose()).min(1),
+  })
+  .loose();
+
+/** What an action handler produces: a notice line and the blocks of the view it re-renders. */
+export type ActionOutcome = { notice?: string; blocks: (view: ButtonValue) => KnownBlock[] };
+
+/**
+ * Runs a batch button: ack at once, parse the button value, do the work, and answer where the
+ * click came from (the message in place, or the App Home); failures always get an answer.
+ */
+export function batchAction(
+  deps: SlackDeps,
+  doing: string,
+  work: (value: ButtonValue, userId: string, args: ActionArgs) => ActionOutcome | Promise<ActionOutcome>,
+) {
+  return async (args: ActionArgs): Promise<void> => {
+    await args.ack();
+    const body = actionBody.parse(args.body);
+    const userId = body.user.id;
+    let value: ButtonValue | undefined;
+    try {
+      value = parseButtonValue(body.actions[0]!.value);
+      const out = await work(value, userId, args);
+      const notice = out.notice ? [text(out.notice)] : [];
+      if (value.view === 'home') {
+        await publishHome(deps, args.client, userId, out.notice);
+      } else if (value.view === 'import') {
+        await args.respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          blocks: [...notice, ...out.blocks(value)],
+        });
+      } else {
+        await args.respond({ replace_original: true, blocks: [...notice, ...out.blocks(value)] });
+      }
+    } catch (e) {
+      const message = failureText(deps, e, doing);
+      if (value?.view === 'home') {
+        await publishHome(deps, args.client, userId, `:warning: ${message}`);
+      } else {
+        await args.respond({
+          response_type: 'ephemeral',
+          replace_original: false,
+          blocks: errorBlocks(message),
+        });
+      }
+    }
+  };
+}

@@ -1,0 +1,164 @@
+import { App, ExpressReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
+import type { Express } from 'express';
+import { z } from 'zod';
+import type { SlackConfig } from '../config.js';
+import type { FileClaim } from '../core/inbox/file-claims.js';
+import type { Services } from '../core/index.js';
+import { boltLogger, type Logger } from '../logger.js';
+import { errorBlocks } from './blocks/common.js';
+import { Background, type SlackDeps } from './context.js';
+import { register as batchActivate } from './listeners/actions/batch-activate.js';
+import { register as batchDeactivate } from './listeners/actions/batch-deactivate.js';
+import { register as batchDetails } from './listeners/actions/batch-details.js';
+import { register as batchExport } from './listeners/actions/batch-export.js';
+import { register as batchesPage } from './listeners/actions/batches-page.js';
+import { register as importUndo } from './listeners/actions/import-undo.js';
+import { register as batchesCommand } from './listeners/commands/batches.js';
+import { register as appHomeOpened } from './listeners/events/app-home-opened.js';
+import { register as fileShared } from './listeners/events/file-shared.js';
+import { register as messageFileShare } from './listeners/events/message-file-share.js';
+
+export type SlackRuntime = {
+  mode: 'socket' | 'http';
+  bolt: App;
+  background: Background;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+export type SlackOptions = {
+  config: SlackConfig;
+  services: Services;
+  log: Logger;
+  importMaxBytes: number;
+  /** In HTTP mode, the Express app Bolt is mounted on (at POST /slack/events). */
+  express?: Express;
+  /** Web API retries (the SDK's backoff); tests set 0 so failures show at once. */
+  retries?: number;
+};
+
+const eventEnvelope = z.object({ event_id: z.string().min(1) });
+
+const listeners = [
+  fileShared,
+  messageFileShare,
+  appHomeOpened,
+  batchesCommand,
+  batchActivate,
+  batchDeactivate,
+  batchDetails,
+  batchesPage,
+  batchExport,
+  importUndo,
+];
+
+const replyTo = z.object({ channel: z.string(), ts: z.string() });
+
+/** After a restart, says in each interrupted import's thread that the file must be sent again. */
+export async function announceInterrupted(
+  slack: SlackRuntime,
+  claims: FileClaim[],
+  log: Logger,
+): Promise<void> {
+  for (const c of claims) {
+    const where = c.replyTo ? replyTo.safeParse(JSON.parse(c.replyTo)) : null;
+    if (!where?.success) continue;
+    await slack.bolt.client.chat
+      .update({
+        channel: where.data.channel,
+        ts: where.data.ts,
+        text: 'Import interrupted',
+        blocks: errorBlocks(
+          'This import was interrupted by a restart and nothing was imported. Upload the file again to import it.',
+        ),
+      })
+      .catch((err: unknown) =>
+        log.warn({ err, externalId: c.externalId }, 'could not announce interrupted import'),
+      );
+  }
+}
+
+/** Builds the Bolt app: Socket Mode when an app token is set, otherwise HTTP on the shared Express app. */
+export function createSlack(opts: SlackOptions): SlackRuntime {
+  const { config } = opts;
+  const log = opts.log.child({ module: 'slack' });
+  const logger = boltLogger(opts.log);
+  const clientOptions = {
+    ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
+    ...(opts.retries !== undefined ? { retryConfig: { retries: opts.retries } } : {}),
+  };
+  const mode = config.appToken ? 'socket' : 'http';
+  let receiver: Receiver;
+  if (config.appToken) {
+    receiver = new SocketModeReceiver({
+      appToken: config.appToken,
+      logger,
+      installerOptions: { clientOptions },
+    });
+  } else {
+    if (!opts.express || !config.signingSecret)
+      throw new Error('HTTP mode needs the Express app and a signing secret');
+    receiver = new ExpressReceiver({
+      signingSecret: config.signingSecret,
+      app: opts.express,
+      endpoints: '/slack/events',
+      logger,
+    });
+  }
+  // auth.test runs on first use (and again after a failure) instead of eagerly at construction,
+  // where a failure would be an unhandled rejection; start() checks the token itself.
+  const bolt = new App({
+    token: config.botToken,
+    receiver,
+    logger,
+    clientOptions,
+    tokenVerificationEnabled: false,
+  });
+  const background = new Background();
+  const deps: SlackDeps = {
+    services: opts.services,
+    slack: config,
+    log,
+    importMaxBytes: opts.importMaxBytes,
+    background,
+  };
+
+  // Each Slack event is handled once, even when Slack retries it or after a restart.
+  bolt.use(async ({ body, next }) => {
+    const event = eventEnvelope.safeParse(body);
+    if (event.success && !deps.services.inbox.firstDelivery(event.data.event_id)) {
+      log.info({ eventId: event.data.event_id }, 'duplicate Slack event ignored');
+      return;
+    }
+    // Tracked so shutdown (and tests) can wait for work that runs after the ack.
+    const handling = next();
+    background.run(handling);
+    await handling;
+  });
+  for (const register of listeners) register(bolt, deps);
+  bolt.error(async (error) => {
+    log.error({ err: error }, 'unhandled Slack error');
+  });
+
+  return {
+    mode,
+    bolt,
+    background,
+    start: async () => {
+      await bolt.client.auth.test().then(
+        (r) => log.info({ botUserId: r.user_id, team: r.team_id }, 'Slack bot token verified'),
+        (err: unknown) =>
+          log.warn({ err }, 'Slack bot token could not be verified now; will retry on the first request'),
+      );
+      if (mode === 'socket') await bolt.start();
+      log.info(
+        { mode },
+        mode === 'socket' ? 'Slack connected in Socket Mode' : 'Slack listening at POST /slack/events',
+      );
+    },
+    stop: async () => {
+      if (mode === 'socket') await bolt.stop();
+      await background.idle();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { types } from '@slack/bolt';
+
+export type KnownBlock = types.KnownBlock;
+type Button = types.Button;
+
+import { clip, esc } from '../escape.js';
+
+export const actionIds = {
+  activate: 'batch_activate',
+  deactivate: 'batch_deactivate',
+  details: 'batch_details',
+  page: 'batches_page',
+  undo: 'import_undo',
+  export: 'batch_export',
+} as const;
+
+export const text = (s: string): KnownBlock => ({
+  type: 'section',
+  text: { type: 'mrkdwn', text: clip(s, 3000) },
+});
+export const context = (s: string): KnownBlock => ({
+  type: 'context',
+  elements: [{ type: 'mrkdwn', text: clip(s, 3000) }],
+});
+export const divider: KnownBlock = { type: 'divider' };
+
+export function button(label: string, actionId: string, value: string, style?: 'primary' | 'danger'): Button {
+  return {
+    type: 'button',
+    text: { type: 'plain_text', text: label },
+    action_id: actionId,
+    value: clip(value, 2000),
+    ...(style ? { style } : {}),
+  };
+}
+
+/** `<!date^…>` renders in each reader's own timezone. */
+export function when(iso: string | null): string {
+  if (!iso) return '—';
+  const seconds = Math.floor(Date.parse(iso) / 1000);
+  return `<!date^${seconds}^{date_short_pretty} {time}|${iso}>`;
+}
+
+export const code = (s: string) => `\`${esc(s).replace(/`/g, "'")}\``;
+
+export const n = (x: number) => x.toLocaleString('en-US');
+
+/** A warning block; `mrkdwn` must already be escaped (see failureText). */
+export function errorBlocks(mrkdwn: string): KnownBlock[] {
+  return [text(`:warning: ${mrkdwn}`)];
+}

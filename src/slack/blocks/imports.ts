@@ -1,0 +1,55 @@
+import type { Batch, ImportReport } from '../../core/batches/batch.js';
+import { esc } from '../escape.js';
+import { reportLine } from './batches.js';
+import type { KnownBlock } from './common.js';
+import { actionIds, button, code, context, n, text } from './common.js';
+
+export function importProgressBlocks(fileName: string, rows: number): KnownBlock[] {
+  return [text(`:hourglass_flowing_sand: Importing *${esc(fileName)}*… ${n(rows)} rows read so far.`)];
+}
+
+/** The threaded answer to a CSV drop: the batch, the report, what it replaced, Undo and Show contacts. */
+export function importResultBlocks(r: {
+  batch: Batch;
+  report: ImportReport;
+  replaced: Batch | null;
+}): KnownBlock[] {
+  const { batch, report, replaced } = r;
+  const state =
+    batch.status === 'active'
+      ? `It is now the *active* batch${replaced ? `; ${code(replaced.id)} (${esc(replaced.name)}) is no longer active` : ''}.`
+      : 'It was imported *inactive*.';
+  const blocks: KnownBlock[] = [
+    text(`:white_check_mark: Imported *${esc(batch.name)}* as batch ${code(batch.id)}. ${state}`),
+    text(`*Report*: ${reportLine(report)}.`),
+  ];
+  if (report.errors.length > 0) {
+    const shown = report.errors.slice(0, 5).map((e) => `line ${e.line}: ${esc(e.reason)}`);
+    const more = report.invalid > shown.length ? ` (and ${n(report.invalid - shown.length)} more)` : '';
+    blocks.push(context(`Invalid rows${more}:\n${shown.join('\n')}`));
+  }
+  blocks.push({
+    type: 'actions',
+    block_id: `import:${batch.id}`,
+    elements: [
+      button(
+        replaced ? 'Undo (reactivate previous)' : 'Undo (deactivate)',
+        actionIds.undo,
+        JSON.stringify({ batchId: batch.id, previousId: replaced?.id ?? null }),
+        'danger',
+      ),
+      button('Show contacts', actionIds.details, batch.id),
+    ],
+  });
+  return blocks;
+}
+
+export function importUndoneBlocks(batch: Batch, previous: Batch | null): KnownBlock[] {
+  return [
+    text(
+      previous
+        ? `:leftwards_arrow_with_hook: Undone: ${code(previous.id)} (${esc(previous.name)}) is active again; ${code(batch.id)} is inactive.`
+        : `:leftwards_arrow_with_hook: Undone: ${code(batch.id)} is inactive; no batch is active.`,
+    ),
+  ];
+}

@@ -1,0 +1,46 @@
+import type { SlackConfig } from '../config.js';
+import type { Services } from '../core/index.js';
+import { DomainError, isDomainError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { esc } from './escape.js';
+
+/** Work started after an ack (imports), tracked so shutdown and tests can wait for it. */
+export class Background {
+  private readonly running = new Set<Promise<unknown>>();
+  run(p: Promise<unknown>): void {
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+  }
+  async idle(): Promise<void> {
+    while (this.running.size > 0) await Promise.allSettled([...this.running]);
+  }
+}
+
+export type SlackDeps = {
+  services: Services;
+  slack: SlackConfig;
+  log: Logger;
+  importMaxBytes: number;
+  background: Background;
+};
+
+/** Refuses a change to anyone outside SLACK_ADMIN_USERS, when that list is set. */
+export function assertAdmin(deps: SlackDeps, userId: string, what: string): void {
+  const admins = deps.slack.adminUsers;
+  if (admins.length > 0 && !admins.includes(userId)) {
+    throw new DomainError('forbidden', `Only coldbatch admins may ${what}.`);
+  }
+}
+
+/**
+ * The mrkdwn a person sees for a failure (already escaped): the domain's message, or a generic
+ * one while the details go to the log.
+ */
+export function failureText(deps: SlackDeps, e: unknown, doing: string): string {
+  if (isDomainError(e)) {
+    const admins = deps.slack.adminUsers.map((a) => `<@${a}>`).join(', ');
+    return esc(e.message) + (e.code === 'forbidden' && admins ? ` Ask one of them: ${admins}.` : '');
+  }
+  deps.log.error({ err: e, doing }, 'slack handler failed');
+  return `Something went wrong while ${doing}. Nothing was changed; try again, and tell your admin if it keeps failing.`;
+}

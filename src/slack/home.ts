@@ -1,0 +1,42 @@
+import type { WebClient } from '@slack/web-api';
+import { reportLine } from './blocks/batches.js';
+import { code, divider, type KnownBlock, text, when } from './blocks/common.js';
+import type { SlackDeps } from './context.js';
+import { esc } from './escape.js';
+import { listView } from './views.js';
+
+/** The App Home: the seed's three tabs as sections (Upload CSV, Manage Batches, Send). */
+export function homeBlocks(deps: SlackDeps, notice?: string): KnownBlock[] {
+  const recent = deps.services.batches.list({ limit: 5 }).batches;
+  const imports = recent.map(
+    (b) =>
+      `• *${esc(b.name)}* ${code(b.id)} ${when(b.createdAt)}\n   ${b.report ? reportLine(b.report) : 'importing…'}`,
+  );
+  return [
+    ...(notice ? [text(notice), divider] : []),
+    { type: 'header', text: { type: 'plain_text', text: ':file_folder: Upload CSV' } },
+    text(
+      'Drop a CSV file (from Google Contacts, Outlook, LinkedIn, HubSpot, Mailchimp, Apollo or Excel) in a channel ' +
+        'the app is in. Each file becomes a new batch and the *active* one; the previous batch stops receiving campaigns. ' +
+        'Addresses already known are not imported again, and people who bounced or unsubscribed never come back.',
+    ),
+    text(imports.length > 0 ? `*Last imports*\n${imports.join('\n')}` : '_No imports yet._'),
+    divider,
+    { type: 'header', text: { type: 'plain_text', text: ':package: Manage Batches' } },
+    ...listView(deps, null, 'home'),
+    divider,
+    { type: 'header', text: { type: 'plain_text', text: ':rocket: Send' } },
+    text(
+      'Campaigns are coming: they will be written, scheduled and watched here, sent to the active batch only.',
+    ),
+  ];
+}
+
+export async function publishHome(
+  deps: SlackDeps,
+  client: WebClient,
+  userId: string,
+  notice?: string,
+): Promise<void> {
+  await client.views.publish({ user_id: userId, view: { type: 'home', blocks: homeBlocks(deps, notice) } });
+}

@@ -1,0 +1,46 @@
+import type { App } from '@slack/bolt';
+import { z } from 'zod';
+import { actionIds, errorBlocks, text } from '../../blocks/common.js';
+import { importResultBlocks, importUndoneBlocks } from '../../blocks/imports.js';
+import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
+
+const undoValue = z.object({ batchId: z.string().max(100), previousId: z.string().max(100).nullable() });
+const body = z
+  .object({
+    user: z.object({ id: z.string() }),
+    actions: z.array(z.object({ value: z.string() }).loose()).min(1),
+  })
+  .loose();
+
+/** Undo under an import: the previous batch is active again (or none, if there was none); the message says so. */
+export function register(app: App, deps: SlackDeps): void {
+  app.action(actionIds.undo, async ({ ack, body: raw, respond }) => {
+    await ack();
+    const b = body.parse(raw);
+    const userId = b.user.id;
+    try {
+      const { batchId, previousId } = undoValue.parse(JSON.parse(b.actions[0]!.value));
+      assertAdmin(deps, userId, 'undo imports');
+      const { batches } = deps.services;
+      const previous = previousId ? batches.activate(previousId, userId, `undo import ${batchId}`) : null;
+      const batch = previous ? batches.get(batchId) : batches.deactivate(batchId, userId, 'undo import');
+      const report = batch.report;
+      const kept = report
+        ? importResultBlocks({ batch, report, replaced: null })
+            .filter((x) => x.type !== 'actions')
+            .slice(1)
+        : [];
+      await respond({
+        replace_original: true,
+        text: 'Import undone',
+        blocks: [...importUndoneBlocks(batch, previous), ...kept, text(`_Undone by <@${userId}>._`)],
+      });
+    } catch (e) {
+      await respond({
+        response_type: 'ephemeral',
+        replace_original: false,
+        blocks: errorBlocks(failureText(deps, e, 'undoing the import')),
+      });
+    }
+  });
+}

@@ -1,0 +1,15 @@
+import type { App } from '@slack/bolt';
+import { z } from 'zod';
+import type { SlackDeps } from '../../context.js';
+import { publishHome } from '../../home.js';
+
+const homeOpened = z.object({ user: z.string(), tab: z.string().optional() }).loose();
+
+/** `app_home_opened`: publishes the Home tab (Upload CSV, Manage Batches, Send). */
+export function register(app: App, deps: SlackDeps): void {
+  app.event('app_home_opened', async ({ event, client }) => {
+    const e = homeOpened.parse(event);
+    if (e.tab && e.tab !== 'home') return;
+    await publishHome(deps, client, e.user);
+  });
+}

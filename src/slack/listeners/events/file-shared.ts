@@ -1,0 +1,22 @@
+import type { App } from '@slack/bolt';
+import { z } from 'zod';
+import type { SlackDeps } from '../../context.js';
+import { importSharedFile } from '../../file-import.js';
+
+const fileShared = z.object({ file_id: z.string(), channel_id: z.string(), user_id: z.string() }).loose();
+
+/** `file_shared`: a file appeared in a channel the app is in; CSVs are imported after the ack. */
+export function register(app: App, deps: SlackDeps): void {
+  app.event('file_shared', async ({ event, client, context }) => {
+    const e = fileShared.parse(event);
+    deps.background.run(
+      importSharedFile(deps, client, context.botUserId, {
+        fileId: e.file_id,
+        channelId: e.channel_id,
+        userId: e.user_id,
+      }).catch((err: unknown) =>
+        deps.log.error({ err, fileId: e.file_id }, 'file import failed before answering'),
+      ),
+    );
+  });
+}

@@ -1,0 +1,246 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export type Call = { method: string; params: Record<string, unknown>; auth: string | undefined };
+export type SlackFile = {
+  id: string;
+  name: string;
+  filetype: string;
+  mimetype?: string;
+  user: string;
+  content: string | Buffer;
+  /** Served instead of the content (e.g. Slack's login page when a scope is missing). */
+  contentType?: string;
+  channel?: string;
+  ts?: string;
+};
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for await (const c of req) parts.push(c as Buffer);
+  return Buffer.concat(parts);
+}
+
+function parseParams(body: Buffer, type: string | undefined): Record<string, unknown> {
+  const text = body.toString('utf8');
+  if (!text) return {};
+  if (type?.includes('json')) return JSON.parse(text) as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of new URLSearchParams(text)) {
+    out[k] = /^[[{]/.test(v) ? safeJson(v) : v;
+  }
+  return out;
+}
+
+function safeJson(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+/**
+ * A stand-in for the Slack Web API on loopback: records every call, serves files.info and the
+ * file bytes (only with the bot token), and records posts to response_url.
+ */
+export class FakeSlack {
+  readonly calls: Call[] = [];
+  readonly responses: { path: string; body: Record<string, unknown> }[] = [];
+  readonly uploads: { path: string; bytes: Buffer }[] = [];
+  readonly files = new Map<string, SlackFile>();
+  /** Methods that answer with an error, e.g. `{ 'chat.postMessage': 'channel_not_found' }`. */
+  readonly failures = new Map<string, string>();
+  private server!: Server;
+  private ts = 1_700_000_000;
+  url = '';
+  botToken = 'xoxb-test-token';
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      this.handle(req).then(
+        ({ status, body, type }) => {
+          res.writeHead(status, { 'content-type': type ?? 'application/json' });
+          res.end(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
+        },
+        (e: unknown) => {
+          res.writeHead(500);
+          res.end(String(e));
+        },
+      );
+    });
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  get apiUrl(): string {
+    return `${this.url}/api/`;
+  }
+
+  responseUrl(name = 'r'): string {
+    return `${this.url}/respond/${name}`;
+  }
+
+  callsTo(method: string): Call[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  private nextTs(): string {
+    this.ts += 1;
+    return `${this.ts}.000100`;
+  }
+
+  private async handle(req: IncomingMessage): Promise<{ status: number; body: unknown; type?: string }> {
+    const url = new URL(req.url ?? '/', this.url);
+    const body = await readBody(req);
+    if (url.pathname.startsWith('/respond/')) {
+      this.responses.push({
+        path: url.pathname,
+        body: JSON.parse(body.toString('utf8')) as Record<string, unknown>,
+      });
+      return { status: 200, body: 'ok', type: 'text/plain' };
+    }
+    if (url.pathname.startsWith('/upload/')) {
+      this.uploads.push({ path: url.pathname, bytes: body });
+      return { status: 200, body: 'OK', type: 'text/plain' };
+    }
+    if (url.pathname.startsWith('/files/')) {
+      const file = this.files.get(url.pathname.slice('/files/'.length));
+      if (!file || req.headers.authorization !== `Bearer ${this.botToken}`)
+        return { status: 404, body: 'no' };
+      return { status: 200, body: file.content, type: file.contentType ?? 'text/csv' };
+    }
+    const method = url.pathname.replace(/^\/api\//, '');
+    const params = parseParams(body, req.headers['content-type']);
+    this.calls.push({ method, params, auth: req.headers.authorization });
+    const failure = this.failures.get(method);
+    if (failure) return { status: 200, body: { ok: false, error: failure } };
+    return { status: 200, body: this.answer(method, params) };
+  }
+
+  private answer(method: string, params: Record<string, unknown>): Record<string, unknown> {
+    switch (method) {
+      case 'auth.test':
+        return { ok: true, user_id: 'UBOT', bot_id: 'BBOT', team_id: 'T1', user: 'coldbatch' };
+      case 'files.info': {
+        const f = this.files.get(String(params.file));
+        if (!f) return { ok: false, error: 'file_not_found' };
+        const content = Buffer.from(f.content);
+        return {
+          ok: true,
+          file: {
+            id: f.id,
+            name: f.name,
+            filetype: f.filetype,
+            mimetype: f.mimetype ?? 'text/csv',
+            size: content.length,
+            user: f.user,
+            url_private_download: `${this.url}/files/${f.id}`,
+            shares: f.channel ? { public: { [f.channel]: [{ ts: f.ts ?? '1700000000.000001' }] } } : {},
+          },
+        };
+      }
+      case 'chat.postMessage':
+        return { ok: true, channel: params.channel, ts: this.nextTs() };
+      case 'chat.update':
+        return { ok: true, channel: params.channel, ts: params.ts };
+      case 'chat.postEphemeral':
+        return { ok: true, message_ts: this.nextTs() };
+      case 'conversations.open':
+        return { ok: true, channel: { id: 'DUSER1' } };
+      case 'files.getUploadURLExternal':
+        return { ok: true, upload_url: `${this.url}/upload/FUP1`, file_id: 'FUP1' };
+      case 'files.completeUploadExternal':
+        return { ok: true, files: [{ id: 'FUP1', title: 'export' }] };
+      default:
+        return { ok: true };
+    }
+  }
+}
+
+export const signingSecret = 'test-signing-secret-123';
+
+/** Signs a body like Slack: `v0=` HMAC-SHA256 of `v0:timestamp:body`. */
+export function sign(body: string, timestamp: number, secret = signingSecret): string {
+  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
+}
+
+/** POSTs to the app's /slack/events as Slack would. */
+export async function slackPost(
+  appUrl: string,
+  body: string,
+  opts: {
+    type?: 'json' | 'form';
+    timestamp?: number;
+    signature?: string | null;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<{ status: number; text: string; json: () => unknown }> {
+  const ts = opts.timestamp ?? Math.floor(Date.now() / 1000);
+  const headers: Record<string, string> = {
+    'content-type': opts.type === 'form' ? 'application/x-www-form-urlencoded' : 'application/json',
+    'x-slack-request-timestamp': String(ts),
+    ...opts.headers,
+  };
+  if (opts.signature !== null) headers['x-slack-signature'] = opts.signature ?? sign(body, ts);
+  const res = await fetch(`${appUrl}/slack/events`, { method: 'POST', headers, body });
+  const text = await res.text();
+  return { status: res.status, text, json: () => JSON.parse(text) };
+}
+
+export function eventBody(event: Record<string, unknown>, eventId: string): string {
+  return JSON.stringify({
+    token: 'legacy',
+    team_id: 'T1',
+    api_app_id: 'A1',
+    type: 'event_callback',
+    event_id: eventId,
+    event_time: Math.floor(Date.now() / 1000),
+    event,
+  });
+}
+
+export function commandBody(text: string, user: string, responseUrl: string): string {
+  return new URLSearchParams({
+    token: 'legacy',
+    team_id: 'T1',
+    team_domain: 'acme',
+    channel_id: 'C1',
+    channel_name: 'leads',
+    user_id: user,
+    user_name: 'someone',
+    command: '/batches',
+    text,
+    api_app_id: 'A1',
+    response_url: responseUrl,
+    trigger_id: '123.456.abc',
+  }).toString();
+}
+
+export function actionBody(
+  action: { action_id: string; value: string; block_id?: string },
+  user: string,
+  responseUrl: string,
+  container: Record<string, unknown> = { type: 'message', is_ephemeral: true },
+): string {
+  const payload = {
+    type: 'block_actions',
+    user: { id: user, username: 'someone', team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'legacy',
+    container,
+    trigger_id: '123.456.def',
+    team: { id: 'T1', domain: 'acme' },
+    channel: { id: 'C1', name: 'leads' },
+    response_url: responseUrl,
+    actions: [{ type: 'button', block_id: action.block_id ?? 'b1', action_ts: '1700000000.1', ...action }],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}

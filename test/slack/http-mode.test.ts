@@ -1,0 +1,349 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bytes, startTestApp, tempDir, waitFor } from '../helpers.js';
+import {
+  actionBody,
+  commandBody,
+  eventBody,
+  FakeSlack,
+  sign,
+  signingSecret,
+  slackPost,
+} from './fake-slack.js';
+
+type Block = {
+  type: string;
+  text?: { text: string };
+  elements?: { action_id?: string; value?: string; text?: unknown }[];
+};
+
+let slack: FakeSlack;
+let url: string;
+let stopApp: () => Promise<void>;
+let app: Awaited<ReturnType<typeof startTestApp>>['app'];
+let dbDir: ReturnType<typeof tempDir>;
+
+const csv = 'email,name,company\nana@acme.com,Ana,Acme\nbruno@acme.com,Bruno,Acme\n';
+
+async function boot(env: Record<string, string> = {}) {
+  const t = await startTestApp(
+    {
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_API_URL: slack.apiUrl,
+      DATABASE_PATH: join(dbDir.dir, 'slack.db'),
+      ...env,
+    },
+    { slackRetries: 0 },
+  );
+  url = t.url;
+  app = t.app;
+  stopApp = t.stop;
+}
+
+beforeEach(async () => {
+  slack = await new FakeSlack().start();
+  dbDir = tempDir();
+});
+afterEach(async () => {
+  await stopApp?.();
+  await slack.stop();
+  dbDir.cleanup();
+});
+
+const batches = () => app.services.batches.list().batches;
+const allBlocks = (body: Record<string, unknown>) => (body.blocks ?? []) as Block[];
+const blockText = (blocks: Block[]) => JSON.stringify(blocks);
+const findButton = (blocks: Block[], actionId: string) =>
+  blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === actionId);
+
+function shareFile(
+  id: string,
+  content: string | Buffer,
+  extra: Partial<Parameters<FakeSlack['files']['set']>[1]> = {},
+) {
+  const user = extra.user ?? 'UADMIN';
+  slack.files.set(id, {
+    id,
+    name: `${id}.csv`,
+    filetype: 'csv',
+    user,
+    content,
+    channel: 'C1',
+    ts: '1700000000.000001',
+    ...extra,
+  });
+  return {
+    type: 'file_shared',
+    file_id: id,
+    user_id: user,
+    channel_id: 'C1',
+    file: { id },
+    event_ts: '1700000000.2',
+  };
+}
+
+async function settle() {
+  await app.slack?.background.idle();
+}
+
+describe('Slack HTTP mode: request verification', () => {
+  beforeEach(() => boot());
+
+  it('answers 401 to a bad signature, a missing one and a stale timestamp; url_verification works', async () => {
+    const body = eventBody({ type: 'app_home_opened', user: 'U1', tab: 'home' }, 'Ev0');
+    expect((await slackPost(url, body, { signature: 'v0=deadbeef' })).status).toBe(401);
+    expect((await slackPost(url, body, { signature: null })).status).toBe(401);
+    const old = Math.floor(Date.now() / 1000) - 6 * 60;
+    expect((await slackPost(url, body, { timestamp: old, signature: sign(body, old) })).status).toBe(401);
+    expect(slack.callsTo('views.publish')).toHaveLength(0);
+
+    const challenge = JSON.stringify({ type: 'url_verification', challenge: 'abc123', token: 'x' });
+    const r = await slackPost(url, challenge);
+    expect(r.status).toBe(200);
+    expect(r.text).toContain('abc123');
+  });
+});
+
+describe('Slack HTTP mode: CSV drops', () => {
+  beforeEach(() => boot());
+
+  it('imports a shared CSV once and replies in its thread with the batch id and the report', async () => {
+    const ev = shareFile('F1', csv);
+    const res = await slackPost(url, eventBody(ev, 'Ev1'));
+    expect(res.status).toBe(200);
+    await settle();
+    expect(batches()).toHaveLength(1);
+    const batch = batches()[0]!;
+    expect(batch).toMatchObject({
+      status: 'active',
+      contactCount: 2,
+      source: 'slack',
+      createdBy: 'UADMIN',
+      name: 'F1.csv',
+    });
+
+    const posted = slack.callsTo('chat.postMessage')[0]!;
+    expect(posted.params).toMatchObject({ channel: 'C1', thread_ts: '1700000000.000001' });
+    expect(posted.auth).toBe(`Bearer ${slack.botToken}`);
+    const final = slack.callsTo('chat.update').at(-1)!;
+    const text = blockText(allBlocks(final.params));
+    expect(text).toContain(batch.id);
+    expect(text).toContain('2 imported');
+    expect(findButton(allBlocks(final.params), 'import_undo')).toBeDefined();
+    expect(app.services.inbox.getFile('slack:F1')).toMatchObject({ state: 'imported', batchId: batch.id });
+  });
+
+  it('retries, double delivery (file_shared + message/file_share) and a restart still give one batch', async () => {
+    const ev = shareFile('F2', csv);
+    await slackPost(url, eventBody(ev, 'Ev2'));
+    await slackPost(url, eventBody(ev, 'Ev2'), {
+      headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' },
+    });
+    const message = {
+      type: 'message',
+      subtype: 'file_share',
+      channel: 'C1',
+      user: 'UADMIN',
+      ts: '1700000000.000001',
+      text: '',
+      files: [{ id: 'F2' }],
+    };
+    await slackPost(url, eventBody(message, 'Ev3'));
+    await settle();
+    expect(batches()).toHaveLength(1);
+
+    await stopApp();
+    await boot();
+    await slackPost(url, eventBody(ev, 'Ev2'));
+    await slackPost(url, eventBody(ev, 'Ev4'));
+    await settle();
+    expect(batches()).toHaveLength(1);
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+  });
+
+  it('ignores non-CSV files and the files the bot itself uploaded', async () => {
+    await slackPost(
+      url,
+      eventBody(
+        shareFile('F3', 'PNGDATA', { name: 'logo.png', filetype: 'png', mimetype: 'image/png' }),
+        'Ev5',
+      ),
+    );
+    await slackPost(url, eventBody(shareFile('F4', csv, { user: 'UBOT' }), 'Ev6'));
+    await settle();
+    expect(batches()).toHaveLength(0);
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
+  });
+
+  it('refuses a download that is a web page (missing scope) with a clear threaded message', async () => {
+    await slackPost(
+      url,
+      eventBody(shareFile('F5', '<!DOCTYPE html><html>Sign in</html>', { contentType: 'text/html' }), 'Ev7'),
+    );
+    await settle();
+    expect(batches()).toHaveLength(0);
+    const final = slack.callsTo('chat.update').at(-1)!;
+    expect(blockText(allBlocks(final.params))).toMatch(/files:read/);
+    expect(app.services.inbox.getFile('slack:F5')).toMatchObject({ state: 'failed', errorCode: 'not_csv' });
+  });
+
+  it('answers a fatal CSV in the thread and changes nothing', async () => {
+    await slackPost(url, eventBody(shareFile('F6', 'nome,empresa\nAna,Acme\n'), 'Ev8'));
+    await settle();
+    expect(batches()).toHaveLength(0);
+    expect(blockText(allBlocks(slack.callsTo('chat.update').at(-1)!.params))).toMatch(/No e-mail column/);
+  });
+
+  it('Undo reactivates the previous batch', async () => {
+    await slackPost(url, eventBody(shareFile('F7', csv), 'Ev9'));
+    await settle();
+    const first = batches()[0]!;
+    await slackPost(url, eventBody(shareFile('F8', 'email\ncarla@beta.io\n'), 'Ev10'));
+    await settle();
+    const result = allBlocks(slack.callsTo('chat.update').at(-1)!.params);
+    const undo = findButton(result, 'import_undo')!;
+    const res = await slackPost(
+      url,
+      actionBody({ action_id: 'import_undo', value: undo.value! }, 'UADMIN', slack.responseUrl('undo'), {
+        type: 'message',
+        is_ephemeral: false,
+      }),
+      { type: 'form' },
+    );
+    expect(res.status).toBe(200);
+    const answer = await waitFor(() => slack.responses.find((r) => r.path === '/respond/undo'));
+    expect(answer.body.replace_original).toBe(true);
+    expect(JSON.stringify(answer.body)).toContain('active again');
+    expect(app.services.batches.getActive()?.id).toBe(first.id);
+  });
+});
+
+describe('Slack HTTP mode: /batches and buttons', () => {
+  beforeEach(() => boot({ SLACK_ADMIN_USERS: 'UADMIN' }));
+
+  it('lists batches with buttons; clicking Activate found in the blocks activates and updates in place', async () => {
+    await app.services.imports.importFile({
+      source: bytes('email\nold@x.com\n'),
+      fileName: 'old.csv',
+      origin: 'api',
+      actor: 'api',
+    });
+    await app.services.imports.importFile({
+      source: bytes('email\nnew@x.com\n'),
+      fileName: 'new.csv',
+      origin: 'api',
+      actor: 'api',
+    });
+    const res = await slackPost(url, commandBody('list', 'UADMIN', slack.responseUrl('cmd')), {
+      type: 'form',
+    });
+    expect(res.status).toBe(200);
+    const ack = res.json() as { response_type: string; blocks: Block[] };
+    expect(ack.response_type).toBe('ephemeral');
+    expect(blockText(ack.blocks)).toContain('old.csv');
+    const activate = findButton(ack.blocks, 'batch_activate')!;
+    expect(activate).toBeDefined();
+
+    const click = await slackPost(
+      url,
+      actionBody(
+        { action_id: 'batch_activate', value: activate.value! },
+        'UADMIN',
+        slack.responseUrl('click'),
+      ),
+      {
+        type: 'form',
+      },
+    );
+    expect(click.status).toBe(200);
+    const answer = await waitFor(() => slack.responses.find((r) => r.path === '/respond/click'));
+    expect(answer.body.replace_original).toBe(true);
+    expect(app.services.batches.getActive()?.name).toBe('old.csv');
+    expect(JSON.stringify(answer.body)).toContain('is now the active batch');
+  });
+
+  it('refuses a non-admin ephemerally and changes nothing; everyone may look', async () => {
+    const r = await app.services.imports.importFile({
+      source: bytes('email\na@x.com\n'),
+      fileName: 'a.csv',
+      origin: 'api',
+      actor: 'api',
+    });
+    const res = await slackPost(
+      url,
+      commandBody(`deactivate ${r.batch.id}`, 'UOTHER', slack.responseUrl('c')),
+      { type: 'form' },
+    );
+    expect(JSON.stringify(res.json())).toMatch(/Only coldbatch admins may deactivate batches.*<@UADMIN>/);
+    expect(app.services.batches.getActive()?.id).toBe(r.batch.id);
+    const look = await slackPost(url, commandBody(`show ${r.batch.id}`, 'UOTHER', slack.responseUrl('c')), {
+      type: 'form',
+    });
+    expect(JSON.stringify(look.json())).toContain('Contacts by status');
+
+    const click = actionBody(
+      { action_id: 'batch_deactivate', value: JSON.stringify({ id: r.batch.id, view: 'list', page: null }) },
+      'UOTHER',
+      slack.responseUrl('nope'),
+    );
+    await slackPost(url, click, { type: 'form' });
+    const answer = await waitFor(() => slack.responses.find((x) => x.path === '/respond/nope'));
+    expect(answer.body.response_type).toBe('ephemeral');
+    expect(JSON.stringify(answer.body)).toMatch(/Only coldbatch admins/);
+    expect(app.services.batches.getActive()?.id).toBe(r.batch.id);
+
+    await slackPost(url, eventBody(shareFile('F9', 'email\nz@x.com\n', { user: 'UOTHER' }), 'Ev11'));
+    await settle();
+    expect(slack.callsTo('chat.postEphemeral').at(-1)?.params).toMatchObject({ user: 'UOTHER' });
+    expect(batches()).toHaveLength(1);
+  });
+
+  it('help for unknown input, and an internal error still answers the user', async () => {
+    const unknown = await slackPost(url, commandBody('frobnicate', 'UADMIN', slack.responseUrl('c')), {
+      type: 'form',
+    });
+    expect(JSON.stringify(unknown.json())).toMatch(/I don't know `frobnicate`.*\/batches list/);
+    const r = await app.services.imports.importFile({
+      source: bytes('email\na@x.com\n'),
+      fileName: 'a.csv',
+      origin: 'api',
+      actor: 'api',
+    });
+    app.db.$client.exec('DROP TABLE batch_events');
+    const broken = await slackPost(url, commandBody(`show ${r.batch.id}`, 'UADMIN', slack.responseUrl('c')), {
+      type: 'form',
+    });
+    expect(broken.status).toBe(200);
+    expect(JSON.stringify(broken.json())).toMatch(/Something went wrong while running \/batches/);
+  });
+
+  it('export uploads the CSV to the user as a direct message', async () => {
+    const r = await app.services.imports.importFile({
+      source: bytes('email,name\na@x.com,=cmd|x\n'),
+      fileName: 'a.csv',
+      origin: 'api',
+      actor: 'api',
+    });
+    await slackPost(url, commandBody(`export ${r.batch.id}`, 'UADMIN', slack.responseUrl('c')), {
+      type: 'form',
+    });
+    await settle();
+    expect(slack.callsTo('conversations.open')[0]?.params).toMatchObject({ users: 'UADMIN' });
+    expect(slack.callsTo('files.completeUploadExternal')[0]?.params).toMatchObject({ channel_id: 'DUSER1' });
+    expect(slack.uploads[0]?.bytes.toString()).toContain("a@x.com,'=cmd|x");
+  });
+
+  it('publishes the App Home on app_home_opened', async () => {
+    await slackPost(
+      url,
+      eventBody({ type: 'app_home_opened', user: 'U42', tab: 'home', channel: 'D42' }, 'Ev12'),
+    );
+    const call = await waitFor(() => slack.callsTo('views.publish')[0]);
+    expect(call.params.user_id).toBe('U42');
+    const view = JSON.stringify(call.params.view);
+    expect(view).toContain('Upload CSV');
+    expect(view).toContain('Manage Batches');
+    expect(view).toContain('Send');
+  });
+});
