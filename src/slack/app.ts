@@ -14,6 +14,7 @@ import { register as batchExport } from './listeners/actions/batch-export.js';
 import { register as batchesPage } from './listeners/actions/batches-page.js';
 import { register as importUndo } from './listeners/actions/import-undo.js';
 import { register as batchesCommand } from './listeners/commands/batches.js';
+import { register as campaignsCommand } from './listeners/commands/campaigns.js';
 import { register as appHomeOpened } from './listeners/events/app-home-opened.js';
 import { register as fileShared } from './listeners/events/file-shared.js';
 import { register as messageFileShare } from './listeners/events/message-file-share.js';
@@ -44,6 +45,7 @@ const listeners = [
   messageFileShare,
   appHomeOpened,
   batchesCommand,
+  campaignsCommand,
   batchActivate,
   batchDeactivate,
   batchDetails,

@@ -56,6 +56,8 @@ export class FakeSlack {
   private ts = 1_700_000_000;
   url = '';
   botToken = 'xoxb-test-token';
+  /** What apps.connections.open hands out (Socket Mode). */
+  socketUrl = '';
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -153,6 +155,8 @@ export class FakeSlack {
         return { ok: true, channel: params.channel, ts: params.ts };
       case 'chat.postEphemeral':
         return { ok: true, message_ts: this.nextTs() };
+      case 'apps.connections.open':
+        return { ok: true, url: this.socketUrl };
       case 'conversations.open':
         return { ok: true, channel: { id: 'DUSER1' } };
       case 'files.getUploadURLExternal':
