@@ -27,6 +27,8 @@ export type AppOptions = {
   logDestination?: DestinationStream;
   /** Slack Web API retries (default: the SDK's); tests use 0. */
   slackRetries?: number;
+  /** How often long Slack imports show progress (default 2 s). */
+  slackProgressIntervalMs?: number;
 };
 
 /** Composition root: database (migrated, crash leftovers swept), services, HTTP server. */
@@ -40,6 +42,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   if (swept.length > 0) log.warn({ batches: swept }, 'removed batches of imports interrupted by a crash');
 
   const interruptedFiles = services.inbox.sweepInterruptedFiles();
+  services.inbox.pruneEvents();
 
   let slack: SlackRuntime | null = null;
   const http = createHttpApp(
@@ -59,6 +62,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         importMaxBytes: config.importMaxBytes,
         ...(config.slack.appToken ? {} : { express }),
         ...(options.slackRetries !== undefined ? { retries: options.slackRetries } : {}),
+        ...(options.slackProgressIntervalMs !== undefined
+          ? { progressIntervalMs: options.slackProgressIntervalMs }
+          : {}),
       });
     },
   );

@@ -36,6 +36,8 @@ export type SlackOptions = {
   express?: Express;
   /** Web API retries (the SDK's backoff); tests set 0 so failures show at once. */
   retries?: number;
+  /** How often a long import's message shows progress (default 2 s). */
+  progressIntervalMs?: number;
 };
 
 const eventEnvelope = z.object({ event_id: z.string().min(1) });
@@ -123,6 +125,7 @@ export function createSlack(opts: SlackOptions): SlackRuntime {
     log,
     importMaxBytes: opts.importMaxBytes,
     background,
+    progressIntervalMs: opts.progressIntervalMs ?? 2000,
   };
 
   // Each Slack event is handled once, even when Slack retries it or after a restart.

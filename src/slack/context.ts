@@ -22,6 +22,8 @@ export type SlackDeps = {
   log: Logger;
   importMaxBytes: number;
   background: Background;
+  /** How often a long import's message is updated with progress. */
+  progressIntervalMs: number;
 };
 
 /** Refuses a change to anyone outside SLACK_ADMIN_USERS, when that list is set. */

@@ -37,7 +37,6 @@ export type SharedFile = {
 
 const csvTypes = new Set(['csv', 'tsv', 'text']);
 const csvNames = /\.(csv|tsv|txt)$/i;
-const progressEveryMs = 2000;
 
 /** Whether a Slack file looks like a contact list we should import. */
 export function isTableFile(f: { filetype: string; name: string; mimetype: string }): boolean {
@@ -106,7 +105,7 @@ export async function importSharedFile(
       origin: 'slack',
       actor: f.userId,
       onProgress: (p) => {
-        if (Date.now() - lastProgress < progressEveryMs) return;
+        if (Date.now() - lastProgress < deps.progressIntervalMs) return;
         lastProgress = Date.now();
         update(`Importing ${file.name}…`, importProgressBlocks(file.name, p.rows)).catch((e: unknown) =>
           log.warn({ err: e }, 'progress update failed'),

@@ -34,7 +34,7 @@ async function boot(env: Record<string, string> = {}) {
       DATABASE_PATH: join(dbDir.dir, 'slack.db'),
       ...env,
     },
-    { slackRetries: 0 },
+    { slackRetries: 0, slackProgressIntervalMs: 0 },
   );
   url = t.url;
   app = t.app;
@@ -132,6 +132,19 @@ describe('Slack HTTP mode: CSV drops', () => {
     expect(text).toContain('2 imported');
     expect(findButton(allBlocks(final.params), 'import_undo')).toBeDefined();
     expect(app.services.inbox.getFile('slack:F1')).toMatchObject({ state: 'imported', batchId: batch.id });
+  });
+
+  it('shows progress on a large file by updating the one threaded message', async () => {
+    const rows = Array.from({ length: 9000 }, (_, i) => `p${i}@example.com,P ${i},Co`).join('\n');
+    await slackPost(url, eventBody(shareFile('FBIG', `email,name,company\n${rows}\n`), 'EvBig'));
+    await settle();
+    expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
+    const updates = slack.callsTo('chat.update');
+    const ts = new Set(updates.map((u) => u.params.ts));
+    expect(ts.size).toBe(1);
+    const progress = updates.filter((u) => JSON.stringify(u.params.blocks).includes('rows read so far'));
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(JSON.stringify(updates.at(-1)!.params.blocks)).toContain('9,000 imported');
   });
 
   it('retries, double delivery (file_shared + message/file_share) and a restart still give one batch', async () => {
