@@ -8,6 +8,8 @@ import type { CoreDeps } from './core/types.js';
 import { type Db, migrateDb, openDb } from './db/client.js';
 import { createHttpApp } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
+import { createMailer, type Mailer } from './mail/index.js';
+import { startScheduler } from './scheduler/index.js';
 import { announceInterrupted, createSlack, type SlackRuntime } from './slack/app.js';
 
 export type App = {
@@ -29,7 +31,21 @@ export type AppOptions = {
   slackRetries?: number;
   /** How often long Slack imports show progress (default 2 s). */
   slackProgressIntervalMs?: number;
+  /** false: no node-cron ticks (tests call services.sending.runDue() with a settable clock). */
+  scheduler?: boolean;
+  /** A mailer to use instead of the one SMTP_URL / MAIL_OUTBOX_DIR describe. */
+  mailer?: Mailer;
 };
+
+/** The mailer settings of the configuration. */
+export function mailerOptions(config: Config) {
+  return {
+    outboxDir: config.mail.outboxDir,
+    ...(config.mail.smtpUrl ? { smtpUrl: config.mail.smtpUrl } : {}),
+    ...(config.mail.ratePerMinute ? { ratePerMinute: config.mail.ratePerMinute } : {}),
+    maxConnections: config.mail.maxConnections,
+  };
+}
 
 /** Composition root: database (migrated, crash leftovers swept), services, HTTP server. */
 export function buildApp(config: Config, options: AppOptions = {}): App {
@@ -37,7 +53,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const db = openDb(config.databasePath);
   migrateDb(db);
   const core: CoreDeps = { db, log, clock: options.clock ?? systemClock };
-  const services = createServices(core, { importMaxBytes: config.importMaxBytes });
+  const mailer = options.mailer ?? createMailer({ ...mailerOptions(config), log });
+  const services = createServices(core, config, mailer);
+  services.sending.sweepInterrupted();
   const swept = services.imports.sweepInterrupted();
   if (swept.length > 0) log.warn({ batches: swept }, 'removed batches of imports interrupted by a crash');
 
@@ -51,7 +69,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       core,
       apiToken: config.apiToken,
       importMaxBytes: config.importMaxBytes,
-      health: { slack: () => slack?.mode ?? 'disabled', smtp: () => 'outbox' },
+      health: { slack: () => slack?.mode ?? 'disabled', smtp: () => smtpState },
     },
     (express) => {
       if (!config.slack) return;
@@ -69,6 +87,8 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     },
   );
   let server: Server | undefined;
+  let scheduler: { stop(): Promise<void> } | undefined;
+  let smtpState = mailer.kind === 'outbox' ? 'outbox' : 'unknown';
 
   return {
     config,
@@ -80,6 +100,26 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     },
     start: async () => {
       const bound = await listen();
+      if (mailer.kind === 'outbox') {
+        log.info(
+          { dir: config.mail.outboxDir },
+          'SMTP_URL not set: e-mails are written as .eml files, nothing leaves this machine',
+        );
+      } else {
+        void mailer.verify().then((ok) => {
+          smtpState = ok ? 'ok' : 'unreachable';
+          log[ok ? 'info' : 'warn'](
+            { smtp: smtpState },
+            ok ? 'SMTP server reachable' : 'SMTP server not reachable now',
+          );
+        });
+      }
+      if (options.scheduler !== false) {
+        scheduler = startScheduler(
+          [{ name: 'send-engine', everyMs: config.campaigns.tickMs, run: () => services.sending.runDue() }],
+          log,
+        );
+      }
       if (slack) {
         await slack.start();
         await announceInterrupted(slack, interruptedFiles, log);
@@ -91,12 +131,14 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       return bound;
     },
     stop: async () => {
+      await scheduler?.stop();
       await slack?.stop();
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => s.close(() => resolve()));
         s.closeAllConnections();
       }
+      await mailer.close();
       db.$client.close();
     },
   };

@@ -12,6 +12,16 @@ const bytes = z
   })
   .pipe(z.number().int().positive());
 
+const duration = z
+  .string()
+  .trim()
+  .regex(/^\d+(ms|s|m|h|d)?$/, 'must be a duration like 90s, 30m, 1h or 86400000 (ms)')
+  .transform((v) => {
+    const m = /^(\d+)(ms|s|m|h|d)?$/.exec(v)!;
+    const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] ?? 'ms'] ?? 1;
+    return Number(m[1]) * unit;
+  });
+
 const emptyAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
 /** Comma-separated Slack ids (users U…/W…, channels C…/G…). */
@@ -51,6 +61,25 @@ const envSchema = z.object({
   SLACK_API_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   SLACK_ADMIN_USERS: idList,
   SLACK_IMPORT_CHANNELS: idList,
+  SMTP_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^smtps?$/ }).optional()),
+  SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(5),
+  SMTP_RATE_PER_MINUTE: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(100_000).optional(),
+  ),
+  MAIL_FROM: z.preprocess(emptyAsUndefined, z.string().trim().min(3).optional()),
+  MAIL_OUTBOX_DIR: z.string().min(1).default('./data/outbox'),
+  MAIL_POSTAL_ADDRESS: z.preprocess(emptyAsUndefined, z.string().trim().min(5).max(300).optional()),
+  MAIL_UNSUBSCRIBE_MAILTO: z.preprocess(emptyAsUndefined, z.email().optional()),
+  PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
+  UNSUBSCRIBE_SECRET: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
+  MISSED_SCHEDULE_GRACE: duration.default(3_600_000),
+  SCHEDULER_TICK: duration.pipe(z.number().min(1000, 'must be at least 1s')).default(5000),
+  BOUNCE_PAUSE_RATE: z.coerce.number().min(0).max(1).default(0.05),
+  BOUNCE_PAUSE_MIN_SENDS: z.coerce.number().int().min(1).default(20),
 });
 
 export type Config = {
@@ -62,6 +91,22 @@ export type Config = {
   importMaxBytes: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   slack: SlackConfig | null;
+  mail: MailConfig;
+  campaigns: { missedGraceMs: number; tickMs: number; bouncePause: { rate: number; minSends: number } };
+};
+
+export type MailConfig = {
+  /** SMTP server URL (smtp:// or smtps://, may hold user:password); unset: .eml files in outboxDir. */
+  smtpUrl: string | undefined;
+  maxConnections: number;
+  ratePerMinute: number | undefined;
+  from: string | undefined;
+  outboxDir: string;
+  postalAddress: string | undefined;
+  unsubscribeMailto: string | undefined;
+  /** Base of the links in e-mails (unsubscribe). */
+  publicUrl: string;
+  unsubscribeSecret: string | undefined;
 };
 
 export type SlackConfig = {
@@ -79,6 +124,13 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** The bare address of `Name <a@b.c>` or `a@b.c`. */
+function addressOf(from: string | undefined): string | undefined {
+  if (!from) return undefined;
+  const m = /<([^<>]+)>\s*$/.exec(from);
+  return (m?.[1] ?? from).trim();
+}
+
 /** Reads the configuration from an environment map; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
@@ -86,7 +138,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     const got = env[name];
-    const secret = /TOKEN|SECRET/.test(name);
+    const secret = /TOKEN|SECRET|SMTP_URL/.test(name);
     const shown = secret || got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
   }
@@ -114,5 +166,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     importMaxBytes: e.IMPORT_MAX_BYTES,
     logLevel: e.LOG_LEVEL,
     slack,
+    mail: {
+      smtpUrl: e.SMTP_URL,
+      maxConnections: e.SMTP_MAX_CONNECTIONS,
+      ratePerMinute: e.SMTP_RATE_PER_MINUTE,
+      from: e.MAIL_FROM,
+      outboxDir: e.MAIL_OUTBOX_DIR,
+      postalAddress: e.MAIL_POSTAL_ADDRESS,
+      unsubscribeMailto: e.MAIL_UNSUBSCRIBE_MAILTO ?? addressOf(e.MAIL_FROM),
+      publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+      unsubscribeSecret: e.UNSUBSCRIBE_SECRET,
+    },
+    campaigns: {
+      missedGraceMs: e.MISSED_SCHEDULE_GRACE,
+      tickMs: e.SCHEDULER_TICK,
+      bouncePause: { rate: e.BOUNCE_PAUSE_RATE, minSends: e.BOUNCE_PAUSE_MIN_SENDS },
+    },
   };
 }

@@ -16,6 +16,7 @@ export const errorCodes = {
   no_valid_rows: 422,
   no_new_contacts: 422,
   opted_out_list: 422,
+  mail_not_configured: 409,
   import_failed: 500,
   download_failed: 502,
   internal: 500,

@@ -9,6 +9,8 @@ import { createServices, type Services } from '../src/core/index.js';
 import type { CoreDeps } from '../src/core/types.js';
 import { type Db, migrateDb, openDb } from '../src/db/client.js';
 import { createLogger } from '../src/logger.js';
+import { createMailer } from '../src/mail/index.js';
+import type { Mailer } from '../src/mail/mailer.js';
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'coldbatch-'): { dir: string; cleanup: () => void } {
@@ -52,8 +54,10 @@ export function testClock(
   };
 }
 
-/** Core services over a real, migrated SQLite file in a temp dir. */
-export function testCore(opts: { importMaxBytes?: number; clock?: Clock } = {}): {
+/** Core services over a real, migrated SQLite file in a temp dir (mail to an outbox in the same dir). */
+export function testCore(
+  opts: { importMaxBytes?: number; clock?: Clock; env?: Record<string, string>; mailer?: Mailer } = {},
+): {
   db: Db;
   deps: CoreDeps;
   services: Services;
@@ -66,7 +70,16 @@ export function testCore(opts: { importMaxBytes?: number; clock?: Clock } = {}):
   migrateDb(db);
   const log = createLogger('silent');
   const deps: CoreDeps = { db, log, clock: opts.clock ?? { now: () => Date.now() } };
-  const services = createServices(deps, { importMaxBytes: opts.importMaxBytes ?? 50 * 1024 * 1024 });
+  const config = loadConfig({
+    MAIL_FROM: 'Sales <sales@coldbatch.test>',
+    MAIL_POSTAL_ADDRESS: 'Rua Exemplo 100, São Paulo, Brasil',
+    PUBLIC_URL: 'https://coldbatch.test',
+    MAIL_OUTBOX_DIR: join(dir, 'outbox'),
+    IMPORT_MAX_BYTES: String(opts.importMaxBytes ?? 50 * 1024 * 1024),
+    ...opts.env,
+  });
+  const mailer = opts.mailer ?? createMailer({ outboxDir: config.mail.outboxDir, log });
+  const services = createServices(deps, config, mailer);
   return {
     db,
     deps,

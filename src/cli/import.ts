@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
+import { mailerOptions } from '../app.js';
 import { systemClock } from '../clock.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createServices } from '../core/index.js';
@@ -8,6 +9,7 @@ import { migrateDb, openDb } from '../db/client.js';
 import { readEnv } from '../env.js';
 import { isDomainError } from '../errors.js';
 import { createLogger } from '../logger.js';
+import { createMailer } from '../mail/index.js';
 
 const usage = 'usage: npm run import -- <file.csv> [--name NAME] [--no-activate] [--force]';
 
@@ -30,7 +32,8 @@ async function main(): Promise<number> {
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
   const db = openDb(config.databasePath);
   migrateDb(db);
-  const services = createServices({ db, log, clock: systemClock }, { importMaxBytes: config.importMaxBytes });
+  const mailer = createMailer({ ...mailerOptions(config), log });
+  const services = createServices({ db, log, clock: systemClock }, config, mailer);
   services.imports.sweepInterrupted();
   try {
     const result = await services.imports.importFile({
@@ -54,6 +57,7 @@ async function main(): Promise<number> {
     }
     throw e;
   } finally {
+    await mailer.close();
     db.$client.close();
   }
 }

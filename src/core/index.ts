@@ -1,8 +1,14 @@
+import type { Config } from '../config.js';
+import type { Mailer } from '../mail/mailer.js';
 import { AudienceService } from './audience/audience-service.js';
 import { BatchService } from './batches/batch-service.js';
+import { CampaignService } from './campaigns/campaign-service.js';
+import { UnsubscribeService, unsubscribeSecrets } from './campaigns/unsubscribe.js';
 import { ContactService } from './contacts/contact-service.js';
+import { EventHub } from './events.js';
 import { ImportService } from './imports/import-service.js';
 import { InboxService } from './inbox/file-claims.js';
+import { SendEngine } from './sending/send-engine.js';
 import type { CoreDeps } from './types.js';
 
 export type Services = {
@@ -11,15 +17,49 @@ export type Services = {
   imports: ImportService;
   audience: AudienceService;
   inbox: InboxService;
+  campaigns: CampaignService;
+  sending: SendEngine;
+  unsubscribe: UnsubscribeService;
+  events: EventHub;
 };
 
-/** Builds every core service over the same database, logger and clock. */
-export function createServices(deps: CoreDeps, limits: { importMaxBytes: number }): Services {
+export type ServiceConfig = Pick<Config, 'importMaxBytes' | 'mail' | 'campaigns'>;
+
+/** Retry delays after a 4xx or a dropped connection: 1 min, 10 min, then 1 h. */
+export const retryDelaysMs = [60_000, 600_000, 3_600_000];
+
+/** Builds every core service over the same database, logger and clock, and the one send engine. */
+export function createServices(deps: CoreDeps, config: ServiceConfig, mailer: Mailer): Services {
+  const events = new EventHub();
+  const secrets = unsubscribeSecrets(deps, config.mail.unsubscribeSecret);
+  const sending = new SendEngine(
+    { ...deps, mailer },
+    {
+      publicUrl: config.mail.publicUrl,
+      postalAddress: config.mail.postalAddress ?? '',
+      unsubscribeMailto: config.mail.unsubscribeMailto,
+      unsubscribeSecrets: secrets,
+      missedGraceMs: config.campaigns.missedGraceMs,
+      bouncePause: config.campaigns.bouncePause,
+      maxAttempts: 3,
+      retryDelaysMs,
+      concurrency: config.mail.maxConnections,
+      runBudgetMs: 50_000,
+    },
+    (e) => events.emit(e),
+  );
   return {
     batches: new BatchService(deps),
     contacts: new ContactService(deps),
-    imports: new ImportService(deps, { maxBytes: limits.importMaxBytes }),
+    imports: new ImportService(deps, { maxBytes: config.importMaxBytes }),
     audience: new AudienceService(deps),
     inbox: new InboxService(deps),
+    campaigns: new CampaignService(deps, {
+      defaultFrom: config.mail.from,
+      postalAddress: config.mail.postalAddress,
+    }),
+    sending,
+    unsubscribe: new UnsubscribeService(deps, secrets),
+    events,
   };
 }

@@ -4,8 +4,10 @@ import type { CoreDeps } from '../core/types.js';
 import { bearerAuth } from './auth.js';
 import { errorHandler, notFound } from './errors.js';
 import { batchRoutes } from './routes/batches.js';
+import { campaignRoutes } from './routes/campaigns.js';
 import { contactRoutes } from './routes/contacts.js';
 import { type HealthParts, healthRoutes } from './routes/health.js';
+import { unsubscribeRoutes } from './routes/unsubscribe.js';
 
 export type HttpDeps = {
   services: Services;
@@ -21,11 +23,13 @@ export function createHttpApp(deps: HttpDeps, mount?: (app: Express) => void): E
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   app.use(healthRoutes(deps.core.db, deps.health));
+  app.use(unsubscribeRoutes(deps.services));
   mount?.(app);
   app.use(bearerAuth(deps.apiToken));
   app.use(express.json({ limit: '100kb' }));
   app.use(contactRoutes(deps.services, { importMaxBytes: deps.importMaxBytes }));
   app.use(batchRoutes(deps.services));
+  app.use(campaignRoutes(deps.services));
   app.use(notFound);
   app.use(errorHandler(deps.core.log));
   return app;

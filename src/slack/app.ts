@@ -6,18 +6,21 @@ import type { FileClaim } from '../core/inbox/file-claims.js';
 import type { Services } from '../core/index.js';
 import { boltLogger, type Logger } from '../logger.js';
 import { errorBlocks } from './blocks/common.js';
+import { followCampaigns } from './campaign-view.js';
 import { Background, type SlackDeps } from './context.js';
 import { register as batchActivate } from './listeners/actions/batch-activate.js';
 import { register as batchDeactivate } from './listeners/actions/batch-deactivate.js';
 import { register as batchDetails } from './listeners/actions/batch-details.js';
 import { register as batchExport } from './listeners/actions/batch-export.js';
 import { register as batchesPage } from './listeners/actions/batches-page.js';
+import { register as campaignControls } from './listeners/actions/campaign-controls.js';
 import { register as importUndo } from './listeners/actions/import-undo.js';
 import { register as batchesCommand } from './listeners/commands/batches.js';
 import { register as campaignsCommand } from './listeners/commands/campaigns.js';
 import { register as appHomeOpened } from './listeners/events/app-home-opened.js';
 import { register as fileShared } from './listeners/events/file-shared.js';
 import { register as messageFileShare } from './listeners/events/message-file-share.js';
+import { register as campaignNew } from './listeners/views/campaign-new.js';
 
 export type SlackRuntime = {
   mode: 'socket' | 'http';
@@ -54,6 +57,8 @@ const listeners = [
   batchesPage,
   batchExport,
   importUndo,
+  campaignControls,
+  campaignNew,
 ];
 
 const replyTo = z.object({ channel: z.string(), ts: z.string() });
@@ -141,6 +146,7 @@ export function createSlack(opts: SlackOptions): SlackRuntime {
     await handling;
   });
   for (const register of listeners) register(bolt, deps);
+  let unfollow: (() => void) | undefined;
   bolt.error(async (error) => {
     log.error({ err: error }, 'unhandled Slack error');
   });
@@ -156,12 +162,14 @@ export function createSlack(opts: SlackOptions): SlackRuntime {
           log.warn({ err }, 'Slack bot token could not be verified now; will retry on the first request'),
       );
       if (mode === 'socket') await bolt.start();
+      unfollow = followCampaigns(deps, bolt.client, deps.progressIntervalMs);
       log.info(
         { mode },
         mode === 'socket' ? 'Slack connected in Socket Mode' : 'Slack listening at POST /slack/events',
       );
     },
     stop: async () => {
+      unfollow?.();
       if (mode === 'socket') await bolt.stop();
       await background.idle();
     },

@@ -1,6 +1,8 @@
 import type { WebClient } from '@slack/web-api';
 import { reportLine } from './blocks/batches.js';
+import { campaignListBlocks, newCampaignButton } from './blocks/campaigns.js';
 import { code, divider, type KnownBlock, text, when } from './blocks/common.js';
+import { snapshot } from './campaign-view.js';
 import type { SlackDeps } from './context.js';
 import { esc } from './escape.js';
 import { listView } from './views.js';
@@ -27,8 +29,12 @@ export function homeBlocks(deps: SlackDeps, notice?: string): KnownBlock[] {
     divider,
     { type: 'header', text: { type: 'plain_text', text: ':rocket: Send' } },
     text(
-      'Campaigns are coming: they will be written, scheduled and watched here, sent to the active batch only.',
+      'Campaigns go to the *active batch* only, once per person; bounced and unsubscribed people never get another.',
     ),
+    ...campaignListBlocks(
+      deps.services.campaigns.list({ limit: 5 }).campaigns.map((c) => snapshot(deps, c.id)),
+    ),
+    newCampaignButton(),
   ];
 }
 

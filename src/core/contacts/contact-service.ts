@@ -1,4 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client.js';
 import {
   batches,
   type ContactStatus,
@@ -26,6 +27,54 @@ const suppressingStatus: Partial<Record<ContactStatus, SuppressionReason>> = {
   unsubscribed: 'unsubscribed',
 };
 
+type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+
+/**
+ * Changes a contact's status inside the caller's transaction: history row, and a suppression
+ * entry for bounced/unsubscribed. Refuses to make a suppressed address active again.
+ */
+export function changeStatus(
+  tx: Tx,
+  id: number,
+  status: ContactStatus,
+  actor: Actor,
+  reason: string | null,
+  now: number,
+): { from: ContactStatus } {
+  const row = tx
+    .select({ status: contacts.status, hash: contacts.emailHash })
+    .from(contacts)
+    .where(eq(contacts.id, id))
+    .get();
+  if (!row) throw new DomainError('not_found', `No contact ${id}.`, { contactId: id });
+  if (row.status === status) return { from: row.status };
+  const suppressed = tx
+    .select({ reason: suppressions.reason })
+    .from(suppressions)
+    .where(eq(suppressions.emailHash, row.hash))
+    .get();
+  if (status === 'active' && suppressed) {
+    throw new DomainError(
+      'suppressed',
+      `Contact ${id} is on the suppression list (${suppressed.reason}): it cannot be made sendable again. ` +
+        'A person who opted out must subscribe again themselves.',
+      { reason: suppressed.reason },
+    );
+  }
+  tx.update(contacts).set({ status, updatedAt: now }).where(eq(contacts.id, id)).run();
+  tx.insert(contactHistory)
+    .values({ contactId: id, fromStatus: row.status, toStatus: status, actor, reason, at: now })
+    .run();
+  const suppress = suppressingStatus[status];
+  if (suppress) {
+    tx.insert(suppressions)
+      .values({ emailHash: row.hash, reason: suppress, actor, createdAt: now })
+      .onConflictDoNothing()
+      .run();
+  }
+  return { from: row.status };
+}
+
 export class ContactService {
   private readonly log;
   constructor(private readonly deps: CoreDeps) {
@@ -42,49 +91,9 @@ export class ContactService {
   /** Changes a contact's status, records who and why; bounced/unsubscribed also suppress the address. */
   setStatus(id: number, status: ContactStatus, actor: Actor, reason?: string): Contact {
     const now = this.deps.clock.now();
-    let from: ContactStatus | undefined;
-    this.deps.db.transaction((tx) => {
-      const row = tx
-        .select({ status: contacts.status, hash: contacts.emailHash })
-        .from(contacts)
-        .where(eq(contacts.id, id))
-        .get();
-      if (!row) throw new DomainError('not_found', `No contact ${id}.`, { contactId: id });
-      from = row.status;
-      if (row.status === status) return;
-      const suppressed = tx
-        .select({ reason: suppressions.reason })
-        .from(suppressions)
-        .where(eq(suppressions.emailHash, row.hash))
-        .get();
-      if (status === 'active' && suppressed) {
-        throw new DomainError(
-          'suppressed',
-          `Contact ${id} is on the suppression list (${suppressed.reason}): it cannot be made sendable again. ` +
-            'A person who opted out must subscribe again themselves.',
-          { reason: suppressed.reason },
-        );
-      }
-      tx.update(contacts).set({ status, updatedAt: now }).where(eq(contacts.id, id)).run();
-      tx.insert(contactHistory)
-        .values({
-          contactId: id,
-          fromStatus: row.status,
-          toStatus: status,
-          actor,
-          reason: reason ?? null,
-          at: now,
-        })
-        .run();
-      const suppress = suppressingStatus[status];
-      if (suppress) {
-        tx.insert(suppressions)
-          .values({ emailHash: row.hash, reason: suppress, actor, createdAt: now })
-          .onConflictDoNothing()
-          .run();
-      }
-    });
-    if (from !== status) this.log.info({ contactId: id, from, to: status, actor }, 'contact status changed');
+    const change = this.deps.db.transaction((tx) => changeStatus(tx, id, status, actor, reason ?? null, now));
+    if (change.from !== status)
+      this.log.info({ contactId: id, from: change.from, to: status, actor }, 'contact status changed');
     return this.get(id);
   }
 

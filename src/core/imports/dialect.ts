@@ -29,14 +29,28 @@ export type Dialect = {
 
 const maxPreambleRecords = 20;
 
+function tryParse(text: string, delimiter: Delimiter): string[][] | null {
+  try {
+    return parse(text, { ...parserOptions(delimiter), to: 200 }) as string[][];
+  } catch (e) {
+    // Judge the lines before the one where parsing broke (e.g. where a quote opened and never closed).
+    const line = (e as { lines?: unknown }).lines;
+    if (typeof line !== 'number' || line < 2) return null;
+    const before = text
+      .split(/\r\n|\n|\r/)
+      .slice(0, line - 1)
+      .join('\n');
+    if (before.length >= text.length) return null;
+    return tryParse(before, delimiter);
+  }
+}
+
 function parseSample(text: string, delimiter: Delimiter, complete: boolean): string[][] {
   // Cut at the last line break so a record split by the sample boundary is not judged.
-  const cut = complete ? text : text.slice(0, Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r')) + 1);
-  try {
-    return parse(cut, { ...parserOptions(delimiter), to: 200 }) as string[][];
-  } catch {
-    return [];
-  }
+  const cut = text.slice(0, Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r')) + 1);
+  // A complete file that does not parse (an unclosed quote) is still judged on the lines before
+  // the break; reading the whole file then reports where it breaks (malformed_csv).
+  return (complete ? tryParse(text, delimiter) : tryParse(cut, delimiter)) ?? [];
 }
 
 type Candidate = { delimiter: Delimiter; records: string[][]; headerIndex: number; score: number };

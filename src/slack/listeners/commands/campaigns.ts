@@ -1,12 +1,61 @@
 import type { App } from '@slack/bolt';
-import type { SlackDeps } from '../../context.js';
+import { DomainError } from '../../../errors.js';
+import { campaignHelpBlocks, campaignListBlocks, newCampaignButton } from '../../blocks/campaigns.js';
+import { errorBlocks, type KnownBlock, text } from '../../blocks/common.js';
+import { campaignModalFor } from '../../campaign-open.js';
+import { progressBlocksOf, refreshProgress, snapshot } from '../../campaign-view.js';
+import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
 
-/** `/campaigns`: declared in the manifest; answers until campaigns are built. */
-export function register(app: App, _deps: SlackDeps): void {
-  app.command('/campaigns', async ({ ack }) => {
-    await ack({
-      response_type: 'ephemeral',
-      text: 'Campaigns are not available yet. Meanwhile, `/batches` manages the contact batches they will be sent to.',
-    });
+const verbs = { pause: 'pause', resume: 'resume', cancel: 'cancel' } as const;
+
+function requireId(id: string | undefined, sub: string): string {
+  if (!id)
+    throw new DomainError(
+      'invalid_input',
+      `Say which campaign: \`/campaigns ${sub} <id>\` (see \`/campaigns list\`).`,
+    );
+  return id;
+}
+
+/** `/campaigns list|new|show|pause|resume|cancel|help`. */
+export function register(app: App, deps: SlackDeps): void {
+  app.command('/campaigns', async ({ command, ack, client }) => {
+    const [sub = 'list', id] = String(command.text ?? '')
+      .slice(0, 2000)
+      .trim()
+      .split(/\s+/);
+    const user = command.user_id;
+    let blocks: KnownBlock[];
+    try {
+      const verb = sub.toLowerCase();
+      if (verb === 'new') {
+        assertAdmin(deps, user, 'write campaigns');
+        await ack();
+        await client.views.open({
+          trigger_id: command.trigger_id,
+          view: campaignModalFor(deps, command.channel_id),
+        });
+        return;
+      }
+      if (verb === '' || verb === 'list') {
+        const items = deps.services.campaigns.list({ limit: 15 }).campaigns.map((c) => snapshot(deps, c.id));
+        blocks = [...campaignListBlocks(items), newCampaignButton()];
+      } else if (verb === 'show') {
+        blocks = progressBlocksOf(snapshot(deps, requireId(id, 'show')));
+      } else if (verb === 'pause' || verb === 'resume' || verb === 'cancel') {
+        assertAdmin(deps, user, `${verbs[verb]} campaigns`);
+        const cid = requireId(id, verb);
+        deps.services.campaigns[verbs[verb]](cid, user);
+        deps.background.run(refreshProgress(deps, client, cid).catch(() => {}));
+        blocks = [text(`Done: ${verb}.`), ...progressBlocksOf(snapshot(deps, cid))];
+      } else if (verb === 'help') {
+        blocks = campaignHelpBlocks();
+      } else {
+        blocks = campaignHelpBlocks(`I don't know \`${sub.slice(0, 30).replace(/[`<>&]/g, '')}\`.`);
+      }
+    } catch (e) {
+      blocks = errorBlocks(failureText(deps, e, 'running /campaigns'));
+    }
+    await ack({ response_type: 'ephemeral', text: 'Campaigns', blocks });
   });
 }

@@ -1,0 +1,329 @@
+import { randomBytes } from 'node:crypto';
+import { and, desc, eq, inArray, lt, or } from 'drizzle-orm';
+import { z } from 'zod';
+import { type CampaignStatus, campaigns } from '../../db/schema.js';
+import { DomainError } from '../../errors.js';
+import { decodeCursor, encodeCursor, pageLimit } from '../pagination.js';
+import { type Actor, type CoreDeps, toIso } from '../types.js';
+import {
+  type Campaign,
+  type CampaignCounts,
+  type CampaignInput,
+  campaignInputSchema,
+  parseWindow,
+  type ScheduleInput,
+  scheduleInputSchema,
+} from './campaign.js';
+import { nextCronRun, validateCron } from './schedule.js';
+import { validateTemplate } from './template.js';
+
+export type CampaignSettings = {
+  /** MAIL_FROM: the sender when a campaign gives none. */
+  defaultFrom: string | undefined;
+  /** MAIL_POSTAL_ADDRESS: required in every footer; no campaign starts without it. */
+  postalAddress: string | undefined;
+};
+
+type Row = typeof campaigns.$inferSelect;
+const listCursor = z.tuple([z.number(), z.string()]);
+const emailish = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$|<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>\s*$/;
+
+export function toCampaign(r: Row): Campaign {
+  return {
+    id: r.id,
+    name: r.name,
+    subject: r.subject,
+    body: r.body,
+    html: r.html,
+    from: r.fromAddress,
+    sendAt: toIso(r.sendAt),
+    cron: r.cron,
+    timezone: r.timezone,
+    dailyLimit: r.dailyLimit,
+    ratePerMinute: r.ratePerMinute,
+    window: parseWindow(r.sendWindow),
+    status: r.status,
+    statusReason: r.statusReason,
+    awaitingConfirmation: r.awaitingConfirmation,
+    nextRunAt: toIso(r.nextRunAt),
+    runCount: r.runCount,
+    createdBy: r.createdBy,
+    createdAt: toIso(r.createdAt)!,
+    startedAt: toIso(r.startedAt),
+    completedAt: toIso(r.completedAt),
+  };
+}
+
+/** Campaigns: saved with validated templates, scheduled, paused, resumed and cancelled. The send engine runs them. */
+export class CampaignService {
+  private readonly log;
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly settings: CampaignSettings,
+  ) {
+    this.log = deps.log.child({ module: 'campaigns' });
+  }
+
+  /** Saves a campaign; with sendAt or cron it is scheduled at once, otherwise it is a draft. */
+  create(raw: CampaignInput, actor: Actor): Campaign {
+    const input = campaignInputSchema.parse(raw);
+    validateTemplate(input.subject, 'subject');
+    validateTemplate(input.body, 'body');
+    if (input.html) validateTemplate(input.html, 'html');
+    const from = input.from || this.settings.defaultFrom;
+    if (!from) {
+      throw new DomainError('invalid_input', 'Say who the campaign is from: give "from", or set MAIL_FROM.');
+    }
+    if (!emailish.test(from)) {
+      throw new DomainError(
+        'invalid_input',
+        `The sender "${from}" is not an address: use name@domain.com or "Name <name@domain.com>".`,
+      );
+    }
+    const now = this.deps.clock.now();
+    const id = `cmp_${randomBytes(4).toString('hex')}`;
+    const schedule =
+      input.sendAt !== undefined || input.cron !== undefined ? this.planSchedule(input, now) : null;
+    this.deps.db
+      .insert(campaigns)
+      .values({
+        id,
+        name: input.name,
+        subject: input.subject,
+        body: input.body,
+        html: input.html ?? null,
+        fromAddress: from,
+        status: schedule ? 'scheduled' : 'draft',
+        createdBy: actor,
+        createdAt: now,
+        updatedAt: now,
+        ...(schedule ?? { timezone: input.timezone ?? 'UTC' }),
+      })
+      .run();
+    this.log.info({ campaignId: id, actor, status: schedule ? 'scheduled' : 'draft' }, 'campaign created');
+    return this.get(id);
+  }
+
+  /** Schedules a draft (or reschedules a paused campaign) with sendAt or cron. */
+  schedule(id: string, raw: ScheduleInput, actor: Actor): Campaign {
+    const input = scheduleInputSchema.parse(raw);
+    const row = this.row(id);
+    if (row.status !== 'draft' && row.status !== 'paused' && row.status !== 'scheduled') {
+      throw new DomainError(
+        'conflict',
+        `Campaign ${id} is ${row.status}; only a draft, scheduled or paused one can be scheduled.`,
+      );
+    }
+    const now = this.deps.clock.now();
+    const plan = this.planSchedule(input, now);
+    this.deps.db
+      .update(campaigns)
+      .set({ ...plan, status: 'scheduled', statusReason: null, awaitingConfirmation: false, updatedAt: now })
+      .where(eq(campaigns.id, id))
+      .run();
+    this.log.info({ campaignId: id, actor }, 'campaign scheduled');
+    return this.get(id);
+  }
+
+  /** Pauses sending; the engine sees it before its next message. */
+  pause(id: string, actor: Actor, reason?: string): Campaign {
+    return this.transition(id, ['scheduled', 'sending'], 'paused', actor, reason ?? `paused by ${actor}`);
+  }
+
+  /** Resumes a paused campaign, or confirms one that waits after a missed schedule. */
+  resume(id: string, actor: Actor): Campaign {
+    const row = this.row(id);
+    const now = this.deps.clock.now();
+    if (row.status === 'scheduled' && row.awaitingConfirmation) {
+      this.assertReady();
+      this.deps.db
+        .update(campaigns)
+        .set({ awaitingConfirmation: false, statusReason: null, nextRunAt: now, updatedAt: now })
+        .where(eq(campaigns.id, id))
+        .run();
+      this.log.info({ campaignId: id, actor }, 'missed schedule confirmed');
+      return this.get(id);
+    }
+    this.assertReady();
+    // A run that was under way goes on; otherwise the campaign waits for its next run.
+    const to: CampaignStatus = row.runStartedAt !== null ? 'sending' : 'scheduled';
+    return this.transition(id, ['paused'], to, actor, null);
+  }
+
+  /** Cancels for good: nothing more is sent. */
+  cancel(id: string, actor: Actor): Campaign {
+    return this.transition(
+      id,
+      ['draft', 'scheduled', 'sending', 'paused'],
+      'cancelled',
+      actor,
+      `cancelled by ${actor}`,
+    );
+  }
+
+  get(id: string): Campaign {
+    return toCampaign(this.row(id));
+  }
+
+  /** Newest first, by cursor. */
+  list(query: { limit?: number; cursor?: string; status?: CampaignStatus } = {}): {
+    campaigns: Campaign[];
+    nextCursor: string | null;
+  } {
+    const limit = pageLimit(query.limit, 200);
+    const conds = [];
+    if (query.status) conds.push(eq(campaigns.status, query.status));
+    if (query.cursor) {
+      const [at, cid] = decodeCursor(query.cursor, listCursor);
+      conds.push(or(lt(campaigns.createdAt, at), and(eq(campaigns.createdAt, at), lt(campaigns.id, cid))));
+    }
+    const rows = this.deps.db
+      .select()
+      .from(campaigns)
+      .where(and(...conds))
+      .orderBy(desc(campaigns.createdAt), desc(campaigns.id))
+      .limit(limit + 1)
+      .all();
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      campaigns: page.map(toCampaign),
+      nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null,
+    };
+  }
+
+  /** Ledger figures: sent, failed, bounced, unknown, unsubscribed, and what is still to go. */
+  counts(id: string): CampaignCounts {
+    const row = this.row(id);
+    const sqlite = this.deps.db.$client;
+    const byStatus = sqlite
+      .prepare<[string], { status: string; n: number; unsub: number }>(
+        `SELECT status, count(*) AS n, sum(unsubscribed_at IS NOT NULL) AS unsub FROM sends WHERE campaign_id = ? GROUP BY status`,
+      )
+      .all(id);
+    const c: CampaignCounts = {
+      total: 0,
+      pending: 0,
+      sent: 0,
+      failed: 0,
+      bounced: 0,
+      unsubscribed: 0,
+      unknown: 0,
+    };
+    for (const r of byStatus) {
+      c.total += r.n;
+      c.unsubscribed += r.unsub;
+      if (r.status === 'sent') c.sent += r.n;
+      else if (r.status === 'failed') c.failed += r.n;
+      else if (r.status === 'bounced') c.bounced += r.n;
+      else if (r.status === 'unknown') c.unknown += r.n;
+      else c.pending += r.n;
+    }
+    if (row.status !== 'completed' && row.status !== 'cancelled') {
+      const remaining = this.remainingAudience(id);
+      c.pending += remaining;
+      c.total += remaining;
+    }
+    return c;
+  }
+
+  /** Contacts of the audience this campaign has not reached yet. */
+  remainingAudience(id: string): number {
+    return (
+      this.deps.db.$client
+        .prepare<[string], { n: number }>(
+          `SELECT count(*) AS n FROM contacts c JOIN batches b ON b.id = c.batch_id
+           WHERE b.status = 'active' AND c.status = 'active'
+             AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash)
+             AND NOT EXISTS (SELECT 1 FROM sends x WHERE x.campaign_id = ? AND x.contact_id = c.id)`,
+        )
+        .get(id)?.n ?? 0
+    );
+  }
+
+  /** Stores where a transport shows this campaign's progress. */
+  setProgressRef(id: string, ref: string): void {
+    this.deps.db.update(campaigns).set({ progressRef: ref }).where(eq(campaigns.id, id)).run();
+  }
+
+  progressRef(id: string): string | null {
+    return this.row(id).progressRef;
+  }
+
+  private planSchedule(input: Omit<ScheduleInput, never>, now: number) {
+    this.assertReady();
+    const timezone = input.timezone ?? input.window?.timezone ?? 'UTC';
+    if (input.sendAt !== undefined && input.cron !== undefined) {
+      throw new DomainError('invalid_input', 'Give either sendAt (one send) or cron (a drip), not both.');
+    }
+    if (input.cron !== undefined) {
+      validateCron(input.cron, timezone);
+      if (input.dailyLimit === undefined) {
+        throw new DomainError(
+          'invalid_input',
+          'A cron drip needs dailyLimit: how many contacts each run may reach.',
+        );
+      }
+      return {
+        sendAt: null,
+        cron: input.cron,
+        timezone,
+        dailyLimit: input.dailyLimit,
+        ratePerMinute: input.ratePerMinute ?? null,
+        sendWindow: input.window ? JSON.stringify(input.window) : null,
+        nextRunAt: nextCronRun(input.cron, timezone, now),
+      };
+    }
+    const at = input.sendAt === 'now' || input.sendAt === undefined ? now : Date.parse(input.sendAt);
+    return {
+      sendAt: at,
+      cron: null,
+      timezone,
+      dailyLimit: input.dailyLimit ?? null,
+      ratePerMinute: input.ratePerMinute ?? null,
+      sendWindow: input.window ? JSON.stringify(input.window) : null,
+      nextRunAt: Math.max(at, now),
+    };
+  }
+
+  private assertReady(): void {
+    if (!this.settings.postalAddress) {
+      throw new DomainError(
+        'mail_not_configured',
+        'Set MAIL_POSTAL_ADDRESS (the postal address every cold e-mail must carry in its footer) before a campaign can start.',
+      );
+    }
+  }
+
+  private transition(
+    id: string,
+    from: CampaignStatus[],
+    to: CampaignStatus,
+    actor: Actor,
+    reason: string | null,
+  ): Campaign {
+    const now = this.deps.clock.now();
+    const done = to === 'cancelled' ? { completedAt: now } : {};
+    const r = this.deps.db
+      .update(campaigns)
+      .set({ status: to, statusReason: reason, updatedAt: now, ...done })
+      .where(and(eq(campaigns.id, id), inArray(campaigns.status, from)))
+      .run();
+    if (r.changes === 0) {
+      const row = this.row(id);
+      if (row.status === to) return toCampaign(row);
+      throw new DomainError('conflict', `Campaign ${id} is ${row.status}; it cannot become ${to}.`);
+    }
+    this.log.info({ campaignId: id, actor, to }, 'campaign status changed');
+    return this.get(id);
+  }
+
+  private row(id: string): Row {
+    const row = this.deps.db.select().from(campaigns).where(eq(campaigns.id, id)).get();
+    if (!row)
+      throw new DomainError('not_found', `No campaign ${id}. /campaigns list shows the ids.`, {
+        campaignId: id,
+      });
+    return row;
+  }
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import type { CampaignStatus } from '../../db/schema.js';
+import { type SendWindow, sendWindowSchema } from './schedule.js';
+
+/** What a person (REST body or Slack modal) may set on a campaign. */
+export const campaignInputSchema = z.object({
+  name: z.string().trim().min(1, 'give the campaign a name').max(200),
+  subject: z.string().trim().min(1, 'the subject is empty').max(250),
+  body: z.string().trim().min(1, 'the body is empty').max(100_000),
+  html: z.string().max(500_000).optional(),
+  from: z.string().trim().max(320).optional(),
+  sendAt: z.union([z.literal('now'), z.iso.datetime({ offset: true })]).optional(),
+  cron: z.string().trim().max(100).optional(),
+  /** Timezone of the cron expression (the window has its own). */
+  timezone: z.string().trim().max(64).optional(),
+  dailyLimit: z.number().int().min(1).max(1_000_000).optional(),
+  ratePerMinute: z.number().int().min(1).max(10_000).optional(),
+  window: sendWindowSchema.optional(),
+});
+export type CampaignInput = z.infer<typeof campaignInputSchema>;
+
+export const scheduleInputSchema = campaignInputSchema
+  .pick({ sendAt: true, cron: true, timezone: true, dailyLimit: true, window: true, ratePerMinute: true })
+  .refine(
+    (v) => v.sendAt !== undefined || v.cron !== undefined,
+    'give sendAt ("now" or a date-time) or cron',
+  );
+export type ScheduleInput = z.infer<typeof scheduleInputSchema>;
+
+export type CampaignCounts = {
+  total: number;
+  pending: number;
+  sent: number;
+  failed: number;
+  bounced: number;
+  unsubscribed: number;
+  unknown: number;
+};
+
+/** A campaign as every transport shows it. */
+export type Campaign = {
+  id: string;
+  name: string;
+  subject: string;
+  body: string;
+  html: string | null;
+  from: string;
+  sendAt: string | null;
+  cron: string | null;
+  timezone: string;
+  dailyLimit: number | null;
+  ratePerMinute: number | null;
+  window: SendWindow | null;
+  status: CampaignStatus;
+  statusReason: string | null;
+  awaitingConfirmation: boolean;
+  nextRunAt: string | null;
+  runCount: number;
+  createdBy: string;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+};
+
+export const parseWindow = (json: string | null): SendWindow | null =>
+  json ? sendWindowSchema.parse(JSON.parse(json)) : null;

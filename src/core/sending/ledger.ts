@@ -1,0 +1,159 @@
+import type { campaigns } from '../../db/schema.js';
+import type { CoreDeps } from '../types.js';
+
+export type Claimed = {
+  sendId: number;
+  contactId: number;
+  emailHash: Buffer;
+  attempts: number;
+  retry: boolean;
+  recipient: { email: string; name: string | null; company: string | null; position: string | null };
+};
+
+type Candidate = {
+  contact_id: number;
+  email: string;
+  email_hash: Buffer;
+  name: string | null;
+  company: string | null;
+  position: string | null;
+};
+
+const audience = `FROM contacts c JOIN batches b ON b.id = c.batch_id
+  WHERE b.status = 'active' AND c.status = 'active'
+    AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash)`;
+
+/** The send ledger's SQL: claims before the SMTP call, settlements after, figures for pacing. */
+export class Ledger {
+  private readonly s;
+  constructor(private readonly deps: CoreDeps) {
+    const db = deps.db.$client;
+    this.s = {
+      dueRetries: db.prepare<[string, number, number], Candidate & { id: number; attempts: number }>(
+        `SELECT x.id, x.attempts, c.id AS contact_id, c.email, c.email_hash, c.name, c.company, c.position
+         FROM sends x JOIN contacts c ON c.id = x.contact_id JOIN batches b ON b.id = c.batch_id
+         WHERE x.campaign_id = ? AND x.status = 'retry' AND x.next_attempt_at <= ?
+           AND b.status = 'active' AND c.status = 'active'
+           AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash)
+         ORDER BY x.next_attempt_at LIMIT ?`,
+      ),
+      staleRetries: db.prepare<[number, string, number]>(
+        `UPDATE sends SET status = 'failed', updated_at = ?,
+           response = 'not retried: no longer in the audience (inactive, suppressed, deleted or batch deactivated)'
+         WHERE campaign_id = ? AND status = 'retry' AND next_attempt_at <= ?
+           AND NOT EXISTS (SELECT 1 FROM contacts c JOIN batches b ON b.id = c.batch_id
+             WHERE c.id = sends.contact_id AND b.status = 'active' AND c.status = 'active'
+               AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash))`,
+      ),
+      /** Keeps claimed_at (the first claim): daily limits count people, not attempts. */
+      reclaim: db.prepare<[number]>(`UPDATE sends SET status = 'claimed' WHERE id = ?`),
+      fresh: db.prepare<[number, string, number], Candidate>(
+        `SELECT c.id AS contact_id, c.email, c.email_hash, c.name, c.company, c.position ${audience}
+           AND c.id > ? AND NOT EXISTS (SELECT 1 FROM sends x WHERE x.campaign_id = ? AND x.contact_id = c.id)
+         ORDER BY c.id LIMIT ?`,
+      ),
+      insert: db.prepare<[string, number, Buffer, number, number, number], { id: number }>(
+        `INSERT INTO sends (campaign_id, contact_id, email_hash, run, status, attempts, claimed_at, updated_at)
+         VALUES (?, ?, ?, ?, 'claimed', 0, ?, ?) RETURNING id`,
+      ),
+      sent: db.prepare<[string, string, number, number]>(
+        `UPDATE sends SET status = 'sent', message_id = ?, response = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
+      ),
+      retry: db.prepare<[string, number, number | null, string, number, number]>(
+        `UPDATE sends SET status = ?, attempts = ?, next_attempt_at = ?, response = ?, updated_at = ? WHERE id = ?`,
+      ),
+      unknown: db.prepare<[number]>(
+        `UPDATE sends SET status = 'unknown', response = 'the app stopped during delivery: not re-sent', updated_at = ?
+         WHERE status = 'claimed'`,
+      ),
+      pendingRetries: db.prepare<[string], { one: number }>(
+        `SELECT 1 AS one FROM sends WHERE campaign_id = ? AND status = 'retry' LIMIT 1`,
+      ),
+      countRun: db.prepare<[string, number], { n: number }>(
+        `SELECT count(*) AS n FROM sends WHERE campaign_id = ? AND run = ?`,
+      ),
+      countSince: db.prepare<[string, number], { n: number }>(
+        `SELECT count(*) AS n FROM sends WHERE campaign_id = ? AND claimed_at >= ?`,
+      ),
+      runStats: db.prepare<[string, number], { attempted: number; bounced: number }>(
+        `SELECT coalesce(sum(status IN ('sent', 'bounced', 'failed')), 0) AS attempted,
+                coalesce(sum(status = 'bounced'), 0) AS bounced
+         FROM sends WHERE campaign_id = ? AND run = ?`,
+      ),
+    };
+  }
+
+  /** Claims up to `limit` recipients in one transaction: due retries first, then contacts not reached yet. */
+  claim(c: typeof campaigns.$inferSelect, limit: number, now: number, afterContactId: number): Claimed[] {
+    const s = this.s;
+    return this.deps.db.$client.transaction(() => {
+      const out: Claimed[] = [];
+      s.staleRetries.run(now, c.id, now);
+      for (const r of s.dueRetries.all(c.id, now, limit)) {
+        s.reclaim.run(r.id);
+        out.push(toClaimed(r.id, r, r.attempts, true));
+      }
+      if (out.length < limit) {
+        for (const r of s.fresh.all(afterContactId, c.id, limit - out.length)) {
+          const { id } = s.insert.get(c.id, r.contact_id, r.email_hash, c.runCount, now, now)!;
+          out.push(toClaimed(id, r, 0, false));
+        }
+      }
+      return out;
+    })();
+  }
+
+  settleSent(sendId: number, messageId: string, response: string, now: number): void {
+    this.s.sent.run(messageId, response.slice(0, 500), now, sendId);
+  }
+
+  /** A transient failure: retried at `nextAttemptAt`, or `failed` when that is null. */
+  settleRetry(
+    sendId: number,
+    attempts: number,
+    nextAttemptAt: number | null,
+    response: string,
+    now: number,
+  ): void {
+    this.s.retry.run(
+      nextAttemptAt === null ? 'failed' : 'retry',
+      attempts,
+      nextAttemptAt,
+      response.slice(0, 500),
+      now,
+      sendId,
+    );
+  }
+
+  markClaimedUnknown(now: number): number {
+    return this.s.unknown.run(now).changes;
+  }
+
+  hasPendingRetries(campaignId: string): boolean {
+    return this.s.pendingRetries.get(campaignId) !== undefined;
+  }
+
+  countRun(campaignId: string, run: number): number {
+    return this.s.countRun.get(campaignId, run)?.n ?? 0;
+  }
+
+  /** Recipients first claimed since a moment (a retry does not count twice against a daily limit). */
+  countSince(campaignId: string, since: number): number {
+    return this.s.countSince.get(campaignId, since)?.n ?? 0;
+  }
+
+  runStats(campaignId: string, run: number): { attempted: number; bounced: number } {
+    return this.s.runStats.get(campaignId, run) ?? { attempted: 0, bounced: 0 };
+  }
+}
+
+function toClaimed(sendId: number, r: Candidate, attempts: number, retry: boolean): Claimed {
+  return {
+    sendId,
+    contactId: r.contact_id,
+    emailHash: r.email_hash,
+    attempts,
+    retry,
+    recipient: { email: r.email, name: r.name, company: r.company, position: r.position },
+  };
+}

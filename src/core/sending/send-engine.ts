@@ -1,0 +1,270 @@
+import { and, eq } from 'drizzle-orm';
+import { campaigns, sends, suppressions } from '../../db/schema.js';
+import { MailError, type Mailer } from '../../mail/mailer.js';
+import { signUnsubscribeToken } from '../../mail/unsubscribe-token.js';
+import { parseWindow } from '../campaigns/campaign.js';
+import { isInWindow, nextCronRun, startOfDayIn } from '../campaigns/schedule.js';
+import { changeStatus } from '../contacts/contact-service.js';
+import type { CoreDeps } from '../types.js';
+import { type ComposeSettings, composeMessage } from './compose.js';
+import { type Claimed, Ledger } from './ledger.js';
+
+export type SendEngineSettings = ComposeSettings & {
+  /** Signing keys for unsubscribe links; the first signs, all verify. */
+  unsubscribeSecrets: string[];
+  /** A run missed by more than this (the app was down) waits for a person to confirm. */
+  missedGraceMs: number;
+  /** Auto-pause when a run's bounce rate passes `rate` after `minSends` attempts. */
+  bouncePause: { rate: number; minSends: number };
+  /** Attempts for a 4xx / connection failure before the row is `failed`. */
+  maxAttempts: number;
+  /** Wait before each retry (last value repeats). */
+  retryDelaysMs: number[];
+  /** Messages in flight at once (the SMTP pool's size). */
+  concurrency: number;
+  /** How long one runDue call may keep sending before it returns to the scheduler. */
+  runBudgetMs: number;
+};
+
+export type CampaignEvent =
+  | { type: 'started' | 'progress' | 'completed' | 'run_finished'; campaignId: string }
+  | { type: 'paused'; campaignId: string; reason: string }
+  | { type: 'needs_confirmation'; campaignId: string; missedBy: number };
+
+type Row = typeof campaigns.$inferSelect;
+
+/**
+ * The one send engine: starts due runs, claims recipients in the ledger before each SMTP call,
+ * settles every answer, paces by rate, window and daily limit, and stops the moment a campaign
+ * is no longer `sending`.
+ */
+export class SendEngine {
+  private readonly log;
+  private readonly ledger: Ledger;
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private running = false;
+
+  constructor(
+    private readonly deps: CoreDeps & { mailer: Mailer },
+    private readonly settings: SendEngineSettings,
+    private readonly notify: (e: CampaignEvent) => void = () => {},
+  ) {
+    this.log = deps.log.child({ module: 'send-engine' });
+    this.ledger = new Ledger(deps);
+  }
+
+  /** Rows a crash left claimed become `unknown`: reported, never re-sent blindly. Run once at start. */
+  sweepInterrupted(): number {
+    const n = this.ledger.markClaimedUnknown(this.deps.clock.now());
+    if (n > 0) this.log.warn({ count: n }, 'deliveries interrupted by a stop marked unknown');
+    return n;
+  }
+
+  /** One scheduler tick: start due runs, then send for every campaign that is sending. */
+  async runDue(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      const started = performance.now();
+      this.startDueRuns();
+      const sending = this.deps.db.select().from(campaigns).where(eq(campaigns.status, 'sending')).all();
+      for (const c of sending) {
+        if (performance.now() - started > this.settings.runBudgetMs) break;
+        await this.work(c.id, started);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private startDueRuns(): void {
+    const now = this.deps.clock.now();
+    const due = this.deps.db
+      .select()
+      .from(campaigns)
+      .where(and(eq(campaigns.status, 'scheduled'), eq(campaigns.awaitingConfirmation, false)))
+      .all()
+      .filter((c) => c.nextRunAt !== null && c.nextRunAt <= now);
+    for (const c of due) {
+      const missedBy = now - (c.nextRunAt ?? now);
+      if (missedBy > this.settings.missedGraceMs) {
+        this.update(c.id, 'scheduled', {
+          awaitingConfirmation: true,
+          statusReason: `Its send time passed ${Math.round(missedBy / 60000)} min ago while coldbatch was not running: confirm to send now.`,
+        });
+        this.log.warn({ campaignId: c.id, missedBy }, 'missed schedule waits for confirmation');
+        this.notify({ type: 'needs_confirmation', campaignId: c.id, missedBy });
+        continue;
+      }
+      if (
+        this.update(c.id, 'scheduled', {
+          status: 'sending',
+          runCount: c.runCount + 1,
+          runStartedAt: now,
+          startedAt: c.startedAt ?? now,
+          statusReason: null,
+        })
+      ) {
+        this.log.info({ campaignId: c.id, run: c.runCount + 1 }, 'campaign run started');
+        this.notify({ type: 'started', campaignId: c.id });
+      }
+    }
+  }
+
+  private async work(id: string, started: number): Promise<void> {
+    let after = 0;
+    for (;;) {
+      if (performance.now() - started > this.settings.runBudgetMs) return;
+      const c = this.deps.db.select().from(campaigns).where(eq(campaigns.id, id)).get();
+      if (!c || c.status !== 'sending') return;
+      const now = this.deps.clock.now();
+      if (!isInWindow(parseWindow(c.sendWindow), now)) return;
+      let room = this.settings.concurrency;
+      if (c.dailyLimit !== null) {
+        const used = c.cron
+          ? this.ledger.countRun(c.id, c.runCount)
+          : this.ledger.countSince(c.id, startOfDayIn(c.timezone, now));
+        room = Math.min(room, c.dailyLimit - used);
+        if (room <= 0) {
+          if (c.cron) this.finishRun(c);
+          return;
+        }
+      }
+      room = this.takeTokens(c, room, now);
+      if (room <= 0) return;
+      const batch = this.ledger.claim(c, room, now, after);
+      if (batch.length === 0) {
+        if (!this.ledger.hasPendingRetries(c.id)) this.finishRun(c);
+        return;
+      }
+      after = Math.max(after, ...batch.filter((b) => !b.retry).map((b) => b.contactId));
+      await Promise.all(batch.map((b) => this.deliver(c, b)));
+      this.notify({ type: 'progress', campaignId: c.id });
+      if (this.pauseOnBounces(c)) return;
+    }
+  }
+
+  private async deliver(c: Row, item: Claimed): Promise<void> {
+    const s = this.settings;
+    try {
+      const message = composeMessage(s, {
+        campaign: { id: c.id, subject: c.subject, body: c.body, html: c.html, from: c.fromAddress },
+        recipient: item.recipient,
+        sendId: item.sendId,
+        token: signUnsubscribeToken(item.sendId, s.unsubscribeSecrets[0]!),
+      });
+      const info = await this.deps.mailer.send(message);
+      this.ledger.settleSent(item.sendId, info.messageId, info.response, this.deps.clock.now());
+    } catch (e) {
+      const now = this.deps.clock.now();
+      if (e instanceof MailError && e.kind === 'permanent') {
+        this.bounce(c, item, `${e.responseCode ?? ''} ${e.response}`.trim(), now);
+      } else if (e instanceof MailError) {
+        const attempts = item.attempts + 1;
+        const delays = s.retryDelaysMs;
+        const delay = delays[Math.min(attempts - 1, delays.length - 1)] ?? 60_000;
+        this.ledger.settleRetry(
+          item.sendId,
+          attempts,
+          attempts >= s.maxAttempts ? null : now + delay,
+          e.response,
+          now,
+        );
+      } else {
+        this.log.error({ err: e, campaignId: c.id, sendId: item.sendId }, 'delivery failed unexpectedly');
+        this.ledger.settleRetry(
+          item.sendId,
+          s.maxAttempts,
+          null,
+          `internal error: ${String(e).slice(0, 200)}`,
+          now,
+        );
+      }
+    }
+  }
+
+  /** A hard bounce: the ledger row, the contact's status and the suppression list change together. */
+  private bounce(c: Row, item: Claimed, response: string, now: number): void {
+    this.deps.db.transaction((tx) => {
+      tx.update(sends)
+        .set({ status: 'bounced', response: response.slice(0, 500), updatedAt: now })
+        .where(eq(sends.id, item.sendId))
+        .run();
+      if (item.contactId) {
+        changeStatus(
+          tx,
+          item.contactId,
+          'bounced',
+          'system',
+          `hard bounce in ${c.id}: ${response.slice(0, 200)}`,
+          now,
+        );
+      }
+      tx.insert(suppressions)
+        .values({ emailHash: item.emailHash, reason: 'bounced', actor: 'system', createdAt: now })
+        .onConflictDoNothing()
+        .run();
+    });
+    this.log.info({ campaignId: c.id, sendId: item.sendId }, 'hard bounce: contact suppressed');
+  }
+
+  private pauseOnBounces(c: Row): boolean {
+    const { attempted, bounced } = this.ledger.runStats(c.id, c.runCount);
+    const { rate, minSends } = this.settings.bouncePause;
+    if (attempted < minSends || bounced / attempted <= rate) return false;
+    const pct = Math.round((bounced / attempted) * 1000) / 10;
+    const reason = `Paused automatically: ${bounced} of ${attempted} messages bounced (${pct}%, over ${rate * 100}%). Check the list before resuming.`;
+    if (this.update(c.id, 'sending', { status: 'paused', statusReason: reason })) {
+      this.log.warn({ campaignId: c.id, bounced, attempted }, 'campaign auto-paused on bounce rate');
+      this.notify({ type: 'paused', campaignId: c.id, reason });
+    }
+    return true;
+  }
+
+  private finishRun(c: Row): void {
+    const now = this.deps.clock.now();
+    if (c.cron) {
+      const next = nextCronRun(c.cron, c.timezone, now);
+      if (this.update(c.id, 'sending', { status: 'scheduled', runStartedAt: null, nextRunAt: next })) {
+        this.log.info({ campaignId: c.id, run: c.runCount, next }, 'drip run finished');
+        this.notify({ type: 'run_finished', campaignId: c.id });
+      }
+      return;
+    }
+    if (
+      this.update(c.id, 'sending', {
+        status: 'completed',
+        runStartedAt: null,
+        completedAt: now,
+        nextRunAt: null,
+      })
+    ) {
+      this.log.info({ campaignId: c.id }, 'campaign completed');
+      this.notify({ type: 'completed', campaignId: c.id });
+    }
+  }
+
+  /** Token bucket per campaign for ratePerMinute (pacing only: nothing that matters lives here). */
+  private takeTokens(c: Row, want: number, now: number): number {
+    const rate = c.ratePerMinute;
+    if (!rate) return want;
+    const capacity = Math.max(1, Math.floor(rate / 12));
+    const b = this.buckets.get(c.id) ?? { tokens: capacity, at: now };
+    b.tokens = Math.min(capacity, b.tokens + ((now - b.at) * rate) / 60_000);
+    b.at = now;
+    const take = Math.min(want, Math.floor(b.tokens));
+    b.tokens -= take;
+    this.buckets.set(c.id, b);
+    return take;
+  }
+
+  /** Conditional update: applies only if the campaign is still in `from` (a pause always wins). */
+  private update(id: string, from: Row['status'], set: Partial<typeof campaigns.$inferInsert>): boolean {
+    const r = this.deps.db
+      .update(campaigns)
+      .set({ ...set, updatedAt: this.deps.clock.now() })
+      .where(and(eq(campaigns.id, id), eq(campaigns.status, from)))
+      .run();
+    return r.changes === 1;
+  }
+}

@@ -1,0 +1,48 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { campaignInputSchema, scheduleInputSchema } from '../../core/campaigns/campaign.js';
+import type { Services } from '../../core/index.js';
+import { campaignStatuses } from '../../db/schema.js';
+
+const idParam = z.object({ id: z.string().min(1).max(100) });
+const listQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+  cursor: z.string().max(500).optional(),
+  status: z.enum(campaignStatuses).optional(),
+});
+
+/** Campaign routes of PRODUCT.md section 5: thin over CampaignService. */
+export function campaignRoutes(services: Services): Router {
+  const r = Router();
+  const { campaigns } = services;
+  const withCounts = (id: string) => ({ campaign: { ...campaigns.get(id), counts: campaigns.counts(id) } });
+
+  r.post('/campaigns', (req, res) => {
+    const created = campaigns.create(campaignInputSchema.parse(req.body ?? {}), 'api');
+    res.status(201).json(withCounts(created.id));
+  });
+
+  r.get('/campaigns', (req, res) => {
+    res.json(campaigns.list(listQuery.parse(req.query)));
+  });
+
+  r.get('/campaigns/:id', (req, res) => {
+    res.json(withCounts(idParam.parse(req.params).id));
+  });
+
+  r.post('/campaigns/:id/schedule', (req, res) => {
+    const { id } = idParam.parse(req.params);
+    campaigns.schedule(id, scheduleInputSchema.parse(req.body ?? {}), 'api');
+    res.json(withCounts(id));
+  });
+
+  for (const action of ['pause', 'resume', 'cancel'] as const) {
+    r.post(`/campaigns/:id/${action}`, (req, res) => {
+      const { id } = idParam.parse(req.params);
+      campaigns[action](id, 'api');
+      res.json(withCounts(id));
+    });
+  }
+
+  return r;
+}

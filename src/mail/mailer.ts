@@ -1,0 +1,44 @@
+/** One e-mail to one recipient, fully rendered. */
+export type OutgoingMessage = {
+  from: string;
+  to: string;
+  subject: string;
+  text: string;
+  html?: string;
+  /** Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post. */
+  headers: Record<string, string>;
+  /** Stable id used for the outbox file name and logs (never the address). */
+  ref: string;
+};
+
+export type SentInfo = { messageId: string; response: string };
+
+/**
+ * Why a send failed: `permanent` (5xx: the address bounced), `transient` (4xx, connection
+ * dropped, timeout: retry later), or `unknown` (the server may or may not have taken it).
+ */
+export type MailFailureKind = 'permanent' | 'transient';
+
+export class MailError extends Error {
+  override readonly name = 'MailError';
+  constructor(
+    readonly kind: MailFailureKind,
+    /** SMTP reply code when there was one (550, 451, …). */
+    readonly responseCode: number | undefined,
+    /** The server's answer or the network error, for the ledger (no secrets). */
+    readonly response: string,
+  ) {
+    super(response);
+  }
+}
+
+/** The narrow interface the send engine depends on. */
+export interface Mailer {
+  /** What this mailer is, for logs and /healthz: `smtp` or `outbox`. */
+  readonly kind: 'smtp' | 'outbox';
+  /** Sends one message; throws MailError on failure. */
+  send(message: OutgoingMessage): Promise<SentInfo>;
+  /** Checks the server can be reached (SMTP) or the folder written (outbox). */
+  verify(): Promise<boolean>;
+  close(): Promise<void>;
+}

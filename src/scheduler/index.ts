@@ -1,0 +1,40 @@
+import cron, { type ScheduledTask } from 'node-cron';
+import type { Logger } from '../logger.js';
+
+export type Tick = { name: string; everyMs: number; run: () => Promise<unknown> };
+
+/** node-cron expression for "every N ms" (whole seconds below a minute, whole minutes above). */
+export function everyExpression(ms: number): string {
+  const s = Math.max(1, Math.round(ms / 1000));
+  if (s < 60) return `*/${s} * * * * *`;
+  const m = Math.max(1, Math.round(s / 60));
+  return m < 60 ? `*/${m} * * * *` : '0 * * * *';
+}
+
+/**
+ * The scheduler only triggers: each task calls core (runDue), which claims due work in the
+ * database, so overlapping ticks or a restart cannot send twice. noOverlap skips a tick while
+ * the previous one still runs.
+ */
+export function startScheduler(ticks: Tick[], log: Logger): { stop(): Promise<void> } {
+  const l = log.child({ module: 'scheduler' });
+  const tasks: ScheduledTask[] = ticks.map((t) =>
+    cron.schedule(
+      everyExpression(t.everyMs),
+      async () => {
+        try {
+          await t.run();
+        } catch (err) {
+          l.error({ err, task: t.name }, 'scheduled task failed');
+        }
+      },
+      { name: t.name, noOverlap: true, timezone: 'UTC', suppressMissedWarning: true },
+    ),
+  );
+  l.info({ tasks: ticks.map((t) => `${t.name} every ${t.everyMs} ms`) }, 'scheduler started');
+  return {
+    stop: async () => {
+      for (const t of tasks) await t.destroy();
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import type { Campaign, CampaignCounts } from '../../core/campaigns/campaign.js';
+import { esc } from '../escape.js';
+import { button, code, context, type KnownBlock, n, text, when } from './common.js';
+
+export const campaignActions = {
+  pause: 'campaign_pause',
+  resume: 'campaign_resume',
+  cancel: 'campaign_cancel',
+  show: 'campaign_show',
+  new: 'campaign_new',
+} as const;
+
+export const newCampaignCallback = 'campaign_new_modal';
+
+const statusIcon: Record<Campaign['status'], string> = {
+  draft: ':memo:',
+  scheduled: ':calendar:',
+  sending: ':outbox_tray:',
+  paused: ':double_vertical_bar:',
+  completed: ':white_check_mark:',
+  cancelled: ':no_entry_sign:',
+};
+
+/** One line of figures: sent/total, bounced, failed, unsubscribed, unknown. */
+export function figuresLine(k: CampaignCounts): string {
+  const parts = [
+    `*${n(k.sent)}/${n(k.total)}* sent`,
+    `${n(k.bounced)} bounced`,
+    `${n(k.failed)} failed`,
+    `${n(k.unsubscribed)} unsubscribed`,
+  ];
+  if (k.unknown > 0) parts.push(`${n(k.unknown)} unknown (interrupted, not re-sent)`);
+  return parts.join(' · ');
+}
+
+export function scheduleLine(c: Campaign): string {
+  if (c.cron) return `drip \`${esc(c.cron)}\` (${esc(c.timezone)}), up to ${n(c.dailyLimit ?? 0)} per run`;
+  if (c.sendAt) return `send at ${when(c.sendAt)}`;
+  return 'draft (not scheduled)';
+}
+
+/** The buttons a campaign in this state offers. */
+function controls(c: Campaign): KnownBlock[] {
+  const value = JSON.stringify({ id: c.id });
+  const els = [];
+  if (c.status === 'scheduled' && c.awaitingConfirmation)
+    els.push(button('Confirm: send now', campaignActions.resume, value, 'primary'));
+  if (c.status === 'sending' || (c.status === 'scheduled' && !c.awaitingConfirmation))
+    els.push(button('Pause', campaignActions.pause, value));
+  if (c.status === 'paused') els.push(button('Resume', campaignActions.resume, value, 'primary'));
+  if (c.status !== 'completed' && c.status !== 'cancelled')
+    els.push(button('Cancel', campaignActions.cancel, value, 'danger'));
+  return els.length > 0 ? [{ type: 'actions', block_id: `campaign:${c.id}`, elements: els }] : [];
+}
+
+/** The one progress message of a campaign, updated in place. */
+export function campaignProgressBlocks(c: Campaign, k: CampaignCounts, eta: number | null): KnownBlock[] {
+  const blocks: KnownBlock[] = [
+    text(
+      `${statusIcon[c.status]} *${esc(c.name)}* ${code(c.id)} — ${c.status}${c.awaitingConfirmation ? ' (waiting for confirmation)' : ''}`,
+    ),
+    text(figuresLine(k)),
+    context(
+      `${scheduleLine(c)}${c.ratePerMinute ? ` · ${n(c.ratePerMinute)}/min` : ''}` +
+        (eta && (c.status === 'sending' || c.status === 'scheduled')
+          ? ` · should finish ${when(new Date(eta).toISOString())}`
+          : '') +
+        (c.completedAt ? ` · finished ${when(c.completedAt)}` : ''),
+    ),
+  ];
+  if (c.statusReason) blocks.push(text(`:information_source: ${esc(c.statusReason)}`));
+  return [...blocks, ...controls(c)];
+}
+
+export function campaignListBlocks(items: { campaign: Campaign; counts: CampaignCounts }[]): KnownBlock[] {
+  if (items.length === 0) return [text('No campaigns yet. `/campaigns new` writes one.')];
+  const blocks: KnownBlock[] = [];
+  for (const { campaign: c, counts } of items) {
+    blocks.push(
+      text(`${statusIcon[c.status]} *${esc(c.name)}* ${code(c.id)} — ${c.status}\n${figuresLine(counts)}`),
+      ...controls(c),
+    );
+  }
+  return blocks;
+}
+
+export function campaignHelpBlocks(prefix?: string): KnownBlock[] {
+  return [
+    text(
+      `${prefix ? `${prefix}\n\n` : ''}*/campaigns* writes and runs campaigns. They go to the *active batch* only.\n` +
+        '• `/campaigns new` — write one: subject, body, when (now, a date, or a daily drip)\n' +
+        '• `/campaigns list` — every campaign with its figures\n' +
+        '• `/campaigns show <id>` — progress of one\n' +
+        '• `/campaigns pause|resume|cancel <id>`\n' +
+        'Templates may use {{name}}, {{first_name}}, {{company}}, {{position}}, {{email}}, {{unsubscribe_url}} and fallbacks like {{first_name|there}}.',
+    ),
+  ];
+}
+
+export const newCampaignButton = (): KnownBlock => ({
+  type: 'actions',
+  elements: [button('New campaign', campaignActions.new, 'new', 'primary')],
+});

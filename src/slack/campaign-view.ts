@@ -1,0 +1,91 @@
+import type { WebClient } from '@slack/web-api';
+import { z } from 'zod';
+import type { Campaign, CampaignCounts } from '../core/campaigns/campaign.js';
+import { estimateFinish } from '../core/campaigns/schedule.js';
+import { campaignProgressBlocks } from './blocks/campaigns.js';
+import type { SlackDeps } from './context.js';
+
+export type Snapshot = { campaign: Campaign; counts: CampaignCounts; eta: number | null };
+
+const progressRef = z.object({ channel: z.string(), ts: z.string() });
+
+/** A campaign with its ledger figures and, while it still has people to reach, when it should finish. */
+export function snapshot(deps: SlackDeps, id: string, now = Date.now()): Snapshot {
+  const campaign = deps.services.campaigns.get(id);
+  const counts = deps.services.campaigns.counts(id);
+  const next = campaign.nextRunAt ? Date.parse(campaign.nextRunAt) : now;
+  const eta =
+    counts.pending > 0 && (campaign.status === 'sending' || campaign.status === 'scheduled')
+      ? estimateFinish({
+          count: counts.pending,
+          startMs: Math.max(now, campaign.status === 'sending' ? now : next),
+          ratePerMinute: campaign.ratePerMinute,
+          dailyLimit: campaign.dailyLimit,
+          window: campaign.window,
+          cron: campaign.cron ? { expr: campaign.cron, timezone: campaign.timezone } : null,
+        })
+      : null;
+  return { campaign, counts, eta };
+}
+
+export const progressBlocksOf = (s: Snapshot) => campaignProgressBlocks(s.campaign, s.counts, s.eta);
+
+/** Posts the campaign's one progress message and remembers where it is. */
+export async function postProgress(
+  deps: SlackDeps,
+  client: WebClient,
+  id: string,
+  channel: string,
+): Promise<void> {
+  const s = snapshot(deps, id);
+  const r = await client.chat.postMessage({
+    channel,
+    text: `Campaign ${s.campaign.name}`,
+    blocks: progressBlocksOf(s),
+  });
+  deps.services.campaigns.setProgressRef(id, JSON.stringify({ channel, ts: z.string().parse(r.ts) }));
+}
+
+/** Updates the progress message in place, if the campaign has one. */
+export async function refreshProgress(deps: SlackDeps, client: WebClient, id: string): Promise<void> {
+  const raw = deps.services.campaigns.progressRef(id);
+  if (!raw) return;
+  const ref = progressRef.parse(JSON.parse(raw));
+  const s = snapshot(deps, id);
+  await client.chat.update({
+    channel: ref.channel,
+    ts: ref.ts,
+    text: `Campaign ${s.campaign.name}`,
+    blocks: progressBlocksOf(s),
+  });
+}
+
+/**
+ * Keeps progress messages current as the send engine reports: at most one update per campaign
+ * per interval, always one after the last event (so the final figures show).
+ */
+export function followCampaigns(deps: SlackDeps, client: WebClient, intervalMs: number): () => void {
+  const timers = new Map<string, NodeJS.Timeout>();
+  const last = new Map<string, number>();
+  const flush = (id: string) => {
+    timers.delete(id);
+    last.set(id, Date.now());
+    deps.background.run(
+      refreshProgress(deps, client, id).catch((err: unknown) =>
+        deps.log.warn({ err, campaignId: id }, 'progress update failed'),
+      ),
+    );
+  };
+  const off = deps.services.events.on((e) => {
+    if (timers.has(e.campaignId)) return;
+    const wait = Math.max(0, (last.get(e.campaignId) ?? 0) + intervalMs - Date.now());
+    timers.set(
+      e.campaignId,
+      setTimeout(() => flush(e.campaignId), wait),
+    );
+  });
+  return () => {
+    off();
+    for (const t of timers.values()) clearTimeout(t);
+  };
+}

@@ -1,0 +1,66 @@
+import type { App } from '@slack/bolt';
+import { z } from 'zod';
+import { campaignActions } from '../../blocks/campaigns.js';
+import { errorBlocks } from '../../blocks/common.js';
+import { campaignModalFor } from '../../campaign-open.js';
+import { progressBlocksOf, refreshProgress, snapshot } from '../../campaign-view.js';
+import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
+import { publishHome } from '../../home.js';
+
+const body = z
+  .object({
+    user: z.object({ id: z.string() }),
+    actions: z.array(z.object({ value: z.string() }).loose()).min(1),
+    trigger_id: z.string().optional(),
+    view: z.object({ type: z.string() }).loose().optional(),
+  })
+  .loose();
+const value = z.object({ id: z.string().max(100) });
+
+/** Pause / Resume (or confirm a missed schedule) / Cancel buttons, and New campaign. */
+export function register(app: App, deps: SlackDeps): void {
+  for (const verb of ['pause', 'resume', 'cancel'] as const) {
+    app.action(campaignActions[verb], async ({ ack, body: raw, respond, client }) => {
+      await ack();
+      const b = body.parse(raw);
+      const fromHome = b.view?.type === 'home';
+      try {
+        const { id } = value.parse(JSON.parse(b.actions[0]!.value));
+        assertAdmin(deps, b.user.id, `${verb} campaigns`);
+        deps.services.campaigns[verb](id, b.user.id);
+        if (fromHome) await publishHome(deps, client, b.user.id);
+        else
+          await respond({
+            replace_original: true,
+            text: 'Campaign',
+            blocks: progressBlocksOf(snapshot(deps, id)),
+          });
+        await refreshProgress(deps, client, id).catch(() => {});
+      } catch (e) {
+        const message = failureText(deps, e, `trying to ${verb} the campaign`);
+        if (fromHome) await publishHome(deps, client, b.user.id, `:warning: ${message}`);
+        else
+          await respond({
+            response_type: 'ephemeral',
+            replace_original: false,
+            blocks: errorBlocks(message),
+          });
+      }
+    });
+  }
+  app.action(campaignActions.new, async ({ ack, body: raw, client }) => {
+    await ack();
+    const b = body.parse(raw);
+    try {
+      assertAdmin(deps, b.user.id, 'write campaigns');
+      await client.views.open({ trigger_id: b.trigger_id ?? '', view: campaignModalFor(deps, null) });
+    } catch (e) {
+      await publishHome(
+        deps,
+        client,
+        b.user.id,
+        `:warning: ${failureText(deps, e, 'opening the campaign form')}`,
+      );
+    }
+  });
+}

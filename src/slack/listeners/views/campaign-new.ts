@@ -1,0 +1,56 @@
+import type { App } from '@slack/bolt';
+import { z } from 'zod';
+import { isDomainError } from '../../../errors.js';
+import { newCampaignCallback } from '../../blocks/campaigns.js';
+import { blockForError, modalMetadata, readCampaignModal } from '../../campaign-modal.js';
+import { postProgress } from '../../campaign-view.js';
+import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
+
+const submission = z
+  .object({
+    user: z.object({ id: z.string() }),
+    view: z
+      .object({ private_metadata: z.string().default('{}'), state: z.object({ values: z.unknown() }) })
+      .loose(),
+  })
+  .loose();
+
+/** The "New campaign" modal submitted: validate, save (and schedule), then post its progress message. */
+export function register(app: App, deps: SlackDeps): void {
+  app.view(newCampaignCallback, async ({ ack, body, client }) => {
+    const b = submission.parse(body);
+    const userId = b.user.id;
+    const { input, draft, problem } = readCampaignModal(b.view.state.values);
+    if (problem) {
+      await ack({ response_action: 'errors', errors: { [problem.block]: problem.message } });
+      return;
+    }
+    let id: string;
+    try {
+      assertAdmin(deps, userId, 'write campaigns');
+      const { sendAt: _s, cron: _c, ...draftInput } = input;
+      id = deps.services.campaigns.create(draft ? draftInput : input, userId).id;
+    } catch (e) {
+      const message =
+        isDomainError(e) || e instanceof z.ZodError
+          ? messageOf(e)
+          : failureText(deps, e, 'saving the campaign');
+      await ack({ response_action: 'errors', errors: { [blockForError(message)]: message.slice(0, 300) } });
+      return;
+    }
+    await ack();
+    const { channelId } = modalMetadata.parse(JSON.parse(b.view.private_metadata));
+    const target = channelId ?? userId;
+    await postProgress(deps, client, id, target).catch((err: unknown) =>
+      deps.log.warn({ err, campaignId: id }, 'could not post the campaign progress message'),
+    );
+  });
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof z.ZodError) {
+    const i = e.issues[0];
+    return `${i?.path.join('.') ?? ''}: ${i?.message ?? 'invalid'}`;
+  }
+  return e instanceof Error ? e.message : String(e);
+}
