@@ -1,6 +1,6 @@
 import { DomainError } from '../../errors.js';
 
-/** Variables a campaign template may use. */
+/** Variables a campaign template may use, in the order people are told about them. */
 export const templateVariables = [
   'name',
   'first_name',
@@ -10,66 +10,125 @@ export const templateVariables = [
   'unsubscribe_url',
 ] as const;
 export type TemplateVariable = (typeof templateVariables)[number];
-export type TemplateVars = Record<Exclude<TemplateVariable, 'email' | 'unsubscribe_url'>, string | null> & {
+
+/** One recipient's values; a null or blank value renders as the placeholder's fallback. */
+export type TemplateVars = {
+  name: string | null;
+  first_name: string | null;
+  company: string | null;
+  position: string | null;
   email: string;
   unsubscribe_url: string;
 };
 
-const placeholder = /\{\{\s*([^{}|]*?)\s*(?:\|([^{}]*))?\}\}/g;
-const known = new Set<string>(templateVariables);
-const list = templateVariables.map((v) => `{{${v}}}`).join(', ');
+/** `{{ key }}` or `{{ key | fallback }}`; key and fallback are trimmed, the fallback ends at `}}`. */
+const placeholder = /\{\{([^{}|]*)(?:\|([^{}]*))?\}\}/g;
 
-/** Throws invalid_input naming the field and every unknown variable or unclosed `{{`. */
+const known: ReadonlySet<string> = new Set(templateVariables);
+const isVariable = (key: string): key is TemplateVariable => known.has(key);
+
+const variableList = templateVariables.map((v) => `{{${v}}}`).join(', ');
+
+/** Names people reach for, normalised (lower case, letters and digits only), mapped to ours. */
+const aliases: Record<string, TemplateVariable> = {
+  fullname: 'name',
+  fname: 'first_name',
+  firstname: 'first_name',
+  givenname: 'first_name',
+  companyname: 'company',
+  organization: 'company',
+  organisation: 'company',
+  org: 'company',
+  title: 'position',
+  jobtitle: 'position',
+  role: 'position',
+  emailaddress: 'email',
+  unsubscribe: 'unsubscribe_url',
+  unsubscribelink: 'unsubscribe_url',
+  unsubscribeurl: 'unsubscribe_url',
+};
+
+function suggestionFor(key: string): TemplateVariable | undefined {
+  const norm = key.toLowerCase().replace(/[^a-z0-9]/g, '');
+  return templateVariables.find((v) => v.replace(/_/g, '') === norm) ?? aliases[norm];
+}
+
+/** Throws invalid_input naming the field and every unknown variable, or an unclosed `{{`. */
 export function validateTemplate(template: string, field: string): void {
-  const unknown = new Set<string>();
+  const unknown: string[] = [];
+  const suggestions: Record<string, string> = {};
   for (const m of template.matchAll(placeholder)) {
-    if (!known.has(m[1] ?? '')) unknown.add(`{{${m[1]}}}`);
+    const key = (m[1] ?? '').trim();
+    if (isVariable(key) || unknown.includes(key)) continue;
+    unknown.push(key);
+    const hint = suggestionFor(key);
+    if (hint) suggestions[key] = hint;
   }
-  if (unknown.size > 0) {
+  if (unknown.length > 0) {
+    const named = unknown.map(
+      (k) => `{{${k}}}${suggestions[k] ? ` (did you mean {{${suggestions[k]}}}?)` : ''}`,
+    );
     throw new DomainError(
       'invalid_input',
-      `Unknown variable ${[...unknown].join(', ')} in ${field}. Use one of: ${list} (fallbacks like {{first_name|there}}).`,
-      { field, unknown: [...unknown] },
+      `Unknown variable${unknown.length > 1 ? 's' : ''} ${named.join(', ')} in ${field}. ` +
+        `Use one of: ${variableList}, optionally with a fallback like {{first_name|there}}.`,
+      { field, unknown, suggestions },
+    );
+  }
+  if (template.includes('{{{')) {
+    throw new DomainError(
+      'invalid_input',
+      `The ${field} has triple braces {{{…}}}. Write variables with two: {{name}}.`,
+      { field },
     );
   }
   const rest = template.replace(placeholder, '');
-  if (rest.includes('{{') || rest.includes('}}')) {
+  const at = rest.indexOf('{{');
+  if (at >= 0) {
+    const near = rest.slice(at, at + 24).split(/\r?\n/)[0] ?? '';
     throw new DomainError(
       'invalid_input',
-      `The ${field} has an unclosed {{ or a stray }}: write variables as {{name}}.`,
-      { field },
+      `The ${field} has a {{ without a closing }} near "${near}". ` +
+        `Write variables as {{name}} or {{first_name|there}}, each on one line, with no braces inside.`,
+      { field, near },
     );
   }
 }
 
-const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
+const htmlEntities: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
-/** Fills a validated template; an empty value takes the fallback (or nothing). HTML mode escapes what it inserts. */
+/** Escapes & < > " ' for HTML text and attribute values. */
+export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => htmlEntities[c] ?? c);
+
+/** Fills a validated template: a blank value takes the fallback (or nothing); `html` escapes what it inserts. */
 export function renderTemplate(template: string, vars: TemplateVars, opts: { html?: boolean } = {}): string {
-  return template.replace(placeholder, (_m, key: string, fallback: string | undefined) => {
-    const value = known.has(key) ? vars[key as TemplateVariable] : null;
-    const out = value?.trim() ? value.trim() : (fallback ?? '');
+  return template.replace(placeholder, (_match, rawKey: string, rawFallback: string | undefined) => {
+    const key = rawKey.trim();
+    const value = isVariable(key) ? vars[key]?.trim() : undefined;
+    const out = value ? value : (rawFallback?.trim() ?? '');
     return opts.html ? escapeHtml(out) : out;
   });
 }
 
-/** A subject line without CR/LF or control characters (no header injection), at most 250 characters. */
+/** A subject line with control characters and line breaks turned into spaces (no header injection), ≤ 250 characters. */
 export function subjectSafe(s: string): string {
-  return [...s]
-    .map((ch) => (ch.charCodeAt(0) < 32 || ch.charCodeAt(0) === 127 ? ' ' : ch))
-    .join('')
+  const flat = s
+    .replace(/[\p{Cc}\p{Zl}\p{Zp}]+/gu, ' ')
     .replace(/\s+/g, ' ')
-    .trim()
-    .slice(0, 250);
+    .trim();
+  return Array.from(flat).slice(0, 250).join('').trimEnd();
 }
 
-/** "Ana Maria Silva" → "Ana"; "Dr. Ana Silva" → "Ana". */
+/** The first name in a full name: "Ana Maria Silva" → "Ana", "Dr. Ana Silva" → "Ana", blank → null. */
 export function firstNameOf(name: string | null): string | null {
   const tokens = (name ?? '').trim().split(/\s+/).filter(Boolean);
-  if (tokens.length > 1 && tokens[0]!.endsWith('.')) tokens.shift();
-  return tokens[0] ?? null;
+  if (tokens.length > 1 && tokens[0]?.endsWith('.')) tokens.shift();
+  const first = tokens[0]?.replace(/,+$/, '');
+  return first && !first.includes('@') ? first : null;
 }

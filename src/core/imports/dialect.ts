@@ -72,6 +72,12 @@ function scoreCandidate(delimiter: Delimiter, records: string[][]): Candidate {
   return { delimiter, records, headerIndex, score };
 }
 
+/** The delimiter whose parse of the sample is the most consistent table (for files without an e-mail header). */
+export function detectDelimiter(text: string, complete: boolean): Delimiter {
+  const scored = delimiters.map((d) => scoreCandidate(d, parseSample(text, d, complete)));
+  return scored.reduce((a, b) => (b.score > a.score ? b : a)).delimiter;
+}
+
 /** Finds the delimiter, any preamble before the header, and the column mapping from the first part of the file. */
 export function detectDialect(text: string, complete: boolean): Dialect {
   const candidates = delimiters.map((d) => scoreCandidate(d, parseSample(text, d, complete)));

@@ -12,8 +12,13 @@ export function normalizeEmail(address: string): string {
  * length limits, no IP literals, no display names), and no quoted local parts.
  */
 export function isSendableEmail(address: string): boolean {
-  if (address.includes('"')) return false;
-  return validator.isEmail(address);
+  // Lone surrogates make validator throw (encodeURI); they are never part of a real address.
+  if (address.includes('"') || !address.isWellFormed()) return false;
+  try {
+    return validator.isEmail(address);
+  } catch {
+    return false;
+  }
 }
 
 /** Pulls the address out of a cell: `Ana <ana@x.com>`, `mailto:ana@x.com?subject=…`, `a@x ::: b@y` (first valid). */

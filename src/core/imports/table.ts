@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { DomainError, isDomainError } from '../../errors.js';
-import { type Dialect, detectDialect, parserOptions } from './dialect.js';
+import { type Delimiter, type Dialect, detectDelimiter, detectDialect, parserOptions } from './dialect.js';
+import { tooLarge } from './limits.js';
 import { type Encoding, refuseNonText, sniffEncoding } from './sniff.js';
 
 export type TableRecord = { line: number; cells: string[] };
@@ -26,14 +27,17 @@ export type ByteSource = AsyncIterable<Uint8Array | string>;
 
 const stripNul = (s: string) => (s.includes('\0') ? s.replaceAll('\0', '') : s);
 
-function formatBytes(n: number): string {
-  return n >= 1024 * 1024
-    ? `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MB`
-    : `${Math.ceil(n / 1024)} KB`;
-}
+type DecodedBytes = {
+  encoding: Encoding;
+  sampleText: string;
+  complete: boolean;
+  texts: AsyncIterable<string>;
+  bytesRead(): number;
+  sha256(): string;
+};
 
-/** Opens a byte stream as a table: detects encoding, delimiter and header, then streams records. */
-export async function openTable(source: ByteSource, opts: { maxBytes: number }): Promise<OpenedTable> {
+/** Reads the first bytes, refuses what is not text, and decodes the rest as it streams. */
+async function decodeBytes(source: ByteSource, opts: { maxBytes: number }): Promise<DecodedBytes> {
   const it = source[Symbol.asyncIterator]();
   const hash = createHash('sha256');
   let bytes = 0;
@@ -41,16 +45,13 @@ export async function openTable(source: ByteSource, opts: { maxBytes: number }):
 
   const pull = async (): Promise<Uint8Array | null> => {
     const r = await it.next();
-    if (r.done) return null;
+    if (r.done) {
+      digest ??= hash.digest('hex');
+      return null;
+    }
     const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
     bytes += chunk.length;
-    if (bytes > opts.maxBytes) {
-      throw new DomainError(
-        'too_large',
-        `The file is larger than the ${formatBytes(opts.maxBytes)} limit. Split it into smaller files.`,
-        { limitBytes: opts.maxBytes },
-      );
-    }
+    if (bytes > opts.maxBytes) throw tooLarge(opts.maxBytes);
     hash.update(chunk);
     return chunk;
   };
@@ -81,7 +82,6 @@ export async function openTable(source: ByteSource, opts: { maxBytes: number }):
     );
   }
   refuseNonText(sampleText);
-  const dialect = detectDialect(sampleText, complete);
 
   async function* texts(): AsyncGenerator<string> {
     yield sampleText;
@@ -96,35 +96,59 @@ export async function openTable(source: ByteSource, opts: { maxBytes: number }):
     if (tail) yield stripNul(tail);
   }
 
-  async function* records(): AsyncGenerator<TableRecord> {
-    const parser = parse({
-      ...parserOptions(dialect.delimiter),
-      info: true,
-      max_record_size: maxRecordChars,
-    });
-    const out = pipeline(Readable.from(texts(), { objectMode: false }), parser, () => {});
-    let index = 0;
-    try {
-      for await (const item of out as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-        if (index++ <= dialect.headerIndex) continue;
-        yield { line: item.info.lines, cells: item.record };
-      }
-    } catch (e) {
-      throw toImportError(e);
-    }
-    digest = hash.digest('hex');
-  }
-
   return {
     encoding,
-    dialect,
-    records: records(),
+    sampleText,
+    complete,
+    texts: texts(),
     bytesRead: () => bytes,
     sha256: () => {
       if (digest === null) throw new Error('sha256 is known only after every record was read');
       return digest;
     },
   };
+}
+
+/** Streams parsed records with the importer's parser options, skipping the first `skip` records. */
+async function* recordsOf(
+  texts: AsyncIterable<string>,
+  delimiter: Delimiter,
+  skip: number,
+): AsyncGenerator<TableRecord> {
+  const parser = parse({ ...parserOptions(delimiter), info: true, max_record_size: maxRecordChars });
+  const out = pipeline(Readable.from(texts, { objectMode: false }), parser, () => {});
+  let index = 0;
+  try {
+    for await (const item of out as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (index++ < skip) continue;
+      yield { line: item.info.lines, cells: item.record };
+    }
+  } catch (e) {
+    throw toImportError(e);
+  }
+}
+
+/** Opens a byte stream as a contact table: detects encoding, delimiter and header, then streams the data records. */
+export async function openTable(source: ByteSource, opts: { maxBytes: number }): Promise<OpenedTable> {
+  const bytes = await decodeBytes(source, opts);
+  const dialect = detectDialect(bytes.sampleText, bytes.complete);
+  return {
+    encoding: bytes.encoding,
+    dialect,
+    records: recordsOf(bytes.texts, dialect.delimiter, dialect.headerIndex + 1),
+    bytesRead: bytes.bytesRead,
+    sha256: bytes.sha256,
+  };
+}
+
+/** Every record of any table (no header needed), through the same decoding and parsing the importer uses. */
+export async function readRawTable(
+  source: ByteSource,
+  opts: { maxBytes: number },
+): Promise<{ encoding: Encoding; delimiter: Delimiter; records: AsyncIterable<TableRecord> }> {
+  const bytes = await decodeBytes(source, opts);
+  const delimiter = detectDelimiter(bytes.sampleText, bytes.complete);
+  return { encoding: bytes.encoding, delimiter, records: recordsOf(bytes.texts, delimiter, 0) };
 }
 
 function toImportError(e: unknown): unknown {
