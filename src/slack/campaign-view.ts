@@ -23,6 +23,7 @@ export function snapshot(deps: SlackDeps, id: string, now = Date.now()): Snapsho
           dailyLimit: campaign.dailyLimit,
           window: campaign.window,
           cron: campaign.cron ? { expr: campaign.cron, timezone: campaign.timezone } : null,
+          timezone: campaign.timezone,
         })
       : null;
   return { campaign, counts, eta };

@@ -1,5 +1,5 @@
 import type { OutgoingMessage } from '../../mail/mailer.js';
-import { firstNameOf, renderTemplate, subjectSafe } from '../campaigns/template.js';
+import { escapeHtml, firstNameOf, renderTemplate, subjectSafe } from '../campaigns/template.js';
 
 export type ComposeSettings = {
   /** PUBLIC_URL: base of the unsubscribe links. */
@@ -15,12 +15,6 @@ export type ComposeInput = {
   sendId: number;
   token: string;
 };
-
-const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 /** Renders one personalised message with the unsubscribe headers (RFC 2369, RFC 8058) and footer. */
 export function composeMessage(settings: ComposeSettings, input: ComposeInput): OutgoingMessage {

@@ -1,14 +1,9 @@
 import express, { Router } from 'express';
 import { z } from 'zod';
+import { escapeHtml } from '../../core/campaigns/template.js';
 import type { Services } from '../../core/index.js';
 
 const tokenParam = z.object({ token: z.string().min(1).max(200) });
-
-const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 function page(title: string, body: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
