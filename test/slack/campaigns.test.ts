@@ -1,0 +1,158 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { bytes, startTestApp, tempDir, waitFor } from '../helpers.js';
+import { actionBody, commandBody, FakeSlack, signingSecret, slackPost } from './fake-slack.js';
+
+let slack: FakeSlack;
+let url: string;
+let stop: () => Promise<void>;
+let app: Awaited<ReturnType<typeof startTestApp>>['app'];
+let dir: ReturnType<typeof tempDir>;
+
+beforeEach(async () => {
+  slack = await new FakeSlack().start();
+  dir = tempDir();
+  const t = await startTestApp(
+    {
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_ADMIN_USERS: 'UADMIN',
+      MAIL_FROM: 'Sales <sales@coldbatch.test>',
+      MAIL_POSTAL_ADDRESS: 'Rua Exemplo 1, São Paulo',
+      MAIL_OUTBOX_DIR: join(dir.dir, 'outbox'),
+    },
+    { slackRetries: 0, slackProgressIntervalMs: 0, scheduler: false },
+  );
+  ({ url, stop, app } = t);
+  await app.services.imports.importFile({
+    source: bytes('email,name\nana@x.com,Ana\nbia@x.com,Bia\ncai@x.com,Cai\n'),
+    fileName: 'leads.csv',
+    origin: 'api',
+    actor: 'api',
+  });
+});
+afterEach(async () => {
+  await stop();
+  await slack.stop();
+  dir.cleanup();
+});
+
+const settle = () => app.slack?.background.idle();
+
+function submission(values: Record<string, Record<string, unknown>>, user = 'UADMIN', channelId = 'C1') {
+  const state = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { v }]));
+  const payload = {
+    type: 'view_submission',
+    team: { id: 'T1', domain: 'acme' },
+    user: { id: user, username: 'someone', team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'legacy',
+    trigger_id: '1.2.3',
+    view: {
+      id: 'V1',
+      team_id: 'T1',
+      type: 'modal',
+      callback_id: 'campaign_new_modal',
+      private_metadata: JSON.stringify({ channelId }),
+      state: { values: state },
+      hash: 'h',
+      title: { type: 'plain_text', text: 'New campaign' },
+      blocks: [],
+    },
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+const base = {
+  name: { type: 'plain_text_input', value: 'Intro Q1' },
+  subject: { type: 'plain_text_input', value: 'Hi {{first_name|there}}' },
+  body: { type: 'plain_text_input', value: 'Hello {{name}}' },
+  when: { type: 'radio_buttons', selected_option: { value: 'now' } },
+  timezone: { type: 'plain_text_input', value: 'UTC' },
+};
+
+describe('Slack campaigns', () => {
+  it('/campaigns new opens the modal showing the active batch and how many it will reach', async () => {
+    const res = await slackPost(
+      url,
+      commandBody('new', 'UADMIN', slack.responseUrl('c')).replace('batches', 'campaigns'),
+      { type: 'form' },
+    );
+    expect(res.status).toBe(200);
+    const open = await waitFor(() => slack.callsTo('views.open')[0]);
+    const view = JSON.stringify(open.params.view);
+    expect(view).toContain('leads.csv');
+    expect(view).toContain('will reach *3* contacts');
+    expect(view).toContain('should finish');
+  });
+
+  it('submitting the modal saves the campaign, posts its progress message, and the message follows the send', async () => {
+    const res = await slackPost(url, submission(base), { type: 'form' });
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('');
+    await settle();
+    const [campaign] = app.services.campaigns.list().campaigns;
+    expect(campaign).toMatchObject({ name: 'Intro Q1', status: 'scheduled', createdBy: 'UADMIN' });
+    const posted = slack.callsTo('chat.postMessage')[0]!;
+    expect(posted.params.channel).toBe('C1');
+    expect(JSON.stringify(posted.params.blocks)).toContain('*0/3* sent');
+
+    await app.services.sending.runDue();
+    await waitFor(() =>
+      slack.callsTo('chat.update').some((u) => JSON.stringify(u.params.blocks).includes('*3/3* sent')),
+    );
+    const last = slack.callsTo('chat.update').at(-1)!;
+    expect(last.params.ts).toBe(JSON.parse(app.services.campaigns.progressRef(campaign!.id)!).ts);
+    expect(JSON.stringify(last.params.blocks)).toContain('completed');
+  });
+
+  it('a bad template is shown on its field and nothing is saved; a non-admin is refused', async () => {
+    const bad = await slackPost(
+      url,
+      submission({ ...base, subject: { type: 'plain_text_input', value: 'Hi {{firstname}}' } }),
+      { type: 'form' },
+    );
+    expect(bad.json()).toMatchObject({
+      response_action: 'errors',
+      errors: { subject: expect.stringContaining('{{firstname}}') },
+    });
+    const other = await slackPost(url, submission(base, 'UOTHER'), { type: 'form' });
+    expect(JSON.stringify(other.json())).toContain('Only coldbatch admins');
+    expect(app.services.campaigns.list().campaigns).toEqual([]);
+  });
+
+  it('the Pause button on the progress message pauses the campaign and updates the message in place', async () => {
+    await slackPost(
+      url,
+      submission({
+        ...base,
+        when: { type: 'radio_buttons', selected_option: { value: 'at' } },
+        send_at: { type: 'datetimepicker', selected_date_time: 1_900_000_000 },
+      }),
+      {
+        type: 'form',
+      },
+    );
+    await settle();
+    const [campaign] = app.services.campaigns.list().campaigns;
+    expect(campaign?.sendAt).toBe(new Date(1_900_000_000 * 1000).toISOString());
+    const blocks = slack.callsTo('chat.postMessage')[0]!.params.blocks as {
+      elements?: { action_id?: string; value?: string }[];
+    }[];
+    const pause = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'campaign_pause')!;
+    await slackPost(
+      url,
+      actionBody({ action_id: 'campaign_pause', value: pause.value! }, 'UADMIN', slack.responseUrl('p'), {
+        type: 'message',
+      }),
+      {
+        type: 'form',
+      },
+    );
+    const answer = await waitFor(() => slack.responses.find((r) => r.path === '/respond/p'));
+    expect(answer.body.replace_original).toBe(true);
+    expect(JSON.stringify(answer.body)).toContain('Resume');
+    expect(app.services.campaigns.get(campaign!.id).status).toBe('paused');
+  });
+});
