@@ -1,82 +1,160 @@
-import nodemailer from 'nodemailer';
+import nodemailer, { type SMTPPoolOptions } from 'nodemailer';
+import { z } from 'zod';
 import type { Logger } from '../logger.js';
 import { MailError, type Mailer, type OutgoingMessage, type SentInfo } from './mailer.js';
 
 export type SmtpOptions = {
+  /** smtp:// (STARTTLS when offered) or smtps:// (TLS from the start); may hold user:password. */
   url: string;
   maxConnections?: number;
-  /** Transport-wide pace (nodemailer's rateDelta/rateLimit). */
+  /** Transport-wide pace, nodemailer's own rateLimit per rateDelta of one minute. */
   ratePerMinute?: number;
+  /** Overrides of the default timeouts (30 s to connect and greet, 60 s of silence). */
   timeoutsMs?: { connection?: number; greeting?: number; socket?: number };
   log: Logger;
 };
 
-const transientCodes = new Set([
-  'ECONNECTION',
-  'ETIMEDOUT',
-  'ESOCKET',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EDNS',
-  'EPROTOCOL',
-  'EMAXLIMIT',
-]);
+/** The fields of a nodemailer error we read; anything else (or a non-object) reads as empty. */
+const nodemailerError = z.object({
+  code: z.string().optional().catch(undefined),
+  originalCode: z.string().optional().catch(undefined),
+  responseCode: z.number().int().optional().catch(undefined),
+  response: z.string().optional().catch(undefined),
+  command: z.string().optional().catch(undefined),
+  timeoutType: z.string().optional().catch(undefined),
+  message: z.string().optional().catch(undefined),
+});
+type NodemailerErrorFields = z.infer<typeof nodemailerError>;
 
-/** Maps a nodemailer error to permanent (5xx) or transient (4xx, network) without leaking addresses. */
-export function toMailError(e: unknown): MailError {
-  const err = (e ?? {}) as { responseCode?: unknown; response?: unknown; code?: unknown; message?: unknown };
-  const code = typeof err.responseCode === 'number' ? err.responseCode : undefined;
-  const text = String(err.response ?? err.message ?? 'unknown error').slice(0, 300);
-  if (code !== undefined && code >= 500) return new MailError('permanent', code, text);
-  if (code !== undefined && code >= 400) return new MailError('transient', code, text);
-  if (typeof err.code === 'string' && transientCodes.has(err.code))
-    return new MailError('transient', undefined, `${err.code}: ${text}`);
-  return new MailError('transient', undefined, text);
+/** Commands whose 5xx answer is about the recipient or the message, not about our account or server. */
+const recipientCommands = new Set(['RCPT TO', 'DATA']);
+
+function readError(e: unknown): NodemailerErrorFields {
+  const parsed = nodemailerError.safeParse(e);
+  return parsed.success ? parsed.data : { message: String(e) };
 }
 
-/** Pooled SMTP (nodemailer) from SMTP_URL; one recipient per message. */
-export function createSmtpMailer(opts: SmtpOptions): Mailer {
-  const log = opts.log.child({ module: 'smtp' });
-  const secure = opts.url.startsWith('smtps:');
-  const transport = nodemailer.createTransport({
+/**
+ * Maps a nodemailer error to a MailError: a 5xx answer to RCPT TO or DATA is `permanent`
+ * (except 503, a bad command sequence); everything else (4xx, a refused sender or login,
+ * a dropped connection, a timeout, DNS) is `transient`, so a broken account never bounces a list.
+ */
+export function toMailError(e: unknown, scrub: (text: string) => string = (t) => t): MailError {
+  const err = readError(e);
+  const code = err.responseCode;
+  const text = scrub(err.response ?? `${err.code ?? 'ERROR'}: ${err.message ?? 'unknown error'}`).slice(
+    0,
+    500,
+  );
+  const permanent =
+    code !== undefined &&
+    code >= 500 &&
+    code < 600 &&
+    code !== 503 &&
+    recipientCommands.has(err.command ?? '');
+  return new MailError(permanent ? 'permanent' : 'transient', code, text);
+}
+
+/** The pooled transport options for a mailer (exported so tests can check what the pool is given). */
+export function smtpTransportOptions(opts: Omit<SmtpOptions, 'log'>): SMTPPoolOptions & { pool: true } {
+  return {
     url: opts.url,
     pool: true,
     maxConnections: opts.maxConnections ?? 5,
-    maxMessages: 500,
     ...(opts.ratePerMinute ? { rateDelta: 60_000, rateLimit: opts.ratePerMinute } : {}),
     connectionTimeout: opts.timeoutsMs?.connection ?? 30_000,
     greetingTimeout: opts.timeoutsMs?.greeting ?? 30_000,
+    // the reply to the final "." may take a while (content scanning); a timeout there is a send
+    // that may have gone through, so it is kept longer than the others
     socketTimeout: opts.timeoutsMs?.socket ?? 60_000,
-    ...(secure ? {} : { opportunisticTLS: true }),
+    maxRecipients: 1,
+    disableFileAccess: true,
+    disableUrlAccess: true,
     logger: false,
-  } as Parameters<typeof nodemailer.createTransport>[0]);
+  };
+}
+
+/** The secrets in an SMTP URL (user info), so they can be cut out of any text we keep or log. */
+function secretsOf(url: string): string[] {
+  try {
+    const { password } = new URL(url);
+    // a very short password would redact ordinary letters of every answer; it is never echoed anyway
+    return [...new Set([password, decodeURIComponent(password)])].filter((s) => s.length >= 4);
+  } catch {
+    return [];
+  }
+}
+
+function hostOf(url: string): string | undefined {
+  try {
+    return new URL(url).hostname || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pooled SMTP (nodemailer) from SMTP_URL; one recipient per message; failures become MailError. */
+export function createSmtpMailer(opts: SmtpOptions): Mailer {
+  const log = opts.log.child({ module: 'mail', transport: 'smtp' });
+  const secrets = secretsOf(opts.url);
+  const scrub = (text: string) => secrets.reduce((t, s) => t.split(s).join('[redacted]'), text);
+  const transport = nodemailer.createTransport(smtpTransportOptions(opts));
+  // the pool reports failures through each send's callback; this only keeps a stray event from crashing
+  transport.on('error', (e: unknown) => {
+    const err = readError(e);
+    log.warn({ code: err.code, originalCode: err.originalCode }, 'SMTP transport error');
+  });
+  log.info(
+    { host: hostOf(opts.url), maxConnections: opts.maxConnections ?? 5, ratePerMinute: opts.ratePerMinute },
+    'SMTP pool ready',
+  );
+
   return {
     kind: 'smtp',
     async send(m: OutgoingMessage): Promise<SentInfo> {
       try {
-        const info = (await transport.sendMail({
+        const info = await transport.sendMail({
           from: m.from,
           to: m.to,
           subject: m.subject,
           text: m.text,
-          ...(m.html ? { html: m.html } : {}),
+          ...(m.html !== undefined ? { html: m.html } : {}),
           headers: m.headers,
-        })) as { messageId?: string; response?: string };
-        return { messageId: info.messageId ?? '', response: String(info.response ?? '250 OK').slice(0, 300) };
+        });
+        log.debug({ ref: m.ref, messageId: info.messageId }, 'SMTP send accepted');
+        return { messageId: info.messageId, response: scrub(info.response).slice(0, 500) };
       } catch (e) {
-        const err = toMailError(e);
-        log.warn({ ref: m.ref, kind: err.kind, code: err.responseCode }, 'SMTP send failed');
-        throw err;
+        const mailError = toMailError(e, scrub);
+        const err = readError(e);
+        // no message text: the server's answer and nodemailer's message may both name the recipient
+        log.warn(
+          {
+            ref: m.ref,
+            kind: mailError.kind,
+            responseCode: mailError.responseCode,
+            code: err.code,
+            originalCode: err.originalCode,
+            command: err.command,
+            timeoutType: err.timeoutType,
+          },
+          'SMTP send failed',
+        );
+        throw mailError;
       }
     },
-    async verify() {
+    async verify(): Promise<boolean> {
       try {
         return await transport.verify();
-      } catch {
+      } catch (e) {
+        const err = readError(e);
+        log.warn(
+          { code: err.code, originalCode: err.originalCode, responseCode: err.responseCode },
+          'SMTP verify failed',
+        );
         return false;
       }
     },
-    async close() {
+    async close(): Promise<void> {
       transport.close();
     },
   };

@@ -30,10 +30,10 @@ describe('a send killed with SIGKILL', () => {
       SMTP_MAX_CONNECTIONS: '3',
       SCHEDULER_TICK: '1s',
       PORT: '0',
-      LOG_LEVEL: 'silent',
+      LOG_LEVEL: 'info',
     };
-    const config = loadConfig(env);
     const silent = createLogger('silent');
+    const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });
 
     // Prepare: 150 contacts and a campaign due now, in the database the real process will use.
     const setup = buildApp(config, {
@@ -51,10 +51,18 @@ describe('a send killed with SIGKILL', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: root,
       env: { ...process.env, ...env },
-      stdio: 'ignore',
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const output: string[] = [];
+    child.stdout?.on('data', (d) => output.push(String(d)));
+    child.stderr?.on('data', (d) => output.push(String(d)));
     const exited = new Promise((r) => child.once('exit', r));
-    await waitFor(() => sink.received.length >= 40, 30_000);
+    await waitFor(() => sink.received.length >= 40, 60_000).catch((e: unknown) => {
+      child.kill('SIGKILL');
+      throw new Error(
+        `${String(e)}; received ${sink.received.length}; child output:\n${output.join('').slice(-3000)}`,
+      );
+    });
     child.kill('SIGKILL');
     await exited;
     const atKill = sink.received.length;
