@@ -42,3 +42,15 @@ export interface Mailer {
   verify(): Promise<boolean>;
   close(): Promise<void>;
 }
+
+/** The nodemailer message fields of an OutgoingMessage (one recipient, our headers). */
+export function mailFields(m: OutgoingMessage) {
+  return {
+    from: m.from,
+    to: m.to,
+    subject: m.subject,
+    text: m.text,
+    ...(m.html !== undefined ? { html: m.html } : {}),
+    headers: m.headers,
+  };
+}

@@ -3,7 +3,7 @@ import { access, constants, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import nodemailer, { type StreamSentMessageInfo } from 'nodemailer';
 import type { Logger } from '../logger.js';
-import { MailError, type Mailer, type OutgoingMessage, type SentInfo } from './mailer.js';
+import { MailError, type Mailer, mailFields, type OutgoingMessage, type SentInfo } from './mailer.js';
 import { toMailError } from './smtp.js';
 
 /** `20260114T120000123Z`: sortable, and legal in a file name everywhere. */
@@ -52,14 +52,7 @@ export function createOutboxMailer(opts: { dir: string; log: Logger }): Mailer {
     async send(m: OutgoingMessage): Promise<SentInfo> {
       let info: StreamSentMessageInfo;
       try {
-        info = await transport.sendMail({
-          from: m.from,
-          to: m.to,
-          subject: m.subject,
-          text: m.text,
-          ...(m.html !== undefined ? { html: m.html } : {}),
-          headers: m.headers,
-        });
+        info = await transport.sendMail(mailFields(m));
       } catch (e) {
         const err = toMailError(e);
         log.warn({ ref: m.ref, kind: err.kind }, 'outbox could not render the message');

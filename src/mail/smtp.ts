@@ -1,7 +1,7 @@
 import nodemailer, { type SMTPPoolOptions } from 'nodemailer';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
-import { MailError, type Mailer, type OutgoingMessage, type SentInfo } from './mailer.js';
+import { MailError, type Mailer, mailFields, type OutgoingMessage, type SentInfo } from './mailer.js';
 
 export type SmtpOptions = {
   /** smtp:// (STARTTLS when offered) or smtps:// (TLS from the start); may hold user:password. */
@@ -113,14 +113,7 @@ export function createSmtpMailer(opts: SmtpOptions): Mailer {
     kind: 'smtp',
     async send(m: OutgoingMessage): Promise<SentInfo> {
       try {
-        const info = await transport.sendMail({
-          from: m.from,
-          to: m.to,
-          subject: m.subject,
-          text: m.text,
-          ...(m.html !== undefined ? { html: m.html } : {}),
-          headers: m.headers,
-        });
+        const info = await transport.sendMail(mailFields(m));
         log.debug({ ref: m.ref, messageId: info.messageId }, 'SMTP send accepted');
         return { messageId: info.messageId, response: scrub(info.response).slice(0, 500) };
       } catch (e) {

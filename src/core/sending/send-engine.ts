@@ -116,7 +116,7 @@ export class SendEngine {
     for (;;) {
       if (performance.now() - started > this.settings.runBudgetMs) return;
       const c = this.deps.db.select().from(campaigns).where(eq(campaigns.id, id)).get();
-      if (!c || c.status !== 'sending') return;
+      if (c?.status !== 'sending') return;
       const now = this.deps.clock.now();
       if (!isInWindow(parseWindow(c.sendWindow), now)) return;
       let room = this.settings.concurrency;
