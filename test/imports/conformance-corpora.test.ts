@@ -16,7 +16,7 @@ const file = (path: string) => readFileSync(new URL(path, corpus));
 async function rows(content: Uint8Array | string, chunkSize = 64 * 1024): Promise<string[][]> {
   const t = await readRawTable(bytes(content, chunkSize), { maxBytes: 10 * 1024 * 1024 });
   const out: string[][] = [];
-  for await (const r of t.records) out.push(r.cells);
+  for await (const batch of t.records) for (const r of batch) out.push(r.cells);
   return out;
 }
 

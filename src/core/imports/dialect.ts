@@ -29,19 +29,63 @@ export type Dialect = {
 
 const maxPreambleRecords = 20;
 
+type LineInfo = { lines: number; empty_lines: number };
+
+const numberIn = (e: unknown, key: 'empty_lines'): number | undefined =>
+  typeof e === 'object' && e !== null && key in e && typeof e[key] === 'number' ? e[key] : undefined;
+
+const countOf = (s: string, re: RegExp) => (s.match(re) ?? []).length;
+
+/**
+ * Where records start, from csv-parse's counters fed in record order. csv-parse counts a CRLF inside a
+ * quoted field as two lines, and reports a parse error at the line where it gave up (the end of the
+ * file for an unclosed quote); this gives the line each record, or the record that broke, starts on.
+ */
+export function lineTracker() {
+  let doubled = 0;
+  let lastEnd = 0;
+  let lastEmpty = 0;
+  return {
+    /** The line a parsed record starts on (its cells hold the line breaks of its quoted fields). */
+    recordStart(cells: string[], info: LineInfo): number {
+      let breaks = 0;
+      for (const cell of cells) {
+        if (!cell.includes('\n') && !cell.includes('\r')) continue;
+        doubled += countOf(cell, /\r\n/g);
+        breaks += countOf(cell, /\r\n|\r|\n/g);
+      }
+      lastEnd = info.lines - doubled;
+      lastEmpty = info.empty_lines;
+      return lastEnd - breaks;
+    },
+    /** The line the record that failed to parse starts on, after any blank lines skipped before it. */
+    failedStart(error: unknown): number {
+      const empty = numberIn(error, 'empty_lines');
+      return lastEnd + 1 + (empty === undefined ? 0 : Math.max(empty - lastEmpty, 0));
+    },
+  };
+}
+
 function tryParse(text: string, delimiter: Delimiter): string[][] | null {
+  const lines = lineTracker();
   try {
-    return parse(text, { ...parserOptions(delimiter), to: 200 }) as string[][];
+    return parse(text, {
+      ...parserOptions(delimiter),
+      to: 200,
+      on_record: (cells, info) => {
+        lines.recordStart(cells, info);
+        return cells;
+      },
+    });
   } catch (e) {
-    // Judge the lines before the one where parsing broke (e.g. where a quote opened and never closed).
-    const line = (e as { lines?: unknown }).lines;
-    if (typeof line !== 'number' || line < 2) return null;
+    // Judge the records before the one that broke (e.g. where a quote opened and never closed).
+    const start = lines.failedStart(e);
+    if (start < 2) return null;
     const before = text
       .split(/\r\n|\n|\r/)
-      .slice(0, line - 1)
+      .slice(0, start - 1)
       .join('\n');
-    if (before.length >= text.length) return null;
-    return tryParse(before, delimiter);
+    return before.length < text.length ? tryParse(before, delimiter) : null;
   }
 }
 
@@ -72,19 +116,22 @@ function scoreCandidate(delimiter: Delimiter, records: string[][]): Candidate {
   return { delimiter, records, headerIndex, score };
 }
 
+/** Every delimiter's reading of the sample, best first (a reading that finds a header row wins). */
+function rankDelimiters(text: string, complete: boolean): Candidate[] {
+  const scored = delimiters.map((d) => scoreCandidate(d, parseSample(text, d, complete)));
+  return scored.sort((a, b) => b.score - a.score);
+}
+
 /** The delimiter whose parse of the sample is the most consistent table (for files without an e-mail header). */
 export function detectDelimiter(text: string, complete: boolean): Delimiter {
-  const scored = delimiters.map((d) => scoreCandidate(d, parseSample(text, d, complete)));
-  return scored.reduce((a, b) => (b.score > a.score ? b : a)).delimiter;
+  return rankDelimiters(text, complete)[0]!.delimiter;
 }
 
 /** Finds the delimiter, any preamble before the header, and the column mapping from the first part of the file. */
 export function detectDialect(text: string, complete: boolean): Dialect {
-  const candidates = delimiters.map((d) => scoreCandidate(d, parseSample(text, d, complete)));
-  const best = candidates.reduce((a, b) => (b.score > a.score ? b : a));
-  const withHeader = candidates.filter((c) => c.headerIndex >= 0).sort((a, b) => b.score - a.score)[0];
-  if (withHeader) {
-    const header = withHeader.records[withHeader.headerIndex]!;
+  const best = rankDelimiters(text, complete)[0]!;
+  if (best.headerIndex >= 0) {
+    const header = best.records[best.headerIndex]!;
     if (isOptedOutExport(header)) {
       throw new DomainError(
         'opted_out_list',
@@ -93,8 +140,8 @@ export function detectDialect(text: string, complete: boolean): Dialect {
       );
     }
     return {
-      delimiter: withHeader.delimiter,
-      headerIndex: withHeader.headerIndex,
+      delimiter: best.delimiter,
+      headerIndex: best.headerIndex,
       header,
       columns: mapHeader(header)!,
     };

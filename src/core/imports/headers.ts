@@ -62,6 +62,7 @@ const companyAliases = [
   'organizationname',
   'organization1name',
   'empresa',
+  'organizacao',
   'nomedaempresa',
   'associatedcompany',
   'accountname',

@@ -153,17 +153,20 @@ export class ImportService {
       onProgress?.({ rows: report.rows, imported: report.imported, bytes: table.bytesRead() });
       await yieldToLoop();
     };
-    for await (const record of table.records) {
-      if (isBlankRecord(record.cells)) continue;
-      report.rows++;
-      const result = toContactRow(record.cells, columns);
-      if (!result.ok) {
-        report.invalid++;
-        if (report.errors.length < maxReportedErrors)
-          report.errors.push({ line: record.line, reason: result.reason });
-        continue;
+    for await (const batch of table.records) {
+      for (const record of batch) {
+        if (isBlankRecord(record.cells)) continue;
+        report.rows++;
+        const result = toContactRow(record.cells, columns);
+        if (!result.ok) {
+          report.invalid++;
+          if (report.errors.length < maxReportedErrors) {
+            report.errors.push({ line: record.line, reason: result.reason });
+          }
+          continue;
+        }
+        pending.push(result.row);
       }
-      pending.push(result.row);
       if (pending.length >= chunkRows) await flush();
     }
     if (pending.length > 0) await flush();

@@ -1,8 +1,15 @@
 import { createHash } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { parse } from 'csv-parse';
-import { DomainError, isDomainError } from '../../errors.js';
-import { type Delimiter, type Dialect, detectDelimiter, detectDialect, parserOptions } from './dialect.js';
+import { DomainError } from '../../errors.js';
+import {
+  type Delimiter,
+  type Dialect,
+  detectDelimiter,
+  detectDialect,
+  lineTracker,
+  parserOptions,
+} from './dialect.js';
 import { tooLarge } from './limits.js';
 import { type Encoding, refuseNonText, sniffEncoding } from './sniff.js';
 
@@ -11,8 +18,8 @@ export type TableRecord = { line: number; cells: string[] };
 export type OpenedTable = {
   encoding: Encoding;
   dialect: Dialect;
-  /** Data records after the header (preamble and header skipped). */
-  records: AsyncIterable<TableRecord>;
+  /** Data records after the header (preamble and header skipped), in batches. */
+  records: AsyncIterable<TableRecord[]>;
   /** Bytes read so far, and the SHA-256 of the whole file once records are exhausted. */
   bytesRead(): number;
   sha256(): string;
@@ -109,22 +116,55 @@ async function decodeBytes(source: ByteSource, opts: { maxBytes: number }): Prom
   };
 }
 
+/** Records parsed so far are handed over in batches (one await per batch, not per record). */
+const batchHighWaterMark = 2048;
+
 /** Streams parsed records with the importer's parser options, skipping the first `skip` records. */
 async function* recordsOf(
   texts: AsyncIterable<string>,
   delimiter: Delimiter,
   skip: number,
-): AsyncGenerator<TableRecord> {
+): AsyncGenerator<TableRecord[]> {
   const parser = parse({ ...parserOptions(delimiter), info: true, max_record_size: maxRecordChars });
-  const out = pipeline(Readable.from(texts, { objectMode: false }), parser, () => {});
+  const lines = lineTracker();
+  let failure: unknown;
+  let ended = false;
+  const out = pipeline(Readable.from(texts, { objectMode: false }), parser, (e) => {
+    if (e) failure = e;
+    ended = true;
+  });
   let index = 0;
-  try {
-    for await (const item of out as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      if (index++ < skip) continue;
-      yield { line: item.info.lines, cells: item.record };
+  for (;;) {
+    const batch: TableRecord[] = [];
+    for (
+      let item = out.read() as { record: string[]; info: { lines: number; empty_lines: number } } | null;
+      item !== null;
+      item = out.read()
+    ) {
+      const line = lines.recordStart(item.record, item.info);
+      if (index++ >= skip) batch.push({ line, cells: item.record });
+      if (batch.length >= batchHighWaterMark) break;
     }
-  } catch (e) {
-    throw toImportError(e);
+    if (batch.length > 0) {
+      yield batch;
+      continue;
+    }
+    if (failure) throw toImportError(failure, lines.failedStart(failure));
+    if (ended || out.readableEnded) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        out.off('readable', done);
+        out.off('end', done);
+        out.off('error', done);
+        out.off('close', done);
+        resolve();
+      };
+      out.on('readable', done);
+      out.on('end', done);
+      out.on('error', done);
+      out.on('close', done);
+    });
+    if (failure) throw toImportError(failure, lines.failedStart(failure));
   }
 }
 
@@ -145,29 +185,34 @@ export async function openTable(source: ByteSource, opts: { maxBytes: number }):
 export async function readRawTable(
   source: ByteSource,
   opts: { maxBytes: number },
-): Promise<{ encoding: Encoding; delimiter: Delimiter; records: AsyncIterable<TableRecord> }> {
+): Promise<{ encoding: Encoding; delimiter: Delimiter; records: AsyncIterable<TableRecord[]> }> {
   const bytes = await decodeBytes(source, opts);
   const delimiter = detectDelimiter(bytes.sampleText, bytes.complete);
   return { encoding: bytes.encoding, delimiter, records: recordsOf(bytes.texts, delimiter, 0) };
 }
 
-function toImportError(e: unknown): unknown {
-  if (isDomainError(e)) return e;
-  const err = e as { code?: unknown; lines?: unknown; message?: unknown };
-  if (typeof err?.code === 'string' && err.code.startsWith('CSV_')) {
-    const line = typeof err.lines === 'number' ? err.lines : undefined;
-    const where = line ? ` near line ${line}` : '';
-    const what =
-      err.code === 'CSV_QUOTE_NOT_CLOSED'
-        ? 'a quoted field is never closed'
-        : err.code === 'CSV_MAX_RECORD_SIZE'
-          ? `a record is longer than ${maxRecordChars} characters`
-          : String(err.message ?? err.code);
-    return new DomainError(
-      'malformed_csv',
-      `The file could not be read as CSV${where}: ${what}. Check the quotes in that line, or export the file again.`,
-      { line, parserCode: err.code },
-    );
+function describeParserError(code: string, message: string): string {
+  switch (code) {
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return 'a quoted field is never closed';
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE':
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return 'a quoted field has text after its closing quote (a quote inside a value must be doubled: "")';
+    case 'CSV_MAX_RECORD_SIZE':
+      return `a record is longer than ${maxRecordChars} characters`;
+    default:
+      return message;
   }
-  return e;
+}
+
+/** A csv-parse failure as malformed_csv, placed at the line where the broken record starts. */
+function toImportError(e: unknown, line: number): unknown {
+  if (!(e instanceof Error && 'code' in e && typeof e.code === 'string' && e.code.startsWith('CSV_')))
+    return e;
+  return new DomainError(
+    'malformed_csv',
+    `The file could not be read as CSV at line ${line}: ${describeParserError(e.code, e.message)}. ` +
+      'Check the quotes in that line, or export the file again.',
+    { line, parserCode: e.code },
+  );
 }
