@@ -1,0 +1,93 @@
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import nodemailer from 'nodemailer';
+import { SMTPServer } from 'smtp-server';
+import { loadConfig } from '../src/config.js';
+import { createServices } from '../src/core/index.js';
+import { migrateDb, openDb } from '../src/db/client.js';
+import type { Logger } from '../src/logger.js';
+import { createMailer } from '../src/mail/index.js';
+import { round, seedContacts } from './util.js';
+
+/** A local SMTP sink that accepts and counts. */
+async function sink(): Promise<{ url: string; count: () => number; close: () => Promise<void> }> {
+  let n = 0;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    onData(stream, _s, cb) {
+      stream.on('data', () => {});
+      stream.on('end', () => {
+        n++;
+        cb();
+      });
+    },
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`,
+    count: () => n,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+/** The send case: `n` messages of a campaign through the real engine vs nodemailer's pool alone. */
+export async function benchSend(n: number, dir: string, log: Logger) {
+  const s = await sink();
+  const pool = { pool: true, maxConnections: 5, maxMessages: 500, url: s.url, ignoreTLS: true } as const;
+  const transport = nodemailer.createTransport(pool);
+  const messages = Array.from({ length: n }, (_, i) => ({
+    from: 'Sales <sales@bench.test>',
+    to: `base${i}@example.com`,
+    subject: `Hi Person ${i}`,
+    text: `Hello Person ${i},\n\nA short note.\n\n--\nUnsubscribe: https://x.test/u/${i}\nBench St 1\n`,
+    headers: {
+      'List-Unsubscribe': `<https://x.test/u/${i}>`,
+      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+    },
+  }));
+  const t0 = performance.now();
+  await Promise.all(messages.map((m) => transport.sendMail(m)));
+  const baseline = n / ((performance.now() - t0) / 1000);
+  transport.close();
+
+  const config = loadConfig({
+    MAIL_POSTAL_ADDRESS: 'Bench St 1',
+    MAIL_FROM: 'Sales <sales@bench.test>',
+    SMTP_URL: s.url,
+    LOG_LEVEL: 'silent',
+  });
+  const db = openDb(join(dir, 'send.db'));
+  migrateDb(db);
+  seedContacts(db.$client, n, 'batch_000send_1', 'send', 'active');
+  const mailer = createMailer({ smtpUrl: s.url, outboxDir: dir, maxConnections: 5, log });
+  const services = createServices({ db, log, clock: { now: () => Date.now() } }, config, mailer);
+  const campaign = services.campaigns.create(
+    {
+      name: 'bench',
+      subject: 'Hi {{first_name|there}}',
+      body: 'Hello {{name}},\n\nA short note.',
+      sendAt: 'now',
+    },
+    'bench',
+  );
+  const t1 = performance.now();
+  while (services.campaigns.get(campaign.id).status !== 'completed') await services.sending.runDue();
+  const rate = n / ((performance.now() - t1) / 1000);
+  const counts = services.campaigns.counts(campaign.id);
+  await mailer.close();
+  db.$client.close();
+  await s.close();
+  const ratio = round(rate / baseline, 2);
+  return {
+    case: `send (${n} messages)`,
+    figure: Math.round(rate),
+    unit: 'messages/s',
+    baseline: Math.round(baseline),
+    ratio,
+    target: '≥ 0.8 × baseline',
+    met: ratio >= 0.8 && counts.sent === n,
+    extra: { sent: counts.sent },
+  };
+}
