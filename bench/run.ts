@@ -11,12 +11,12 @@ import Database from 'better-sqlite3';
 import { parse } from 'csv-parse';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { emailHash } from '../src/core/contacts/email-hash.js';
 import { createServices } from '../src/core/index.js';
 import { migrateDb, openDb } from '../src/db/client.js';
 import { createLogger } from '../src/logger.js';
 import { createMailer } from '../src/mail/index.js';
 import { benchSend } from './send.js';
+import { benchSlackAck } from './slack.js';
 import { freshDir, measure, percentile, round, seedContacts, writeCsv } from './util.js';
 
 const { values } = parseArgs({
@@ -206,6 +206,7 @@ async function main() {
   if (want('http')) await benchHttp(dir, csv, importRate);
   if (want('send'))
     report(await benchSend(Math.min(20_000, Math.max(1000, Math.floor(rows / 50))), dir, log));
+  if (want('slack')) report(await benchSlackAck(dir, csv, rows));
 
   writeFileSync(
     join(import.meta.dirname, 'results.json'),
