@@ -125,8 +125,18 @@ async function* recordsOf(
   delimiter: Delimiter,
   skip: number,
 ): AsyncGenerator<TableRecord[]> {
-  const parser = parse({ ...parserOptions(delimiter), info: true, max_record_size: maxRecordChars });
+  // Lines are counted inside the parser as it makes each record: when it fails, the records it made
+  // but nobody read yet are dropped, and the failing record must still be placed after them.
   const lines = lineTracker();
+  const starts: number[] = [];
+  const parser = parse({
+    ...parserOptions(delimiter),
+    max_record_size: maxRecordChars,
+    on_record: (cells, info) => {
+      starts.push(lines.recordStart(cells, info));
+      return cells;
+    },
+  });
   let failure: unknown;
   let ended = false;
   const out = pipeline(Readable.from(texts, { objectMode: false }), parser, (e) => {
@@ -136,15 +146,13 @@ async function* recordsOf(
   let index = 0;
   for (;;) {
     const batch: TableRecord[] = [];
-    for (
-      let item = out.read() as { record: string[]; info: { lines: number; empty_lines: number } } | null;
-      item !== null;
-      item = out.read()
-    ) {
-      const line = lines.recordStart(item.record, item.info);
-      if (index++ >= skip) batch.push({ line, cells: item.record });
+    let taken = 0;
+    for (let cells = out.read() as string[] | null; cells !== null; cells = out.read()) {
+      const line = starts[taken++] ?? 0;
+      if (index++ >= skip) batch.push({ line, cells });
       if (batch.length >= batchHighWaterMark) break;
     }
+    starts.splice(0, taken);
     if (batch.length > 0) {
       yield batch;
       continue;

@@ -111,40 +111,74 @@ export class SendEngine {
     }
   }
 
+  /**
+   * Sends for one campaign with a sliding window of `concurrency` messages in flight: a new
+   * recipient is claimed as soon as one settles. The campaign row is read before every claim, so a
+   * pause or cancel stops it at the next message. Daily-limit and bounce figures are read once per
+   * call and then kept up to date in memory (no recount per message).
+   */
   private async work(id: string, started: number): Promise<void> {
+    const inFlight = new Set<Promise<unknown>>();
     let after = 0;
-    for (;;) {
-      if (performance.now() - started > this.settings.runBudgetMs) return;
-      const c = this.deps.db.select().from(campaigns).where(eq(campaigns.id, id)).get();
-      if (c?.status !== 'sending') return;
-      const now = this.deps.clock.now();
-      if (!isInWindow(parseWindow(c.sendWindow), now)) return;
-      let room = this.settings.concurrency;
-      if (c.dailyLimit !== null) {
-        const used = c.cron
-          ? this.ledger.countRun(c.id, c.runCount)
-          : this.ledger.countSince(c.id, startOfDayIn(c.timezone, now));
-        room = Math.min(room, c.dailyLimit - used);
-        if (room <= 0) {
-          if (c.cron) this.finishRun(c);
-          return;
+    let limitKey = '';
+    let used = 0;
+    let stats: { attempted: number; bounced: number } | null = null;
+    try {
+      for (;;) {
+        if (performance.now() - started > this.settings.runBudgetMs) return;
+        const c = this.deps.db.select().from(campaigns).where(eq(campaigns.id, id)).get();
+        if (c?.status !== 'sending') return;
+        stats ??= this.ledger.runStats(c.id, c.runCount);
+        const now = this.deps.clock.now();
+        if (!isInWindow(parseWindow(c.sendWindow), now)) return;
+        let room = this.settings.concurrency - inFlight.size;
+        if (c.dailyLimit !== null) {
+          const key = c.cron ? `run:${c.runCount}` : `day:${startOfDayIn(c.timezone, now)}`;
+          if (key !== limitKey) {
+            limitKey = key;
+            used = c.cron
+              ? this.ledger.countRun(c.id, c.runCount)
+              : this.ledger.countSince(c.id, startOfDayIn(c.timezone, now));
+          }
+          if (used >= c.dailyLimit && inFlight.size === 0) {
+            if (c.cron) this.finishRun(c);
+            return;
+          }
+          room = Math.min(room, c.dailyLimit - used);
         }
+        if (room > 0) room = this.takeTokens(c, room, now);
+        if (room > 0) {
+          const batch = this.ledger.claim(c, room, now, after);
+          if (batch.length === 0 && inFlight.size === 0) {
+            if (!this.ledger.hasPendingRetries(c.id)) this.finishRun(c);
+            return;
+          }
+          for (const item of batch) {
+            if (!item.retry) {
+              after = Math.max(after, item.contactId);
+              used++;
+            }
+            const run = stats;
+            const p: Promise<unknown> = this.deliver(c, item).then((outcome) => {
+              if (outcome !== 'retry') run.attempted++;
+              if (outcome === 'bounced') run.bounced++;
+              inFlight.delete(p);
+            });
+            inFlight.add(p);
+          }
+        }
+        if (inFlight.size === 0) return; // nothing may go now (rate or limit): the next tick goes on
+        await Promise.race(inFlight);
+        this.notify({ type: 'progress', campaignId: c.id });
+        if (this.pauseOnBounces(c, stats)) return;
       }
-      room = this.takeTokens(c, room, now);
-      if (room <= 0) return;
-      const batch = this.ledger.claim(c, room, now, after);
-      if (batch.length === 0) {
-        if (!this.ledger.hasPendingRetries(c.id)) this.finishRun(c);
-        return;
-      }
-      after = Math.max(after, ...batch.filter((b) => !b.retry).map((b) => b.contactId));
-      await Promise.all(batch.map((b) => this.deliver(c, b)));
-      this.notify({ type: 'progress', campaignId: c.id });
-      if (this.pauseOnBounces(c)) return;
+    } finally {
+      await Promise.all(inFlight);
     }
   }
 
-  private async deliver(c: Row, item: Claimed): Promise<void> {
+  /** One message: compose, send, settle the ledger row. Never throws. */
+  private async deliver(c: Row, item: Claimed): Promise<'sent' | 'bounced' | 'retry' | 'failed'> {
     const s = this.settings;
     try {
       const message = composeMessage(s, {
@@ -155,31 +189,30 @@ export class SendEngine {
       });
       const info = await this.deps.mailer.send(message);
       this.ledger.settleSent(item.sendId, info.messageId, info.response, this.deps.clock.now());
+      return 'sent';
     } catch (e) {
       const now = this.deps.clock.now();
       if (e instanceof MailError && e.kind === 'permanent') {
         this.bounce(c, item, `${e.responseCode ?? ''} ${e.response}`.trim(), now);
-      } else if (e instanceof MailError) {
+        return 'bounced';
+      }
+      if (e instanceof MailError) {
         const attempts = item.attempts + 1;
         const delays = s.retryDelaysMs;
         const delay = delays[Math.min(attempts - 1, delays.length - 1)] ?? 60_000;
-        this.ledger.settleRetry(
-          item.sendId,
-          attempts,
-          attempts >= s.maxAttempts ? null : now + delay,
-          e.response,
-          now,
-        );
-      } else {
-        this.log.error({ err: e, campaignId: c.id, sendId: item.sendId }, 'delivery failed unexpectedly');
-        this.ledger.settleRetry(
-          item.sendId,
-          s.maxAttempts,
-          null,
-          `internal error: ${String(e).slice(0, 200)}`,
-          now,
-        );
+        const last = attempts >= s.maxAttempts;
+        this.ledger.settleRetry(item.sendId, attempts, last ? null : now + delay, e.response, now);
+        return last ? 'failed' : 'retry';
       }
+      this.log.error({ err: e, campaignId: c.id, sendId: item.sendId }, 'delivery failed unexpectedly');
+      this.ledger.settleRetry(
+        item.sendId,
+        s.maxAttempts,
+        null,
+        `internal error: ${String(e).slice(0, 200)}`,
+        now,
+      );
+      return 'failed';
     }
   }
 
@@ -208,8 +241,8 @@ export class SendEngine {
     this.log.info({ campaignId: c.id, sendId: item.sendId }, 'hard bounce: contact suppressed');
   }
 
-  private pauseOnBounces(c: Row): boolean {
-    const { attempted, bounced } = this.ledger.runStats(c.id, c.runCount);
+  private pauseOnBounces(c: Row, stats: { attempted: number; bounced: number }): boolean {
+    const { attempted, bounced } = stats;
     const { rate, minSends } = this.settings.bouncePause;
     if (attempted < minSends || bounced / attempted <= rate) return false;
     const pct = Math.round((bounced / attempted) * 1000) / 10;
