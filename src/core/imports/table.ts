@@ -81,7 +81,9 @@ async function decodeBytes(source: ByteSource, opts: { maxBytes: number }): Prom
 
   const { encoding } = sniffEncoding(sample, complete);
   const decoder = new TextDecoder(encoding);
-  const sampleText = stripNul(decoder.decode(sample, { stream: !complete }));
+  // Always stream-decode: Node 20's one-shot windows-1252 decode maps 0x80–0x9F to C1 controls
+  // (nodejs/node#56542), so a small cp1252 file would lose ’ “ ” – €.
+  const sampleText = stripNul(decoder.decode(sample, { stream: true }) + (complete ? decoder.decode() : ''));
   if (sampleText.trim() === '') {
     throw new DomainError(
       'empty_file',
