@@ -42,6 +42,7 @@ export class SendEngine {
   private readonly log;
   private readonly ledger: Ledger;
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly statusOf;
   private running = false;
 
   constructor(
@@ -51,6 +52,9 @@ export class SendEngine {
   ) {
     this.log = deps.log.child({ module: 'send-engine' });
     this.ledger = new Ledger(deps);
+    this.statusOf = deps.db.$client.prepare<[string], { status: string }>(
+      'SELECT status FROM campaigns WHERE id = ?',
+    );
   }
 
   /** Rows a crash left claimed become `unknown`: reported, never re-sent blindly. Run once at start. */
@@ -118,6 +122,10 @@ export class SendEngine {
    * call and then kept up to date in memory (no recount per message).
    */
   private async work(id: string, started: number): Promise<void> {
+    const c = this.deps.db.select().from(campaigns).where(eq(campaigns.id, id)).get();
+    if (c?.status !== 'sending') return;
+    // Twice the pool size in flight keeps every SMTP connection busy while we settle and claim.
+    const window = this.settings.concurrency * 2;
     const inFlight = new Set<Promise<unknown>>();
     let after = 0;
     let limitKey = '';
@@ -126,12 +134,12 @@ export class SendEngine {
     try {
       for (;;) {
         if (performance.now() - started > this.settings.runBudgetMs) return;
-        const c = this.deps.db.select().from(campaigns).where(eq(campaigns.id, id)).get();
-        if (c?.status !== 'sending') return;
+        // A pause or cancel takes effect before the next message.
+        if (this.statusOf.get(id)?.status !== 'sending') return;
         stats ??= this.ledger.runStats(c.id, c.runCount);
         const now = this.deps.clock.now();
         if (!isInWindow(parseWindow(c.sendWindow), now)) return;
-        let room = this.settings.concurrency - inFlight.size;
+        let room = window - inFlight.size;
         if (c.dailyLimit !== null) {
           const key = c.cron ? `run:${c.runCount}` : `day:${startOfDayIn(c.timezone, now)}`;
           if (key !== limitKey) {
