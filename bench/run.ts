@@ -129,7 +129,12 @@ async function main() {
       ratio,
       target: '≥ 0.6 × baseline, peak RSS < 300 MB, longest block < 100 ms',
       met: ratio >= 0.6 && m.peakRssMb < 300 && m.maxBlockMs < 100,
-      extra: { peakRssMb: m.peakRssMb, maxBlockMs: m.maxBlockMs, seconds: round(m.ms / 1000) },
+      extra: {
+        peakRssMb: m.peakRssMb,
+        startRssMb: m.startRssMb,
+        maxBlockMs: m.maxBlockMs,
+        seconds: round(m.ms / 1000),
+      },
     });
   }
 

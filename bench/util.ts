@@ -66,7 +66,10 @@ export function seedContacts(
 /** Runs fn while sampling peak RSS and the event loop's longest block. */
 export async function measure<T>(
   fn: () => Promise<T>,
-): Promise<{ result: T; ms: number; peakRssMb: number; maxBlockMs: number }> {
+): Promise<{ result: T; ms: number; peakRssMb: number; startRssMb: number; maxBlockMs: number }> {
+  // With --expose-gc (npm run bench passes it), start from collected garbage so RSS is about fn.
+  (globalThis as { gc?: () => void }).gc?.();
+  const startRss = process.memoryUsage().rss;
   const h = monitorEventLoopDelay({ resolution: 10 });
   let peak = process.memoryUsage().rss;
   const timer = setInterval(() => {
@@ -79,7 +82,13 @@ export async function measure<T>(
   h.disable();
   clearInterval(timer);
   peak = Math.max(peak, process.memoryUsage().rss);
-  return { result, ms, peakRssMb: Math.round(peak / 1024 / 1024), maxBlockMs: Math.round(h.max / 1e6) };
+  return {
+    result,
+    ms,
+    peakRssMb: Math.round(peak / 1024 / 1024),
+    startRssMb: Math.round(startRss / 1024 / 1024),
+    maxBlockMs: Math.round(h.max / 1e6),
+  };
 }
 
 export function percentile(values: number[], p: number): number {

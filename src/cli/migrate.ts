@@ -1,32 +1,64 @@
 import { systemClock } from '../clock.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDb } from '../db/client.js';
-import { upgradeDatabase } from '../db/legacy.js';
+import { type UpgradeSummary, upgradeDatabase } from '../db/legacy-upgrade.js';
 import { readEnv } from '../env.js';
+import { createLogger } from '../logger.js';
 
-/** `npm run migrate`: migrations plus the upgrade of an old-schema database, with a printed summary. */
+/** The lines `npm run migrate` prints for a summary. */
+function describeUpgrade(s: UpgradeSummary): string[] {
+  if (s.upToDate) return ['Database already up to date, nothing changed.', checksLine(s)];
+  const lines = [
+    s.migrationsApplied ? `Applied ${s.migrationsApplied} migrations.` : 'No migration pending.',
+  ];
+  for (const t of s.tablesMovedAside)
+    lines.push(`Old table ${t.from} kept, renamed ${t.to} (coldbatch has its own ${t.from} table).`);
+  const c = s.contacts;
+  if (c) {
+    lines.push(
+      `Old contacts table upgraded: ${c.rowsRead} rows read, ${c.contactsMoved} contacts moved, ` +
+        `${c.duplicatesMerged} duplicates merged (case variants included), ${c.skippedNoEmail} rows without e-mail skipped, ` +
+        `${c.unknownStatuses} unknown statuses set to inactive, ${c.suppressed} bounced/unsubscribed addresses suppressed.`,
+    );
+    if (c.referencesRepointed)
+      lines.push(`${c.referencesRepointed} rows of other old tables now point to the merged contact.`);
+    if (c.keptAs)
+      lines.push(`The old table is kept as ${c.keptAs}: it has columns coldbatch does not store.`);
+    for (const b of c.batches) {
+      lines.push(
+        `Batch ${b.id} (${b.name}): ${b.contacts} contacts, inactive, so no campaign mails them until you activate it ` +
+          `(/batches activate ${b.id} in Slack, or POST /contacts/batches/${b.id}/activate).`,
+      );
+    }
+  }
+  return [...lines, checksLine(s)];
+}
+
+function checksLine(s: UpgradeSummary): string {
+  const other = s.otherForeignKeyProblems.map((o) => `${o.table}: ${o.rows}`).join(', ');
+  return (
+    `integrity_check: ${s.integrity}; foreign_key_check: ${s.foreignKeyProblems} problems` +
+    (other ? ` (and in old tables coldbatch does not use, left as they were: ${other}).` : '.')
+  );
+}
+
 function main(): number {
   const config = loadConfig(readEnv());
   const db = openDb(config.databasePath);
   try {
-    const s = upgradeDatabase(db, systemClock);
+    const summary = upgradeDatabase(db, {
+      clock: systemClock,
+      log: createLogger(process.env.LOG_LEVEL ?? 'warn'),
+    });
     console.log(`Database: ${config.databasePath}`);
-    console.log('Migrations applied.');
-    if (s.legacyFound) {
-      console.log(
-        `Old contacts table upgraded: ${s.contactsRead} rows read, ${s.contactsMoved} contacts moved, ` +
-          `${s.duplicatesMerged} duplicates merged (case variants included), ${s.skippedNoEmail} rows without e-mail skipped, ` +
-          `${s.unknownStatuses} unknown statuses set to inactive, ${s.suppressed} bounced/unsubscribed addresses suppressed.`,
+    for (const line of describeUpgrade(summary)) console.log(line);
+    if (summary.integrity !== 'ok' || summary.foreignKeyProblems > 0) {
+      console.error(
+        `Database check failed: integrity_check ${summary.integrity}, ${summary.foreignKeyProblems} foreign key problems.`,
       );
-      for (const b of s.batches) {
-        console.log(`Batch ${b.id} (${b.name}): ${b.contacts} contacts, inactive. Activate it with:`);
-        console.log(`  curl -X POST localhost:${config.port}/contacts/batches/${b.id}/activate`);
-      }
-    } else {
-      console.log('No old-schema contacts table: already up to date, nothing changed.');
+      return 1;
     }
-    console.log(`integrity_check: ${s.integrity}; foreign_key_check: ${s.foreignKeyProblems} problems.`);
-    return s.integrity === 'ok' && s.foreignKeyProblems === 0 ? 0 : 1;
+    return 0;
   } finally {
     db.$client.close();
   }
@@ -35,6 +67,7 @@ function main(): number {
 try {
   process.exit(main());
 } catch (e) {
-  console.error(e instanceof ConfigError ? e.message : `Migration failed, nothing was changed: ${String(e)}`);
+  const why = e instanceof Error ? e.message : String(e);
+  console.error(e instanceof ConfigError ? why : `npm run migrate failed, nothing was changed: ${why}`);
   process.exit(1);
 }

@@ -19,6 +19,8 @@ export function openDb(path: string): Db {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('synchronous = NORMAL');
+  // 32 MB of page cache (the default is 2 MB): a million contacts' indexes stay mostly in memory.
+  sqlite.pragma('cache_size = -32768');
   return drizzle(sqlite, { schema });
 }
 

@@ -50,7 +50,8 @@ type Source = {
   id: number | null;
   email: string;
   fields: Record<(typeof textFields)[number], string | null>;
-  rawStatus: string | null;
+  rawStatus: string;
+  known: boolean;
   status: ContactStatus;
   batchKey: string | null;
   created: number;
@@ -58,7 +59,17 @@ type Source = {
 };
 
 const migrationsTable = '__drizzle_migrations';
-const seedColumns = ['email', 'name', 'company', 'position', 'source', 'status', 'batch_id', 'created_at', 'updated_at'] as const;
+const seedColumns = [
+  'email',
+  'name',
+  'company',
+  'position',
+  'source',
+  'status',
+  'batch_id',
+  'created_at',
+  'updated_at',
+] as const;
 const textFields = ['name', 'company', 'position', 'source'] as const;
 const batchIdFormat = /^batch_[0-9a-f]{8}_\d{9,11}$/;
 const stamp = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2})(:\d{2})?(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
@@ -154,7 +165,9 @@ function inspect(sqlite: Sqlite, created: { tables: string[]; indexes: string[] 
     return null;
   }
   const plan: Plan = { contacts: null, columns, aside: [], dropIndexes: [] };
-  if (contacts?.type === 'table') {
+  if (contacts && contacts.type !== 'table')
+    throw new UpgradeError(`${contacts.type} contacts is in the way`);
+  if (contacts) {
     if (columns.has('email_hash'))
       throw new UpgradeError('contacts already has coldbatch columns but no migrations are recorded');
     if (!columns.has('email')) throw new UpgradeError('the old contacts table has no email column');
@@ -167,7 +180,6 @@ function inspect(sqlite: Sqlite, created: { tables: string[]; indexes: string[] 
     else if (o) throw new UpgradeError(`${o.type} ${o.name} is in the way of coldbatch's table ${name}`);
     if (o) movedTables.push(o.name);
   }
-  if (contacts && !plan.contacts) throw new UpgradeError(`${contacts.type} contacts is in the way`);
   for (const name of created.indexes) {
     const o = findObject(sqlite, name);
     if (o?.type === 'index' && movedTables.some((t) => same(t, o.tbl_name))) plan.dropIndexes.push(o.name);
@@ -203,7 +215,9 @@ function upgradeOld(sqlite: Sqlite, plan: Plan, migrations: Migration[], ours: s
   const checks = runChecks(sqlite, ours);
   if (checks.integrity !== 'ok') throw new UpgradeError(`integrity_check failed: ${checks.integrity}`);
   if (checks.foreignKeyProblems > 0)
-    throw new UpgradeError(`foreign_key_check failed: ${checks.foreignKeyProblems} rows in coldbatch's tables`);
+    throw new UpgradeError(
+      `foreign_key_check failed: ${checks.foreignKeyProblems} rows in coldbatch's tables`,
+    );
   return { migrationsApplied, contacts, tablesMovedAside, ...checks };
 }
 
@@ -213,7 +227,9 @@ function applyMigrations(sqlite: Sqlite, migrations: Migration[]): number {
     `CREATE TABLE IF NOT EXISTS ${q(migrationsTable)} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`,
   );
   const last = sqlite
-    .prepare<[], { at: number }>(`SELECT created_at AS at FROM ${q(migrationsTable)} ORDER BY created_at DESC LIMIT 1`)
+    .prepare<[], { at: number }>(
+      `SELECT created_at AS at FROM ${q(migrationsTable)} ORDER BY created_at DESC LIMIT 1`,
+    )
     .get();
   const record = sqlite.prepare(`INSERT INTO ${q(migrationsTable)} ("hash", "created_at") VALUES (?, ?)`);
   let applied = 0;
@@ -242,22 +258,28 @@ export function legacyTimeMs(v: unknown, fallback: number): number {
   }
   const m = stamp.exec(s);
   if (!m) return fallback;
-  const zone = !m[5] || same(m[5], 'z') ? 'Z' : m[5].includes(':') ? m[5] : `${m[5].slice(0, 3)}:${m[5].slice(3)}`;
+  const zone =
+    !m[5] || same(m[5], 'z') ? 'Z' : m[5].includes(':') ? m[5] : `${m[5].slice(0, 3)}:${m[5].slice(3)}`;
   const ms = Date.parse(`${m[1]}T${m[2] ?? '00:00'}${m[3] ?? ':00'}${(m[4] ?? '').slice(0, 4)}${zone}`);
   return Number.isNaN(ms) ? fallback : ms;
 }
 
 function toSource(r: LegacyRow, now: number): Source {
-  const rawStatus = text(r.status);
-  const lower = (rawStatus ?? 'active').toLowerCase();
-  const status = contactStatuses.find((s) => s === lower) ?? 'inactive';
+  const rawStatus = text(r.status) ?? 'active'; // the old column's default
+  const known = contactStatuses.find((s) => s === rawStatus.toLowerCase());
   const created = legacyTimeMs(r.created_at, now);
   return {
     id: Number.isSafeInteger(r.id) ? Number(r.id) : null,
     email: normalizeEmail(text(r.email) ?? ''),
-    fields: { name: text(r.name), company: text(r.company), position: text(r.position), source: text(r.source) },
+    fields: {
+      name: text(r.name),
+      company: text(r.company),
+      position: text(r.position),
+      source: text(r.source),
+    },
     rawStatus,
-    status,
+    known: known !== undefined,
+    status: known ?? 'inactive',
     batchKey: text(r.batch_id),
     created,
     updated: legacyTimeMs(r.updated_at, created),
@@ -268,7 +290,9 @@ function toSource(r: LegacyRow, now: number): Source {
 function moveContacts(sqlite: Sqlite, table: string, columns: Set<string>, ours: string[], now: number) {
   const pick = (c: string) => `${columns.has(c) ? q(c) : 'NULL'} AS ${c}`;
   const rows = sqlite
-    .prepare<[], LegacyRow>(`SELECT ${['id', ...seedColumns].map(pick).join(', ')} FROM ${q(table)} ORDER BY rowid`)
+    .prepare<[], LegacyRow>(
+      `SELECT ${['id', ...seedColumns].map(pick).join(', ')} FROM ${q(table)} ORDER BY rowid`,
+    )
     .all();
   const move: ContactsMove = {
     rowsRead: rows.length,
@@ -290,8 +314,10 @@ function moveContacts(sqlite: Sqlite, table: string, columns: Set<string>, ours:
       move.skippedNoEmail++;
       continue;
     }
-    if (!contactStatuses.some((k) => k === (s.rawStatus ?? 'active').toLowerCase())) move.unknownStatuses++;
-    groups.set(s.email, [...(groups.get(s.email) ?? []), s]);
+    if (!s.known) move.unknownStatuses++;
+    const group = groups.get(s.email);
+    if (group) group.push(s);
+    else groups.set(s.email, [s]);
   }
   const merged = [...groups.values()].map((g) => {
     g.sort((a, b) => a.created - b.created || (a.id ?? Infinity) - (b.id ?? Infinity));
@@ -304,14 +330,23 @@ function moveContacts(sqlite: Sqlite, table: string, columns: Set<string>, ours:
       if (rank(r.status) > rank(c.status)) c.status = r.status;
       c.updated = Math.max(c.updated, r.updated);
     }
-    return { c, keep, repoint: rest.flatMap((r) => (r.id !== null && keep.id !== null ? [[r.id, keep.id]] : [])) };
+    return {
+      c,
+      keep,
+      repoint: rest.flatMap((r) => (r.id !== null && keep.id !== null ? [[r.id, keep.id]] : [])),
+    };
   });
   merged.sort((a, b) => (a.c.id ?? Infinity) - (b.c.id ?? Infinity));
 
   const batches = new Map<string, LegacyBatch & { created: number }>();
   for (const { c } of merged) {
     const key = c.batchKey ?? '';
-    const b = batches.get(key) ?? { id: '', name: key ? `legacy ${key}` : 'legacy', contacts: 0, created: c.created };
+    const b = batches.get(key) ?? {
+      id: '',
+      name: key ? `legacy ${key}` : 'legacy',
+      contacts: 0,
+      created: c.created,
+    };
     b.contacts++;
     b.created = Math.min(b.created, c.created);
     batches.set(key, b);
@@ -344,18 +379,34 @@ function moveContacts(sqlite: Sqlite, table: string, columns: Set<string>, ours:
     const hash = emailHash(c.email);
     const { name, company, position, source } = c.fields;
     const batchId = batches.get(c.batchKey ?? '')!.id;
-    const id = addContact.run(c.id, c.email, hash, name, company, position, source, c.status, batchId, c.created, c.updated)
-      .lastInsertRowid;
-    const from = keep.rawStatus ?? 'active';
-    if (from !== c.status) {
-      const why = keep.status === c.status ? 'unknown status' : 'the most restrictive status of merged duplicates';
-      history.run(id, from, c.status, `legacy migration: ${why}`, now);
+    const id = addContact.run(
+      c.id,
+      c.email,
+      hash,
+      name,
+      company,
+      position,
+      source,
+      c.status,
+      batchId,
+      c.created,
+      c.updated,
+    ).lastInsertRowid;
+    if (!keep.known || keep.status !== c.status) {
+      const why =
+        keep.status === c.status ? 'unknown status' : 'the most restrictive status of merged duplicates';
+      history.run(id, keep.rawStatus, c.status, `legacy migration: ${why}`, now);
     }
-    if (c.status === 'bounced' || c.status === 'unsubscribed') move.suppressed += suppress.run(hash, c.status, now).changes;
+    if (c.status === 'bounced' || c.status === 'unsubscribed')
+      move.suppressed += suppress.run(hash, c.status, now).changes;
     move.contactsMoved++;
   }
 
-  move.referencesRepointed = repoint(sqlite, merged.flatMap((m) => m.repoint), [...ours, table]);
+  move.referencesRepointed = repoint(
+    sqlite,
+    merged.flatMap((m) => m.repoint),
+    [...ours, table],
+  );
   keepSequence(sqlite, table, maxId);
   const extra = [...columns].filter((c) => c !== 'id' && !seedColumns.some((s) => s === c));
   if (extra.length > 0) move.keptAs = table;
@@ -367,12 +418,15 @@ function moveContacts(sqlite: Sqlite, table: string, columns: Set<string>, ours:
 function repoint(sqlite: Sqlite, pairs: number[][], skip: string[]): number {
   if (pairs.length === 0) return 0;
   const tables = sqlite
-    .prepare<[], { name: string }>(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`)
+    .prepare<[], { name: string }>(
+      `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`,
+    )
     .all()
     .filter((t) => !skip.some((s) => same(s, t.name)));
-  const fkList = sqlite.prepare<[string], { parent: string; col: string; target: string | null; seq: number }>(
-    'SELECT "table" AS parent, "from" AS col, "to" AS target, seq FROM pragma_foreign_key_list(?)',
-  );
+  const fkList = sqlite.prepare<
+    [string],
+    { parent: string; col: string; target: string | null; seq: number }
+  >('SELECT "table" AS parent, "from" AS col, "to" AS target, seq FROM pragma_foreign_key_list(?)');
   const refs = tables.flatMap((t) =>
     fkList
       .all(t.name)
@@ -404,7 +458,8 @@ function keepSequence(sqlite: Sqlite, oldTable: string, maxId: number): void {
   const floor = Math.max(maxId, seq.get(oldTable)?.seq ?? 0);
   const current = seq.get('contacts');
   if (!current) sqlite.prepare(`INSERT INTO sqlite_sequence (name, seq) VALUES ('contacts', ?)`).run(floor);
-  else if (current.seq < floor) sqlite.prepare(`UPDATE sqlite_sequence SET seq = ? WHERE name = 'contacts'`).run(floor);
+  else if (current.seq < floor)
+    sqlite.prepare(`UPDATE sqlite_sequence SET seq = ? WHERE name = 'contacts'`).run(floor);
 }
 
 function runChecks(sqlite: Sqlite, ours: string[]): Checks {

@@ -4,20 +4,21 @@ import type { ColumnMap } from './headers.js';
 
 export const maxFieldLength = 500;
 
-const optionalText = z
-  .string()
-  .transform((s) => s.trim().slice(0, maxFieldLength))
-  .transform((s) => (s === '' ? null : s));
+const optionalText = z.string().max(maxFieldLength).nullable();
 
-/** A contact row as the import stores it. */
+/** A contact row as the import stores it: the address is already normalized and checked sendable. */
 export const contactRowSchema = z.object({
-  email: z.string().refine(isSendableEmail),
+  email: z.string().min(3).max(254),
   name: optionalText,
   company: optionalText,
   position: optionalText,
   source: optionalText,
 });
 export type ContactRow = z.infer<typeof contactRowSchema>;
+
+/** Trimmed, capped at maxFieldLength, empty → null. */
+const field = (s: string): string | null =>
+  s === '' ? null : s.length > maxFieldLength ? s.slice(0, maxFieldLength) : s;
 
 export type RowResult = { ok: true; row: ContactRow } | { ok: false; reason: string };
 
@@ -47,21 +48,26 @@ export function toContactRow(cells: string[], columns: ColumnMap): RowResult {
     }
   }
   if (raw === '') return { ok: false, reason: 'no e-mail address' };
-  const joined = [
-    first(cells, columns.firstName),
-    first(cells, columns.middleName),
-    first(cells, columns.lastName),
-  ]
-    .filter(Boolean)
-    .join(' ');
+  if (email === '')
+    return { ok: false, reason: `invalid e-mail address ${JSON.stringify(raw.slice(0, 80))}` };
+  let name = first(cells, columns.fullName);
+  if (name === '') {
+    for (const part of [
+      first(cells, columns.firstName),
+      first(cells, columns.middleName),
+      first(cells, columns.lastName),
+    ]) {
+      if (part) name = name ? `${name} ${part}` : part;
+    }
+  }
   const parsed = contactRowSchema.safeParse({
     email,
-    name: first(cells, columns.fullName) || joined,
-    company: first(cells, columns.company),
-    position: first(cells, columns.position),
-    source: first(cells, columns.source),
+    name: field(name),
+    company: field(first(cells, columns.company)),
+    position: field(first(cells, columns.position)),
+    source: field(first(cells, columns.source)),
   });
   if (!parsed.success)
-    return { ok: false, reason: `invalid e-mail address ${JSON.stringify(raw.slice(0, 80))}` };
+    return { ok: false, reason: `invalid row: ${parsed.error.issues[0]?.message ?? 'unreadable'}` };
   return { ok: true, row: parsed.data };
 }
