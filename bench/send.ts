@@ -24,6 +24,8 @@ async function sink(): Promise<{ url: string; count: () => number; close: () => 
       });
     },
   });
+  // Clients that die mid-session (a process killed with SIGKILL) surface as server errors: expected here.
+  server.on('error', () => {});
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   return {
     url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`,

@@ -65,6 +65,8 @@ export async function startSink(
       });
     },
   });
+  // Clients that die mid-session (a process killed with SIGKILL) surface as server errors: expected here.
+  server.on('error', () => {});
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.server.address() as AddressInfo).port;
   return {
