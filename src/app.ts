@@ -6,6 +6,7 @@ import type { Config } from './config.js';
 import { createServices, type Services } from './core/index.js';
 import type { CoreDeps } from './core/types.js';
 import { type Db, migrateDb, openDb } from './db/client.js';
+import { needsLegacyUpgrade } from './db/legacy-upgrade.js';
 import { createHttpApp } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMailer, type Mailer } from './mail/index.js';
@@ -51,6 +52,12 @@ export function mailerOptions(config: Config) {
 export function buildApp(config: Config, options: AppOptions = {}): App {
   const log = createLogger(config.logLevel, options.logDestination);
   const db = openDb(config.databasePath);
+  if (needsLegacyUpgrade(db)) {
+    db.$client.close();
+    throw new Error(
+      `${config.databasePath} has the old contacts schema: run npm run migrate first (it upgrades it in place).`,
+    );
+  }
   migrateDb(db);
   const core: CoreDeps = { db, log, clock: options.clock ?? systemClock };
   const mailer = options.mailer ?? createMailer({ ...mailerOptions(config), log });

@@ -3,7 +3,11 @@ import { ConfigError, loadConfig } from './config.js';
 import { readEnv } from './env.js';
 
 function fail(e: unknown): never {
-  console.error(e instanceof ConfigError ? e.message : `coldbatch could not start: ${String(e)}`);
+  console.error(
+    e instanceof ConfigError
+      ? e.message
+      : `coldbatch could not start: ${e instanceof Error ? e.message : String(e)}`,
+  );
   process.exit(1);
 }
 
@@ -14,7 +18,12 @@ try {
   fail(e);
 }
 
-const app = buildApp(config);
+let app: ReturnType<typeof buildApp>;
+try {
+  app = buildApp(config);
+} catch (e) {
+  fail(e);
+}
 app.log.info({ database: config.databasePath }, 'database ready');
 await app.start().catch(fail);
 

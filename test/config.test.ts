@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { tempDir } from './helpers.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -35,6 +38,29 @@ describe('config', () => {
 
   it('never echoes the API token in the error', () => {
     expect(() => loadConfig({ API_TOKEN: 'secret' })).toThrow(/^(?!.*secret).*$/);
+  });
+
+  it('npm start on a database of the old schema stops with one line saying to run npm run migrate', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const path = join(dir, 'old.db');
+      const old = new Database(path);
+      old.exec(
+        'CREATE TABLE contacts (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT UNIQUE NOT NULL, name TEXT)',
+      );
+      old.close();
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: root,
+        env: { ...process.env, DATABASE_PATH: path, PORT: '0', LOG_LEVEL: 'silent' },
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(/old contacts schema: run npm run migrate first/);
+    } finally {
+      cleanup();
+    }
   });
 
   it('npm start with a bad value stops with one line naming the variable', () => {

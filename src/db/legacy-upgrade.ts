@@ -59,18 +59,8 @@ type Source = {
 };
 
 const migrationsTable = '__drizzle_migrations';
-const seedColumns = [
-  'email',
-  'name',
-  'company',
-  'position',
-  'source',
-  'status',
-  'batch_id',
-  'created_at',
-  'updated_at',
-] as const;
 const textFields = ['name', 'company', 'position', 'source'] as const;
+const seedColumns = ['email', ...textFields, 'status', 'batch_id', 'created_at', 'updated_at'] as const;
 const batchIdFormat = /^batch_[0-9a-f]{8}_\d{9,11}$/;
 const stamp = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2})(:\d{2})?(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 const rank = (s: ContactStatus) => contactStatuses.indexOf(s); // active < inactive < bounced < unsubscribed
@@ -123,6 +113,16 @@ export function upgradeDatabase(db: Db, { clock, log }: UpgradeOptions): Upgrade
     upToDate ? 'database already up to date' : 'database upgraded',
   );
   return { upToDate, ...result };
+}
+
+/** True when `npm run migrate` must upgrade this database before drizzle's migrator can run on it. */
+export function needsLegacyUpgrade(db: Db): boolean {
+  try {
+    return inspect(db.$client, createdNames(readMigrationFiles({ migrationsFolder }))) !== null;
+  } catch (e) {
+    if (e instanceof UpgradeError) return true;
+    throw e;
+  }
 }
 
 /** Names of the tables and indexes the migrations create. */
@@ -286,14 +286,11 @@ function toSource(r: LegacyRow, now: number): Source {
   };
 }
 
-/** Copies the renamed old table into coldbatch's contacts, merging case variants (the oldest row wins). */
+/** Copies the renamed old table into coldbatch's contacts, merging case variants, then drops it. */
 function moveContacts(sqlite: Sqlite, table: string, columns: Set<string>, ours: string[], now: number) {
   const pick = (c: string) => `${columns.has(c) ? q(c) : 'NULL'} AS ${c}`;
-  const rows = sqlite
-    .prepare<[], LegacyRow>(
-      `SELECT ${['id', ...seedColumns].map(pick).join(', ')} FROM ${q(table)} ORDER BY rowid`,
-    )
-    .all();
+  const select = `SELECT ${['id', ...seedColumns].map(pick).join(', ')} FROM ${q(table)} ORDER BY rowid`;
+  const rows = sqlite.prepare<[], LegacyRow>(select).all();
   const move: ContactsMove = {
     rowsRead: rows.length,
     contactsMoved: 0,
@@ -306,38 +303,73 @@ function moveContacts(sqlite: Sqlite, table: string, columns: Set<string>, ours:
     keptAs: null,
   };
   const groups = new Map<string, Source[]>();
-  let maxId = 0;
-  for (const r of rows) {
-    const s = toSource(r, now);
-    maxId = Math.max(maxId, s.id ?? 0);
-    if (!s.email) {
-      move.skippedNoEmail++;
-      continue;
-    }
-    if (!s.known) move.unknownStatuses++;
-    const group = groups.get(s.email);
-    if (group) group.push(s);
-    else groups.set(s.email, [s]);
+  for (const s of rows.map((r) => toSource(r, now))) {
+    if (!s.email) move.skippedNoEmail++;
+    else groups.set(s.email, [...(groups.get(s.email) ?? []), s]);
+    if (s.email && !s.known) move.unknownStatuses++;
   }
-  const merged = [...groups.values()].map((g) => {
-    g.sort((a, b) => a.created - b.created || (a.id ?? Infinity) - (b.id ?? Infinity));
-    const [keep, ...rest] = g as [Source, ...Source[]];
-    move.duplicatesMerged += rest.length;
-    const c: Source = { ...keep, fields: { ...keep.fields } };
-    for (const r of rest) {
-      for (const f of textFields) c.fields[f] ??= r.fields[f];
-      c.batchKey ??= r.batchKey;
-      if (rank(r.status) > rank(c.status)) c.status = r.status;
-      c.updated = Math.max(c.updated, r.updated);
-    }
-    return {
-      c,
-      keep,
-      repoint: rest.flatMap((r) => (r.id !== null && keep.id !== null ? [[r.id, keep.id]] : [])),
-    };
-  });
-  merged.sort((a, b) => (a.c.id ?? Infinity) - (b.c.id ?? Infinity));
+  const merged = [...groups.values()]
+    .map(mergeGroup)
+    .sort((a, b) => (a.c.id ?? Infinity) - (b.c.id ?? Infinity));
+  move.duplicatesMerged = rows.length - move.skippedNoEmail - merged.length;
+  const batchIds = insertBatches(sqlite, merged, now, move.batches);
 
+  const addContact = sqlite.prepare(
+    `INSERT INTO contacts (id, email, email_hash, name, company, position, source, status, batch_id, created_at, updated_at)
+     VALUES (@id, @email, @hash, @name, @company, @position, @source, @status, @batchId, @created, @updated)`,
+  );
+  const suppress = sqlite.prepare(
+    `INSERT OR IGNORE INTO suppressions (email_hash, reason, actor, created_at) VALUES (?, ?, 'system', ?)`,
+  );
+  const history = sqlite.prepare(
+    `INSERT INTO contact_history (contact_id, from_status, to_status, actor, reason, at) VALUES (?, ?, ?, 'system', ?, ?)`,
+  );
+  for (const { c, keep } of merged) {
+    const hash = emailHash(c.email);
+    const batchId = batchIds.get(c.batchKey ?? '');
+    const row = { ...c.fields, id: c.id, email: c.email, hash, status: c.status, batchId };
+    const id = addContact.run({ ...row, created: c.created, updated: c.updated }).lastInsertRowid;
+    if (!keep.known || keep.status !== c.status) {
+      const why =
+        keep.status === c.status ? 'unknown status' : 'most restrictive status of merged duplicates';
+      history.run(id, keep.rawStatus, c.status, `legacy migration: ${why}`, now);
+    }
+    if (c.status === 'bounced' || c.status === 'unsubscribed')
+      move.suppressed += suppress.run(hash, c.status, now).changes;
+    move.contactsMoved++;
+  }
+
+  move.referencesRepointed = repoint(
+    sqlite,
+    merged.flatMap((m) => m.repoint),
+    [...ours, table],
+  );
+  const extra = [...columns].filter((c) => c !== 'id' && !seedColumns.some((s) => s === c));
+  if (extra.length > 0) move.keptAs = table;
+  else sqlite.exec(`DROP TABLE ${q(table)}`);
+  return move;
+}
+
+/** One person from a group of case variants: the oldest row, its empty fields filled from the others, the most restrictive status. */
+function mergeGroup(group: Source[]): { c: Source; keep: Source; repoint: [number, number][] } {
+  const [keep, ...rest] = group.sort(
+    (a, b) => a.created - b.created || (a.id ?? Infinity) - (b.id ?? Infinity),
+  );
+  const c: Source = { ...keep!, fields: { ...keep!.fields } };
+  for (const r of rest) {
+    for (const f of textFields) c.fields[f] ??= r.fields[f];
+    c.batchKey ??= r.batchKey;
+    if (rank(r.status) > rank(c.status)) c.status = r.status;
+    c.updated = Math.max(c.updated, r.updated);
+  }
+  const repoint = rest.flatMap((r): [number, number][] =>
+    r.id !== null && c.id !== null ? [[r.id, c.id]] : [],
+  );
+  return { c, keep: keep!, repoint };
+}
+
+/** One inactive `legacy` batch per old batch_id value (rows without one share the batch named `legacy`). */
+function insertBatches(sqlite: Sqlite, merged: { c: Source }[], now: number, out: LegacyBatch[]) {
   const batches = new Map<string, LegacyBatch & { created: number }>();
   for (const { c } of merged) {
     const key = c.batchKey ?? '';
@@ -353,69 +385,26 @@ function moveContacts(sqlite: Sqlite, table: string, columns: Set<string>, ours:
   }
   const taken = sqlite.prepare<[string], { id: string }>('SELECT id FROM batches WHERE id = ?');
   const addBatch = sqlite.prepare(
-    `INSERT INTO batches (id, name, source, status, created_by, created_at, contact_count) VALUES (?, ?, 'legacy', 'inactive', 'system', ?, ?)`,
+    `INSERT INTO batches (id, name, source, status, created_by, created_at, contact_count)
+     VALUES (?, ?, 'legacy', 'inactive', 'system', ?, ?)`,
   );
   const addEvent = sqlite.prepare(
     `INSERT INTO batch_events (batch_id, kind, actor, reason, at) VALUES (?, 'imported', 'system', 'legacy migration', ?)`,
   );
+  const ids = new Map<string, string>();
   for (const [key, b] of batches) {
-    b.id = batchIdFormat.test(key) && !taken.get(key) ? key : newBatchId(now); // the seed used this id format
-    addBatch.run(b.id, b.name, b.created, b.contacts);
-    addEvent.run(b.id, now);
-    move.batches.push({ id: b.id, name: b.name, contacts: b.contacts });
+    // The seed's ids have coldbatch's format: an old batch keeps its id.
+    const id = batchIdFormat.test(key) && !taken.get(key) ? key : newBatchId(now);
+    addBatch.run(id, b.name, b.created, b.contacts);
+    addEvent.run(id, now);
+    ids.set(key, id);
+    out.push({ id, name: b.name, contacts: b.contacts });
   }
-
-  const addContact = sqlite.prepare(
-    `INSERT INTO contacts (id, email, email_hash, name, company, position, source, status, batch_id, created_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
-  const suppress = sqlite.prepare(
-    `INSERT OR IGNORE INTO suppressions (email_hash, reason, actor, created_at) VALUES (?, ?, 'system', ?)`,
-  );
-  const history = sqlite.prepare(
-    `INSERT INTO contact_history (contact_id, from_status, to_status, actor, reason, at) VALUES (?, ?, ?, 'system', ?, ?)`,
-  );
-  for (const { c, keep } of merged) {
-    const hash = emailHash(c.email);
-    const { name, company, position, source } = c.fields;
-    const batchId = batches.get(c.batchKey ?? '')!.id;
-    const id = addContact.run(
-      c.id,
-      c.email,
-      hash,
-      name,
-      company,
-      position,
-      source,
-      c.status,
-      batchId,
-      c.created,
-      c.updated,
-    ).lastInsertRowid;
-    if (!keep.known || keep.status !== c.status) {
-      const why =
-        keep.status === c.status ? 'unknown status' : 'the most restrictive status of merged duplicates';
-      history.run(id, keep.rawStatus, c.status, `legacy migration: ${why}`, now);
-    }
-    if (c.status === 'bounced' || c.status === 'unsubscribed')
-      move.suppressed += suppress.run(hash, c.status, now).changes;
-    move.contactsMoved++;
-  }
-
-  move.referencesRepointed = repoint(
-    sqlite,
-    merged.flatMap((m) => m.repoint),
-    [...ours, table],
-  );
-  keepSequence(sqlite, table, maxId);
-  const extra = [...columns].filter((c) => c !== 'id' && !seedColumns.some((s) => s === c));
-  if (extra.length > 0) move.keptAs = table;
-  else sqlite.exec(`DROP TABLE ${q(table)}`);
-  return move;
+  return ids;
 }
 
 /** Old tables that referenced a merged-away duplicate now reference the contact that was kept. */
-function repoint(sqlite: Sqlite, pairs: number[][], skip: string[]): number {
+function repoint(sqlite: Sqlite, pairs: [number, number][], skip: string[]): number {
   if (pairs.length === 0) return 0;
   const tables = sqlite
     .prepare<[], { name: string }>(
@@ -450,16 +439,6 @@ function repoint(sqlite: Sqlite, pairs: number[][], skip: string[]): number {
   }
   sqlite.exec('DROP TABLE temp.coldbatch_id_map');
   return changed;
-}
-
-/** New contacts never reuse an old id that an old table may still mention. */
-function keepSequence(sqlite: Sqlite, oldTable: string, maxId: number): void {
-  const seq = sqlite.prepare<[string], { seq: number }>('SELECT seq FROM sqlite_sequence WHERE name = ?');
-  const floor = Math.max(maxId, seq.get(oldTable)?.seq ?? 0);
-  const current = seq.get('contacts');
-  if (!current) sqlite.prepare(`INSERT INTO sqlite_sequence (name, seq) VALUES ('contacts', ?)`).run(floor);
-  else if (current.seq < floor)
-    sqlite.prepare(`UPDATE sqlite_sequence SET seq = ? WHERE name = 'contacts'`).run(floor);
 }
 
 function runChecks(sqlite: Sqlite, ours: string[]): Checks {

@@ -4,7 +4,12 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emailHash } from '../../src/core/contacts/email-hash.js';
 import { type Db, migrateDb, migrationsFolder, openDb } from '../../src/db/client.js';
-import { legacyTimeMs, UpgradeError, upgradeDatabase } from '../../src/db/legacy-upgrade.js';
+import {
+  legacyTimeMs,
+  needsLegacyUpgrade,
+  UpgradeError,
+  upgradeDatabase,
+} from '../../src/db/legacy-upgrade.js';
 import { tempDir, testClock } from '../helpers.js';
 
 /** The seed's CREATE TABLE, before batch_id existed. */
@@ -88,7 +93,9 @@ describe('upgradeDatabase', () => {
   it('moves the seed contacts into one inactive legacy batch, merging case variants, and changes nothing the second time', () => {
     const db = open('old.db', seedDb);
     const clock = testClock();
+    expect(needsLegacyUpgrade(db)).toBe(true);
     const s = upgradeDatabase(db, { clock });
+    expect(needsLegacyUpgrade(db)).toBe(false);
     expect(s).toMatchObject({
       upToDate: false,
       migrationsApplied: migrationCount,
@@ -282,6 +289,7 @@ describe('upgradeDatabase', () => {
 
   it('on a fresh database applies the migrations and nothing else', () => {
     const db = open('fresh.db');
+    expect(needsLegacyUpgrade(db)).toBe(false);
     const s = upgradeDatabase(db, { clock: testClock() });
     expect(s).toEqual({
       upToDate: false,
