@@ -1,6 +1,9 @@
 import type { campaigns } from '../../db/schema.js';
 import type { CoreDeps } from '../types.js';
 
+/** A message the SMTP server accepted, waiting to be marked `sent` in the ledger. */
+export type SentResult = { sendId: number; messageId: string; response: string };
+
 export type Claimed = {
   sendId: number;
   contactId: number;
@@ -84,9 +87,18 @@ export class Ledger {
   }
 
   /** Claims up to `limit` recipients in one transaction: due retries first, then contacts not reached yet. */
-  claim(c: typeof campaigns.$inferSelect, limit: number, now: number, afterContactId: number): Claimed[] {
+  claim(
+    c: typeof campaigns.$inferSelect,
+    limit: number,
+    now: number,
+    afterContactId: number,
+    settled: SentResult[] = [],
+  ): Claimed[] {
     const s = this.s;
     return this.deps.db.$client.transaction(() => {
+      // Messages sent since the last claim are settled in the same commit (one WAL write, not two).
+      for (const r of settled) s.sent.run(r.messageId, r.response.slice(0, 500), now, r.sendId);
+      if (limit <= 0) return [];
       const out: Claimed[] = [];
       s.staleRetries.run(now, c.id, now);
       for (const r of s.dueRetries.all(c.id, now, limit)) {
@@ -103,8 +115,12 @@ export class Ledger {
     })();
   }
 
-  settleSent(sendId: number, messageId: string, response: string, now: number): void {
-    this.s.sent.run(messageId, response.slice(0, 500), now, sendId);
+  /** Marks sent messages in one transaction. */
+  settleSent(results: SentResult[], now: number): void {
+    if (results.length === 0) return;
+    this.deps.db.$client.transaction(() => {
+      for (const r of results) this.s.sent.run(r.messageId, r.response.slice(0, 500), now, r.sendId);
+    })();
   }
 
   /** A transient failure: retried at `nextAttemptAt`, or `failed` when that is null. */

@@ -7,7 +7,7 @@ import { isInWindow, nextCronRun, startOfDayIn } from '../campaigns/schedule.js'
 import { changeStatus } from '../contacts/contact-service.js';
 import type { CoreDeps } from '../types.js';
 import { type ComposeSettings, composeMessage } from './compose.js';
-import { type Claimed, Ledger } from './ledger.js';
+import { type Claimed, Ledger, type SentResult } from './ledger.js';
 
 export type SendEngineSettings = ComposeSettings & {
   /** Signing keys for unsubscribe links; the first signs, all verify. */
@@ -127,6 +127,9 @@ export class SendEngine {
     // Twice the pool size in flight keeps every SMTP connection busy while we settle and claim.
     const window = this.settings.concurrency * 2;
     const inFlight = new Set<Promise<unknown>>();
+    // Accepted by the SMTP server, not yet marked sent: settled with the next claim (a crash before
+    // that leaves them `claimed`, reported as unknown at the next start, never re-sent).
+    let settled: SentResult[] = [];
     let after = 0;
     let limitKey = '';
     let used = 0;
@@ -156,7 +159,8 @@ export class SendEngine {
         }
         if (room > 0) room = this.takeTokens(c, room, now);
         if (room > 0) {
-          const batch = this.ledger.claim(c, room, now, after);
+          const batch = this.ledger.claim(c, room, now, after, settled);
+          settled = [];
           if (batch.length === 0 && inFlight.size === 0) {
             if (!this.ledger.hasPendingRetries(c.id)) this.finishRun(c);
             return;
@@ -168,6 +172,12 @@ export class SendEngine {
             }
             const run = stats;
             const p: Promise<unknown> = this.deliver(c, item).then((outcome) => {
+              if (typeof outcome === 'object') {
+                settled.push(outcome);
+                run.attempted++;
+                inFlight.delete(p);
+                return;
+              }
               if (outcome !== 'retry') run.attempted++;
               if (outcome === 'bounced') run.bounced++;
               inFlight.delete(p);
@@ -182,11 +192,12 @@ export class SendEngine {
       }
     } finally {
       await Promise.all(inFlight);
+      this.ledger.settleSent(settled, this.deps.clock.now());
     }
   }
 
   /** One message: compose, send, settle the ledger row. Never throws. */
-  private async deliver(c: Row, item: Claimed): Promise<'sent' | 'bounced' | 'retry' | 'failed'> {
+  private async deliver(c: Row, item: Claimed): Promise<SentResult | 'bounced' | 'retry' | 'failed'> {
     const s = this.settings;
     try {
       const message = composeMessage(s, {
@@ -196,8 +207,7 @@ export class SendEngine {
         token: signUnsubscribeToken(item.sendId, s.unsubscribeSecrets[0]!),
       });
       const info = await this.deps.mailer.send(message);
-      this.ledger.settleSent(item.sendId, info.messageId, info.response, this.deps.clock.now());
-      return 'sent';
+      return { sendId: item.sendId, messageId: info.messageId, response: info.response };
     } catch (e) {
       const now = this.deps.clock.now();
       if (e instanceof MailError && e.kind === 'permanent') {
