@@ -8,6 +8,7 @@ import { type Config, loadConfig } from '../src/config.js';
 import { createServices, type Services } from '../src/core/index.js';
 import type { CoreDeps } from '../src/core/types.js';
 import { type Db, migrateDb, openDb } from '../src/db/client.js';
+import { DomainError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { createMailer } from '../src/mail/index.js';
 import type { Mailer } from '../src/mail/mailer.js';
@@ -169,3 +170,27 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000):
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** Runs fn and returns the DomainError it throws (fails the test if it throws nothing or something else). */
+export function refusal(fn: () => void): DomainError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof DomainError) return e;
+    throw e;
+  }
+  throw new Error('expected a DomainError');
+}
+
+/** The seed's own `CREATE TABLE contacts` (before batch_id existed), for legacy-upgrade tests. */
+export const seedContactsSchema = `CREATE TABLE contacts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    email TEXT UNIQUE NOT NULL,
+    name TEXT,
+    company TEXT,
+    position TEXT,
+    source TEXT,
+    status TEXT DEFAULT 'active',
+    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+);`;

@@ -10,20 +10,10 @@ import {
   UpgradeError,
   upgradeDatabase,
 } from '../../src/db/legacy-upgrade.js';
-import { tempDir, testClock } from '../helpers.js';
+import { seedContactsSchema, tempDir, testClock } from '../helpers.js';
 
 /** The seed's CREATE TABLE, before batch_id existed. */
-const seedSchema = `CREATE TABLE contacts (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    email TEXT UNIQUE NOT NULL,
-    name TEXT,
-    company TEXT,
-    position TEXT,
-    source TEXT,
-    status TEXT DEFAULT 'active',
-    created_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
-    updated_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP
-);`;
+const seedSchema = seedContactsSchema;
 
 const migrationCount = (
   JSON.parse(readFileSync(join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as { entries: unknown[] }

@@ -12,6 +12,7 @@ import {
   validateCron,
 } from '../../../src/core/campaigns/schedule.js';
 import { DomainError } from '../../../src/errors.js';
+import { refusal } from '../../helpers.js';
 
 const at = (iso: string) => Date.parse(iso);
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -19,16 +20,6 @@ const weekdays = [1, 2, 3, 4, 5];
 const berlin: SendWindow = { days: weekdays, start: '09:00', end: '17:00', timezone: 'Europe/Berlin' };
 const newYork: SendWindow = { ...berlin, timezone: 'America/New_York' };
 const utc: SendWindow = { ...berlin, timezone: 'UTC' };
-
-function refusal(fn: () => void): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
 
 describe('sendWindowSchema', () => {
   const issues = (v: unknown) => {

@@ -9,6 +9,7 @@ import {
   validateTemplate,
 } from '../../../src/core/campaigns/template.js';
 import { DomainError } from '../../../src/errors.js';
+import { refusal } from '../../helpers.js';
 
 const vars: TemplateVars = {
   name: 'Ana Maria Silva',
@@ -21,16 +22,6 @@ const vars: TemplateVars = {
 const blank: TemplateVars = { ...vars, name: null, first_name: '', company: '   ', position: null };
 
 /** The DomainError a call throws (fails the test when it does not throw one). */
-function refusal(fn: () => void): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a DomainError');
-}
-
 describe('templateVariables', () => {
   it('lists the six variables', () => {
     expect(templateVariables).toEqual([
