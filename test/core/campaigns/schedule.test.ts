@@ -11,7 +11,6 @@ import {
   startOfDayIn,
   validateCron,
 } from '../../../src/core/campaigns/schedule.js';
-import { DomainError } from '../../../src/errors.js';
 import { refusal } from '../../helpers.js';
 
 const at = (iso: string) => Date.parse(iso);

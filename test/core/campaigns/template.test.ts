@@ -8,7 +8,6 @@ import {
   templateVariables,
   validateTemplate,
 } from '../../../src/core/campaigns/template.js';
-import { DomainError } from '../../../src/errors.js';
 import { refusal } from '../../helpers.js';
 
 const vars: TemplateVars = {
@@ -21,7 +20,6 @@ const vars: TemplateVars = {
 };
 const blank: TemplateVars = { ...vars, name: null, first_name: '', company: '   ', position: null };
 
-/** The DomainError a call throws (fails the test when it does not throw one). */
 describe('templateVariables', () => {
   it('lists the six variables', () => {
     expect(templateVariables).toEqual([
