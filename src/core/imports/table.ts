@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { DomainError } from '../../errors.js';
+import { isAscii, streamDecoder } from './decoder.js';
 import { type Delimiter, type Dialect, detectDelimiter, detectDialect, parserOptions } from './dialect.js';
 import { tooLarge } from './limits.js';
 import { type Encoding, refuseNonText, sniffEncoding } from './sniff.js';
@@ -88,13 +89,15 @@ async function decodeBytes(source: ByteSource, opts: { maxBytes: number }): Prom
   async function* texts(): AsyncGenerator<string> {
     yield sampleText;
     if (complete) return;
+    // The sample decoder carries on, unless the sample was pure ASCII: then the rest decides.
+    const rest = isAscii(sample) ? streamDecoder(encoding, true) : null;
     for (;;) {
       const chunk = await pull();
       if (!chunk) break;
-      const text = decoder.decode(chunk, { stream: true });
+      const text = rest ? rest.decode(chunk) : decoder.decode(chunk, { stream: true });
       if (text) yield stripNul(text);
     }
-    const tail = decoder.decode();
+    const tail = rest ? rest.end() : decoder.decode();
     if (tail) yield stripNul(tail);
   }
 
