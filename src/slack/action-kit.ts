@@ -1,9 +1,9 @@
 import type { AllMiddlewareArgs, BlockAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import { z } from 'zod';
 import { errorBlocks, type KnownBlock, text } from './blocks/common.js';
-import { failureText, type SlackDeps } from './context.js';
+import { assertAdmin, failureText, type SlackDeps } from './context.js';
 import { publishHome } from './home.js';
-import { type ButtonValue, parseButtonValue } from './views.js';
+import { type ButtonValue, detailsView, listView, parseButtonValue } from './views.js';
 
 export type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
 
@@ -59,4 +59,25 @@ export function batchAction(
       }
     }
   };
+}
+
+/** Activate / Deactivate buttons: the same flow, one verb apart; the view re-renders in place. */
+export function batchToggle(
+  deps: SlackDeps,
+  verb: 'activate' | 'deactivate',
+  notice: (id: string) => string,
+) {
+  return batchAction(
+    deps,
+    `${verb === 'activate' ? 'activating' : 'deactivating'} the batch`,
+    (value, userId) => {
+      assertAdmin(deps, userId, `${verb} batches`);
+      const batch = deps.services.batches[verb](value.id ?? '', userId);
+      return {
+        notice: notice(batch.id),
+        blocks: (v) =>
+          v.view === 'details' ? detailsView(deps, batch.id, v.page ?? null) : listView(deps, v.page ?? null),
+      };
+    },
+  );
 }
