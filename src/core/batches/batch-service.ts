@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, desc, eq, gt, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type BatchStatus, batchEvents, batches, type ContactStatus, contacts } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
 import { type Contact, contactColumns, toContact } from '../contacts/contact.js';
-import { decodeCursor, encodeCursor, pageLimit } from '../pagination.js';
+import { decodeCursor, encodeCursor, newestFirstPage, olderThan, pageLimit } from '../pagination.js';
 import type { Actor, CoreDeps } from '../types.js';
 import { type Batch, toBatch } from './batch.js';
 import { exportBatchCsv } from './export.js';
@@ -13,7 +13,6 @@ export type ListBatchesQuery = { limit?: number; cursor?: string; status?: Batch
 export type BatchContactsQuery = { limit?: number; cursor?: string; status?: ContactStatus; q?: string };
 export type BatchEvent = { kind: string; actor: string; reason: string | null; at: string };
 
-const listCursor = z.tuple([z.number(), z.string()]);
 const contactCursor = z.number().int();
 
 /** Escapes LIKE wildcards so user text is matched literally. */
@@ -32,25 +31,20 @@ export class BatchService {
   /** Lists batches newest first, with contact counts, by cursor. */
   list(query: ListBatchesQuery = {}): { batches: Batch[]; nextCursor: string | null } {
     const limit = pageLimit(query.limit, 200);
-    const conds = [];
-    if (query.status) conds.push(eq(batches.status, query.status));
-    if (query.cursor) {
-      const [at, id] = decodeCursor(query.cursor, listCursor);
-      conds.push(or(lt(batches.createdAt, at), and(eq(batches.createdAt, at), lt(batches.id, id))));
-    }
     const rows = this.deps.db
       .select()
       .from(batches)
-      .where(and(...conds))
+      .where(
+        and(
+          query.status ? eq(batches.status, query.status) : undefined,
+          olderThan(query.cursor, batches.createdAt, batches.id),
+        ),
+      )
       .orderBy(desc(batches.createdAt), desc(batches.id))
       .limit(limit + 1)
       .all();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      batches: page.map(toBatch),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null,
-    };
+    const { page, nextCursor } = newestFirstPage(rows, limit);
+    return { batches: page.map(toBatch), nextCursor };
   }
 
   /** Returns one batch, or throws not_found. */

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { and, desc, eq, inArray, lt, or } from 'drizzle-orm';
-import { z } from 'zod';
+import { and, desc, eq, inArray } from 'drizzle-orm';
 import { type CampaignStatus, campaigns } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
-import { decodeCursor, encodeCursor, pageLimit } from '../pagination.js';
+import { newestFirstPage, olderThan, pageLimit } from '../pagination.js';
 import { type Actor, type CoreDeps, toIso } from '../types.js';
 import {
   type Campaign,
@@ -25,7 +24,6 @@ export type CampaignSettings = {
 };
 
 type Row = typeof campaigns.$inferSelect;
-const listCursor = z.tuple([z.number(), z.string()]);
 const emailish = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$|<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>\s*$/;
 
 export function toCampaign(r: Row): Campaign {
@@ -171,25 +169,20 @@ export class CampaignService {
     nextCursor: string | null;
   } {
     const limit = pageLimit(query.limit, 200);
-    const conds = [];
-    if (query.status) conds.push(eq(campaigns.status, query.status));
-    if (query.cursor) {
-      const [at, cid] = decodeCursor(query.cursor, listCursor);
-      conds.push(or(lt(campaigns.createdAt, at), and(eq(campaigns.createdAt, at), lt(campaigns.id, cid))));
-    }
     const rows = this.deps.db
       .select()
       .from(campaigns)
-      .where(and(...conds))
+      .where(
+        and(
+          query.status ? eq(campaigns.status, query.status) : undefined,
+          olderThan(query.cursor, campaigns.createdAt, campaigns.id),
+        ),
+      )
       .orderBy(desc(campaigns.createdAt), desc(campaigns.id))
       .limit(limit + 1)
       .all();
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    return {
-      campaigns: page.map(toCampaign),
-      nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null,
-    };
+    const { page, nextCursor } = newestFirstPage(rows, limit);
+    return { campaigns: page.map(toCampaign), nextCursor };
   }
 
   /** Ledger figures: sent, failed, bounced, unknown, unsubscribed, and what is still to go. */
