@@ -1,3 +1,4 @@
+import { batchIdPattern } from '../core/batches/batch.js';
 import { newBatchId } from '../core/batches/batch-service.js';
 import { emailHash } from '../core/contacts/email-hash.js';
 import { normalizeEmail } from '../core/imports/email.js';
@@ -22,7 +23,6 @@ type Source = {
 
 const textFields = ['name', 'company', 'position', 'source'] as const;
 const seedColumns = ['email', ...textFields, 'status', 'batch_id', 'created_at', 'updated_at'] as const;
-const batchIdFormat = /^batch_[0-9a-f]{8}_\d{9,11}$/;
 const stamp = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2})(:\d{2})?(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 const rank = (s: ContactStatus) => contactStatuses.indexOf(s); // active < inactive < bounced < unsubscribed
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -186,7 +186,7 @@ function insertBatches(sqlite: Sqlite, merged: { c: Source }[], now: number, out
   const ids = new Map<string, string>();
   for (const [key, b] of batches) {
     // The seed's ids have coldbatch's format: an old batch keeps its id.
-    const id = batchIdFormat.test(key) && !taken.get(key) ? key : newBatchId(now);
+    const id = batchIdPattern.test(key) && !taken.get(key) ? key : newBatchId(now);
     addBatch.run(id, b.name, b.created, b.contacts);
     addEvent.run(id, now);
     ids.set(key, id);

@@ -8,10 +8,15 @@ export type Recipient = {
   position: string | null;
 };
 
-const audienceWhere = `
-  FROM contacts c JOIN batches b ON b.id = c.batch_id
-  WHERE b.status = 'active' AND c.status = 'active'
+/**
+ * Who may be mailed, as SQL over `contacts c` joined to `batches b`: in the active batch, status
+ * active, not suppressed. The one definition every audience query is built from.
+ */
+export const audienceRule = `b.status = 'active' AND c.status = 'active'
     AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash)`;
+
+/** `FROM … WHERE <audienceRule>`: append more conditions with AND. */
+export const audienceFrom = `FROM contacts c JOIN batches b ON b.id = c.batch_id WHERE ${audienceRule}`;
 
 /** Who a campaign may reach: contacts of the active batch whose status is active, minus suppressions. */
 export class AudienceService {
@@ -19,9 +24,9 @@ export class AudienceService {
   private readonly pageStmt;
   constructor(deps: CoreDeps) {
     const sqlite = deps.db.$client;
-    this.countStmt = sqlite.prepare<[], { n: number }>(`SELECT count(*) AS n ${audienceWhere}`);
+    this.countStmt = sqlite.prepare<[], { n: number }>(`SELECT count(*) AS n ${audienceFrom}`);
     this.pageStmt = sqlite.prepare<[number, number], Recipient>(
-      `SELECT c.id, c.email, c.name, c.company, c.position ${audienceWhere} AND c.id > ? ORDER BY c.id LIMIT ?`,
+      `SELECT c.id, c.email, c.name, c.company, c.position ${audienceFrom} AND c.id > ? ORDER BY c.id LIMIT ?`,
     );
   }
 

@@ -73,4 +73,4 @@ export function toBatch(row: BatchRow): Batch {
 }
 
 /** `batch_<8 lowercase hex>_<unix seconds>`, as the seed names batches. */
-export const batchIdPattern = /^batch_[0-9a-f]{8}_\d+$/;
+export const batchIdPattern = /^batch_[0-9a-f]{8}_\d{9,11}$/;

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { type CampaignStatus, campaigns } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
+import { audienceFrom } from '../audience/audience-service.js';
 import { newestFirstPage, olderThan, pageLimit } from '../pagination.js';
 import { type Actor, type CoreDeps, toIso } from '../types.js';
 import {
@@ -55,11 +56,16 @@ export function toCampaign(r: Row): Campaign {
 /** Campaigns: saved with validated templates, scheduled, paused, resumed and cancelled. The send engine runs them. */
 export class CampaignService {
   private readonly log;
+  private readonly remainingStmt;
   constructor(
     private readonly deps: CoreDeps,
     private readonly settings: CampaignSettings,
   ) {
     this.log = deps.log.child({ module: 'campaigns' });
+    this.remainingStmt = deps.db.$client.prepare<[string], { n: number }>(
+      `SELECT count(*) AS n ${audienceFrom}
+         AND NOT EXISTS (SELECT 1 FROM sends x WHERE x.campaign_id = ? AND x.contact_id = c.id)`,
+    );
   }
 
   /** Saves a campaign; with sendAt or cron it is scheduled at once, otherwise it is a draft. */
@@ -222,16 +228,7 @@ export class CampaignService {
 
   /** Contacts of the audience this campaign has not reached yet. */
   remainingAudience(id: string): number {
-    return (
-      this.deps.db.$client
-        .prepare<[string], { n: number }>(
-          `SELECT count(*) AS n FROM contacts c JOIN batches b ON b.id = c.batch_id
-           WHERE b.status = 'active' AND c.status = 'active'
-             AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash)
-             AND NOT EXISTS (SELECT 1 FROM sends x WHERE x.campaign_id = ? AND x.contact_id = c.id)`,
-        )
-        .get(id)?.n ?? 0
-    );
+    return this.remainingStmt.get(id)?.n ?? 0;
   }
 
   /** Stores where a transport shows this campaign's progress. */

@@ -1,4 +1,5 @@
 import type { campaigns } from '../../db/schema.js';
+import { audienceFrom, audienceRule } from '../audience/audience-service.js';
 import type { CoreDeps } from '../types.js';
 
 /** A message the SMTP server accepted, waiting to be marked `sent` in the ledger. */
@@ -22,10 +23,6 @@ type Candidate = {
   position: string | null;
 };
 
-const audience = `FROM contacts c JOIN batches b ON b.id = c.batch_id
-  WHERE b.status = 'active' AND c.status = 'active'
-    AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash)`;
-
 /** The send ledger's SQL: claims before the SMTP call, settlements after, figures for pacing. */
 export class Ledger {
   private readonly s;
@@ -35,9 +32,7 @@ export class Ledger {
       dueRetries: db.prepare<[string, number, number], Candidate & { id: number; attempts: number }>(
         `SELECT x.id, x.attempts, c.id AS contact_id, c.email, c.email_hash, c.name, c.company, c.position
          FROM sends x JOIN contacts c ON c.id = x.contact_id JOIN batches b ON b.id = c.batch_id
-         WHERE x.campaign_id = ? AND x.status = 'retry' AND x.next_attempt_at <= ?
-           AND b.status = 'active' AND c.status = 'active'
-           AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash)
+         WHERE x.campaign_id = ? AND x.status = 'retry' AND x.next_attempt_at <= ? AND ${audienceRule}
          ORDER BY x.next_attempt_at LIMIT ?`,
       ),
       staleRetries: db.prepare<[number, string, number]>(
@@ -45,13 +40,12 @@ export class Ledger {
            response = 'not retried: no longer in the audience (inactive, suppressed, deleted or batch deactivated)'
          WHERE campaign_id = ? AND status = 'retry' AND next_attempt_at <= ?
            AND NOT EXISTS (SELECT 1 FROM contacts c JOIN batches b ON b.id = c.batch_id
-             WHERE c.id = sends.contact_id AND b.status = 'active' AND c.status = 'active'
-               AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash))`,
+             WHERE c.id = sends.contact_id AND ${audienceRule})`,
       ),
       /** Keeps claimed_at (the first claim): daily limits count people, not attempts. */
       reclaim: db.prepare<[number]>(`UPDATE sends SET status = 'claimed' WHERE id = ?`),
       fresh: db.prepare<[number, string, number], Candidate>(
-        `SELECT c.id AS contact_id, c.email, c.email_hash, c.name, c.company, c.position ${audience}
+        `SELECT c.id AS contact_id, c.email, c.email_hash, c.name, c.company, c.position ${audienceFrom}
            AND c.id > ? AND NOT EXISTS (SELECT 1 FROM sends x WHERE x.campaign_id = ? AND x.contact_id = c.id)
          ORDER BY c.id LIMIT ?`,
       ),
