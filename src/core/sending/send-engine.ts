@@ -133,23 +133,22 @@ export class SendEngine {
     let after = 0;
     let limitKey = '';
     let used = 0;
-    let stats: { attempted: number; bounced: number } | null = null;
+    const stats = this.ledger.runStats(c.id, c.runCount);
+    const sendWindow = parseWindow(c.sendWindow);
     try {
       for (;;) {
         if (performance.now() - started > this.settings.runBudgetMs) return;
         // A pause or cancel takes effect before the next message.
         if (this.statusOf.get(id)?.status !== 'sending') return;
-        stats ??= this.ledger.runStats(c.id, c.runCount);
         const now = this.deps.clock.now();
-        if (!isInWindow(parseWindow(c.sendWindow), now)) return;
+        if (!isInWindow(sendWindow, now)) return;
         let room = window - inFlight.size;
         if (c.dailyLimit !== null) {
-          const key = c.cron ? `run:${c.runCount}` : `day:${startOfDayIn(c.timezone, now)}`;
+          const dayStart = c.cron ? 0 : startOfDayIn(c.timezone, now);
+          const key = c.cron ? `run:${c.runCount}` : `day:${dayStart}`;
           if (key !== limitKey) {
             limitKey = key;
-            used = c.cron
-              ? this.ledger.countRun(c.id, c.runCount)
-              : this.ledger.countSince(c.id, startOfDayIn(c.timezone, now));
+            used = c.cron ? this.ledger.countRun(c.id, c.runCount) : this.ledger.countSince(c.id, dayStart);
           }
           if (used >= c.dailyLimit && inFlight.size === 0) {
             if (c.cron) this.finishRun(c);
@@ -173,17 +172,11 @@ export class SendEngine {
               after = Math.max(after, item.contactId);
               used++;
             }
-            const run = stats;
             const p: Promise<unknown> = this.deliver(c, item).then((outcome) => {
-              if (typeof outcome === 'object') {
-                settled.push(outcome);
-                run.attempted++;
-                inFlight.delete(p);
-                return;
-              }
-              if (outcome !== 'retry') run.attempted++;
-              if (outcome === 'bounced') run.bounced++;
               inFlight.delete(p);
+              if (typeof outcome === 'object') settled.push(outcome);
+              if (outcome !== 'retry') stats.attempted++;
+              if (outcome === 'bounced') stats.bounced++;
             });
             inFlight.add(p);
           }
@@ -199,7 +192,10 @@ export class SendEngine {
     }
   }
 
-  /** One message: compose, send, settle the ledger row. Never throws. */
+  /**
+   * One message: compose and send. A bounce or a failure is settled in the ledger here; an accepted
+   * message is returned, to be marked sent with the next claim. Never throws.
+   */
   private async deliver(c: Row, item: Claimed): Promise<SentResult | 'bounced' | 'retry' | 'failed'> {
     const s = this.settings;
     try {
