@@ -29,61 +29,39 @@ export type Dialect = {
 
 const maxPreambleRecords = 20;
 
-type LineInfo = { lines: number; empty_lines: number };
-
-const numberIn = (e: unknown, key: 'empty_lines'): number | undefined =>
-  typeof e === 'object' && e !== null && key in e && typeof e[key] === 'number' ? e[key] : undefined;
-
-const countOf = (s: string, re: RegExp) => (s.match(re) ?? []).length;
-
-/**
- * Where records start, from csv-parse's counters fed in record order. csv-parse counts a CRLF inside a
- * quoted field as two lines, and reports a parse error at the line where it gave up (the end of the
- * file for an unclosed quote); this gives the line each record, or the record that broke, starts on.
- */
-export function lineTracker() {
-  let doubled = 0;
-  let lastEnd = 0;
-  let lastEmpty = 0;
-  return {
-    /** The line a parsed record starts on (its cells hold the line breaks of its quoted fields). */
-    recordStart(cells: string[], info: LineInfo): number {
-      let breaks = 0;
-      for (const cell of cells) {
-        if (!cell.includes('\n') && !cell.includes('\r')) continue;
-        doubled += countOf(cell, /\r\n/g);
-        breaks += countOf(cell, /\r\n|\r|\n/g);
-      }
-      lastEnd = info.lines - doubled;
-      lastEmpty = info.empty_lines;
-      return lastEnd - breaks;
-    },
-    /** The line the record that failed to parse starts on, after any blank lines skipped before it. */
-    failedStart(error: unknown): number {
-      const empty = numberIn(error, 'empty_lines');
-      return lastEnd + 1 + (empty === undefined ? 0 : Math.max(empty - lastEmpty, 0));
-    },
-  };
+/** Line breaks inside a record's quoted cells (a CRLF counts once). */
+export function lineBreaks(cells: string[]): number {
+  let n = 0;
+  for (const cell of cells) {
+    if (cell.indexOf('\n') < 0 && cell.indexOf('\r') < 0) continue;
+    n += cell.match(/\r\n|\r|\n/g)?.length ?? 0;
+  }
+  return n;
 }
 
+/** An empty line, as csv-parse gives it when empty lines are kept. */
+export const isEmptyLine = (cells: string[]) => cells.length === 1 && cells[0] === '';
+
 function tryParse(text: string, delimiter: Delimiter): string[][] | null {
-  const lines = lineTracker();
+  // Lines are counted in record order (every line parsed, empty ones dropped after counting), as the
+  // reader in table.ts does, so a broken record's start line is known.
+  let next = 1;
   try {
     return parse(text, {
       ...parserOptions(delimiter),
+      skip_empty_lines: false,
       to: 200,
-      on_record: (cells, info) => {
-        lines.recordStart(cells, info);
-        return cells;
+      on_record: (cells) => {
+        next += 1 + lineBreaks(cells);
+        return isEmptyLine(cells) ? null : cells;
       },
     });
-  } catch (e) {
+  } catch {
     // Judge the records before the one that broke (e.g. where a quote opened and never closed).
-    const start = lines.failedStart(e);
-    if (start < 2) return null;
+    if (next < 2) return null;
     const before = text
       .split(/\r\n|\n|\r/)
-      .slice(0, start - 1)
+      .slice(0, next - 1)
       .join('\n');
     return before.length < text.length ? tryParse(before, delimiter) : null;
   }

@@ -3,7 +3,15 @@ import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { DomainError } from '../../errors.js';
 import { isAscii, streamDecoder } from './decoder.js';
-import { type Delimiter, type Dialect, detectDelimiter, detectDialect, parserOptions } from './dialect.js';
+import {
+  type Delimiter,
+  type Dialect,
+  detectDelimiter,
+  detectDialect,
+  isEmptyLine,
+  lineBreaks,
+  parserOptions,
+} from './dialect.js';
 import { tooLarge } from './limits.js';
 import { type Encoding, refuseNonText, sniffEncoding } from './sniff.js';
 
@@ -159,7 +167,7 @@ async function* recordsOf(
       for (let cells = parser.read() as string[] | null; cells !== null; cells = parser.read()) {
         const line = next;
         next += 1 + lineBreaks(cells);
-        if (cells.length === 1 && cells[0] === '') continue;
+        if (isEmptyLine(cells)) continue;
         if (index++ >= skip) batch.push({ line, cells });
         if (batch.length >= batchHighWaterMark) break;
       }
@@ -187,16 +195,6 @@ async function* recordsOf(
     source.destroy();
     parser.destroy();
   }
-}
-
-/** Line breaks inside a record's quoted cells (a CRLF counts once). */
-function lineBreaks(cells: string[]): number {
-  let n = 0;
-  for (const cell of cells) {
-    if (cell.indexOf('\n') < 0 && cell.indexOf('\r') < 0) continue;
-    n += cell.match(/\r\n|\r|\n/g)?.length ?? 0;
-  }
-  return n;
 }
 
 /** Opens a byte stream as a contact table: detects encoding, delimiter and header, then streams the data records. */
