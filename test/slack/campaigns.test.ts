@@ -107,6 +107,18 @@ describe('Slack campaigns', () => {
     expect(JSON.stringify(last.params.blocks)).toContain('completed');
   });
 
+  it('/campaigns list acks at once and answers only the user through response_url', async () => {
+    app.services.campaigns.create({ name: 'Listed one', subject: 's', body: 'b' }, 'UADMIN');
+    const body = commandBody('list', 'UOTHER', slack.responseUrl('list')).replace('batches', 'campaigns');
+    const res = await slackPost(url, body, { type: 'form' });
+    expect(res.status).toBe(200);
+    expect(res.text).toBe('');
+    const answer = await waitFor(() => slack.responses.find((r) => r.path === '/respond/list'));
+    expect(answer.body.response_type).toBe('ephemeral');
+    expect(JSON.stringify(answer.body.blocks)).toContain('Listed one');
+    expect(JSON.stringify(answer.body.blocks)).toContain('New campaign');
+  });
+
   it('a bad template is shown on its field and nothing is saved; a non-admin is refused', async () => {
     const bad = await slackPost(
       url,

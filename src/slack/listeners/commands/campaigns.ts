@@ -17,9 +17,12 @@ function requireId(id: string | undefined, sub: string): string {
   return id;
 }
 
-/** `/campaigns list|new|show|pause|resume|cancel|help`. */
+/** `/campaigns list|new|show|pause|resume|cancel|help`; acked at once, answered through respond. */
 export function register(app: App, deps: SlackDeps): void {
-  app.command('/campaigns', async ({ command, ack, client }) => {
+  app.command('/campaigns', async ({ command, ack, client, respond }) => {
+    // Ack at once: the figures of open campaigns count their remaining audience, which takes time
+    // with a million contacts; the answer follows through respond (still only the user sees it).
+    await ack();
     const [sub = 'list', id] = String(command.text ?? '')
       .slice(0, 2000)
       .trim()
@@ -30,7 +33,6 @@ export function register(app: App, deps: SlackDeps): void {
       const verb = sub.toLowerCase();
       if (verb === 'new') {
         assertAdmin(deps, user, 'write campaigns');
-        await ack();
         await client.views.open({
           trigger_id: command.trigger_id,
           view: campaignModalFor(deps, command.channel_id),
@@ -56,6 +58,6 @@ export function register(app: App, deps: SlackDeps): void {
     } catch (e) {
       blocks = errorBlocks(failureText(deps, e, 'running /campaigns'));
     }
-    await ack({ response_type: 'ephemeral', text: 'Campaigns', blocks });
+    await respond({ response_type: 'ephemeral', text: 'Campaigns', blocks });
   });
 }
