@@ -5,10 +5,11 @@ import { batches } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
 import { type Batch, type ImportReport, toBatch } from '../batches/batch.js';
 import { newBatchId } from '../batches/batch-service.js';
-import { emailHash } from '../contacts/email-hash.js';
 import type { Actor, CoreDeps } from '../types.js';
-import { type ContactRow, isBlankRecord, toContactRow } from './rows.js';
-import { type ByteSource, type OpenedTable, openTable } from './table.js';
+import { type ContactStream, hashBytes, maxReportedErrors } from './contact-chunks.js';
+import { openContactStream } from './contact-stream.js';
+import type { ContactRow } from './rows.js';
+import type { ByteSource } from './table.js';
 
 export type ImportOptions = {
   /** Batch name; defaults to the file name. */
@@ -34,8 +35,10 @@ export type ImportResult = { kind: 'imported'; batch: Batch; report: ImportRepor
 type Counters = Omit<ImportReport, 'durationMs'>;
 
 const chunkRows = 2000;
-const maxReportedErrors = 100;
 const deleteChunk = 5000;
+/** Rows per INSERT statement: one statement per row costs twice as much at a million rows. */
+const insertGroup = 100;
+const contactValues = `(?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`;
 
 export class ImportService {
   private readonly log;
@@ -44,7 +47,7 @@ export class ImportService {
 
   constructor(
     private readonly deps: CoreDeps,
-    private readonly limits: { maxBytes: number },
+    private readonly limits: { maxBytes: number; inlineMaxBytes?: number },
   ) {
     this.log = deps.log.child({ module: 'imports' });
     this.sqlite = deps.db.$client;
@@ -55,9 +58,16 @@ export class ImportService {
       ),
       insertContact: s.prepare(
         `INSERT INTO contacts (email, email_hash, name, company, position, source, status, batch_id, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, 'active', ?, ?, ?) ON CONFLICT(email) DO NOTHING`,
+         VALUES ${contactValues} ON CONFLICT(email) DO NOTHING`,
       ),
-      holder: s.prepare<[string], { batch_id: string }>(`SELECT batch_id FROM contacts WHERE email = ?`),
+      insertContacts: s.prepare(
+        `INSERT INTO contacts (email, email_hash, name, company, position, source, status, batch_id, created_at, updated_at)
+         VALUES ${Array(insertGroup).fill(contactValues).join(', ')} ON CONFLICT(email) DO NOTHING`,
+      ),
+      lastId: s.prepare<[], number>(`SELECT max(id) FROM contacts`).pluck(),
+      holder: s.prepare<[string], { id: number; batch_id: string }>(
+        `SELECT id, batch_id FROM contacts WHERE email = ?`,
+      ),
       anySuppression: s.prepare<[], { one: number }>(`SELECT 1 AS one FROM suppressions LIMIT 1`),
       suppressed: s.prepare<[Buffer], { one: number }>(
         `SELECT 1 AS one FROM suppressions WHERE email_hash = ?`,
@@ -85,7 +95,19 @@ export class ImportService {
   /** Imports one CSV as a new batch: all or nothing; the report counts every row. */
   async importFile(req: ImportRequest): Promise<ImportResult> {
     const started = performance.now();
-    const table = await openTable(req.source, this.limits);
+    const stream = await openContactStream(req.source, this.limits);
+    try {
+      return await this.importStream(req, stream, started);
+    } finally {
+      await stream.close();
+    }
+  }
+
+  private async importStream(
+    req: ImportRequest,
+    stream: ContactStream,
+    started: number,
+  ): Promise<ImportResult> {
     const now = this.deps.clock.now();
     const batchId = newBatchId(now);
     this.stmts.createBatch.run(batchId, req.fileName, req.origin, req.actor, now);
@@ -94,15 +116,15 @@ export class ImportService {
         batchId,
         origin: req.origin,
         actor: req.actor,
-        encoding: table.encoding,
-        delimiter: table.dialect.delimiter,
+        encoding: stream.encoding,
+        delimiter: stream.delimiter,
       },
       'import started',
     );
     try {
-      const counters = await this.writeRows(batchId, table, req.onProgress);
+      const counters = await this.writeRows(batchId, stream, req.onProgress);
       const options = (await req.options) ?? {};
-      const sha256 = table.sha256();
+      const sha256 = stream.sha256();
       const report: ImportReport = {
         ...counters.report,
         durationMs: Math.round(performance.now() - started),
@@ -132,7 +154,7 @@ export class ImportService {
 
   private async writeRows(
     batchId: string,
-    table: OpenedTable,
+    stream: ContactStream,
     onProgress: ImportRequest['onProgress'],
   ): Promise<{ report: Counters; holders: Map<string, number> }> {
     const report: Counters = {
@@ -145,38 +167,35 @@ export class ImportService {
       errors: [],
     };
     const holders = new Map<string, number>();
-    const columns = table.dialect.columns;
-    let pending: ContactRow[] = [];
+    let pending: { rows: ContactRow[]; hashes: Uint8Array }[] = [];
+    let pendingRows = 0;
     const flush = async () => {
       this.writeChunk(batchId, pending, report, holders);
       pending = [];
-      onProgress?.({ rows: report.rows, imported: report.imported, bytes: table.bytesRead() });
+      pendingRows = 0;
+      onProgress?.({ rows: report.rows, imported: report.imported, bytes: stream.bytesRead() });
       await yieldToLoop();
     };
-    for await (const batch of table.records) {
-      for (const record of batch) {
-        if (isBlankRecord(record.cells)) continue;
-        report.rows++;
-        const result = toContactRow(record.cells, columns);
-        if (!result.ok) {
-          report.invalid++;
-          if (report.errors.length < maxReportedErrors) {
-            report.errors.push({ line: record.line, reason: result.reason });
-          }
-          continue;
-        }
-        pending.push(result.row);
+    for await (const chunk of stream.chunks) {
+      report.rows += chunk.records;
+      report.invalid += chunk.invalid;
+      for (const error of chunk.errors) {
+        if (report.errors.length < maxReportedErrors) report.errors.push(error);
       }
-      if (pending.length >= chunkRows) await flush();
+      if (chunk.rows.length > 0) {
+        pending.push(chunk);
+        pendingRows += chunk.rows.length;
+      }
+      if (pendingRows >= chunkRows) await flush();
     }
-    if (pending.length > 0) await flush();
+    if (pendingRows > 0) await flush();
     return { report, holders };
   }
 
   /** One synchronous transaction per chunk: insert new addresses, count the rest. */
   private writeChunk(
     batchId: string,
-    rows: ContactRow[],
+    parts: { rows: ContactRow[]; hashes: Uint8Array }[],
     report: Counters,
     holders: Map<string, number>,
   ): void {
@@ -184,15 +203,48 @@ export class ImportService {
     const s = this.stmts;
     this.sqlite.transaction(() => {
       const checkSuppressions = s.anySuppression.get() !== undefined;
-      for (const row of rows) {
-        const hash = emailHash(row.email);
-        if (checkSuppressions && s.suppressed.get(hash)) {
-          report.suppressed++;
-          continue;
+      // Rows to insert with their hashes, suppressed addresses left out.
+      const rows: ContactRow[] = [];
+      const hashes: Buffer[] = [];
+      for (const part of parts) {
+        const all = Buffer.from(part.hashes.buffer, part.hashes.byteOffset, part.hashes.byteLength);
+        for (let i = 0; i < part.rows.length; i++) {
+          const hash = all.subarray(i * hashBytes, (i + 1) * hashBytes);
+          if (checkSuppressions && s.suppressed.get(hash)) {
+            report.suppressed++;
+            continue;
+          }
+          rows.push(part.rows[i]!);
+          hashes.push(hash);
         }
+      }
+      const values = new Array<unknown>(insertGroup * 9);
+      let at = 0;
+      for (; at + insertGroup <= rows.length; at += insertGroup) {
+        let k = 0;
+        for (let i = at; i < at + insertGroup; i++) {
+          const row = rows[i]!;
+          values[k++] = row.email;
+          values[k++] = hashes[i];
+          values[k++] = row.name;
+          values[k++] = row.company;
+          values[k++] = row.position;
+          values[k++] = row.source;
+          values[k++] = batchId;
+          values[k++] = now;
+          values[k++] = now;
+        }
+        const lastIdBefore = s.lastId.get() ?? 0;
+        const info = s.insertContacts.run(values);
+        report.imported += info.changes;
+        if (info.changes < insertGroup)
+          this.countNotInserted(batchId, rows.slice(at, at + insertGroup), lastIdBefore, report, holders);
+      }
+      for (let i = at; i < rows.length; i++) {
+        const row = rows[i]!;
         const info = s.insertContact.run(
           row.email,
-          hash,
+          hashes[i],
           row.name,
           row.company,
           row.position,
@@ -201,19 +253,38 @@ export class ImportService {
           now,
           now,
         );
-        if (info.changes === 1) {
-          report.imported++;
-          continue;
-        }
-        const holder = s.holder.get(row.email)?.batch_id;
-        if (holder === batchId) {
-          report.duplicateInFile++;
-        } else {
-          report.existing++;
-          if (holder) holders.set(holder, (holders.get(holder) ?? 0) + 1);
-        }
+        report.imported += info.changes;
+        if (info.changes === 0)
+          this.countNotInserted(batchId, [row], Number.POSITIVE_INFINITY, report, holders);
       }
     })();
+  }
+
+  /**
+   * After one INSERT of `rows` (ids above lastIdBefore are rows it added; skipped rows may still
+   * use up ids): counts each row it did not add as repeated in the file (held by this batch) or
+   * existing (held by another).
+   */
+  private countNotInserted(
+    batchId: string,
+    rows: ContactRow[],
+    lastIdBefore: number,
+    report: Counters,
+    holders: Map<string, number>,
+  ): void {
+    const added = new Set<string>();
+    for (const row of rows) {
+      const holder = this.stmts.holder.get(row.email);
+      if (!holder) continue;
+      if (holder.id > lastIdBefore && !added.has(row.email)) {
+        added.add(row.email);
+      } else if (holder.batch_id === batchId) {
+        report.duplicateInFile++;
+      } else {
+        report.existing++;
+        holders.set(holder.batch_id, (holders.get(holder.batch_id) ?? 0) + 1);
+      }
+    }
   }
 
   /** Throws (and so discards the batch) when the file repeats one already imported or adds nobody. */
