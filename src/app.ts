@@ -123,7 +123,12 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       }
       if (options.scheduler !== false) {
         scheduler = startScheduler(
-          [{ name: 'send-engine', everyMs: config.campaigns.tickMs, run: () => services.sending.runDue() }],
+          [
+            { name: 'send-engine', everyMs: config.campaigns.tickMs, run: () => services.sending.runDue() },
+            ...(config.backup.cron
+              ? [{ name: 'backup', cron: config.backup.cron, run: () => services.backup.run('nightly') }]
+              : []),
+          ],
           log,
         );
       }

@@ -1,3 +1,4 @@
+import cron from 'node-cron';
 import { z } from 'zod';
 
 const bytes = z
@@ -77,6 +78,16 @@ const envSchema = z.object({
     z.string().min(16, 'must be at least 16 characters').optional(),
   ),
   MISSED_SCHEDULE_GRACE: duration.default(3_600_000),
+  BACKUP_DIR: z.string().min(1).default('./data/backups'),
+  BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(7),
+  BACKUP_CRON: z
+    .string()
+    .trim()
+    .default('0 3 * * *')
+    .refine(
+      (v) => v === 'off' || cron.validate(v),
+      'must be a cron expression like "0 3 * * *" (UTC), or off',
+    ),
   SCHEDULER_TICK: duration.pipe(z.number().min(1000, 'must be at least 1s')).default(5000),
   BOUNCE_PAUSE_RATE: z.coerce.number().min(0).max(1).default(0.05),
   BOUNCE_PAUSE_MIN_SENDS: z.coerce.number().int().min(1).default(20),
@@ -93,6 +104,8 @@ export type Config = {
   slack: SlackConfig | null;
   mail: MailConfig;
   campaigns: { missedGraceMs: number; tickMs: number; bouncePause: { rate: number; minSends: number } };
+  /** Nightly online backups; cron null when BACKUP_CRON=off. */
+  backup: { dir: string; keep: number; cron: string | null };
 };
 
 export type MailConfig = {
@@ -177,6 +190,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
       unsubscribeSecret: e.UNSUBSCRIBE_SECRET,
     },
+    backup: { dir: e.BACKUP_DIR, keep: e.BACKUP_KEEP, cron: e.BACKUP_CRON === 'off' ? null : e.BACKUP_CRON },
     campaigns: {
       missedGraceMs: e.MISSED_SCHEDULE_GRACE,
       tickMs: e.SCHEDULER_TICK,

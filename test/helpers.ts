@@ -76,6 +76,8 @@ export function testCore(
     MAIL_POSTAL_ADDRESS: 'Rua Exemplo 100, São Paulo, Brasil',
     PUBLIC_URL: 'https://coldbatch.test',
     MAIL_OUTBOX_DIR: join(dir, 'outbox'),
+    DATABASE_PATH: path,
+    BACKUP_DIR: join(dir, 'backups'),
     IMPORT_MAX_BYTES: String(opts.importMaxBytes ?? 50 * 1024 * 1024),
     ...opts.env,
   });
@@ -96,7 +98,13 @@ export function testCore(
 export function testConfig(env: Record<string, string> = {}): Config & { dir: string } {
   const { dir } = tempDir();
   return {
-    ...loadConfig({ PORT: '0', LOG_LEVEL: 'silent', DATABASE_PATH: join(dir, 'app.db'), ...env }),
+    ...loadConfig({
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      DATABASE_PATH: join(dir, 'app.db'),
+      BACKUP_DIR: join(dir, 'backups'),
+      ...env,
+    }),
     dir,
   };
 }

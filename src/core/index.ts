@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Mailer } from '../mail/mailer.js';
 import { AudienceService } from './audience/audience-service.js';
+import { BackupService } from './backup/backup-service.js';
 import { BatchService } from './batches/batch-service.js';
 import { CampaignService } from './campaigns/campaign-service.js';
 import { UnsubscribeService, unsubscribeSecrets } from './campaigns/unsubscribe.js';
@@ -21,9 +22,10 @@ export type Services = {
   sending: SendEngine;
   unsubscribe: UnsubscribeService;
   events: EventHub;
+  backup: BackupService;
 };
 
-export type ServiceConfig = Pick<Config, 'importMaxBytes' | 'mail' | 'campaigns'>;
+export type ServiceConfig = Pick<Config, 'importMaxBytes' | 'mail' | 'campaigns' | 'databasePath' | 'backup'>;
 
 /** Retry delays after a 4xx or a dropped connection: 1 min, 10 min, then 1 h. */
 export const retryDelaysMs = [60_000, 600_000, 3_600_000];
@@ -61,5 +63,6 @@ export function createServices(deps: CoreDeps, config: ServiceConfig, mailer: Ma
     sending,
     unsubscribe: new UnsubscribeService(deps, secrets),
     events,
+    backup: new BackupService(deps, { databasePath: config.databasePath, ...config.backup }),
   };
 }

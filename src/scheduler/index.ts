@@ -1,7 +1,8 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { Logger } from '../logger.js';
 
-export type Tick = { name: string; everyMs: number; run: () => Promise<unknown> };
+/** A task run every `everyMs`, or on a node-cron expression (UTC). */
+export type Tick = { name: string; run: () => Promise<unknown> } & ({ everyMs: number } | { cron: string });
 
 /** node-cron expression for "every N ms" (whole seconds below a minute, whole minutes above). */
 export function everyExpression(ms: number): string {
@@ -20,7 +21,7 @@ export function startScheduler(ticks: Tick[], log: Logger): { stop(): Promise<vo
   const l = log.child({ module: 'scheduler' });
   const tasks: ScheduledTask[] = ticks.map((t) =>
     cron.schedule(
-      everyExpression(t.everyMs),
+      'cron' in t ? t.cron : everyExpression(t.everyMs),
       async () => {
         try {
           await t.run();
@@ -31,7 +32,14 @@ export function startScheduler(ticks: Tick[], log: Logger): { stop(): Promise<vo
       { name: t.name, noOverlap: true, timezone: 'UTC', suppressMissedWarning: true },
     ),
   );
-  l.info({ tasks: ticks.map((t) => `${t.name} every ${t.everyMs} ms`) }, 'scheduler started');
+  l.info(
+    {
+      tasks: ticks.map((t) =>
+        'cron' in t ? `${t.name} at "${t.cron}" UTC` : `${t.name} every ${t.everyMs} ms`,
+      ),
+    },
+    'scheduler started',
+  );
   return {
     stop: async () => {
       for (const t of tasks) await t.destroy();

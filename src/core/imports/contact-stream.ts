@@ -1,5 +1,5 @@
-import { Worker } from 'node:worker_threads';
 import { DomainError } from '../../errors.js';
+import { spawnWorker } from '../../worker-thread.js';
 import { type ContactChunk, type ContactStream, contactChunks, unpackRows } from './contact-chunks.js';
 import { type ByteSource, openTable, sampleBytes } from './table.js';
 import type { FromMain, ToMain, WorkerFailure } from './worker-protocol.js';
@@ -58,19 +58,6 @@ async function readInline(head: Uint8Array[], opts: StreamOptions): Promise<Cont
   };
 }
 
-/** The worker's module: TypeScript under tsx (npm start, tests), JavaScript once built. */
-function spawnParseWorker(maxBytes: number): Worker {
-  const here = import.meta.url;
-  const ext = here.endsWith('.ts') ? '.ts' : '.js';
-  const entry = new URL(`./parse-worker${ext}`, here);
-  const workerData = { maxBytes };
-  if (ext === '.js') return new Worker(entry, { workerData });
-  // Node 20 does not pass --import loaders on to workers: register tsx inside the worker first.
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
-  return new Worker(boot, { eval: true, workerData });
-}
-
 function fromFailure(f: WorkerFailure): Error {
   if (f.code) return new DomainError(f.code, f.message, f.details);
   return new Error(`import worker failed: ${f.message}`);
@@ -81,7 +68,7 @@ async function readInWorker(
   it: AsyncIterator<Uint8Array | string>,
   opts: StreamOptions,
 ): Promise<ContactStream> {
-  const worker = spawnParseWorker(opts.maxBytes);
+  const worker = spawnWorker(import.meta.url, './parse-worker', { maxBytes: opts.maxBytes });
   const post = (m: FromMain, transfer: ArrayBuffer[] = []) => worker.postMessage(m, transfer);
   let bytes = 0;
   let sourceDone = false;

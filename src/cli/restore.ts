@@ -1,0 +1,104 @@
+import { copyFileSync, existsSync, renameSync } from 'node:fs';
+import { resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { systemClock } from '../clock.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { createServices } from '../core/index.js';
+import { migrateDb, openDb } from '../db/client.js';
+import { readEnv } from '../env.js';
+import { createLogger } from '../logger.js';
+import { createMailer } from '../mail/index.js';
+
+const usage = 'usage: npm run restore -- <backup.db>   (stop the app first)';
+
+/** Refuses a file that is not a sound coldbatch database. */
+function checkBackup(file: string): { batches: number; contacts: number } {
+  if (!existsSync(file)) throw new Error(`${file} does not exist.`);
+  const db = new Database(file, { readonly: true, fileMustExist: true });
+  try {
+    const integrity = String(db.pragma('integrity_check', { simple: true }));
+    if (integrity !== 'ok')
+      throw new Error(`${file} fails integrity_check (${integrity}); pick another backup.`);
+    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all();
+    if (!tables.includes('batches') || !tables.includes('contacts'))
+      throw new Error(`${file} is not a coldbatch database (no batches/contacts tables).`);
+    const count = (t: string) => db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number;
+    return { batches: count('batches'), contacts: count('contacts') };
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * `npm run restore -- <backup.db>`: puts a backup in place of DATABASE_PATH. The current file (and
+ * its -wal/-shm) is kept beside it as `.before-restore-<time>`. Campaigns that were scheduled or
+ * sending are paused: messages sent after the backup was taken are not in it, so a person checks
+ * before resuming (nobody must get a campaign twice).
+ */
+function main(): number {
+  const file = process.argv[2];
+  if (!file) {
+    console.error(usage);
+    return 2;
+  }
+  const config = loadConfig(readEnv());
+  const backup = resolve(file);
+  const target = resolve(config.databasePath);
+  if (backup === target) throw new Error('the backup is the live database itself.');
+  const found = checkBackup(backup);
+  const aside = `${target}.before-restore-${new Date(systemClock.now()).toISOString().replaceAll(':', '')}`;
+  if (existsSync(target)) {
+    for (const suffix of ['', '-wal', '-shm'])
+      if (existsSync(target + suffix)) renameSync(target + suffix, aside + suffix);
+    console.log(`The current database was moved to ${aside}.`);
+  }
+  copyFileSync(backup, target);
+  const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  const db = openDb(target);
+  try {
+    migrateDb(db);
+    const services = createServices(
+      { db, log, clock: systemClock },
+      config,
+      createMailer({ outboxDir: config.mail.outboxDir, log }),
+    );
+    const paused: string[] = [];
+    for (const status of ['sending', 'scheduled'] as const) {
+      // Each pass pauses what it lists, so the next pass lists the rest.
+      for (
+        let page = services.campaigns.list({ status });
+        page.campaigns.length > 0;
+        page = services.campaigns.list({ status })
+      ) {
+        for (const c of page.campaigns) {
+          services.campaigns.pause(
+            c.id,
+            'restore',
+            'restored from a backup: check who already received it before resuming',
+          );
+          paused.push(c.id);
+        }
+      }
+    }
+    console.log(
+      `Restored ${backup} (${found.batches} batches, ${found.contacts} contacts) into ${target}.` +
+        (paused.length
+          ? ` Paused ${paused.length} campaign(s) that were scheduled or sending (${paused.join(', ')}): ` +
+            'messages sent after the backup are not in it; resume them once checked.'
+          : ''),
+    );
+    console.log('Start the app again (npm start).');
+    return 0;
+  } finally {
+    db.$client.close();
+  }
+}
+
+try {
+  process.exit(main());
+} catch (e) {
+  console.error(
+    e instanceof ConfigError ? e.message : `Restore failed: ${e instanceof Error ? e.message : String(e)}`,
+  );
+  process.exit(1);
+}

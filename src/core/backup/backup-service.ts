@@ -1,0 +1,133 @@
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { spawnWorker } from '../../worker-thread.js';
+import type { CoreDeps } from '../types.js';
+
+export type BackupConfig = {
+  /** The live database file. */
+  databasePath: string;
+  dir: string;
+  /** Backups kept; older ones are removed after each new one. */
+  keep: number;
+};
+
+export type Backup = {
+  file: string;
+  bytes: number;
+  durationMs: number;
+  batches: number;
+  contacts: number;
+  /** Older backups removed to keep BACKUP_KEEP. */
+  removed: string[];
+};
+
+const checkSchema = z.object({
+  integrity: z.string(),
+  foreignKeyProblems: z.number().int(),
+  batches: z.number().int(),
+  contacts: z.number().int(),
+});
+
+const backupName = /^coldbatch-\d{8}-\d{6}-\d{3}\.db$/;
+
+const stamp = (ms: number) => {
+  const d = new Date(ms).toISOString(); // 2026-11-25T03:00:00.000Z
+  return `${d.slice(0, 10).replaceAll('-', '')}-${d.slice(11, 19).replaceAll(':', '')}-${d.slice(20, 23)}`;
+};
+
+/**
+ * Online backups of the SQLite file: a snapshot taken in a worker thread while imports and sends
+ * go on, checked (integrity_check, foreign_key_check) before it takes its final name, then the
+ * oldest beyond `keep` removed. One backup at a time: a second call while one runs gets the same.
+ */
+export class BackupService {
+  private readonly log;
+  private running: Promise<Backup> | null = null;
+
+  constructor(
+    private readonly deps: Pick<CoreDeps, 'log' | 'clock'>,
+    readonly config: BackupConfig,
+  ) {
+    this.log = deps.log.child({ module: 'backup' });
+  }
+
+  run(reason: string): Promise<Backup> {
+    this.running ??= this.backup(reason).finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  /** Backup files, newest first. */
+  list(): string[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.config.dir);
+    } catch {
+      return [];
+    }
+    return names
+      .filter((n) => backupName.test(n))
+      .sort()
+      .reverse()
+      .map((n) => join(this.config.dir, n));
+  }
+
+  private async backup(reason: string): Promise<Backup> {
+    const started = performance.now();
+    mkdirSync(this.config.dir, { recursive: true });
+    const file = join(this.config.dir, `coldbatch-${stamp(this.deps.clock.now())}.db`);
+    const partial = `${file}.partial`;
+    rmSync(partial, { force: true });
+    try {
+      const check = await this.snapshot(partial);
+      if (check.integrity !== 'ok' || check.foreignKeyProblems > 0) {
+        throw new Error(
+          `the copy failed its check (integrity_check: ${check.integrity}; ${check.foreignKeyProblems} foreign key problems)`,
+        );
+      }
+      renameSync(partial, file);
+      const removed = this.prune();
+      const backup: Backup = {
+        file,
+        bytes: statSync(file).size,
+        durationMs: Math.round(performance.now() - started),
+        batches: check.batches,
+        contacts: check.contacts,
+        removed,
+      };
+      this.log.info({ reason, ...backup }, 'backup written');
+      return backup;
+    } catch (e) {
+      rmSync(partial, { force: true });
+      this.log.error({ reason, err: e, dir: this.config.dir }, 'backup failed');
+      throw e;
+    }
+  }
+
+  private snapshot(target: string): Promise<z.infer<typeof checkSchema>> {
+    return new Promise((done, fail) => {
+      const worker = spawnWorker(import.meta.url, './backup-worker', {
+        source: resolve(this.config.databasePath),
+        target: resolve(target),
+      });
+      let result: z.infer<typeof checkSchema> | null = null;
+      worker.once('message', (m: unknown) => {
+        result = checkSchema.parse(m);
+      });
+      worker.once('error', fail);
+      worker.once('exit', (code) =>
+        result
+          ? done(result)
+          : fail(new Error(`backup worker stopped (exit code ${code}) before checking the copy`)),
+      );
+    });
+  }
+
+  private prune(): string[] {
+    const old = this.list().slice(this.config.keep);
+    for (const f of old) rmSync(f, { force: true });
+    return old;
+  }
+}

@@ -1,0 +1,16 @@
+import { Worker } from 'node:worker_threads';
+
+/**
+ * Starts a worker thread on a module next to the caller, given as a URL relative to `base`
+ * (the caller's import.meta.url) without extension: the `.ts` file under tsx (npm start, tests),
+ * the `.js` file once built.
+ */
+export function spawnWorker(base: string, relative: string, workerData: unknown): Worker {
+  const ext = base.endsWith('.ts') ? '.ts' : '.js';
+  const entry = new URL(`${relative}${ext}`, base);
+  if (ext === '.js') return new Worker(entry, { workerData });
+  // Node 20 does not pass --import loaders on to workers: register tsx inside the worker first.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
