@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -21,7 +21,7 @@ describe('an import killed with SIGKILL', () => {
     for (const d of dirs.splice(0)) d();
   });
 
-  for (const point of ['at the start', 'half-way'] as const) {
+  for (const point of ['at the start', 'half-way', 'just before the commit'] as const) {
     it(`${point}: leaves nothing behind after restart, the previous batch stays active, the file imports again`, async () => {
       const { dir, cleanup } = tempDir();
       dirs.push(cleanup);
@@ -34,14 +34,21 @@ describe('an import killed with SIGKILL', () => {
 
       const file = join(dir, 'big.csv');
       writeFileSync(file, bigCsv(300_000));
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/import.ts', file], {
+      // Just before the commit: the CLI reads a named pipe that gets every row but never its end,
+      // so the import has written all it can and waits for the end of the file to commit.
+      const beforeCommit = point === 'just before the commit';
+      const input = beforeCommit ? join(dir, 'big.fifo') : file;
+      if (beforeCommit) execFileSync('mkfifo', [input]);
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/import.ts', input], {
         cwd: root,
         env: { ...process.env, DATABASE_PATH: config.databasePath, LOG_LEVEL: 'silent' },
         stdio: 'ignore',
       });
       const exited = new Promise((resolve) => child.once('exit', resolve));
+      const pipe = beforeCommit ? openSync(input, 'w') : null;
+      if (pipe !== null) writeSync(pipe, readFileSync(file));
       const reader = new Database(config.databasePath, { readonly: true, fileMustExist: true });
-      const wanted = point === 'at the start' ? 0 : 50_000;
+      const wanted = point === 'at the start' ? 0 : point === 'half-way' ? 50_000 : 298_000;
       await waitFor(() => {
         const b = reader.prepare(`SELECT id FROM batches WHERE status = 'importing'`).get() as
           | { id: string }
@@ -54,6 +61,7 @@ describe('an import killed with SIGKILL', () => {
       }, 30_000);
       child.kill('SIGKILL');
       await exited;
+      if (pipe !== null) closeSync(pipe);
       reader.close();
 
       const restarted = buildApp(config);
