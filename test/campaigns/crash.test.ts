@@ -17,74 +17,79 @@ describe('a send killed with SIGKILL', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  it('after restart nobody has received the campaign twice, and the rest is sent', async () => {
-    const sink = await startSink({ delayMs: 40 });
-    cleanups.push(() => sink.close());
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
-    const env = {
-      DATABASE_PATH: join(dir, 'send.db'),
-      MAIL_FROM: 'Sales <sales@coldbatch.test>',
-      MAIL_POSTAL_ADDRESS: 'Rua Exemplo 1, São Paulo',
-      SMTP_URL: sink.url,
-      SMTP_MAX_CONNECTIONS: '3',
-      SCHEDULER_TICK: '1s',
-      PORT: '0',
-      LOG_LEVEL: 'info',
-    };
-    const silent = createLogger('silent');
-    const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });
+  for (const [point, killAfter] of [
+    ['at the first message', 1],
+    ['half-way', 75],
+    ['near the end', 145],
+  ] as const)
+    it(`${point}: after restart nobody has received the campaign twice, and the rest is sent`, async () => {
+      const sink = await startSink({ delayMs: 40 });
+      cleanups.push(() => sink.close());
+      const { dir, cleanup } = tempDir();
+      cleanups.push(cleanup);
+      const env = {
+        DATABASE_PATH: join(dir, 'send.db'),
+        MAIL_FROM: 'Sales <sales@coldbatch.test>',
+        MAIL_POSTAL_ADDRESS: 'Rua Exemplo 1, São Paulo',
+        SMTP_URL: sink.url,
+        SMTP_MAX_CONNECTIONS: '3',
+        SCHEDULER_TICK: '1s',
+        PORT: '0',
+        LOG_LEVEL: 'info',
+      };
+      const silent = createLogger('silent');
+      const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });
 
-    // Prepare: 150 contacts and a campaign due now, in the database the real process will use.
-    const setup = buildApp(config, {
-      scheduler: false,
-      mailer: createMailer({ outboxDir: dir, log: silent }),
-    });
-    const rows = Array.from({ length: 150 }, (_, i) => `k${i}@x.com`).join('\n');
-    await importText(setup.services, `email\n${rows}\n`);
-    const campaign = setup.services.campaigns.create(
-      { name: 'crash', subject: 's', body: 'b', sendAt: 'now' },
-      'U1',
-    );
-    await setup.stop();
-
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const output: string[] = [];
-    child.stdout?.on('data', (d) => output.push(String(d)));
-    child.stderr?.on('data', (d) => output.push(String(d)));
-    const exited = new Promise((r) => child.once('exit', r));
-    await waitFor(() => sink.received.length >= 40, 60_000).catch((e: unknown) => {
-      child.kill('SIGKILL');
-      throw new Error(
-        `${String(e)}; received ${sink.received.length}; child output:\n${output.join('').slice(-3000)}`,
+      // Prepare: 150 contacts and a campaign due now, in the database the real process will use.
+      const setup = buildApp(config, {
+        scheduler: false,
+        mailer: createMailer({ outboxDir: dir, log: silent }),
+      });
+      const rows = Array.from({ length: 150 }, (_, i) => `k${i}@x.com`).join('\n');
+      await importText(setup.services, `email\n${rows}\n`);
+      const campaign = setup.services.campaigns.create(
+        { name: 'crash', subject: 's', body: 'b', sendAt: 'now' },
+        'U1',
       );
-    });
-    child.kill('SIGKILL');
-    await exited;
-    const atKill = sink.received.length;
-    expect(atKill).toBeLessThan(150);
+      await setup.stop();
 
-    const mailer = createMailer({ smtpUrl: sink.url, outboxDir: dir, log: silent });
-    const app = buildApp(config, { scheduler: false, mailer });
-    cleanups.push(() => app.stop());
-    const unknownAfterRestart = app.services.campaigns.counts(campaign.id).unknown;
-    for (let i = 0; i < 20 && app.services.campaigns.get(campaign.id).status === 'sending'; i++) {
-      await app.services.sending.runDue();
-    }
-    await waitFor(() => sink.received.length >= 150 - unknownAfterRestart, 10_000).catch(() => undefined);
-    const to = sink.received.map((m) => m.to);
-    expect(new Set(to).size).toBe(to.length); // nobody twice
-    expect(app.services.campaigns.get(campaign.id).status).toBe('completed');
-    const counts = app.services.campaigns.counts(campaign.id);
-    // Every row is sent or unknown (claimed when the process died: reported, never re-sent blindly).
-    expect(counts.sent + counts.unknown).toBe(150);
-    expect(counts.unknown).toBe(unknownAfterRestart);
-    // At most the window in flight (2 × pool) plus messages accepted but not yet recorded (≤ 2 × pool).
-    expect(counts.unknown).toBeLessThanOrEqual(3 * 4);
-    expect(to.length).toBeGreaterThanOrEqual(counts.sent);
-  });
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+        cwd: root,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const output: string[] = [];
+      child.stdout?.on('data', (d) => output.push(String(d)));
+      child.stderr?.on('data', (d) => output.push(String(d)));
+      const exited = new Promise((r) => child.once('exit', r));
+      await waitFor(() => sink.received.length >= killAfter, 60_000).catch((e: unknown) => {
+        child.kill('SIGKILL');
+        throw new Error(
+          `${String(e)}; received ${sink.received.length}; child output:\n${output.join('').slice(-3000)}`,
+        );
+      });
+      child.kill('SIGKILL');
+      await exited;
+      const atKill = sink.received.length;
+      expect(atKill).toBeLessThan(150);
+
+      const mailer = createMailer({ smtpUrl: sink.url, outboxDir: dir, log: silent });
+      const app = buildApp(config, { scheduler: false, mailer });
+      cleanups.push(() => app.stop());
+      const unknownAfterRestart = app.services.campaigns.counts(campaign.id).unknown;
+      for (let i = 0; i < 20 && app.services.campaigns.get(campaign.id).status === 'sending'; i++) {
+        await app.services.sending.runDue();
+      }
+      await waitFor(() => sink.received.length >= 150 - unknownAfterRestart, 10_000).catch(() => undefined);
+      const to = sink.received.map((m) => m.to);
+      expect(new Set(to).size).toBe(to.length); // nobody twice
+      expect(app.services.campaigns.get(campaign.id).status).toBe('completed');
+      const counts = app.services.campaigns.counts(campaign.id);
+      // Every row is sent or unknown (claimed when the process died: reported, never re-sent blindly).
+      expect(counts.sent + counts.unknown).toBe(150);
+      expect(counts.unknown).toBe(unknownAfterRestart);
+      // At most the window in flight (2 × pool) plus messages accepted but not yet recorded (≤ 2 × pool).
+      expect(counts.unknown).toBeLessThanOrEqual(3 * 4);
+      expect(to.length).toBeGreaterThanOrEqual(counts.sent);
+    });
 });
