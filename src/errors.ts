@@ -1,3 +1,5 @@
+import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
 /** Every refusal the domain can make, with the HTTP status each transport maps it to. */
 export const errorCodes = {
   invalid_input: 400,
@@ -18,6 +20,9 @@ export const errorCodes = {
   opted_out_list: 422,
   mail_not_configured: 409,
   import_failed: 500,
+  storage_read_only: 503,
+  storage_unavailable: 503,
+  storage_full: 507,
   download_failed: 502,
   internal: 500,
 } as const;
@@ -37,3 +42,44 @@ export class DomainError extends Error {
 }
 
 export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;
+
+/** False when the file (or, if it does not exist yet, its folder) cannot be written. */
+function writable(path: string): boolean {
+  for (const p of [path, dirname(path)]) {
+    try {
+      accessSync(p, constants.W_OK);
+      return true;
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== 'ENOENT') return false;
+    }
+  }
+  return false;
+}
+
+/**
+ * A database failure of the machine rather than of the request (disk full, read-only file, I/O
+ * error) as a refusal people can act on; null for anything else. SQLite rolls back the statement
+ * or transaction that hit it, so nothing is half-written. With the database path, a file that
+ * cannot be opened on a read-only disk or folder is reported as read-only.
+ */
+export function storageError(e: unknown, databasePath?: string): DomainError | null {
+  const code = (e as { code?: unknown })?.code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return null;
+  if (code === 'SQLITE_FULL')
+    return new DomainError(
+      'storage_full',
+      "The server's disk is full, so nothing was saved. Free disk space where DATABASE_PATH lives, then try again.",
+    );
+  const ioError = code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN');
+  if (code.startsWith('SQLITE_READONLY') || (ioError && databasePath && !writable(databasePath)))
+    return new DomainError(
+      'storage_read_only',
+      'The database file is read-only, so nothing was saved. Make DATABASE_PATH (and its folder) writable by the app, then try again.',
+    );
+  if (ioError)
+    return new DomainError(
+      'storage_unavailable',
+      'The database file could not be opened, read or written (an I/O error), so nothing was saved. Check the disk and DATABASE_PATH, then try again.',
+    );
+  return null;
+}

@@ -1,8 +1,10 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { readEnv } from './env.js';
+import { storageError } from './errors.js';
 
-function fail(e: unknown): never {
+function fail(thrown: unknown, databasePath?: string): never {
+  const e = storageError(thrown, databasePath) ?? thrown;
   console.error(
     e instanceof ConfigError
       ? e.message
@@ -22,10 +24,10 @@ let app: ReturnType<typeof buildApp>;
 try {
   app = buildApp(config);
 } catch (e) {
-  fail(e);
+  fail(e, config.databasePath);
 }
 app.log.info({ database: config.databasePath }, 'database ready');
-await app.start().catch(fail);
+await app.start().catch((e: unknown) => fail(e, config.databasePath));
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

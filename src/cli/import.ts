@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createServices } from '../core/index.js';
 import { migrateDb, openDb } from '../db/client.js';
 import { readEnv } from '../env.js';
-import { isDomainError } from '../errors.js';
+import { isDomainError, storageError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createMailer } from '../mail/index.js';
 
@@ -30,8 +30,13 @@ async function main(): Promise<number> {
   }
   const config = loadConfig(readEnv());
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
-  const db = openDb(config.databasePath);
-  migrateDb(db);
+  let db: ReturnType<typeof openDb>;
+  try {
+    db = openDb(config.databasePath);
+    migrateDb(db);
+  } catch (e) {
+    throw storageError(e, config.databasePath) ?? e;
+  }
   const mailer = createMailer({ ...mailerOptions(config), log });
   const services = createServices({ db, log, clock: systemClock }, config, mailer);
   services.imports.sweepInterrupted();
@@ -50,7 +55,8 @@ async function main(): Promise<number> {
         (result.replaced ? ` ${result.replaced.id} is no longer active.` : ''),
     );
     return 0;
-  } catch (e) {
+  } catch (thrown) {
+    const e = storageError(thrown) ?? thrown;
     if (isDomainError(e)) {
       console.error(`Import refused (${e.code}): ${e.message}`);
       return 1;
@@ -64,8 +70,9 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(e instanceof ConfigError ? e.message : `Import failed: ${String(e)}`);
+  (thrown: unknown) => {
+    const e = storageError(thrown) ?? thrown;
+    console.error(e instanceof ConfigError || isDomainError(e) ? e.message : `Import failed: ${String(e)}`);
     process.exit(1);
   },
 );

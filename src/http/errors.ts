@@ -1,12 +1,13 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { DomainError, errorCodes } from '../errors.js';
+import { DomainError, errorCodes, storageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 export type ErrorBody = { error: { code: string; message: string; details?: unknown } };
 
 /** Maps any thrown value to an HTTP status and the `{error:{code,message,details}}` body. */
-export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
+export function toHttpError(thrown: unknown): { status: number; body: ErrorBody } {
+  const err = storageError(thrown) ?? thrown;
   if (err instanceof DomainError) {
     return {
       status: errorCodes[err.code],

@@ -1,6 +1,6 @@
 import type { SlackConfig } from '../config.js';
 import type { Services } from '../core/index.js';
-import { DomainError, isDomainError } from '../errors.js';
+import { DomainError, isDomainError, storageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { esc } from './escape.js';
 
@@ -38,7 +38,10 @@ export function assertAdmin(deps: SlackDeps, userId: string, what: string): void
  * The mrkdwn a person sees for a failure (already escaped): the domain's message, or a generic
  * one while the details go to the log.
  */
-export function failureText(deps: SlackDeps, e: unknown, doing: string): string {
+export function failureText(deps: SlackDeps, thrown: unknown, doing: string): string {
+  const storage = storageError(thrown);
+  if (storage) deps.log.error({ err: thrown, doing }, 'slack handler failed: storage');
+  const e = storage ?? thrown;
   if (isDomainError(e)) {
     const admins = deps.slack.adminUsers.map((a) => `<@${a}>`).join(', ');
     return esc(e.message) + (e.code === 'forbidden' && admins ? ` Ask one of them: ${admins}.` : '');

@@ -2,7 +2,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { eq } from 'drizzle-orm';
 import type { BatchSource } from '../../db/schema.js';
 import { batches } from '../../db/schema.js';
-import { DomainError } from '../../errors.js';
+import { DomainError, storageError } from '../../errors.js';
 import { type Batch, type ImportReport, toBatch } from '../batches/batch.js';
 import { newBatchId } from '../batches/batch-service.js';
 import type { Actor, CoreDeps } from '../types.js';
@@ -142,12 +142,21 @@ export class ImportService {
         'import finished',
       );
       return { kind: 'imported', batch, report, replaced };
-    } catch (e) {
-      await this.discard(batchId);
-      this.log.warn(
-        { batchId, code: e instanceof DomainError ? e.code : 'internal' },
-        'import failed, batch discarded',
-      );
+    } catch (thrown) {
+      const e = storageError(thrown) ?? thrown;
+      try {
+        await this.discard(batchId);
+        this.log.warn(
+          { batchId, code: e instanceof DomainError ? e.code : 'internal' },
+          'import failed, batch discarded',
+        );
+      } catch (discardError) {
+        // Left `importing` (never listed, never mailed): the start-up sweep removes it.
+        this.log.error(
+          { batchId, err: discardError, code: e instanceof DomainError ? e.code : 'internal' },
+          'import failed and its batch could not be discarded now; it is removed at the next start',
+        );
+      }
       throw e;
     }
   }
@@ -377,16 +386,32 @@ export class ImportService {
     this.stmts.deleteBatch.run(batchId);
   }
 
-  /** Removes batches left `importing` by a crash; run once at start, before serving. */
+  /**
+   * Removes batches left `importing` by a crash; run once at start, before serving. A batch that
+   * cannot be removed now (a full disk: deleting needs room in the WAL) stays `importing`, which
+   * no list activates and no campaign reaches, and is removed at a later start.
+   */
   sweepInterrupted(): string[] {
     const ids = this.stmts.importingBatches.all().map((r) => r.id);
+    const removed: string[] = [];
     for (const id of ids) {
-      this.sqlite.transaction(() => {
-        while (this.stmts.deleteSomeContacts.run(id).changes > 0);
-        this.stmts.deleteBatch.run(id);
-      })();
+      try {
+        this.sqlite.transaction(() => {
+          while (this.stmts.deleteSomeContacts.run(id).changes > 0);
+          this.stmts.deleteBatch.run(id);
+        })();
+      } catch (e) {
+        const storage = storageError(e);
+        if (!storage) throw e;
+        this.log.error(
+          { batchId: id, code: storage.code },
+          'interrupted import not removed now; retried at the next start',
+        );
+        continue;
+      }
+      removed.push(id);
       this.log.warn({ batchId: id }, 'interrupted import removed');
     }
-    return ids;
+    return removed;
   }
 }
