@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { DomainError } from '../../errors.js';
 import { spawnWorker } from '../../worker-thread.js';
 import { type ContactChunk, type ContactStream, contactChunks, unpackRows } from './contact-chunks.js';
@@ -37,24 +38,68 @@ export async function openContactStream(source: ByteSource, opts: StreamOptions)
     await it.return?.();
     throw e;
   }
-  if (complete) return readInline(head, opts);
-  return readInWorker(head, it, opts);
+  if (complete || workersRunning >= maxWorkers) return readInline(head, it, complete, opts);
+  workersRunning++;
+  let released = false;
+  const release = () => {
+    if (!released) workersRunning--;
+    released = true;
+  };
+  try {
+    const stream = await readInWorker(head, it, opts);
+    return {
+      ...stream,
+      close: async () => {
+        try {
+          await stream.close();
+        } finally {
+          release();
+        }
+      },
+    };
+  } catch (e) {
+    release();
+    throw e;
+  }
 }
 
-async function readInline(head: Uint8Array[], opts: StreamOptions): Promise<ContactStream> {
-  const table = await openTable(
-    (async function* () {
-      yield* head;
-    })(),
-    opts,
-  );
+/**
+ * Parse workers at once: one fewer than the cores (the main thread writes), at least one. More
+ * concurrent imports read on the main thread, so twenty uploads do not start twenty threads.
+ */
+const maxWorkers = Math.max(1, availableParallelism() - 1);
+let workersRunning = 0;
+
+async function readInline(
+  head: Uint8Array[],
+  it: AsyncIterator<Uint8Array | string>,
+  complete: boolean,
+  opts: StreamOptions,
+): Promise<ContactStream> {
+  const release = async () => {
+    if (!complete) await it.return?.();
+  };
+  let table: Awaited<ReturnType<typeof openTable>>;
+  try {
+    table = await openTable(
+      (async function* () {
+        yield* head;
+        if (complete) return;
+        for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+      })(),
+      opts,
+    );
+  } catch (e) {
+    await release();
+    throw e;
+  }
   return {
     encoding: table.encoding,
     delimiter: table.dialect.delimiter,
     chunks: contactChunks(table),
     bytesRead: table.bytesRead,
     sha256: table.sha256,
-    close: async () => {},
+    close: release,
   };
 }
 

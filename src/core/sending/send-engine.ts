@@ -164,6 +164,13 @@ export class SendEngine {
           const batch = this.ledger.claim(c, room, now, after, settled);
           settled = [];
           if (batch.length === 0 && inFlight.size === 0) {
+            // The cursor only skips contacts already claimed in this call, unless the audience
+            // changed under it (another batch activated, with lower ids): look once more from the
+            // start before calling the campaign done.
+            if (after > 0) {
+              after = 0;
+              continue;
+            }
             if (!this.ledger.hasPendingRetries(c.id)) this.finishRun(c);
             return;
           }
