@@ -7,6 +7,15 @@ export const batchStatuses = ['importing', 'active', 'inactive'] as const;
 export const contactStatuses = ['active', 'inactive', 'bounced', 'unsubscribed'] as const;
 export const suppressionReasons = ['bounced', 'unsubscribed', 'deleted', 'manual'] as const;
 export const batchEventKinds = ['imported', 'activated', 'deactivated'] as const;
+/**
+ * A bulk validation's verdict per contact: `valid` (syntax and a domain that receives mail),
+ * `role` (info@, sales@…), `disposable` (a throwaway-mail domain), `no_mail_domain` (no MX and no
+ * A record: excluded from sends unless an admin includes them), `unknown` (DNS did not answer).
+ */
+export const validationResults = ['valid', 'role', 'disposable', 'no_mail_domain', 'unknown'] as const;
+export type ValidationResult = (typeof validationResults)[number];
+export const scheduledActivationStates = ['pending', 'applied', 'cancelled', 'failed'] as const;
+export type ScheduledActivationState = (typeof scheduledActivationStates)[number];
 
 export type BatchSource = (typeof batchSources)[number];
 export type BatchStatus = (typeof batchStatuses)[number];
@@ -32,6 +41,8 @@ export const batches = sqliteTable(
     contactCount: integer('contact_count').notNull().default(0),
     /** The batch that was active when this one was imported (for "undo"). */
     replacedBatchId: text('replaced_batch_id'),
+    /** An admin chose to mail this batch's contacts whose domain does not receive mail. */
+    includeInvalidDomains: integer('include_invalid_domains', { mode: 'boolean' }).notNull().default(false),
   },
   (t) => [
     uniqueIndex('batches_one_active').on(t.status).where(sql`status = 'active'`),
@@ -60,12 +71,19 @@ export const contacts = sqliteTable(
       .references(() => batches.id, { onDelete: 'cascade' }),
     createdAt: integer('created_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
+    /**
+     * The last bulk validation's verdict (null: not checked yet); see core/validation. No CHECK
+     * here: adding one would make the migration rebuild the contacts table.
+     */
+    validation: text('validation', { enum: validationResults }),
+    validatedAt: integer('validated_at'),
   },
   (t) => [
     uniqueIndex('contacts_email').on(t.email),
     index('contacts_batch').on(t.batchId, t.id),
     index('contacts_batch_status').on(t.batchId, t.status, t.id),
     check('contacts_status_check', sql`${t.status} in ('active','inactive','bounced','unsubscribed')`),
+
   ],
 );
 
@@ -111,6 +129,36 @@ export const batchEvents = sqliteTable(
     at: integer('at').notNull(),
   },
   (t) => [index('batch_events_batch').on(t.batchId, t.at)],
+);
+
+/**
+ * `/batches activate <id> at <time>`: applied by the scheduler within a minute of `at`. At most
+ * one pending per batch (scheduling again replaces it); kept after it is applied or cancelled.
+ */
+export const scheduledActivations = sqliteTable(
+  'scheduled_activations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    batchId: text('batch_id')
+      .notNull()
+      .references(() => batches.id, { onDelete: 'cascade' }),
+    at: integer('at').notNull(),
+    state: text('state', { enum: scheduledActivationStates }).notNull().default('pending'),
+    createdBy: text('created_by').notNull(),
+    createdAt: integer('created_at').notNull(),
+    /** When and by whom it was applied or cancelled. */
+    doneAt: integer('done_at'),
+    doneBy: text('done_by'),
+    /** Why it failed or was cancelled. */
+    note: text('note'),
+  },
+  (t) => [
+    uniqueIndex('scheduled_activations_one_pending')
+      .on(t.batchId)
+      .where(sql`state = 'pending'`),
+    index('scheduled_activations_due').on(t.state, t.at),
+    check('scheduled_activations_state_check', sql`${t.state} in ('pending','applied','cancelled','failed')`),
+  ],
 );
 
 export const fileImportStates = ['claimed', 'imported', 'failed'] as const;
@@ -231,6 +279,8 @@ export const sends = sqliteTable(
   },
   (t) => [
     uniqueIndex('sends_campaign_contact').on(t.campaignId, t.contactId),
+    // Per-contact history and reports by batch; also keeps ON DELETE SET NULL from scanning sends.
+    index('sends_contact').on(t.contactId),
     index('sends_campaign_status').on(t.campaignId, t.status, t.nextAttemptAt),
     index('sends_campaign_run').on(t.campaignId, t.run),
     check('sends_status_check', sql`${t.status} in ('claimed','sent','retry','failed','bounced','unknown')`),
