@@ -83,7 +83,6 @@ export const contacts = sqliteTable(
     index('contacts_batch').on(t.batchId, t.id),
     index('contacts_batch_status').on(t.batchId, t.status, t.id),
     check('contacts_status_check', sql`${t.status} in ('active','inactive','bounced','unsubscribed')`),
-
   ],
 );
 
@@ -153,9 +152,7 @@ export const scheduledActivations = sqliteTable(
     note: text('note'),
   },
   (t) => [
-    uniqueIndex('scheduled_activations_one_pending')
-      .on(t.batchId)
-      .where(sql`state = 'pending'`),
+    uniqueIndex('scheduled_activations_one_pending').on(t.batchId).where(sql`state = 'pending'`),
     index('scheduled_activations_due').on(t.state, t.at),
     check('scheduled_activations_state_check', sql`${t.state} in ('pending','applied','cancelled','failed')`),
   ],
