@@ -40,6 +40,26 @@ export function toHttpError(thrown: unknown): { status: number; body: ErrorBody 
       body: { error: { code: 'invalid_input', message: 'The body is not valid JSON.' } },
     };
   }
+  if (e?.type === 'charset.unsupported' || e?.type === 'encoding.unsupported') {
+    return {
+      status: 415,
+      body: {
+        error: {
+          code: 'unsupported_media_type',
+          message: 'Send the body as UTF-8 JSON, without a Content-Encoding other than gzip, deflate or br.',
+        },
+      },
+    };
+  }
+  // any other refusal of the body parsers (an aborted or mis-sized body, too many fields) is the client's
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    const code =
+      e.status === 413 ? 'too_large' : e.status === 415 ? 'unsupported_media_type' : 'invalid_input';
+    return {
+      status: e.status === 413 || e.status === 415 ? e.status : 400,
+      body: { error: { code, message: 'The request body could not be read; check it and send it again.' } },
+    };
+  }
   return {
     status: 500,
     body: { error: { code: 'internal', message: 'Something went wrong on our side; try again.' } },

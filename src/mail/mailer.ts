@@ -17,7 +17,7 @@ export type SentInfo = { messageId: string; response: string };
  * Why a send failed: `permanent` (5xx: the address bounced), `transient` (4xx, connection
  * dropped, timeout: retry later), or `unknown` (the server may or may not have taken it).
  */
-export type MailFailureKind = 'permanent' | 'transient';
+export type MailFailureKind = 'permanent' | 'transient' | 'unknown';
 
 export class MailError extends Error {
   override readonly name = 'MailError';
@@ -27,6 +27,8 @@ export class MailError extends Error {
     readonly responseCode: number | undefined,
     /** The server's answer or the network error, for the ledger (no secrets). */
     readonly response: string,
+    /** The server could not be reached at all (refused, DNS, no greeting): nothing was sent. */
+    readonly unreachable = false,
   ) {
     super(response);
   }

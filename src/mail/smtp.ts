@@ -34,25 +34,51 @@ function readError(e: unknown): NodemailerErrorFields {
   return parsed.success ? parsed.data : { message: String(e) };
 }
 
+/** Network failures that mean the server was never reached: nothing of the message left this machine. */
+const unreachableCodes = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const unreachableTimeouts = new Set(['CONNECT_TIMEOUT', 'GREETING_TIMEOUT']);
+
 /**
  * Maps a nodemailer error to a MailError: a 5xx answer to RCPT TO or DATA is `permanent`
  * (except 503, a bad command sequence); everything else (4xx, a refused sender or login,
  * a dropped connection, a timeout, DNS) is `transient`, so a broken account never bounces a list.
+ *
+ * `streamed`: the whole message, with its final ".", had been handed to the connection. A
+ * connection lost (or silent) after that and before the server's answer is `unknown`: the server
+ * may have queued the message, and sending it again could deliver it twice, so it is never
+ * retried blindly. Before the final "." the server cannot have accepted it, so that drop stays
+ * `transient` and is retried.
  */
-export function toMailError(e: unknown, scrub: (text: string) => string = (t) => t): MailError {
+export function toMailError(
+  e: unknown,
+  scrub: (text: string) => string = (t) => t,
+  streamed = false,
+): MailError {
   const err = readError(e);
   const code = err.responseCode;
   const text = scrub(err.response ?? `${err.code ?? 'ERROR'}: ${err.message ?? 'unknown error'}`).slice(
     0,
     500,
   );
+  if (code === undefined && streamed) {
+    return new MailError(
+      'unknown',
+      undefined,
+      `no answer after the message was sent (${text})`.slice(0, 500),
+    );
+  }
   const permanent =
     code !== undefined &&
     code >= 500 &&
     code < 600 &&
     code !== 503 &&
     recipientCommands.has(err.command ?? '');
-  return new MailError(permanent ? 'permanent' : 'transient', code, text);
+  const unreachable =
+    code === undefined &&
+    (err.code === 'EDNS' ||
+      unreachableCodes.has(err.originalCode ?? err.code ?? '') ||
+      unreachableTimeouts.has(err.timeoutType ?? ''));
+  return new MailError(permanent ? 'permanent' : 'transient', code, text, unreachable);
 }
 
 /** The pooled transport options for a mailer (exported so tests can check what the pool is given). */
@@ -99,6 +125,19 @@ export function createSmtpMailer(opts: SmtpOptions): Mailer {
   const secrets = secretsOf(opts.url);
   const scrub = (text: string) => secrets.reduce((t, s) => t.split(s).join('[redacted]'), text);
   const transport = nodemailer.createTransport(smtpTransportOptions(opts));
+  // The sends whose whole message has been handed to the connection (see toMailError). Keyed by the
+  // headers object of each send: nodemailer keeps that object (not a copy) on the message it compiles.
+  const streamed = new WeakSet<object>();
+  transport.use('stream', (mail, done) => {
+    const key = mail.data.headers;
+    if (key && typeof key === 'object') {
+      mail.message?.processFunc((input) => {
+        input.once('end', () => streamed.add(key));
+        return input;
+      });
+    }
+    done();
+  });
   // the pool reports failures through each send's callback; this only keeps a stray event from crashing
   transport.on('error', (e: unknown) => {
     const err = readError(e);
@@ -112,18 +151,20 @@ export function createSmtpMailer(opts: SmtpOptions): Mailer {
   return {
     kind: 'smtp',
     async send(m: OutgoingMessage): Promise<SentInfo> {
+      const headers = { ...m.headers };
       try {
-        const info = await transport.sendMail(mailFields(m));
+        const info = await transport.sendMail({ ...mailFields(m), headers });
         log.debug({ ref: m.ref, messageId: info.messageId }, 'SMTP send accepted');
         return { messageId: info.messageId, response: scrub(info.response).slice(0, 500) };
       } catch (e) {
-        const mailError = toMailError(e, scrub);
+        const mailError = toMailError(e, scrub, streamed.has(headers));
         const err = readError(e);
         // no message text: the server's answer and nodemailer's message may both name the recipient
         log.warn(
           {
             ref: m.ref,
             kind: mailError.kind,
+            unreachable: mailError.unreachable,
             responseCode: mailError.responseCode,
             code: err.code,
             originalCode: err.originalCode,

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { errorBlocks, type KnownBlock, text } from './blocks/common.js';
 import { assertAdmin, failureText, type SlackDeps } from './context.js';
 import { publishHome } from './home.js';
+import { respondReliably } from './respond.js';
 import { type ButtonValue, detailsView, listView, parseButtonValue } from './views.js';
 
 export type ActionArgs = SlackActionMiddlewareArgs<BlockAction> & AllMiddlewareArgs;
@@ -30,34 +31,33 @@ export function batchAction(
     await args.ack();
     const body = actionBody.parse(args.body);
     const userId = body.user.id;
+    const respond = respondReliably(args.respond);
     let value: ButtonValue | undefined;
+    let out: ActionOutcome;
+    let blocks: KnownBlock[] = [];
     try {
       value = parseButtonValue(body.actions[0]!.value);
-      const out = await work(value, userId, args);
-      const notice = out.notice ? [text(out.notice)] : [];
-      if (value.view === 'home') {
-        await publishHome(deps, args.client, userId, out.notice);
-      } else if (value.view === 'import') {
-        await args.respond({
-          response_type: 'ephemeral',
-          replace_original: false,
-          blocks: [...notice, ...out.blocks(value)],
-        });
-      } else {
-        await args.respond({ replace_original: true, blocks: [...notice, ...out.blocks(value)] });
-      }
+      out = await work(value, userId, args);
+      if (value.view !== 'home') blocks = [...(out.notice ? [text(out.notice)] : []), ...out.blocks(value)];
     } catch (e) {
       const message = failureText(deps, e, doing);
       if (value?.view === 'home') {
         await publishHome(deps, args.client, userId, `:warning: ${message}`);
       } else {
-        await args.respond({
+        await respond({
           response_type: 'ephemeral',
           replace_original: false,
           blocks: errorBlocks(message),
         });
       }
+      return;
     }
+    // The change is made: failing to say so (Slack down past the retries) is logged by Bolt, never
+    // answered as if the change had failed.
+    if (value.view === 'home') await publishHome(deps, args.client, userId, out.notice);
+    else if (value.view === 'import')
+      await respond({ response_type: 'ephemeral', replace_original: false, blocks });
+    else await respond({ replace_original: true, blocks });
   };
 }
 

@@ -2,8 +2,10 @@ import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import type { Campaign, CampaignCounts } from '../core/campaigns/campaign.js';
 import { estimateFinish } from '../core/campaigns/schedule.js';
+import { isCampaignEvent } from '../core/events.js';
 import { campaignProgressBlocks } from './blocks/campaigns.js';
 import type { SlackDeps } from './context.js';
+import { esc } from './escape.js';
 
 export type Snapshot = { campaign: Campaign; counts: CampaignCounts; eta: number | null };
 
@@ -41,7 +43,7 @@ export async function postProgress(
   const s = snapshot(deps, id);
   const r = await client.chat.postMessage({
     channel,
-    text: `Campaign ${s.campaign.name}`,
+    text: `Campaign ${esc(s.campaign.name)}`,
     blocks: progressBlocksOf(s),
   });
   deps.services.campaigns.setProgressRef(id, JSON.stringify({ channel, ts: z.string().parse(r.ts) }));
@@ -56,7 +58,7 @@ export async function refreshProgress(deps: SlackDeps, client: WebClient, id: st
   await client.chat.update({
     channel: ref.channel,
     ts: ref.ts,
-    text: `Campaign ${s.campaign.name}`,
+    text: `Campaign ${esc(s.campaign.name)}`,
     blocks: progressBlocksOf(s),
   });
 }
@@ -78,7 +80,7 @@ export function followCampaigns(deps: SlackDeps, client: WebClient, intervalMs: 
     );
   };
   const off = deps.services.events.on((e) => {
-    if (timers.has(e.campaignId)) return;
+    if (!isCampaignEvent(e) || timers.has(e.campaignId)) return;
     const wait = Math.max(0, (last.get(e.campaignId) ?? 0) + intervalMs - Date.now());
     timers.set(
       e.campaignId,

@@ -9,7 +9,10 @@ export class Background {
   private readonly running = new Set<Promise<unknown>>();
   run(p: Promise<unknown>): void {
     this.running.add(p);
-    void p.finally(() => this.running.delete(p));
+    // Forgotten once settled either way. Not `finally`: its promise would carry a rejection no one
+    // handles (the caller or Bolt's error handler does), and an unhandled rejection ends the process.
+    const forget = () => this.running.delete(p);
+    p.then(forget, forget);
   }
   async idle(): Promise<void> {
     while (this.running.size > 0) await Promise.allSettled([...this.running]);
@@ -47,5 +50,5 @@ export function failureText(deps: SlackDeps, thrown: unknown, doing: string): st
     return esc(e.message) + (e.code === 'forbidden' && admins ? ` Ask one of them: ${admins}.` : '');
   }
   deps.log.error({ err: e, doing }, 'slack handler failed');
-  return `Something went wrong while ${doing}. Nothing was changed; try again, and tell your admin if it keeps failing.`;
+  return `Something went wrong while ${esc(doing)}. Nothing was changed; try again, and tell your admin if it keeps failing.`;
 }

@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { tooLarge } from '../core/imports/limits.js';
 import { isDomainError } from '../errors.js';
-import { errorBlocks } from './blocks/common.js';
+import { errorBlocks, type KnownBlock } from './blocks/common.js';
 import { importProgressBlocks, importResultBlocks } from './blocks/imports.js';
 import { assertAdmin, failureText, type SlackDeps } from './context.js';
 import { downloadSlackFile } from './download.js';
@@ -79,17 +79,29 @@ export async function importSharedFile(
   const externalId = `slack:${file.id}`;
   if (!deps.services.inbox.claimFile(externalId, f.userId, null)) return;
 
-  const posted = await client.chat.postMessage({
-    channel: f.channelId,
-    ...(threadTs ? { thread_ts: threadTs } : {}),
-    text: `Importing ${file.name}…`,
-    blocks: importProgressBlocks(file.name, 0),
-  });
-  const replyTs = z.string().parse(posted.ts);
-  deps.services.inbox.setReplyTo(externalId, JSON.stringify({ channel: f.channelId, ts: replyTs }));
-  const update = (text: string, blocks: ReturnType<typeof errorBlocks>) =>
-    client.chat.update({ channel: f.channelId, ts: replyTs, text, blocks });
+  // Answering is best-effort: the file is claimed, so it is imported even when Slack cannot take
+  // the reply now; the result is then posted as a new reply, or logged if Slack still fails.
+  const thread = threadTs ? { thread_ts: threadTs } : {};
+  const replyTs = await client.chat
+    .postMessage({
+      channel: f.channelId,
+      ...thread,
+      text: `Importing ${esc(file.name)}…`,
+      blocks: importProgressBlocks(file.name, 0),
+    })
+    .then((posted) => z.string().parse(posted.ts))
+    .catch((err: unknown) => {
+      log.warn({ err }, 'could not post the import reply; importing anyway');
+      return null;
+    });
+  if (replyTs)
+    deps.services.inbox.setReplyTo(externalId, JSON.stringify({ channel: f.channelId, ts: replyTs }));
+  const update = (text: string, blocks: KnownBlock[]) =>
+    replyTs
+      ? client.chat.update({ channel: f.channelId, ts: replyTs, text, blocks })
+      : client.chat.postMessage({ channel: f.channelId, ...thread, text, blocks });
 
+  let answer: { text: string; blocks: KnownBlock[] };
   try {
     if (!file.url_private_download) throw new Error('files.info returned no url_private_download');
     if (file.size > deps.importMaxBytes) throw tooLarge(deps.importMaxBytes);
@@ -105,18 +117,21 @@ export async function importSharedFile(
       origin: 'slack',
       actor: f.userId,
       onProgress: (p) => {
-        if (Date.now() - lastProgress < deps.progressIntervalMs) return;
+        if (!replyTs || Date.now() - lastProgress < deps.progressIntervalMs) return;
         lastProgress = Date.now();
-        update(`Importing ${file.name}…`, importProgressBlocks(file.name, p.rows)).catch((e: unknown) =>
+        update(`Importing ${esc(file.name)}…`, importProgressBlocks(file.name, p.rows)).catch((e: unknown) =>
           log.warn({ err: e }, 'progress update failed'),
         );
       },
     });
     deps.services.inbox.fileImported(externalId, result.batch.id);
-    await update(`Imported ${file.name} as ${result.batch.id}`, importResultBlocks(result));
+    answer = { text: `Imported ${esc(file.name)} as ${result.batch.id}`, blocks: importResultBlocks(result) };
   } catch (e) {
     deps.services.inbox.fileFailed(externalId, isDomainError(e) ? e.code : 'internal');
     const message = `Could not import ${esc(file.name)}: ${failureText(deps, e, `importing ${file.name}`)}`;
-    await update(`Could not import ${file.name}`, errorBlocks(message));
+    answer = { text: `Could not import ${esc(file.name)}`, blocks: errorBlocks(message) };
   }
+  await update(answer.text, answer.blocks).catch((err: unknown) =>
+    log.warn({ err }, 'could not post the import result in Slack'),
+  );
 }

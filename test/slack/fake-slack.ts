@@ -16,6 +16,14 @@ export type SlackFile = {
   ts?: string;
 };
 
+/**
+ * A Web API fault: 429 with a Retry-After header (seconds), an HTTP 500, or `hang` (the request is
+ * read and never answered).
+ */
+export type SlackFault = { status: 429; retryAfter: number } | { status: 500 } | 'hang';
+
+type Answer = { status: number; body: unknown; type?: string; headers?: Record<string, string> };
+
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const parts: Buffer[] = [];
   for await (const c of req) parts.push(c as Buffer);
@@ -58,12 +66,32 @@ export class FakeSlack {
   botToken = 'xoxb-test-token';
   /** What apps.connections.open hands out (Socket Mode). */
   socketUrl = '';
+  /** Calls answered with an injected fault: Slack did nothing for them, so they are not in `calls`. */
+  readonly faulted: Call[] = [];
+  private readonly faults = new Map<string, SlackFault[]>();
+
+  /**
+   * Answers the next `times` calls of a Web API method (or `response_url`, every POST to a
+   * response URL) with a fault instead of doing anything; later calls are answered normally.
+   */
+  inject(method: string, fault: SlackFault, times = 1): this {
+    this.faults.set(method, [
+      ...(this.faults.get(method) ?? []),
+      ...Array.from({ length: times }, () => fault),
+    ]);
+    return this;
+  }
+
+  /** The calls of a method that got a fault. */
+  faultedCalls(method: string): Call[] {
+    return this.faulted.filter((c) => c.method === method);
+  }
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       this.handle(req).then(
-        ({ status, body, type }) => {
-          res.writeHead(status, { 'content-type': type ?? 'application/json' });
+        ({ status, body, type, headers }) => {
+          res.writeHead(status, { 'content-type': type ?? 'application/json', ...headers });
           res.end(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
         },
         (e: unknown) => {
@@ -99,10 +127,31 @@ export class FakeSlack {
     return `${this.ts}.000100`;
   }
 
-  private async handle(req: IncomingMessage): Promise<{ status: number; body: unknown; type?: string }> {
+  /** The injected fault for this call, if any (recorded in `faulted`). */
+  private takeFault(call: Call): Promise<Answer> | null {
+    const fault = this.faults.get(call.method)?.shift();
+    if (!fault) return null;
+    this.faulted.push(call);
+    if (fault === 'hang') return new Promise<Answer>(() => {});
+    if (fault.status === 429)
+      return Promise.resolve({
+        status: 429,
+        body: { ok: false, error: 'ratelimited' },
+        headers: { 'retry-after': String(fault.retryAfter) },
+      });
+    return Promise.resolve({ status: 500, body: 'Internal Server Error', type: 'text/plain' });
+  }
+
+  private async handle(req: IncomingMessage): Promise<Answer> {
     const url = new URL(req.url ?? '/', this.url);
     const body = await readBody(req);
     if (url.pathname.startsWith('/respond/')) {
+      const fault = this.takeFault({
+        method: 'response_url',
+        params: { path: url.pathname, ...(JSON.parse(body.toString('utf8')) as Record<string, unknown>) },
+        auth: req.headers.authorization,
+      });
+      if (fault) return fault;
       this.responses.push({
         path: url.pathname,
         body: JSON.parse(body.toString('utf8')) as Record<string, unknown>,
@@ -121,6 +170,8 @@ export class FakeSlack {
     }
     const method = url.pathname.replace(/^\/api\//, '');
     const params = parseParams(body, req.headers['content-type']);
+    const fault = this.takeFault({ method, params, auth: req.headers.authorization });
+    if (fault) return fault;
     this.calls.push({ method, params, auth: req.headers.authorization });
     const failure = this.failures.get(method);
     if (failure) return { status: 200, body: { ok: false, error: failure } };

@@ -59,6 +59,9 @@ export class Ledger {
       retry: db.prepare<[string, number, number | null, string, number, number]>(
         `UPDATE sends SET status = ?, attempts = ?, next_attempt_at = ?, response = ?, updated_at = ? WHERE id = ?`,
       ),
+      lost: db.prepare<[string, number, number]>(
+        `UPDATE sends SET status = 'unknown', response = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
+      ),
       unknown: db.prepare<[number]>(
         `UPDATE sends SET status = 'unknown', response = 'the app stopped during delivery: not re-sent', updated_at = ?
          WHERE status = 'claimed'`,
@@ -133,6 +136,11 @@ export class Ledger {
       now,
       sendId,
     );
+  }
+
+  /** The server may or may not have taken the message (no answer after it was sent): never re-sent blindly. */
+  settleUnknown(sendId: number, response: string, now: number): void {
+    this.s.lost.run(response.slice(0, 500), now, sendId);
   }
 
   markClaimedUnknown(now: number): number {

@@ -29,7 +29,14 @@ export type SendEngineSettings = ComposeSettings & {
 export type CampaignEvent =
   | { type: 'started' | 'progress' | 'completed' | 'run_finished'; campaignId: string }
   | { type: 'paused'; campaignId: string; reason: string }
-  | { type: 'needs_confirmation'; campaignId: string; missedBy: number };
+  | { type: 'needs_confirmation'; campaignId: string; missedBy: number }
+  /** Sending waits: the mail server cannot be reached (once per outage; the reason is on the campaign). */
+  | { type: 'mail_unreachable'; campaignId: string; reason: string }
+  /** The mail server answers again and the campaign's notice is gone. */
+  | { type: 'mail_recovered'; campaignId: string };
+
+/** How a campaign's status reason starts while the mail server cannot be reached. */
+export const mailUnreachableNotice = 'The mail server cannot be reached';
 
 type Row = typeof campaigns.$inferSelect;
 
@@ -43,7 +50,15 @@ export class SendEngine {
   private readonly ledger: Ledger;
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly statusOf;
+  private readonly notice;
   private running = false;
+  /**
+   * While the mail server cannot be reached, nothing is claimed until `until` (then the rows due
+   * for retry probe it). In memory: pacing only, the rows are in the ledger.
+   */
+  private mailDown: { until: number; reason: string } | null = null;
+  /** Campaigns whose status reason says the mail server cannot be reached. */
+  private readonly toldDown = new Set<string>();
 
   constructor(
     private readonly deps: CoreDeps & { mailer: Mailer },
@@ -55,6 +70,14 @@ export class SendEngine {
     this.statusOf = deps.db.$client.prepare<[string], { status: string }>(
       'SELECT status FROM campaigns WHERE id = ?',
     );
+    this.notice = {
+      tell: deps.db.$client.prepare<[string, number, string]>(
+        `UPDATE campaigns SET status_reason = ?, updated_at = ? WHERE id = ? AND status = 'sending' AND status_reason IS NULL`,
+      ),
+      clear: deps.db.$client.prepare<[number, string]>(
+        `UPDATE campaigns SET status_reason = NULL, updated_at = ? WHERE id = ? AND status_reason LIKE '${mailUnreachableNotice}%'`,
+      ),
+    };
   }
 
   /** Rows a crash left claimed become `unknown`: reported, never re-sent blindly. Run once at start. */
@@ -135,6 +158,7 @@ export class SendEngine {
     let used = 0;
     const stats = this.ledger.runStats(c.id, c.runCount);
     const sendWindow = parseWindow(c.sendWindow);
+    if (c.statusReason?.startsWith(mailUnreachableNotice)) this.toldDown.add(c.id); // told before a restart
     try {
       for (;;) {
         if (performance.now() - started > this.settings.runBudgetMs) return;
@@ -142,6 +166,11 @@ export class SendEngine {
         if (this.statusOf.get(id)?.status !== 'sending') return;
         const now = this.deps.clock.now();
         if (!isInWindow(sendWindow, now)) return;
+        // The mail server cannot be reached: claim nothing until it is worth trying again.
+        if (this.mailDown && now < this.mailDown.until) {
+          this.tellMailDown(c.id, this.mailDown.reason);
+          return;
+        }
         let room = window - inFlight.size;
         if (c.dailyLimit !== null) {
           const dayStart = c.cron ? 0 : startOfDayIn(c.timezone, now);
@@ -182,8 +211,9 @@ export class SendEngine {
             const p: Promise<unknown> = this.deliver(c, item).then((outcome) => {
               inFlight.delete(p);
               if (typeof outcome === 'object') settled.push(outcome);
-              if (outcome !== 'retry') stats.attempted++;
+              if (outcome !== 'retry' && outcome !== 'unreachable') stats.attempted++;
               if (outcome === 'bounced') stats.bounced++;
+              if (outcome !== 'unreachable') this.mailReachable(c.id);
             });
             inFlight.add(p);
           }
@@ -203,7 +233,10 @@ export class SendEngine {
    * One message: compose and send. A bounce or a failure is settled in the ledger here; an accepted
    * message is returned, to be marked sent with the next claim. Never throws.
    */
-  private async deliver(c: Row, item: Claimed): Promise<SentResult | 'bounced' | 'retry' | 'failed'> {
+  private async deliver(
+    c: Row,
+    item: Claimed,
+  ): Promise<SentResult | 'bounced' | 'retry' | 'failed' | 'unknown' | 'unreachable'> {
     const s = this.settings;
     try {
       const message = composeMessage(s, {
@@ -219,6 +252,21 @@ export class SendEngine {
       if (e instanceof MailError && e.kind === 'permanent') {
         this.bounce(c, item, `${e.responseCode ?? ''} ${e.response}`.trim(), now);
         return 'bounced';
+      }
+      if (e instanceof MailError && e.kind === 'unknown') {
+        // Sent, then no answer: the server may have it. Reported, never re-sent (at-most-once).
+        this.ledger.settleUnknown(item.sendId, e.response, now);
+        this.log.warn({ campaignId: c.id, sendId: item.sendId }, 'delivery unknown: no answer after sending');
+        return 'unknown';
+      }
+      if (e instanceof MailError && e.unreachable) {
+        // Nothing left this machine and it says nothing about the recipient: the row waits for the
+        // server without spending one of its attempts, so an outage of any length loses no one.
+        const retryAt = now + (s.retryDelaysMs[0] ?? 60_000);
+        this.ledger.settleRetry(item.sendId, item.attempts, retryAt, e.response, now);
+        if (!this.mailDown) this.log.warn({ campaignId: c.id }, 'mail server unreachable: sending waits');
+        this.mailDown = { until: retryAt, reason: e.response };
+        return 'unreachable';
       }
       if (e instanceof MailError) {
         const attempts = item.attempts + 1;
@@ -238,6 +286,26 @@ export class SendEngine {
       );
       return 'failed';
     }
+  }
+
+  /** Says once per outage, on the campaign (its Slack message shows it), that sending waits for the mail server. */
+  private tellMailDown(id: string, reason: string): void {
+    if (this.toldDown.has(id)) return;
+    const text = `${mailUnreachableNotice} (${reason.slice(0, 120)}): sending waits and tries again until it answers. No one is skipped or e-mailed twice.`;
+    if (this.notice.tell.run(text, this.deps.clock.now(), id).changes === 0) return;
+    this.toldDown.add(id);
+    this.notify({ type: 'mail_unreachable', campaignId: id, reason });
+  }
+
+  /** The mail server answered (whatever it said): sending goes on and the campaign's notice goes. */
+  private mailReachable(id: string): void {
+    if (this.mailDown) {
+      this.mailDown = null;
+      this.log.info({ campaignId: id }, 'mail server reachable again');
+    }
+    if (!this.toldDown.delete(id)) return;
+    if (this.notice.clear.run(this.deps.clock.now(), id).changes > 0)
+      this.notify({ type: 'mail_recovered', campaignId: id });
   }
 
   /** A hard bounce: the ledger row, the contact's status and the suppression list change together. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Services } from '../../core/index.js';
 import { contactStatuses } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
+import { jsonBody } from '../json-body.js';
 import { receiveUpload } from '../upload.js';
 
 const flag = z
@@ -71,7 +72,7 @@ export function contactRoutes(services: Services, limits: { importMaxBytes: numb
 
   r.put('/contacts/:id/status', (req, res) => {
     const { id } = idParam.parse(req.params);
-    const body = statusBody.parse(req.body ?? {});
+    const body = statusBody.parse(jsonBody(req));
     res.json({ contact: services.contacts.setStatus(id, body.status, 'api', body.reason) });
   });
 

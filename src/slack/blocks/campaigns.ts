@@ -29,7 +29,7 @@ export function figuresLine(k: CampaignCounts): string {
     `${n(k.failed)} failed`,
     `${n(k.unsubscribed)} unsubscribed`,
   ];
-  if (k.unknown > 0) parts.push(`${n(k.unknown)} unknown (interrupted, not re-sent)`);
+  if (k.unknown > 0) parts.push(`${n(k.unknown)} unknown (may have been delivered, not re-sent)`);
   return parts.join(' · ');
 }
 
@@ -92,6 +92,7 @@ export function campaignHelpBlocks(prefix?: string): KnownBlock[] {
         '• `/campaigns list` — every campaign with its figures\n' +
         '• `/campaigns show <id>` — progress of one\n' +
         '• `/campaigns pause|resume|cancel <id>`\n' +
+        '• `/campaigns export <id>` — per-recipient results (who, when, Message-ID, status) as CSV, by DM\n' +
         'Templates may use {{name}}, {{first_name}}, {{company}}, {{position}}, {{email}}, {{unsubscribe_url}} and fallbacks like {{first_name|there}}.',
     ),
   ];

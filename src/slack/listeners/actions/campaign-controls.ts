@@ -1,11 +1,12 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { campaignActions } from '../../blocks/campaigns.js';
-import { errorBlocks } from '../../blocks/common.js';
+import { errorBlocks, type KnownBlock } from '../../blocks/common.js';
 import { campaignModalFor } from '../../campaign-open.js';
 import { progressBlocksOf, refreshProgress, snapshot } from '../../campaign-view.js';
 import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
 import { publishHome } from '../../home.js';
+import { respondReliably } from '../../respond.js';
 
 const body = z
   .object({
@@ -24,28 +25,29 @@ export function register(app: App, deps: SlackDeps): void {
       await ack();
       const b = body.parse(raw);
       const fromHome = b.view?.type === 'home';
+      const answer = respondReliably(respond);
+      let id: string;
+      let blocks: KnownBlock[] = [];
       try {
-        const { id } = value.parse(JSON.parse(b.actions[0]!.value));
+        id = value.parse(JSON.parse(b.actions[0]!.value)).id;
         assertAdmin(deps, b.user.id, `${verb} campaigns`);
         deps.services.campaigns[verb](id, b.user.id);
-        if (fromHome) await publishHome(deps, client, b.user.id);
-        else
-          await respond({
-            replace_original: true,
-            text: 'Campaign',
-            blocks: progressBlocksOf(snapshot(deps, id)),
-          });
-        await refreshProgress(deps, client, id).catch(() => {});
+        if (!fromHome) blocks = progressBlocksOf(snapshot(deps, id));
       } catch (e) {
         const message = failureText(deps, e, `trying to ${verb} the campaign`);
         if (fromHome) await publishHome(deps, client, b.user.id, `:warning: ${message}`);
         else
-          await respond({
+          await answer({
             response_type: 'ephemeral',
             replace_original: false,
             blocks: errorBlocks(message),
           });
+        return;
       }
+      // Done: the progress message and the answer follow; a Slack failure there is only logged.
+      deps.background.run(refreshProgress(deps, client, id).catch(() => {}));
+      if (fromHome) await publishHome(deps, client, b.user.id);
+      else await answer({ replace_original: true, text: 'Campaign', blocks });
     });
   }
   app.action(campaignActions.new, async ({ ack, body: raw, client }) => {

@@ -1,8 +1,9 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import { actionIds, errorBlocks, text } from '../../blocks/common.js';
+import { actionIds, errorBlocks, type KnownBlock, text } from '../../blocks/common.js';
 import { importResultBlocks, importUndoneBlocks } from '../../blocks/imports.js';
 import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
+import { respondReliably } from '../../respond.js';
 
 const undoValue = z.object({ batchId: z.string().max(100), previousId: z.string().max(100).nullable() });
 const body = z
@@ -18,6 +19,8 @@ export function register(app: App, deps: SlackDeps): void {
     await ack();
     const b = body.parse(raw);
     const userId = b.user.id;
+    const answer = respondReliably(respond);
+    let blocks: KnownBlock[];
     try {
       const { batchId, previousId } = undoValue.parse(JSON.parse(b.actions[0]!.value));
       assertAdmin(deps, userId, 'undo imports');
@@ -30,17 +33,16 @@ export function register(app: App, deps: SlackDeps): void {
             .filter((x) => x.type !== 'actions')
             .slice(1)
         : [];
-      await respond({
-        replace_original: true,
-        text: 'Import undone',
-        blocks: [...importUndoneBlocks(batch, previous), ...kept, text(`_Undone by <@${userId}>._`)],
-      });
+      blocks = [...importUndoneBlocks(batch, previous), ...kept, text(`_Undone by <@${userId}>._`)];
     } catch (e) {
-      await respond({
+      await answer({
         response_type: 'ephemeral',
         replace_original: false,
         blocks: errorBlocks(failureText(deps, e, 'undoing the import')),
       });
+      return;
     }
+    // Undone: a Slack failure to say so is logged by Bolt, never answered as a failed undo.
+    await answer({ replace_original: true, text: 'Import undone', blocks });
   });
 }

@@ -18,9 +18,15 @@ const submission = z
 /** The "New campaign" modal submitted: validate, save (and schedule), then post its progress message. */
 export function register(app: App, deps: SlackDeps): void {
   app.view(newCampaignCallback, async ({ ack, body, client }) => {
-    const b = submission.parse(body);
+    const parsed = submission.safeParse(body);
+    const form = parsed.success ? readModalSafely(parsed.data.view.state.values) : null;
+    if (!parsed.success || !form) {
+      await ack({ response_action: 'errors', errors: { name: unreadable } });
+      return;
+    }
+    const b = parsed.data;
     const userId = b.user.id;
-    const { input, draft, problem } = readCampaignModal(b.view.state.values);
+    const { input, draft, problem } = form;
     if (problem) {
       await ack({ response_action: 'errors', errors: { [problem.block]: problem.message } });
       return;
@@ -45,6 +51,18 @@ export function register(app: App, deps: SlackDeps): void {
       deps.log.warn({ err, campaignId: id }, 'could not post the campaign progress message'),
     );
   });
+}
+
+const unreadable = 'The form could not be read. Close it and open it again with /campaigns new.';
+
+/** The modal's values, or null when they are not the shape the modal sends. */
+function readModalSafely(values: unknown): ReturnType<typeof readCampaignModal> | null {
+  try {
+    return readCampaignModal(values);
+  } catch (e) {
+    if (e instanceof z.ZodError) return null;
+    throw e;
+  }
 }
 
 function messageOf(e: unknown): string {

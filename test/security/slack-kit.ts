@@ -1,0 +1,98 @@
+import { join } from 'node:path';
+import { startTestApp, tempDir } from '../helpers.js';
+import { FakeSlack, signingSecret, slackPost } from '../slack/fake-slack.js';
+
+/** The real app in Slack HTTP mode against a FakeSlack, with its own temp folder; for the security tests. */
+export async function startSlackApp(
+  env: Record<string, string> = {},
+  options: Parameters<typeof startTestApp>[1] = {},
+) {
+  const slack = await new FakeSlack().start();
+  const dir = tempDir();
+  const t = await startTestApp(
+    {
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_API_URL: slack.apiUrl,
+      DATABASE_PATH: join(dir.dir, 'slack.db'),
+      MAIL_OUTBOX_DIR: join(dir.dir, 'outbox'),
+      MAIL_FROM: 'Sales <sales@coldbatch.test>',
+      MAIL_POSTAL_ADDRESS: 'Rua Exemplo 1, São Paulo',
+      ...env,
+    },
+    { slackRetries: 0, slackProgressIntervalMs: 0, scheduler: false, ...options },
+  );
+  return {
+    slack,
+    dir: dir.dir,
+    url: t.url,
+    app: t.app,
+    settle: async () => {
+      await t.app.slack?.background.idle();
+    },
+    stop: async () => {
+      await t.stop();
+      await slack.stop();
+      dir.cleanup();
+    },
+  };
+}
+
+/** A slash command as Slack sends it (form-encoded). */
+export function command(
+  name: '/batches' | '/campaigns',
+  text: string,
+  user: string,
+  responseUrl: string,
+): string {
+  return new URLSearchParams({
+    token: 'legacy',
+    team_id: 'T1',
+    team_domain: 'acme',
+    channel_id: 'C1',
+    channel_name: 'leads',
+    user_id: user,
+    user_name: 'someone',
+    command: name,
+    text,
+    api_app_id: 'A1',
+    response_url: responseUrl,
+    trigger_id: '123.456.abc',
+  }).toString();
+}
+
+/** An interactive payload (block_actions, view_submission, …) as Slack sends it: form field `payload`. */
+export const interactive = (payload: Record<string, unknown>) =>
+  new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+
+/** A view_submission of the "New campaign" modal with the given input values. */
+export function campaignSubmission(
+  values: Record<string, Record<string, unknown>>,
+  user = 'UADMIN',
+  channelId: string | null = 'C1',
+) {
+  const state = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { v }]));
+  return interactive({
+    type: 'view_submission',
+    team: { id: 'T1', domain: 'acme' },
+    user: { id: user, username: 'someone', team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'legacy',
+    trigger_id: '1.2.3',
+    view: {
+      id: 'V1',
+      team_id: 'T1',
+      type: 'modal',
+      callback_id: 'campaign_new_modal',
+      private_metadata: JSON.stringify({ channelId }),
+      state: { values: state },
+      hash: 'h',
+      title: { type: 'plain_text', text: 'New campaign' },
+      blocks: [],
+    },
+  });
+}
+
+/** POSTs a form body (slash command or interactive payload), signed. */
+export const postForm = (url: string, body: string, opts: Parameters<typeof slackPost>[2] = {}) =>
+  slackPost(url, body, { type: 'form', ...opts });
