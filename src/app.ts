@@ -30,6 +30,8 @@ export type AppOptions = {
   logDestination?: DestinationStream;
   /** Slack Web API retries (default: the SDK's); tests use 0. */
   slackRetries?: number;
+  /** Slack Web API request timeout (default 60 s). */
+  slackTimeoutMs?: number;
   /** How often long Slack imports show progress (default 2 s). */
   slackProgressIntervalMs?: number;
   /** false: no node-cron ticks (tests call services.sending.runDue() with a settable clock). */
@@ -87,6 +89,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         importMaxBytes: config.importMaxBytes,
         ...(config.slack.appToken ? {} : { express }),
         ...(options.slackRetries !== undefined ? { retries: options.slackRetries } : {}),
+        ...(options.slackTimeoutMs !== undefined ? { timeoutMs: options.slackTimeoutMs } : {}),
         ...(options.slackProgressIntervalMs !== undefined
           ? { progressIntervalMs: options.slackProgressIntervalMs }
           : {}),
@@ -107,6 +110,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     },
     start: async () => {
       const bound = await listen();
+      services.validation.resumeInterrupted();
       if (mailer.kind === 'outbox') {
         log.info(
           { dir: config.mail.outboxDir },
@@ -125,6 +129,11 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         scheduler = startScheduler(
           [
             { name: 'send-engine', everyMs: config.campaigns.tickMs, run: () => services.sending.runDue() },
+            {
+              name: 'batch-activations',
+              everyMs: config.campaigns.tickMs,
+              run: async () => services.scheduledActivations.applyDue(),
+            },
             ...(config.backup.cron
               ? [{ name: 'backup', cron: config.backup.cron, run: () => services.backup.run('nightly') }]
               : []),
@@ -144,11 +153,16 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     },
     stop: async () => {
       await scheduler?.stop();
+      await services.validation.stop();
       await slack?.stop();
       if (server) {
         const s = server;
-        await new Promise<void>((resolve) => s.close(() => resolve()));
-        s.closeAllConnections();
+        // Idle keep-alive connections go now; a request still running gets 2 s to finish.
+        const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+        s.closeIdleConnections();
+        const force = setTimeout(() => s.closeAllConnections(), 2000);
+        await closed;
+        clearTimeout(force);
       }
       await mailer.close();
       db.$client.close();

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import cron from 'node-cron';
 import { z } from 'zod';
 
@@ -37,6 +38,21 @@ const idList = z
   )
   .pipe(z.array(z.string().regex(/^[A-Z0-9]{2,}$/, 'must be comma-separated Slack ids like U0123ABCD')));
 
+/** `true`/`false` (also 1/0, yes/no, on/off). */
+const flag = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .regex(/^(true|false|1|0|yes|no|on|off)$/, 'must be true or false')
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+/** A DNS server as node:dns setServers takes it: an IP address, optionally with a port (`[::1]:53`). */
+const dnsServer = z.string().refine((s) => {
+  const m = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(s) ?? /^([^:]+)(?::(\d{1,5}))?$/.exec(s);
+  const [host, port] = m ? [m[1] ?? '', m[2]] : [s, undefined];
+  return isIP(host) !== 0 && (port === undefined || (Number(port) > 0 && Number(port) < 65536));
+}, 'must be comma-separated IP addresses, each optionally with a port (1.1.1.1, 127.0.0.1:5353, [::1]:53)');
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.preprocess(emptyAsUndefined, z.string().optional()),
@@ -57,6 +73,13 @@ const envSchema = z.object({
     z
       .string()
       .regex(/^xapp-/, 'must be an app-level token (xapp-…) with connections:write')
+      .optional(),
+  ),
+  SLACK_NOTIFY_CHANNEL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id like C0123ABCD')
       .optional(),
   ),
   SLACK_API_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
@@ -91,6 +114,19 @@ const envSchema = z.object({
   SCHEDULER_TICK: duration.pipe(z.number().min(1000, 'must be at least 1s')).default(5000),
   BOUNCE_PAUSE_RATE: z.coerce.number().min(0).max(1).default(0.05),
   BOUNCE_PAUSE_MIN_SENDS: z.coerce.number().int().min(1).default(20),
+  VALIDATION_DNS_SERVERS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(dnsServer)),
+  VALIDATION_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(20),
+  VALIDATION_TIMEOUT: duration.pipe(z.number().min(100, 'must be at least 100ms').max(60_000)).default(5000),
+  VALIDATE_ON_IMPORT: flag.default(true),
 });
 
 export type Config = {
@@ -106,6 +142,19 @@ export type Config = {
   campaigns: { missedGraceMs: number; tickMs: number; bouncePause: { rate: number; minSends: number } };
   /** Nightly online backups; cron null when BACKUP_CRON=off. */
   backup: { dir: string; keep: number; cron: string | null };
+  validation: ValidationConfig;
+};
+
+/** Bulk e-mail validation (core/validation). */
+export type ValidationConfig = {
+  /** DNS servers (`ip` or `ip:port`) for the MX/A lookups; empty: the system's resolvers. */
+  dnsServers: string[];
+  /** Domains looked up at once. */
+  concurrency: number;
+  /** Per DNS query. */
+  timeoutMs: number;
+  /** Validate each batch in the background when its import finishes. */
+  onImport: boolean;
 };
 
 export type MailConfig = {
@@ -131,6 +180,8 @@ export type SlackConfig = {
   apiUrl: string | undefined;
   adminUsers: string[];
   importChannels: string[];
+  /** Where app-wide notices go (scheduled activations applied, backups failed); unset: admins by DM. */
+  notifyChannel: string | undefined;
 };
 
 export class ConfigError extends Error {
@@ -169,6 +220,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         apiUrl: e.SLACK_API_URL ? e.SLACK_API_URL.replace(/\/?$/, '/') : undefined,
         adminUsers: e.SLACK_ADMIN_USERS,
         importChannels: e.SLACK_IMPORT_CHANNELS,
+        notifyChannel: e.SLACK_NOTIFY_CHANNEL,
       }
     : null;
   return {
@@ -191,6 +243,12 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       unsubscribeSecret: e.UNSUBSCRIBE_SECRET,
     },
     backup: { dir: e.BACKUP_DIR, keep: e.BACKUP_KEEP, cron: e.BACKUP_CRON === 'off' ? null : e.BACKUP_CRON },
+    validation: {
+      dnsServers: e.VALIDATION_DNS_SERVERS,
+      concurrency: e.VALIDATION_CONCURRENCY,
+      timeoutMs: e.VALIDATION_TIMEOUT,
+      onImport: e.VALIDATE_ON_IMPORT,
+    },
     campaigns: {
       missedGraceMs: e.MISSED_SCHEDULE_GRACE,
       tickMs: e.SCHEDULER_TICK,

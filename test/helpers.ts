@@ -79,6 +79,8 @@ export function testCore(
     DATABASE_PATH: path,
     BACKUP_DIR: join(dir, 'backups'),
     IMPORT_MAX_BYTES: String(opts.importMaxBytes ?? 50 * 1024 * 1024),
+    // No DNS from tests unless one opts in (test/validation runs its own DNS server on loopback).
+    VALIDATE_ON_IMPORT: 'false',
     ...opts.env,
   });
   const mailer = opts.mailer ?? createMailer({ outboxDir: config.mail.outboxDir, log });
@@ -103,6 +105,7 @@ export function testConfig(env: Record<string, string> = {}): Config & { dir: st
       LOG_LEVEL: 'silent',
       DATABASE_PATH: join(dir, 'app.db'),
       BACKUP_DIR: join(dir, 'backups'),
+      VALIDATE_ON_IMPORT: 'false',
       ...env,
     }),
     dir,

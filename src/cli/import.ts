@@ -54,6 +54,15 @@ async function main(): Promise<number> {
         `${r.invalid} invalid, ${r.duplicateInFile} repeated in the file, ${r.existing} already known, ${r.suppressed} suppressed.` +
         (result.replaced ? ` ${result.replaced.id} is no longer active.` : ''),
     );
+    if (config.validation.onImport) {
+      console.log('Checking the addresses (Ctrl-C leaves the rest to the next start of the app)...');
+      await services.validation.idle();
+      const v = services.validation.counts(result.batch.id);
+      console.log(
+        `Validation: ${v.valid} valid, ${v.role} role, ${v.disposable} disposable, ${v.no_mail_domain} without a mail domain (not mailed), ` +
+          `${v.unknown} unknown (DNS did not answer), ${v.unchecked} not checked.`,
+      );
+    }
     return 0;
   } catch (thrown) {
     const e = storageError(thrown) ?? thrown;
@@ -63,6 +72,7 @@ async function main(): Promise<number> {
     }
     throw e;
   } finally {
+    await services.validation.stop();
     await mailer.close();
     db.$client.close();
   }

@@ -3,17 +3,22 @@ import type { Mailer } from '../mail/mailer.js';
 import { AudienceService } from './audience/audience-service.js';
 import { BackupService } from './backup/backup-service.js';
 import { BatchService } from './batches/batch-service.js';
+import { ScheduledActivations } from './batches/scheduled-activations.js';
 import { CampaignService } from './campaigns/campaign-service.js';
 import { UnsubscribeService, unsubscribeSecrets } from './campaigns/unsubscribe.js';
 import { ContactService } from './contacts/contact-service.js';
 import { EventHub } from './events.js';
 import { ImportService } from './imports/import-service.js';
 import { InboxService } from './inbox/file-claims.js';
+import { ReportService } from './reports/batch-report.js';
 import { SendEngine } from './sending/send-engine.js';
 import type { CoreDeps } from './types.js';
+import { ValidatingImportService } from './validation/on-import.js';
+import { ValidationService } from './validation/validation-service.js';
 
 export type Services = {
   batches: BatchService;
+  scheduledActivations: ScheduledActivations;
   contacts: ContactService;
   imports: ImportService;
   audience: AudienceService;
@@ -23,9 +28,14 @@ export type Services = {
   unsubscribe: UnsubscribeService;
   events: EventHub;
   backup: BackupService;
+  reports: ReportService;
+  validation: ValidationService;
 };
 
-export type ServiceConfig = Pick<Config, 'importMaxBytes' | 'mail' | 'campaigns' | 'databasePath' | 'backup'>;
+export type ServiceConfig = Pick<
+  Config,
+  'importMaxBytes' | 'mail' | 'campaigns' | 'databasePath' | 'backup' | 'validation'
+>;
 
 /** Retry delays after a 4xx or a dropped connection: 1 min, 10 min, then 1 h. */
 export const retryDelaysMs = [60_000, 600_000, 3_600_000];
@@ -50,10 +60,21 @@ export function createServices(deps: CoreDeps, config: ServiceConfig, mailer: Ma
     },
     (e) => events.emit(e),
   );
+  const batches = new BatchService(deps);
+  const v = config.validation;
+  const validation = new ValidationService(deps, {
+    servers: v.dnsServers,
+    concurrency: v.concurrency,
+    timeoutMs: v.timeoutMs,
+  });
+  const importLimits = { maxBytes: config.importMaxBytes };
   return {
-    batches: new BatchService(deps),
+    batches,
+    scheduledActivations: new ScheduledActivations(deps, batches, (e) => events.emit(e)),
     contacts: new ContactService(deps),
-    imports: new ImportService(deps, { maxBytes: config.importMaxBytes }),
+    imports: v.onImport
+      ? new ValidatingImportService(deps, importLimits, validation)
+      : new ImportService(deps, importLimits),
     audience: new AudienceService(deps),
     inbox: new InboxService(deps),
     campaigns: new CampaignService(deps, {
@@ -62,7 +83,11 @@ export function createServices(deps: CoreDeps, config: ServiceConfig, mailer: Ma
     }),
     sending,
     unsubscribe: new UnsubscribeService(deps, secrets),
+    reports: new ReportService(deps, batches),
     events,
-    backup: new BackupService(deps, { databasePath: config.databasePath, ...config.backup }),
+    backup: new BackupService(deps, { databasePath: config.databasePath, ...config.backup }, (e) =>
+      events.emit(e),
+    ),
+    validation,
   };
 }

@@ -1,4 +1,4 @@
-import { App, ExpressReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
+import { type App, ExpressReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
 import type { Express } from 'express';
 import { z } from 'zod';
 import type { SlackConfig } from '../config.js';
@@ -12,6 +12,7 @@ import { register as batchActivate } from './listeners/actions/batch-activate.js
 import { register as batchDeactivate } from './listeners/actions/batch-deactivate.js';
 import { register as batchDetails } from './listeners/actions/batch-details.js';
 import { register as batchExport } from './listeners/actions/batch-export.js';
+import { register as batchSchedule } from './listeners/actions/batch-schedule.js';
 import { register as batchesPage } from './listeners/actions/batches-page.js';
 import { register as campaignControls } from './listeners/actions/campaign-controls.js';
 import { register as importUndo } from './listeners/actions/import-undo.js';
@@ -21,6 +22,8 @@ import { register as appHomeOpened } from './listeners/events/app-home-opened.js
 import { register as fileShared } from './listeners/events/file-shared.js';
 import { register as messageFileShare } from './listeners/events/message-file-share.js';
 import { register as campaignNew } from './listeners/views/campaign-new.js';
+import { followNotices } from './notices.js';
+import { AnsweringApp, processEventErrorHandler } from './unanswered.js';
 
 export type SlackRuntime = {
   mode: 'socket' | 'http';
@@ -39,6 +42,8 @@ export type SlackOptions = {
   express?: Express;
   /** Web API retries (the SDK's backoff); tests set 0 so failures show at once. */
   retries?: number;
+  /** How long one Web API request may take before it is given up (and retried); default 60 s. */
+  timeoutMs?: number;
   /** How often a long import's message shows progress (default 2 s). */
   progressIntervalMs?: number;
 };
@@ -56,6 +61,7 @@ const listeners = [
   batchDetails,
   batchesPage,
   batchExport,
+  batchSchedule,
   importUndo,
   campaignControls,
   campaignNew,
@@ -95,6 +101,9 @@ export function createSlack(opts: SlackOptions): SlackRuntime {
   const clientOptions = {
     ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
     ...(opts.retries !== undefined ? { retryConfig: { retries: opts.retries } } : {}),
+    // The SDK waits forever by default: a Slack request that hangs would hold its import reply,
+    // its progress update and the shutdown that waits for them. Long enough for an export upload.
+    timeout: opts.timeoutMs ?? 60_000,
   };
   const mode = config.appToken ? 'socket' : 'http';
   let receiver: Receiver;
@@ -112,11 +121,12 @@ export function createSlack(opts: SlackOptions): SlackRuntime {
       app: opts.express,
       endpoints: '/slack/events',
       logger,
+      processEventErrorHandler: processEventErrorHandler(log),
     });
   }
   // auth.test runs on first use (and again after a failure) instead of eagerly at construction,
   // where a failure would be an unhandled rejection; start() checks the token itself.
-  const bolt = new App({
+  const bolt = new AnsweringApp({
     token: config.botToken,
     receiver,
     logger,
@@ -162,7 +172,12 @@ export function createSlack(opts: SlackOptions): SlackRuntime {
           log.warn({ err }, 'Slack bot token could not be verified now; will retry on the first request'),
       );
       if (mode === 'socket') await bolt.start();
-      unfollow = followCampaigns(deps, bolt.client, deps.progressIntervalMs);
+      const unfollowCampaigns = followCampaigns(deps, bolt.client, deps.progressIntervalMs);
+      const unfollowNotices = followNotices(deps, bolt.client);
+      unfollow = () => {
+        unfollowCampaigns();
+        unfollowNotices();
+      };
       log.info(
         { mode },
         mode === 'socket' ? 'Slack connected in Socket Mode' : 'Slack listening at POST /slack/events',

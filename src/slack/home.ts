@@ -2,6 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import { reportLine } from './blocks/batches.js';
 import { campaignListBlocks, newCampaignButton } from './blocks/campaigns.js';
 import { code, divider, type KnownBlock, text, when } from './blocks/common.js';
+import { keyFiguresBlocks } from './blocks/report.js';
 import { snapshot } from './campaign-view.js';
 import type { SlackDeps } from './context.js';
 import { esc } from './escape.js';
@@ -10,6 +11,7 @@ import { listView } from './views.js';
 /** The App Home: the seed's three tabs as sections (Upload CSV, Manage Batches, Send). */
 export function homeBlocks(deps: SlackDeps, notice?: string): KnownBlock[] {
   const recent = deps.services.batches.list({ limit: 5 }).batches;
+  const active = deps.services.batches.getActive();
   const imports = recent.map(
     (b) =>
       `• *${esc(b.name)}* ${code(b.id)} ${when(b.createdAt)}\n   ${b.report ? reportLine(b.report) : 'importing…'}`,
@@ -25,6 +27,7 @@ export function homeBlocks(deps: SlackDeps, notice?: string): KnownBlock[] {
     text(imports.length > 0 ? `*Last imports*\n${imports.join('\n')}` : '_No imports yet._'),
     divider,
     { type: 'header', text: { type: 'plain_text', text: ':package: Manage Batches' } },
+    ...keyFiguresBlocks(active ? deps.services.reports.keyFigures(active.id) : null),
     ...listView(deps, null, 'home'),
     divider,
     { type: 'header', text: { type: 'plain_text', text: ':rocket: Send' } },

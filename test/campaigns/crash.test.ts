@@ -36,6 +36,7 @@ describe('a send killed with SIGKILL', () => {
         SCHEDULER_TICK: '1s',
         PORT: '0',
         LOG_LEVEL: 'info',
+        VALIDATE_ON_IMPORT: 'false',
       };
       const silent = createLogger('silent');
       const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });

@@ -10,15 +10,18 @@ export type Recipient = {
 
 /**
  * Who may be mailed, as SQL over `contacts c` joined to `batches b`: in the active batch, status
- * active, not suppressed. The one definition every audience query is built from.
+ * active, not suppressed, and not found by validation to have a domain that cannot receive mail
+ * (unless an admin included those for the batch). The one definition every audience query is
+ * built from.
  */
 export const audienceRule = `b.status = 'active' AND c.status = 'active'
+    AND (c.validation IS NOT 'no_mail_domain' OR b.include_invalid_domains = 1)
     AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash)`;
 
 /** `FROM … WHERE <audienceRule>`: append more conditions with AND. */
 export const audienceFrom = `FROM contacts c JOIN batches b ON b.id = c.batch_id WHERE ${audienceRule}`;
 
-/** Who a campaign may reach: contacts of the active batch whose status is active, minus suppressions. */
+/** Who a campaign may reach: contacts of the active batch whose status is active, minus suppressions and invalid domains. */
 export class AudienceService {
   private readonly countStmt;
   private readonly pageStmt;

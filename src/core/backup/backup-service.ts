@@ -2,6 +2,7 @@ import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { spawnWorker } from '../../worker-thread.js';
+import type { OpsEvent } from '../events.js';
 import type { CoreDeps } from '../types.js';
 
 export type BackupConfig = {
@@ -48,6 +49,7 @@ export class BackupService {
   constructor(
     private readonly deps: Pick<CoreDeps, 'log' | 'clock'>,
     readonly config: BackupConfig,
+    private readonly notify: (e: OpsEvent) => void = () => {},
   ) {
     this.log = deps.log.child({ module: 'backup' });
   }
@@ -76,11 +78,11 @@ export class BackupService {
 
   private async backup(reason: string): Promise<Backup> {
     const started = performance.now();
-    mkdirSync(this.config.dir, { recursive: true });
     const file = join(this.config.dir, `coldbatch-${stamp(this.deps.clock.now())}.db`);
     const partial = `${file}.partial`;
-    rmSync(partial, { force: true });
     try {
+      mkdirSync(this.config.dir, { recursive: true });
+      rmSync(partial, { force: true });
       const check = await this.snapshot(partial);
       if (check.integrity !== 'ok' || check.foreignKeyProblems > 0) {
         throw new Error(
@@ -100,8 +102,13 @@ export class BackupService {
       this.log.info({ reason, ...backup }, 'backup written');
       return backup;
     } catch (e) {
-      rmSync(partial, { force: true });
+      try {
+        rmSync(partial, { force: true });
+      } catch {
+        // the folder itself is the problem: nothing was written in it
+      }
       this.log.error({ reason, err: e, dir: this.config.dir }, 'backup failed');
+      this.notify({ type: 'backup_failed', reason, message: e instanceof Error ? e.message : String(e) });
       throw e;
     }
   }

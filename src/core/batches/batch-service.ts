@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, desc, eq, gt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type BatchStatus, batchEvents, batches, type ContactStatus, contacts } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
@@ -7,20 +7,21 @@ import { type Contact, contactColumns, toContact } from '../contacts/contact.js'
 import { decodeCursor, encodeCursor, newestFirstPage, olderThan, pageLimit } from '../pagination.js';
 import type { Actor, CoreDeps } from '../types.js';
 import { type Batch, toBatch } from './batch.js';
+import { type ContactFilter, filterConditions } from './contact-filter.js';
 import { exportBatchCsv } from './export.js';
 
 export type ListBatchesQuery = { limit?: number; cursor?: string; status?: BatchStatus };
-export type BatchContactsQuery = { limit?: number; cursor?: string; status?: ContactStatus; q?: string };
+export type BatchContactsQuery = { limit?: number; cursor?: string } & ContactFilter;
 export type BatchEvent = { kind: string; actor: string; reason: string | null; at: string };
 
 const contactCursor = z.number().int();
 
-/** Escapes LIKE wildcards so user text is matched literally. */
-const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
 export function newBatchId(nowMs: number): string {
   return `batch_${randomBytes(4).toString('hex')}_${Math.floor(nowMs / 1000)}`;
 }
+
+/** A drizzle transaction (or the database itself) on the app's connection. */
+export type Tx = Parameters<Parameters<CoreDeps['db']['transaction']>[0]>[0];
 
 export class BatchService {
   private readonly log;
@@ -65,21 +66,8 @@ export class BatchService {
   ): { batch: Batch; contacts: Contact[]; nextCursor: string | null } {
     const batch = this.get(id);
     const limit = pageLimit(query.limit);
-    const conds = [eq(contacts.batchId, id)];
-    if (query.status) conds.push(eq(contacts.status, query.status));
+    const conds = [eq(contacts.batchId, id), ...filterConditions(query)];
     if (query.cursor) conds.push(gt(contacts.id, decodeCursor(query.cursor, contactCursor)));
-    const q = query.q?.trim();
-    if (q) {
-      const p = likePattern(q);
-      conds.push(
-        or(
-          sql`${contacts.email} LIKE ${p} ESCAPE '\\'`,
-          sql`${contacts.name} LIKE ${p} ESCAPE '\\'`,
-          sql`${contacts.company} LIKE ${p} ESCAPE '\\'`,
-          sql`${contacts.position} LIKE ${p} ESCAPE '\\'`,
-        )!,
-      );
-    }
     const rows = this.deps.db
       .select(contactColumns)
       .from(contacts)
@@ -101,32 +89,38 @@ export class BatchService {
     const now = this.deps.clock.now();
     let previous: string | undefined;
     this.deps.db.transaction((tx) => {
-      const row = this.row(id, tx);
-      if (row.status === 'importing') {
-        throw new DomainError(
-          'conflict',
-          `Batch ${id} is still importing; activate it once the import is done.`,
-        );
-      }
-      if (row.status === 'active') return;
-      const current = tx.select({ id: batches.id }).from(batches).where(eq(batches.status, 'active')).get();
-      if (current) {
-        previous = current.id;
-        tx.update(batches)
-          .set({ status: 'inactive', deactivatedAt: now })
-          .where(eq(batches.id, current.id))
-          .run();
-        tx.insert(batchEvents)
-          .values({ batchId: current.id, kind: 'deactivated', actor, reason: `replaced by ${id}`, at: now })
-          .run();
-      }
-      tx.update(batches).set({ status: 'active', activatedAt: now }).where(eq(batches.id, id)).run();
-      tx.insert(batchEvents)
-        .values({ batchId: id, kind: 'activated', actor, reason: reason ?? null, at: now })
-        .run();
+      previous = this.activateWithin(tx, id, actor, reason ?? null, now);
     });
     this.log.info({ batchId: id, previous, actor }, 'batch activated');
     return this.get(id);
+  }
+
+  /**
+   * The activation itself, inside the caller's transaction (a scheduled activation marks its
+   * schedule applied in the same one). Returns the batch it replaced, if any.
+   */
+  activateWithin(tx: Tx, id: string, actor: Actor, reason: string | null, now: number): string | undefined {
+    const row = this.row(id, tx);
+    if (row.status === 'importing') {
+      throw new DomainError(
+        'conflict',
+        `Batch ${id} is still importing; activate it once the import is done.`,
+      );
+    }
+    if (row.status === 'active') return undefined;
+    const current = tx.select({ id: batches.id }).from(batches).where(eq(batches.status, 'active')).get();
+    if (current) {
+      tx.update(batches)
+        .set({ status: 'inactive', deactivatedAt: now })
+        .where(eq(batches.id, current.id))
+        .run();
+      tx.insert(batchEvents)
+        .values({ batchId: current.id, kind: 'deactivated', actor, reason: `replaced by ${id}`, at: now })
+        .run();
+    }
+    tx.update(batches).set({ status: 'active', activatedAt: now }).where(eq(batches.id, id)).run();
+    tx.insert(batchEvents).values({ batchId: id, kind: 'activated', actor, reason, at: now }).run();
+    return current?.id;
   }
 
   /** Deactivates a batch; afterwards no batch may be active. */
@@ -171,10 +165,10 @@ export class BatchService {
     return counts;
   }
 
-  /** The batch's contacts as CSV text (formula-safe), streamed page by page. */
-  exportCsv(id: string): AsyncIterable<string> {
+  /** The batch's contacts (those the filter keeps) as CSV text (formula-safe), streamed page by page. */
+  exportCsv(id: string, filter: ContactFilter = {}): AsyncIterable<string> {
     this.row(id);
-    return exportBatchCsv(this.deps, id);
+    return exportBatchCsv(this.deps, id, filter);
   }
 
   private row(id: string, tx: Pick<CoreDeps['db'], 'select'> = this.deps.db) {

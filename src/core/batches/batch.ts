@@ -38,6 +38,8 @@ export type Batch = {
   report: ImportReport | null;
   fileSha256: string | null;
   replacedBatchId: string | null;
+  /** An admin lets campaigns reach its contacts whose domain cannot receive mail (validation). */
+  includeInvalidDomains: boolean;
 };
 
 export type BatchRow = {
@@ -53,6 +55,7 @@ export type BatchRow = {
   fileSha256: string | null;
   contactCount: number;
   replacedBatchId: string | null;
+  includeInvalidDomains: boolean;
 };
 
 export function toBatch(row: BatchRow): Batch {
@@ -69,6 +72,7 @@ export function toBatch(row: BatchRow): Batch {
     report: row.report ? importReportSchema.parse(JSON.parse(row.report)) : null,
     fileSha256: row.fileSha256,
     replacedBatchId: row.replacedBatchId,
+    includeInvalidDomains: row.includeInvalidDomains,
   };
 }
 

@@ -3,6 +3,7 @@ import { and, desc, eq, inArray } from 'drizzle-orm';
 import { type CampaignStatus, campaigns } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
 import { audienceFrom } from '../audience/audience-service.js';
+import { exportCampaignResultsCsv } from '../batches/export.js';
 import { newestFirstPage, olderThan, pageLimit } from '../pagination.js';
 import { type Actor, type CoreDeps, toIso } from '../types.js';
 import {
@@ -163,6 +164,11 @@ export class CampaignService {
       actor,
       `cancelled by ${actor}`,
     );
+  }
+
+  /** Per-recipient results (who got it, when, Message-ID, status) as CSV, streamed. */
+  exportResults(id: string): AsyncIterable<string> {
+    return exportCampaignResultsCsv(this.deps, id);
   }
 
   get(id: string): Campaign {

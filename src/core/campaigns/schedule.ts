@@ -244,3 +244,10 @@ export function estimateFinish(opts: FinishInput): number | null {
   }
   return null;
 }
+
+/** The instant a local date (YYYY-MM-DD) and time (HH:MM) name in a timezone. */
+export function instantAt(timezone: string, date: string, time: string): number {
+  const [y = 1970, m = 1, d = 1] = date.split('-').map(Number);
+  const [hh = 0, mm = 0] = time.split(':').map(Number);
+  return instantOf(timezone, Math.floor(Date.UTC(y, m - 1, d) / dayMs), hh * 60 + mm);
+}

@@ -9,6 +9,7 @@ import {
   suppressions,
 } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
+import { exportSuppressionsCsv } from '../batches/export.js';
 import type { Actor, CoreDeps } from '../types.js';
 import { type Contact, contactColumns, toContact } from './contact.js';
 import { emailHash } from './email-hash.js';
@@ -79,6 +80,11 @@ export class ContactService {
   private readonly log;
   constructor(private readonly deps: CoreDeps) {
     this.log = deps.log.child({ module: 'contacts' });
+  }
+
+  /** The suppression list as CSV (address hashes, reason, actor, date), streamed. */
+  exportSuppressions(): AsyncIterable<string> {
+    return exportSuppressionsCsv(this.deps);
   }
 
   /** Returns one contact, or throws not_found. */

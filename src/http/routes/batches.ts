@@ -1,9 +1,10 @@
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Router } from 'express';
 import { z } from 'zod';
+import { contactFilterQuery } from '../../core/batches/contact-filter.js';
 import type { Services } from '../../core/index.js';
-import { batchStatuses, contactStatuses } from '../../db/schema.js';
+import { batchStatuses } from '../../db/schema.js';
+import { sendCsv } from '../csv.js';
+import { jsonBody } from '../json-body.js';
 
 const limit = z.coerce.number().int().min(1).max(500).optional();
 const listQuery = z.object({
@@ -11,14 +12,15 @@ const listQuery = z.object({
   cursor: z.string().max(500).optional(),
   status: z.enum(batchStatuses).optional(),
 });
-const contactsQuery = z.object({
-  limit,
-  cursor: z.string().max(500).optional(),
-  status: z.enum(contactStatuses).optional(),
-  q: z.string().max(200).optional(),
-});
+const contactsQuery = contactFilterQuery.extend({ limit, cursor: z.string().max(500).optional() });
 const idParam = z.object({ id: z.string().min(1).max(100) });
+/** PATCH /contacts/batches/{id}: mail (true) or skip (false) its contacts whose domain receives no mail. */
+const patchBatchBody = z.strictObject({ includeInvalidDomains: z.boolean() });
 const reasonBody = z.object({ reason: z.string().trim().max(500).optional() });
+const activateBody = reasonBody.extend({
+  /** When to activate: an ISO time with offset, "2026-12-01 09:00 [timezone]" or "in 2h"; absent: now. */
+  at: z.string().trim().min(1).max(100).optional(),
+});
 
 export function batchRoutes(services: Services): Router {
   const r = Router();
@@ -29,27 +31,64 @@ export function batchRoutes(services: Services): Router {
 
   r.get('/contacts/batches/:id', (req, res) => {
     const { id } = idParam.parse(req.params);
-    res.json(services.batches.contacts(id, contactsQuery.parse(req.query)));
+    const page = services.batches.contacts(id, contactsQuery.parse(req.query));
+    const { counts, run } = services.validation.summary(id);
+    res.json({ ...page, validation: counts, validationRun: run });
+  });
+
+  r.get('/contacts/batches/:id/report', (req, res) => {
+    const { id } = idParam.parse(req.params);
+    res.json({ report: services.reports.batchReport(id) });
   });
 
   r.post('/contacts/batches/:id/activate', (req, res) => {
     const { id } = idParam.parse(req.params);
-    const { reason } = reasonBody.parse(req.body ?? {});
+    const { reason, at } = activateBody.parse(jsonBody(req));
+    if (at !== undefined) {
+      // Later: stored, applied by the scheduler within a minute of `at`.
+      res
+        .status(202)
+        .json({ scheduledActivation: services.scheduledActivations.scheduleFromText(id, at, 'api') });
+      return;
+    }
     res.json({ batch: services.batches.activate(id, 'api', reason) });
+  });
+
+  r.delete('/contacts/batches/:id/scheduled-activation', (req, res) => {
+    const { id } = idParam.parse(req.params);
+    res.json({ scheduledActivation: services.scheduledActivations.cancel(id, 'api') });
+  });
+
+  r.get('/contacts/scheduled-activations', (_req, res) => {
+    res.json({ scheduledActivations: services.scheduledActivations.listPending() });
   });
 
   r.post('/contacts/batches/:id/deactivate', (req, res) => {
     const { id } = idParam.parse(req.params);
-    const { reason } = reasonBody.parse(req.body ?? {});
+    const { reason } = reasonBody.parse(jsonBody(req));
     res.json({ batch: services.batches.deactivate(id, 'api', reason) });
   });
 
   r.get('/contacts/batches/:id/export', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    const csv = services.batches.exportCsv(id);
-    res.set('Content-Type', 'text/csv; charset=utf-8');
-    res.set('Content-Disposition', `attachment; filename="${id}.csv"`);
-    await pipeline(Readable.from(csv), res);
+    await sendCsv(res, `${id}.csv`, services.batches.exportCsv(id, contactFilterQuery.parse(req.query)));
+  });
+
+  r.get('/contacts/suppressions/export', async (_req, res) => {
+    await sendCsv(res, 'suppressions.csv', services.contacts.exportSuppressions());
+  });
+
+  // Bulk e-mail validation: 202 with the run (new or already under way) and the counts so far.
+  r.post('/contacts/batches/:id/validate', (req, res) => {
+    const { id } = idParam.parse(req.params);
+    const { kind, run, counts } = services.validation.start(id, 'api');
+    res.status(202).json({ started: kind === 'started', run, validation: counts });
+  });
+
+  r.patch('/contacts/batches/:id', (req, res) => {
+    const { id } = idParam.parse(req.params);
+    const { includeInvalidDomains } = patchBatchBody.parse(jsonBody(req));
+    res.json({ batch: services.validation.setIncludeInvalidDomains(id, includeInvalidDomains, 'api') });
   });
 
   return r;

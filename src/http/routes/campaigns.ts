@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { campaignInputSchema, scheduleInputSchema } from '../../core/campaigns/campaign.js';
 import type { Services } from '../../core/index.js';
 import { campaignStatuses } from '../../db/schema.js';
+import { sendCsv } from '../csv.js';
+import { jsonBody } from '../json-body.js';
 
 const idParam = z.object({ id: z.string().min(1).max(100) });
 const listQuery = z.object({
@@ -18,12 +20,17 @@ export function campaignRoutes(services: Services): Router {
   const withCounts = (id: string) => ({ campaign: { ...campaigns.get(id), counts: campaigns.counts(id) } });
 
   r.post('/campaigns', (req, res) => {
-    const created = campaigns.create(campaignInputSchema.parse(req.body ?? {}), 'api');
+    const created = campaigns.create(campaignInputSchema.parse(jsonBody(req)), 'api');
     res.status(201).json(withCounts(created.id));
   });
 
   r.get('/campaigns', (req, res) => {
     res.json(campaigns.list(listQuery.parse(req.query)));
+  });
+
+  r.get('/campaigns/:id/export', async (req, res) => {
+    const { id } = idParam.parse(req.params);
+    await sendCsv(res, `${id}-results.csv`, campaigns.exportResults(id));
   });
 
   r.get('/campaigns/:id', (req, res) => {
@@ -32,7 +39,7 @@ export function campaignRoutes(services: Services): Router {
 
   r.post('/campaigns/:id/schedule', (req, res) => {
     const { id } = idParam.parse(req.params);
-    campaigns.schedule(id, scheduleInputSchema.parse(req.body ?? {}), 'api');
+    campaigns.schedule(id, scheduleInputSchema.parse(jsonBody(req)), 'api');
     res.json(withCounts(id));
   });
 

@@ -12,7 +12,15 @@ export const actionIds = {
   page: 'batches_page',
   undo: 'import_undo',
   export: 'batch_export',
+  scheduleActivation: 'batch_schedule_activation',
+  cancelActivation: 'batch_cancel_activation',
 } as const;
+
+/** Slack shows this in each reader's own timezone; the fallback is UTC. */
+export function localTime(iso: string): string {
+  const unix = Math.floor(Date.parse(iso) / 1000);
+  return `<!date^${unix}^{date_short_pretty} at {time}|${iso.slice(0, 16).replace('T', ' ')} UTC>`;
+}
 
 export const text = (s: string): KnownBlock => ({
   type: 'section',

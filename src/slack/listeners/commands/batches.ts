@@ -1,9 +1,14 @@
+import { basename } from 'node:path';
 import type { App } from '@slack/bolt';
+import { parseFilterText } from '../../../core/batches/contact-filter.js';
 import { DomainError } from '../../../errors.js';
-import { errorBlocks, type KnownBlock, text } from '../../blocks/common.js';
+import { channelProblem, postBatchReport } from '../../batch-report.js';
+import { errorBlocks, type KnownBlock, localTime, text } from '../../blocks/common.js';
 import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
-import { sendExport } from '../../export.js';
-import { detailsView, helpBlocks, listView } from '../../views.js';
+import { esc } from '../../escape.js';
+import { sendExport, sendSuppressionsExport } from '../../export.js';
+import { validationCommand } from '../../validation.js';
+import { detailsView, helpBlocks, listView, scheduledView } from '../../views.js';
 
 const maxText = 2000;
 
@@ -19,7 +24,7 @@ function requireId(id: string | undefined, sub: string): string {
 /** `/batches list|show|activate|deactivate|export|help`; anything else gets the help. */
 export function register(app: App, deps: SlackDeps): void {
   app.command('/batches', async ({ command, ack, client, respond }) => {
-    const [sub = 'list', id] = String(command.text ?? '')
+    const [sub = 'list', id, ...rest] = String(command.text ?? '')
       .slice(0, maxText)
       .trim()
       .split(/\s+/);
@@ -32,9 +37,26 @@ export function register(app: App, deps: SlackDeps): void {
           blocks = listView(deps, null);
           break;
         case 'show':
-          blocks = detailsView(deps, requireId(id, 'show'));
+          blocks = detailsView(deps, requireId(id, 'show'), null, parseFilterText(rest.join(' ')));
           break;
         case 'activate':
+          if (rest[0]?.toLowerCase() === 'at' || rest[0]?.toLowerCase() === 'in') {
+            assertAdmin(deps, user, 'schedule activations');
+            const when = rest[0].toLowerCase() === 'in' ? rest.join(' ') : rest.slice(1).join(' ');
+            const s = deps.services.scheduledActivations.scheduleFromText(
+              requireId(id, 'activate'),
+              when,
+              user,
+            );
+            blocks = [
+              text(
+                `:calendar: \`${s.batchId}\` will become the active batch on ${localTime(s.at)}. ` +
+                  `Cancel with \`/batches cancel-activation ${s.batchId}\`.`,
+              ),
+              ...detailsView(deps, s.batchId),
+            ];
+            break;
+          }
           assertAdmin(deps, user, 'activate batches');
           deps.services.batches.activate(requireId(id, 'activate'), user);
           blocks = [
@@ -54,17 +76,80 @@ export function register(app: App, deps: SlackDeps): void {
           const batchId = requireId(id, 'export');
           assertAdmin(deps, user, 'export contacts');
           deps.services.batches.get(batchId);
+          const filter = parseFilterText(rest.join(' '));
           await ack({
             response_type: 'ephemeral',
             text: `Preparing the export of ${batchId}; it will arrive as a direct message.`,
           });
           deps.background.run(
-            sendExport(deps, client, user, batchId).catch((e: unknown) =>
+            sendExport(deps, client, user, batchId, filter).catch((e: unknown) =>
               respond({ response_type: 'ephemeral', text: failureText(deps, e, 'exporting') }),
             ),
           );
           return;
         }
+        case 'export-suppressions': {
+          assertAdmin(deps, user, 'export the suppression list');
+          await ack({
+            response_type: 'ephemeral',
+            text: 'Preparing the suppression list; it will arrive as a direct message.',
+          });
+          deps.background.run(
+            sendSuppressionsExport(deps, client, user).catch((e: unknown) =>
+              respond({ response_type: 'ephemeral', text: failureText(deps, e, 'exporting') }),
+            ),
+          );
+          return;
+        }
+        case 'report': {
+          const batchId = requireId(id, 'report');
+          deps.services.batches.get(batchId);
+          await ack({ response_type: 'ephemeral', text: `Building the report of ${batchId}…` });
+          deps.background.run(
+            postBatchReport(deps, client, { channel: command.channel_id, batchId, userId: user }).catch(
+              (e: unknown) =>
+                respond({
+                  response_type: 'ephemeral',
+                  text: channelProblem(e) ?? failureText(deps, e, 'building the report'),
+                }),
+            ),
+          );
+          return;
+        }
+        case 'scheduled':
+          blocks = scheduledView(deps);
+          break;
+        case 'cancel-activation': {
+          assertAdmin(deps, user, 'schedule activations');
+          const c = deps.services.scheduledActivations.cancel(requireId(id, 'cancel-activation'), user);
+          blocks = [text(`:x: The activation of \`${c.batchId}\` set for ${localTime(c.at)} is cancelled.`)];
+          break;
+        }
+        case 'backup': {
+          assertAdmin(deps, user, 'run backups');
+          await ack({ response_type: 'ephemeral', text: 'Backing up the database… I will answer here.' });
+          deps.background.run(
+            deps.services.backup.run(`slack:${user}`).then(
+              (b) =>
+                respond({
+                  response_type: 'ephemeral',
+                  text:
+                    `:floppy_disk: Backup written: \`${basename(b.file)}\` (${(b.bytes / 2 ** 20).toFixed(1)} MB, ` +
+                    `${b.batches} batches, ${b.contacts} contacts, integrity_check ok).`,
+                }),
+              (e: unknown) =>
+                respond({
+                  response_type: 'ephemeral',
+                  text: `:rotating_light: The backup failed: ${esc(e instanceof Error ? e.message : String(e))}`,
+                }),
+            ),
+          );
+          return;
+        }
+        case 'validate':
+        case 'include-invalid':
+          blocks = validationCommand(deps, user, String(command.text ?? '').slice(0, maxText));
+          break;
         case 'help':
           blocks = helpBlocks();
           break;

@@ -5,6 +5,8 @@ import { errorBlocks, type KnownBlock, text } from '../../blocks/common.js';
 import { campaignModalFor } from '../../campaign-open.js';
 import { progressBlocksOf, refreshProgress, snapshot } from '../../campaign-view.js';
 import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
+import { sendCampaignResults } from '../../export.js';
+import { respondReliably } from '../../respond.js';
 
 const verbs = { pause: 'pause', resume: 'resume', cancel: 'cancel' } as const;
 
@@ -50,6 +52,10 @@ export function register(app: App, deps: SlackDeps): void {
         deps.services.campaigns[verbs[verb]](cid, user);
         deps.background.run(refreshProgress(deps, client, cid).catch(() => {}));
         blocks = [text(`Done: ${verb}.`), ...progressBlocksOf(snapshot(deps, cid))];
+      } else if (verb === 'export') {
+        const cid = requireId(id, 'export');
+        await sendCampaignResults(deps, client, user, cid);
+        blocks = [text(`:inbox_tray: The results of \`${cid}\` were sent to you as a direct message.`)];
       } else if (verb === 'help') {
         blocks = campaignHelpBlocks();
       } else {
@@ -58,6 +64,6 @@ export function register(app: App, deps: SlackDeps): void {
     } catch (e) {
       blocks = errorBlocks(failureText(deps, e, 'running /campaigns'));
     }
-    await respond({ response_type: 'ephemeral', text: 'Campaigns', blocks });
+    await respondReliably(respond)({ response_type: 'ephemeral', text: 'Campaigns', blocks });
   });
 }

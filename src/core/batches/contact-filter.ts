@@ -1,0 +1,151 @@
+import { gte, lt, or, type SQL, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import {
+  type ContactStatus,
+  contactStatuses,
+  contacts,
+  type ValidationResult,
+  validationResults,
+} from '../../db/schema.js';
+import { DomainError } from '../../errors.js';
+
+/** Which of a batch's contacts to show or export; every field narrows (AND). */
+export type ContactFilter = {
+  status?: ContactStatus;
+  /** Substring of the company, any case. */
+  company?: string;
+  /** Substring of the position, any case. */
+  position?: string;
+  /** The e-mail domain, exactly (`acme.com`; subdomains are other domains). */
+  domain?: string;
+  /** The bulk validation verdict, or `unchecked` for contacts not validated yet. */
+  validation?: ValidationResult | 'unchecked';
+  /** Created at or after (ms). */
+  createdFrom?: number;
+  /** Created before (ms). */
+  createdTo?: number;
+  /** Free text in e-mail, name, company or position. */
+  q?: string;
+};
+
+const text = z.string().trim().min(1).max(200);
+/** A day (`2026-01-31`, UTC midnight) or an ISO date-time with offset. */
+const instant = z
+  .string()
+  .trim()
+  .refine((s) => /^\d{4}-\d{2}-\d{2}$/.test(s) || z.iso.datetime({ offset: true }).safeParse(s).success, {
+    message: 'must be a date (2026-01-31) or an ISO date-time with offset',
+  })
+  .transform((s) => Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s));
+
+/** The filter as query-string fields (REST), validated. */
+export const contactFilterQuery = z.object({
+  status: z.enum(contactStatuses).optional(),
+  company: text.optional(),
+  position: text.optional(),
+  domain: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'must be a domain like acme.com')
+    .optional(),
+  validation: z.enum([...validationResults, 'unchecked']).optional(),
+  createdFrom: instant.optional(),
+  createdTo: instant.optional(),
+  q: z.string().trim().max(200).optional(),
+});
+
+/** Escapes LIKE wildcards so user text is matched literally. */
+export const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/** The filter as SQL conditions on `contacts`. */
+export function filterConditions(f: ContactFilter): SQL[] {
+  const conds: SQL[] = [];
+  if (f.status) conds.push(sql`${contacts.status} = ${f.status}`);
+  if (f.company) conds.push(sql`${contacts.company} LIKE ${likePattern(f.company)} ESCAPE '\\'`);
+  if (f.position) conds.push(sql`${contacts.position} LIKE ${likePattern(f.position)} ESCAPE '\\'`);
+  if (f.domain) {
+    const escaped = f.domain.replace(/[\\%_]/g, (c) => `\\${c}`);
+    conds.push(sql`${contacts.email} LIKE ${`%@${escaped}`} ESCAPE '\\'`);
+  }
+  if (f.validation === 'unchecked') conds.push(sql`${contacts.validation} IS NULL`);
+  else if (f.validation) conds.push(sql`${contacts.validation} = ${f.validation}`);
+  if (f.createdFrom !== undefined) conds.push(gte(contacts.createdAt, f.createdFrom));
+  if (f.createdTo !== undefined) conds.push(lt(contacts.createdAt, f.createdTo));
+  const q = f.q?.trim();
+  if (q) {
+    const p = likePattern(q);
+    conds.push(
+      or(
+        sql`${contacts.email} LIKE ${p} ESCAPE '\\'`,
+        sql`${contacts.name} LIKE ${p} ESCAPE '\\'`,
+        sql`${contacts.company} LIKE ${p} ESCAPE '\\'`,
+        sql`${contacts.position} LIKE ${p} ESCAPE '\\'`,
+      )!,
+    );
+  }
+  return conds;
+}
+
+const slackKeys: Record<string, keyof z.infer<typeof contactFilterQuery>> = {
+  status: 'status',
+  company: 'company',
+  position: 'position',
+  title: 'position',
+  domain: 'domain',
+  validation: 'validation',
+  after: 'createdFrom',
+  from: 'createdFrom',
+  before: 'createdTo',
+  to: 'createdTo',
+};
+
+const filterHelp =
+  'Filters: `status:bounced` `company:acme` `position:"head of sales"` `domain:acme.com` ' +
+  '`validation:no_mail_domain` `after:2026-01-01` `before:2026-02-01`, and any other words as free text.';
+
+/**
+ * The filter as people type it in Slack: `company:acme status:bounced "head of"`; quoted values
+ * may hold spaces; words without a key are free text. Throws invalid_input naming the bad part.
+ */
+export function parseFilterText(input: string): ContactFilter {
+  const fields: Record<string, string> = {};
+  const free: string[] = [];
+  for (const m of input.matchAll(/(?:([a-z_]+):)?(?:"([^"]*)"|(\S+))/gi)) {
+    const key = m[1]?.toLowerCase();
+    const value = m[2] ?? m[3] ?? '';
+    if (!key) {
+      free.push(value);
+      continue;
+    }
+    const field = slackKeys[key];
+    if (!field) throw new DomainError('invalid_input', `Unknown filter \`${key}:\`. ${filterHelp}`);
+    fields[field] = value;
+  }
+  if (free.length) fields.q = free.join(' ');
+  const parsed = contactFilterQuery.safeParse(fields);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new DomainError(
+      'invalid_input',
+      `Filter ${String(issue.path[0])}: ${issue.message}. ${filterHelp}`,
+    );
+  }
+  return parsed.data;
+}
+
+/** A short description of a filter, for messages ("company ~ acme, status bounced"). */
+export function describeFilter(f: ContactFilter): string {
+  const parts: string[] = [];
+  if (f.status) parts.push(`status ${f.status}`);
+  if (f.company) parts.push(`company ~ ${f.company}`);
+  if (f.position) parts.push(`position ~ ${f.position}`);
+  if (f.domain) parts.push(`domain ${f.domain}`);
+  if (f.validation) parts.push(`validation ${f.validation}`);
+  if (f.createdFrom !== undefined)
+    parts.push(`created from ${new Date(f.createdFrom).toISOString().slice(0, 10)}`);
+  if (f.createdTo !== undefined)
+    parts.push(`created before ${new Date(f.createdTo).toISOString().slice(0, 10)}`);
+  if (f.q) parts.push(`"${f.q}"`);
+  return parts.join(', ');
+}

@@ -1,0 +1,32 @@
+import { type ImportRequest, type ImportResult, ImportService } from '../imports/import-service.js';
+import type { CoreDeps } from '../types.js';
+import type { ValidationService } from './validation-service.js';
+
+/**
+ * The import engine, unchanged, followed by the validation of each imported batch in the
+ * background (VALIDATE_ON_IMPORT): the import's answer never waits for DNS.
+ */
+export class ValidatingImportService extends ImportService {
+  private readonly validationLog;
+  constructor(
+    deps: CoreDeps,
+    limits: ConstructorParameters<typeof ImportService>[1],
+    private readonly validation: ValidationService,
+  ) {
+    super(deps, limits);
+    this.validationLog = deps.log.child({ module: 'validation' });
+  }
+
+  override async importFile(req: ImportRequest): Promise<ImportResult> {
+    const result = await super.importFile(req);
+    try {
+      this.validation.start(result.batch.id, 'system');
+    } catch (err) {
+      this.validationLog.error(
+        { err, batchId: result.batch.id },
+        'could not start validation after the import',
+      );
+    }
+    return result;
+  }
+}

@@ -1,0 +1,193 @@
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { importText, startTestApp, tempDir, waitFor } from '../helpers.js';
+import { commandBody, FakeSlack, signingSecret, slackPost } from '../slack/fake-slack.js';
+import { FakeDns, type Zone } from './fake-dns.js';
+
+const zones: Record<string, Zone> = {
+  'mx.test': { mx: ['mail.mx.test'] },
+  'nx.test': { rcode: 'NXDOMAIN' },
+};
+
+let dns: FakeDns;
+let slack: FakeSlack;
+let dir: ReturnType<typeof tempDir>;
+let t: Awaited<ReturnType<typeof startTestApp>>;
+
+beforeEach(async () => {
+  dns = await new FakeDns((name) => zones[name]).start();
+  slack = await new FakeSlack().start();
+  dir = tempDir();
+  t = await startTestApp(
+    {
+      DATABASE_PATH: join(dir.dir, 'api.db'),
+      SLACK_BOT_TOKEN: slack.botToken,
+      SLACK_SIGNING_SECRET: signingSecret,
+      SLACK_API_URL: slack.apiUrl,
+      SLACK_ADMIN_USERS: 'UADMIN',
+      VALIDATION_DNS_SERVERS: dns.address,
+      VALIDATION_TIMEOUT: '300ms',
+    },
+    { slackRetries: 0, scheduler: false },
+  );
+});
+
+afterEach(async () => {
+  await t.stop();
+  await slack.stop();
+  await dns.stop();
+  dir.cleanup();
+});
+
+type ApiBody = {
+  validation?: Record<string, number>;
+  validationRun?: { id: string } | null;
+  started?: boolean;
+  run?: { id: string };
+  batch?: { includeInvalidDomains: boolean };
+  error?: { code: string };
+};
+
+const csv = 'email\nana@mx.test\ninfo@mx.test\nbob@nx.test\ncid@nx.test\n';
+
+async function api(method: string, path: string, body?: unknown, type = 'application/json') {
+  const res = await fetch(`${t.url}${path}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': type },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as ApiBody };
+}
+
+const command = async (text: string, user: string) =>
+  JSON.stringify(
+    (await slackPost(t.url, commandBody(text, user, slack.responseUrl('c')), { type: 'form' })).json(),
+  );
+
+describe('REST: validate and include invalid domains', () => {
+  it('POST …/validate answers 202 with the run, and GET shows the counts when it is done', async () => {
+    const { batch } = await importText(t.app.services, csv);
+    const before = await api('GET', `/contacts/batches/${batch.id}`);
+    expect(before.body.validation).toEqual({
+      valid: 0,
+      role: 0,
+      disposable: 0,
+      no_mail_domain: 0,
+      unknown: 0,
+      unchecked: 4,
+    });
+
+    dns.hold = () => true;
+    const res = await api('POST', `/contacts/batches/${batch.id}/validate`);
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({
+      started: true,
+      run: { batchId: batch.id, actor: 'api', checked: 0, total: 4 },
+      validation: { unchecked: 4 },
+    });
+    expect(res.body.run?.id).toMatch(/^val_[0-9a-f]{8}$/);
+    const again = await api('POST', `/contacts/batches/${batch.id}/validate`);
+    expect(again.status).toBe(202);
+    expect(again.body).toMatchObject({ started: false, run: { id: res.body.run?.id } });
+    const during = await api('GET', `/contacts/batches/${batch.id}`);
+    expect(during.body.validationRun).toMatchObject({ id: res.body.run?.id });
+
+    dns.hold = () => false;
+    await waitFor(() => dns.queries.length >= 2);
+    dns.release();
+    const after = await waitFor(async () => {
+      const r = await api('GET', `/contacts/batches/${batch.id}`);
+      return r.body.validationRun === null ? r : null;
+    });
+    expect(after.body.validation).toEqual({
+      valid: 1,
+      role: 1,
+      disposable: 0,
+      no_mail_domain: 2,
+      unknown: 0,
+      unchecked: 0,
+    });
+    expect(after.body.batch?.includeInvalidDomains).toBe(false);
+
+    expect((await api('POST', '/contacts/batches/batch_00000000_1700000000/validate')).status).toBe(404);
+  });
+
+  it('PATCH {includeInvalidDomains} changes who campaigns reach; bad bodies are refused with 400/415', async () => {
+    const { batch } = await importText(t.app.services, csv);
+    t.app.services.validation.start(batch.id, 'test');
+    await t.app.services.validation.idle();
+    expect(t.app.services.audience.count()).toBe(2);
+
+    const on = await api('PATCH', `/contacts/batches/${batch.id}`, { includeInvalidDomains: true });
+    expect(on.status).toBe(200);
+    expect(on.body.batch).toMatchObject({ id: batch.id, includeInvalidDomains: true });
+    expect(t.app.services.audience.count()).toBe(4);
+    const off = await api('PATCH', `/contacts/batches/${batch.id}`, { includeInvalidDomains: false });
+    expect(off.body.batch?.includeInvalidDomains).toBe(false);
+    expect(t.app.services.audience.count()).toBe(2);
+
+    for (const bad of [
+      {},
+      { includeInvalidDomains: 'yes' },
+      { includeInvalidDomains: true, name: 'x' },
+      [],
+    ]) {
+      const r = await api('PATCH', `/contacts/batches/${batch.id}`, bad);
+      expect(r.status, JSON.stringify(bad)).toBe(400);
+      expect(r.body.error?.code).toBe('invalid_input');
+    }
+    expect(
+      (await api('PATCH', `/contacts/batches/${batch.id}`, '{"includeInvalidDomains":', 'application/json'))
+        .status,
+    ).toBe(400);
+    expect(
+      (await api('PATCH', `/contacts/batches/${batch.id}`, 'includeInvalidDomains=true', 'text/plain'))
+        .status,
+    ).toBe(415);
+    const missing = await api('PATCH', '/contacts/batches/batch_00000000_1700000000', {
+      includeInvalidDomains: true,
+    });
+    expect(missing.status).toBe(404);
+    expect(t.app.services.batches.get(batch.id).includeInvalidDomains).toBe(false);
+  });
+});
+
+describe('Slack: /batches validate and include-invalid (signed requests to the real receiver)', () => {
+  it('lets admins validate and include invalid domains, refuses everyone else, and shows the counts', async () => {
+    const { batch } = await importText(t.app.services, csv);
+    const v = t.app.services.validation;
+
+    expect(await command(`validate ${batch.id}`, 'UOTHER')).toMatch(
+      /Only coldbatch admins may validate addresses.*<@UADMIN>/,
+    );
+    expect(v.summary(batch.id).run).toBeNull();
+    expect(dns.queries).toHaveLength(0);
+
+    const started = await command(`validate ${batch.id}`, 'UADMIN');
+    expect(started).toContain('Checking the 4 addresses');
+    expect(started).toContain('E-mail validation');
+    await waitFor(() => v.summary(batch.id).run === null && v.counts(batch.id).unchecked === 0);
+
+    const shown = await command(`show ${batch.id}`, 'UOTHER');
+    expect(shown).toContain('1 valid · 1 role · 0 disposable · 2 no mail domain · 0 unknown · 0 not checked');
+    expect(shown).toContain(`/batches include-invalid ${batch.id} on`);
+
+    expect(await command(`include-invalid ${batch.id} on`, 'UOTHER')).toMatch(
+      /Only coldbatch admins may include or exclude invalid domains/,
+    );
+    expect(t.app.services.batches.get(batch.id).includeInvalidDomains).toBe(false);
+    expect(await command(`include-invalid ${batch.id} maybe`, 'UADMIN')).toContain('Say on or off');
+    expect(await command('validate', 'UADMIN')).toContain('Say which batch');
+
+    const on = await command(`include-invalid ${batch.id} on`, 'UADMIN');
+    expect(on).toContain('now also reach');
+    expect(on).toContain('are included');
+    expect(t.app.services.batches.get(batch.id).includeInvalidDomains).toBe(true);
+    expect(t.app.services.audience.count()).toBe(4);
+    await command(`include-invalid ${batch.id} off`, 'UADMIN');
+    expect(t.app.services.batches.get(batch.id).includeInvalidDomains).toBe(false);
+    expect(t.app.services.audience.count()).toBe(2);
+
+    expect(await command('help', 'UOTHER')).toContain('/batches validate');
+  });
+});
