@@ -83,7 +83,7 @@ export function createServices(deps: CoreDeps, config: ServiceConfig, mailer: Ma
     }),
     sending,
     unsubscribe: new UnsubscribeService(deps, secrets),
-    reports: new ReportService(deps, batches),
+    reports: new ReportService(deps, batches, config.databasePath),
     events,
     backup: new BackupService(deps, { databasePath: config.databasePath, ...config.backup }, (e) =>
       events.emit(e),

@@ -24,6 +24,14 @@ export function openDb(path: string): Db {
   return drizzle(sqlite, { schema });
 }
 
+/** A read-only connection of its own (worker threads: reports, backups), never writing. */
+export function openReadOnlyDb(path: string): Db {
+  const sqlite = new Database(path, { readonly: true, fileMustExist: true });
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('cache_size = -32768');
+  return drizzle(sqlite, { schema });
+}
+
 /** Applies the migrations in drizzle/ that this database has not seen yet. */
 export function migrateDb(db: Db): void {
   migrate(db, { migrationsFolder });

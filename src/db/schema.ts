@@ -6,7 +6,13 @@ export const batchSources = ['slack', 'api', 'cli', 'legacy'] as const;
 export const batchStatuses = ['importing', 'active', 'inactive'] as const;
 export const contactStatuses = ['active', 'inactive', 'bounced', 'unsubscribed'] as const;
 export const suppressionReasons = ['bounced', 'unsubscribed', 'deleted', 'manual'] as const;
-export const batchEventKinds = ['imported', 'activated', 'deactivated'] as const;
+export const batchEventKinds = [
+  'imported',
+  'activated',
+  'deactivated',
+  'included_invalid_domains',
+  'excluded_invalid_domains',
+] as const;
 /**
  * A bulk validation's verdict per contact: `valid` (syntax and a domain that receives mail),
  * `role` (info@, sales@…), `disposable` (a throwaway-mail domain), `no_mail_domain` (no MX and no

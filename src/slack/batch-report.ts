@@ -35,7 +35,7 @@ export async function postBatchReport(
   client: WebClient,
   to: { channel: string; batchId: string; userId: string },
 ): Promise<string> {
-  const report = deps.services.reports.batchReport(to.batchId);
+  const report = await deps.services.reports.build(to.batchId);
   const summary = reportSummary(report);
   const message = posted.parse(
     await client.chat.postMessage({

@@ -125,6 +125,11 @@ describe('REST: validate and include invalid domains', () => {
     const off = await api('PATCH', `/contacts/batches/${batch.id}`, { includeInvalidDomains: false });
     expect(off.body.batch?.includeInvalidDomains).toBe(false);
     expect(t.app.services.audience.count()).toBe(2);
+    // Both changes are in the batch's history, with who and why.
+    expect(t.app.services.batches.events(batch.id).slice(-2)).toMatchObject([
+      { kind: 'included_invalid_domains', actor: 'api' },
+      { kind: 'excluded_invalid_domains', actor: 'api' },
+    ]);
 
     for (const bad of [
       {},

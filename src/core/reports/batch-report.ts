@@ -1,4 +1,6 @@
+import { resolve as resolve_ } from 'node:path';
 import type { Statement } from 'better-sqlite3';
+import { z } from 'zod';
 import {
   type CampaignStatus,
   type ContactStatus,
@@ -6,9 +8,29 @@ import {
   type ValidationResult,
   validationResults,
 } from '../../db/schema.js';
+import { DomainError, type ErrorCode, errorCodes } from '../../errors.js';
+import { spawnWorker } from '../../worker-thread.js';
 import type { Batch } from '../batches/batch.js';
 import type { BatchEvent, BatchService } from '../batches/batch-service.js';
 import type { CoreDeps } from '../types.js';
+
+const isErrorCode = (c: string): c is ErrorCode => c in errorCodes;
+
+const workerAnswer = z.discriminatedUnion('ok', [
+  z.object({
+    ok: z.literal(true),
+    report: z.object({ batch: z.object({ id: z.string() }).loose() }).loose(),
+  }),
+  z.object({
+    ok: z.literal(false),
+    error: z.object({
+      code: z.string().optional(),
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  }),
+]);
+
 import { BatchLedger, dayString } from './ledger.js';
 
 /**
@@ -131,6 +153,8 @@ export class ReportService {
   constructor(
     private readonly deps: CoreDeps,
     private readonly batches: BatchService,
+    /** The database file: reports are then built in a worker thread (see build). */
+    private readonly databasePath?: string,
   ) {
     const sqlite = deps.db.$client;
     this.statusStmt = sqlite.prepare(
@@ -142,7 +166,39 @@ export class ReportService {
     this.ledger = new BatchLedger(deps.db);
   }
 
-  /** The full report of one batch (throws not_found for an unknown id). */
+  /**
+   * The full report, built in a worker thread with its own read-only connection when the database
+   * is a file, so a million-contact batch does not hold up the event loop for a second.
+   */
+  async build(batchId: string): Promise<BatchReport> {
+    const path = this.databasePath;
+    if (!path || path === ':memory:') return this.batchReport(batchId);
+    this.batches.get(batchId); // not_found at once, without a thread
+    const answer = await new Promise<unknown>((resolve, reject) => {
+      const worker = spawnWorker(import.meta.url, './report-worker', {
+        databasePath: resolve_(path),
+        batchId,
+        now: this.deps.clock.now(),
+      });
+      let message: unknown;
+      worker.once('message', (m: unknown) => {
+        message = m;
+      });
+      worker.once('error', reject);
+      worker.once('exit', (code) =>
+        message === undefined
+          ? reject(new Error(`report worker stopped (exit code ${code})`))
+          : resolve(message),
+      );
+    });
+    const parsed = workerAnswer.parse(answer);
+    if (parsed.ok) return parsed.report as BatchReport; // built by ReportService.batchReport in the worker
+    const f = parsed.error;
+    if (f.code && isErrorCode(f.code)) throw new DomainError(f.code, f.message, f.details);
+    throw new Error(`report failed: ${f.message}`);
+  }
+
+  /** The full report of one batch, on this thread (throws not_found for an unknown id). */
   batchReport(batchId: string): BatchReport {
     const started = performance.now();
     const batch = this.batches.get(batchId);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
-import { batches, type ValidationResult, validationResults } from '../../db/schema.js';
+import { batchEvents, batches, type ValidationResult, validationResults } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
 import { type Batch, toBatch } from '../batches/batch.js';
 import { type Actor, type CoreDeps, toIso } from '../types.js';
@@ -235,11 +235,21 @@ export class ValidationService {
   setIncludeInvalidDomains(batchId: string, include: boolean, actor: Actor): Batch {
     const before = this.batchInfo(batchId).includeInvalidDomains === 1;
     if (before !== include) {
-      this.deps.db
-        .update(batches)
-        .set({ includeInvalidDomains: include })
-        .where(eq(batches.id, batchId))
-        .run();
+      const now = this.deps.clock.now();
+      this.deps.db.transaction((tx) => {
+        tx.update(batches).set({ includeInvalidDomains: include }).where(eq(batches.id, batchId)).run();
+        tx.insert(batchEvents)
+          .values({
+            batchId,
+            kind: include ? 'included_invalid_domains' : 'excluded_invalid_domains',
+            actor,
+            reason: include
+              ? 'campaigns also reach contacts whose domain receives no mail'
+              : 'campaigns skip contacts whose domain receives no mail',
+            at: now,
+          })
+          .run();
+      });
       this.log.info(
         { batchId, actor, from: before, to: include },
         include ? 'batch includes invalid domains in sends' : 'batch excludes invalid domains from sends',

@@ -36,9 +36,9 @@ export function batchRoutes(services: Services): Router {
     res.json({ ...page, validation: counts, validationRun: run });
   });
 
-  r.get('/contacts/batches/:id/report', (req, res) => {
+  r.get('/contacts/batches/:id/report', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    res.json({ report: services.reports.batchReport(id) });
+    res.json({ report: await services.reports.build(id) });
   });
 
   r.post('/contacts/batches/:id/activate', (req, res) => {

@@ -73,7 +73,10 @@ export function batchDetailsBlocks(d: BatchDetails): KnownBlock[] {
   if (d.events.length > 0) {
     const lines = d.events
       .slice(-5)
-      .map((e) => `${when(e.at)} ${e.kind} by ${actorText(e.actor)}${e.reason ? ` — ${esc(e.reason)}` : ''}`);
+      .map(
+        (e) =>
+          `${when(e.at)} ${e.kind.replaceAll('_', ' ')} by ${actorText(e.actor)}${e.reason ? ` — ${esc(e.reason)}` : ''}`,
+      );
     blocks.push(context(lines.join('\n')));
   }
   blocks.push(divider, batchButtons(b));

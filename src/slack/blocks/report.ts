@@ -77,7 +77,7 @@ export function reportBlocks(r: BatchReport): KnownBlock[] {
       .slice(-maxEvents)
       .map(
         (e) =>
-          `${when(e.at)} ${e.kind} by ${actorText(e.actor)}${e.reason ? ` — ${esc(clip(e.reason, 200))}` : ''}`,
+          `${when(e.at)} ${e.kind.replaceAll('_', ' ')} by ${actorText(e.actor)}${e.reason ? ` — ${esc(clip(e.reason, 200))}` : ''}`,
       );
     blocks.push(text(`*History*${r.history.length > maxEvents ? ' (latest)' : ''}\n${lines.join('\n')}`));
   }
