@@ -245,6 +245,13 @@ export const campaigns = sqliteTable(
     completedAt: integer('completed_at'),
     /** Where the transport shows progress (e.g. a Slack message), JSON it owns. */
     progressRef: text('progress_ref'),
+    /**
+     * Two-person rule (APPROVAL_THRESHOLD): when set, the campaign may not start until a second
+     * admin, not `createdBy`, approves it (approvedBy/approvedAt).
+     */
+    approvalRequiredAt: integer('approval_required_at'),
+    approvedBy: text('approved_by'),
+    approvedAt: integer('approved_at'),
   },
   (t) => [
     index('campaigns_status_next').on(t.status, t.nextRunAt),
@@ -279,16 +286,71 @@ export const sends = sqliteTable(
     claimedAt: integer('claimed_at').notNull(),
     updatedAt: integer('updated_at').notNull(),
     unsubscribedAt: integer('unsubscribed_at'),
+    /** The sending identity (SMTP account key) that took the message; null with a single transport. */
+    account: text('account'),
   },
   (t) => [
     uniqueIndex('sends_campaign_contact').on(t.campaignId, t.contactId),
     // Per-contact history and reports by batch; also keeps ON DELETE SET NULL from scanning sends.
     index('sends_contact').on(t.contactId),
+    // Per-account daily caps: messages an identity took since the start of the day.
+    index('sends_account_claimed').on(t.account, t.claimedAt),
     index('sends_campaign_status').on(t.campaignId, t.status, t.nextAttemptAt),
     index('sends_campaign_run').on(t.campaignId, t.run),
     check('sends_status_check', sql`${t.status} in ('claimed','sent','retry','failed','bounced','unknown')`),
   ],
 );
+
+/**
+ * Whole domains never to be mailed: `acme.com` (that domain) or `*.acme.com` (its subdomains and
+ * itself). Checked at import; matching contacts get hashed suppressions when the rule is added.
+ */
+export const domainSuppressions = sqliteTable('domain_suppressions', {
+  pattern: text('pattern').primaryKey(),
+  actor: text('actor').notNull(),
+  reason: text('reason'),
+  createdAt: integer('created_at').notNull(),
+});
+
+export const webhookDeliveryStates = ['pending', 'delivered', 'failed'] as const;
+export type WebhookDeliveryState = (typeof webhookDeliveryStates)[number];
+
+/**
+ * Outgoing webhooks (WEBHOOK_URLS): one row per event per URL, written in the transaction of the
+ * change it reports (nothing lost in a crash), delivered and retried with backoff; the delivery log.
+ */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    event: text('event').notNull(),
+    url: text('url').notNull(),
+    /** The JSON body sent (no more personal data than the event needs). */
+    payload: text('payload').notNull(),
+    state: text('state', { enum: webhookDeliveryStates }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at'),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    createdAt: integer('created_at').notNull(),
+    deliveredAt: integer('delivered_at'),
+  },
+  (t) => [
+    index('webhook_deliveries_due').on(t.state, t.nextAttemptAt),
+    check('webhook_deliveries_state_check', sql`${t.state} in ('pending','delivered','failed')`),
+  ],
+);
+
+/** Per sending identity (SMTP account): when it was first used (warm-up day 1) and its health. */
+export const smtpAccounts = sqliteTable('smtp_accounts', {
+  /** A stable key for the account (host, port and user; never the password). */
+  key: text('key').primaryKey(),
+  firstUsedAt: integer('first_used_at'),
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  /** Skipped until then after repeated failures. */
+  skipUntil: integer('skip_until'),
+  lastError: text('last_error'),
+});
 
 /** Small key/value settings the app keeps (e.g. the generated unsubscribe signing key). */
 export const settings = sqliteTable('settings', {

@@ -18,6 +18,7 @@ import { register as campaignControls } from './listeners/actions/campaign-contr
 import { register as importUndo } from './listeners/actions/import-undo.js';
 import { register as batchesCommand } from './listeners/commands/batches.js';
 import { register as campaignsCommand } from './listeners/commands/campaigns.js';
+import { register as contactsCommand } from './listeners/commands/contacts.js';
 import { register as appHomeOpened } from './listeners/events/app-home-opened.js';
 import { register as fileShared } from './listeners/events/file-shared.js';
 import { register as messageFileShare } from './listeners/events/message-file-share.js';
@@ -56,6 +57,7 @@ const listeners = [
   appHomeOpened,
   batchesCommand,
   campaignsCommand,
+  contactsCommand,
   batchActivate,
   batchDeactivate,
   batchDetails,
