@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { parseActivationTime } from '../../src/core/batches/scheduled-activations.js';
-import { DomainError } from '../../src/errors.js';
-import { importText, testClock, testConfig, testCore, waitFor } from '../helpers.js';
+import { importText, refusal, testClock, testConfig, testCore, waitFor } from '../helpers.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -11,16 +10,6 @@ afterEach(async () => {
 
 const noon = Date.UTC(2026, 0, 15, 12);
 const hour = 3_600_000;
-
-function refusal(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof DomainError) return e;
-    throw e;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('activation times people write', () => {
   it('reads relative, ISO and local times with a timezone (DST included)', () => {

@@ -4,6 +4,7 @@ import type { AppOptions } from '../../src/app.js';
 import { importText, memoryLog, startTestApp, tempDir, waitFor } from '../helpers.js';
 import {
   actionBody,
+  campaignSubmission,
   commandBody,
   eventBody,
   FakeSlack,
@@ -66,7 +67,7 @@ const logged = (msg: string) => log.lines().filter((l) => l.msg === msg);
 async function campaignFromSlack(n = 3) {
   const rows = Array.from({ length: n }, (_, i) => `p${i}@x.com`).join('\n');
   await importText(app().services, `email\n${rows}\n`);
-  const res = await post(campaignSubmission());
+  const res = await post(campaignNow());
   expect(res.status).toBe(200);
   await settle();
   const [c] = app().services.campaigns.list().campaigns;
@@ -245,32 +246,11 @@ describe('8. no user action is lost when answering fails', () => {
 });
 
 /** The "New campaign" modal submitted in channel C1 by an admin, sending now. */
-function campaignSubmission(): string {
-  const values = {
+const campaignNow = () =>
+  campaignSubmission({
     name: { type: 'plain_text_input', value: 'Faults' },
     subject: { type: 'plain_text_input', value: 'Hi {{first_name|there}}' },
     body: { type: 'plain_text_input', value: 'Hello {{name|friend}}' },
     when: { type: 'radio_buttons', selected_option: { value: 'now' } },
     timezone: { type: 'plain_text_input', value: 'UTC' },
-  };
-  const payload = {
-    type: 'view_submission',
-    team: { id: 'T1', domain: 'acme' },
-    user: { id: 'UADMIN', username: 'someone', team_id: 'T1' },
-    api_app_id: 'A1',
-    token: 'legacy',
-    trigger_id: '1.2.3',
-    view: {
-      id: 'V1',
-      team_id: 'T1',
-      type: 'modal',
-      callback_id: 'campaign_new_modal',
-      private_metadata: JSON.stringify({ channelId: 'C1' }),
-      state: { values: Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { v }])) },
-      hash: 'h',
-      title: { type: 'plain_text', text: 'New campaign' },
-      blocks: [],
-    },
-  };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-}
+  });

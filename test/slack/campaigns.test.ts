@@ -1,7 +1,14 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bytes, startTestApp, tempDir, waitFor } from '../helpers.js';
-import { actionBody, commandBody, FakeSlack, signingSecret, slackPost } from './fake-slack.js';
+import {
+  actionBody,
+  campaignSubmission,
+  commandBody,
+  FakeSlack,
+  signingSecret,
+  slackPost,
+} from './fake-slack.js';
 
 let slack: FakeSlack;
 let url: string;
@@ -40,29 +47,7 @@ afterEach(async () => {
 
 const settle = () => app.slack?.background.idle();
 
-function submission(values: Record<string, Record<string, unknown>>, user = 'UADMIN', channelId = 'C1') {
-  const state = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { v }]));
-  const payload = {
-    type: 'view_submission',
-    team: { id: 'T1', domain: 'acme' },
-    user: { id: user, username: 'someone', team_id: 'T1' },
-    api_app_id: 'A1',
-    token: 'legacy',
-    trigger_id: '1.2.3',
-    view: {
-      id: 'V1',
-      team_id: 'T1',
-      type: 'modal',
-      callback_id: 'campaign_new_modal',
-      private_metadata: JSON.stringify({ channelId }),
-      state: { values: state },
-      hash: 'h',
-      title: { type: 'plain_text', text: 'New campaign' },
-      blocks: [],
-    },
-  };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
-}
+const submission = campaignSubmission;
 
 const base = {
   name: { type: 'plain_text_input', value: 'Intro Q1' },

@@ -299,3 +299,33 @@ export function actionBody(
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
+
+/** A view_submission of the "New campaign" modal with the given input values. */
+export function campaignSubmission(
+  values: Record<string, Record<string, unknown>>,
+  user = 'UADMIN',
+  channelId: string | null = 'C1',
+) {
+  const state = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { v }]));
+  return new URLSearchParams({
+    payload: JSON.stringify({
+      type: 'view_submission',
+      team: { id: 'T1', domain: 'acme' },
+      user: { id: user, username: 'someone', team_id: 'T1' },
+      api_app_id: 'A1',
+      token: 'legacy',
+      trigger_id: '1.2.3',
+      view: {
+        id: 'V1',
+        team_id: 'T1',
+        type: 'modal',
+        callback_id: 'campaign_new_modal',
+        private_metadata: JSON.stringify({ channelId }),
+        state: { values: state },
+        hash: 'h',
+        title: { type: 'plain_text', text: 'New campaign' },
+        blocks: [],
+      },
+    }),
+  }).toString();
+}

@@ -53,7 +53,11 @@ describe('manifest.yml', () => {
       'app_home_opened',
       'file_shared',
     ]);
-    expect(manifest.features.slash_commands.map((c) => c.command).sort()).toEqual(['/batches', '/campaigns', '/contacts']);
+    expect(manifest.features.slash_commands.map((c) => c.command).sort()).toEqual([
+      '/batches',
+      '/campaigns',
+      '/contacts',
+    ]);
   });
 
   it('runs in Socket Mode as written, or in HTTP mode with every URL at /slack/events', () => {
