@@ -4,6 +4,7 @@ import type { DestinationStream } from 'pino';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { createServices, type Services } from './core/index.js';
+import { createIdentityStore } from './core/sending/identity-store.js';
 import type { CoreDeps } from './core/types.js';
 import { type Db, migrateDb, openDb } from './db/client.js';
 import { needsLegacyUpgrade } from './db/legacy-upgrade.js';
@@ -12,6 +13,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMailer, type Mailer } from './mail/index.js';
 import { startScheduler } from './scheduler/index.js';
 import { announceInterrupted, createSlack, type SlackRuntime } from './slack/app.js';
+import { proposeRetention } from './slack/retention.js';
 
 export type App = {
   config: Config;
@@ -45,6 +47,7 @@ export function mailerOptions(config: Config) {
   return {
     outboxDir: config.mail.outboxDir,
     ...(config.mail.smtpUrl ? { smtpUrl: config.mail.smtpUrl } : {}),
+    ...(config.mail.accounts.length > 0 ? { accounts: config.mail.accounts } : {}),
     ...(config.mail.ratePerMinute ? { ratePerMinute: config.mail.ratePerMinute } : {}),
     maxConnections: config.mail.maxConnections,
   };
@@ -62,7 +65,14 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   }
   migrateDb(db);
   const core: CoreDeps = { db, log, clock: options.clock ?? systemClock };
-  const mailer = options.mailer ?? createMailer({ ...mailerOptions(config), log });
+  const mailer =
+    options.mailer ??
+    createMailer({
+      ...mailerOptions(config),
+      log,
+      identityStore: createIdentityStore(db),
+      clock: core.clock,
+    });
   const services = createServices(core, config, mailer);
   services.sending.sweepInterrupted();
   const swept = services.imports.sweepInterrupted();
@@ -78,7 +88,11 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       core,
       apiToken: config.apiToken,
       importMaxBytes: config.importMaxBytes,
-      health: { slack: () => slack?.mode ?? 'disabled', smtp: () => smtpState },
+      health: {
+        slack: () => slack?.mode ?? 'disabled',
+        smtp: () => smtpState,
+        identities: () => mailer.identities?.(core.clock.now()),
+      },
     },
     (express) => {
       if (!config.slack) return;
@@ -111,6 +125,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     start: async () => {
       const bound = await listen();
       services.validation.resumeInterrupted();
+      services.webhooks.kick(); // deliveries left pending by a stop or crash go now
       if (mailer.kind === 'outbox') {
         log.info(
           { dir: config.mail.outboxDir },
@@ -134,8 +149,12 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
               everyMs: config.campaigns.tickMs,
               run: async () => services.scheduledActivations.applyDue(),
             },
+            { name: 'webhooks', everyMs: config.campaigns.tickMs, run: () => services.webhooks.deliverDue() },
             ...(config.backup.cron
               ? [{ name: 'backup', cron: config.backup.cron, run: () => services.backup.run('nightly') }]
+              : []),
+            ...(config.retentionDays && config.slack
+              ? [{ name: 'retention', cron: '0 9 * * *', run: retentionTick }]
               : []),
           ],
           log,
@@ -153,6 +172,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     },
     stop: async () => {
       await scheduler?.stop();
+      await services.webhooks.stop();
       await services.validation.stop();
       await slack?.stop();
       if (server) {
@@ -168,6 +188,16 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       db.$client.close();
     },
   };
+
+  /** RETENTION_DAYS, daily: proposes old inactive batches for deletion in Slack (never deletes). */
+  async function retentionTick(): Promise<void> {
+    const s: SlackRuntime | null = slack;
+    if (!s || !config.slack || !config.retentionDays) return;
+    await proposeRetention(
+      { services, client: s.bolt.client, slack: config.slack, log },
+      config.retentionDays,
+    );
+  }
 
   function listen(): Promise<{ port: number; host: string }> {
     return new Promise((resolve, reject) => {

@@ -26,6 +26,60 @@ const duration = z
 
 const emptyAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
+/** One SMTP_URLS entry: the key names the account (host:port:user, never the password). */
+export type SmtpAccount = { key: string; url: string; cap: number | null; warmup: number | null };
+
+/**
+ * SMTP_URLS: comma-separated smtp(s):// URLs, each with optional `#cap=500&warmup=50` (messages a
+ * day; warm-up: the cap on day N of use is min(cap, warmup × N)). Messages name the entry by its
+ * position, never its text (it holds a password).
+ */
+const smtpUrls = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .optional()
+    .transform((text, ctx): SmtpAccount[] => {
+      if (text === undefined) return [];
+      const out: SmtpAccount[] = [];
+      const entries = text
+        .split(',')
+        .map((t) => t.trim())
+        .filter((t) => t !== '');
+      for (const [i, entry] of entries.entries()) {
+        const bad = (why: string) => {
+          ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: ${why}` });
+          return z.NEVER;
+        };
+        let u: URL;
+        try {
+          u = new URL(entry);
+        } catch {
+          return bad('is not a URL (smtp://user:pass@host:587#cap=500&warmup=50)');
+        }
+        if (u.protocol !== 'smtp:' && u.protocol !== 'smtps:')
+          return bad('must start with smtp:// or smtps://');
+        if (!u.hostname) return bad('has no host');
+        const params = new URLSearchParams(u.hash.slice(1));
+        const limits: { cap: number | null; warmup: number | null } = { cap: null, warmup: null };
+        for (const [name, value] of params) {
+          if (name !== 'cap' && name !== 'warmup') return bad(`unknown setting "${name}" (cap, warmup)`);
+          const n = Number(value);
+          if (!Number.isInteger(n) || n < 1 || n > 10_000_000)
+            return bad(`${name} must be a whole number ≥ 1`);
+          limits[name] = n;
+        }
+        u.hash = '';
+        const port = u.port || (u.protocol === 'smtps:' ? '465' : '587');
+        const user = decodeURIComponent(u.username);
+        const key = user ? `${u.hostname}:${port}:${user}` : `${u.hostname}:${port}`;
+        if (out.some((a) => a.key === key)) return bad(`the same account (${key}) twice`);
+        out.push({ key, url: u.toString(), ...limits });
+      }
+      return out;
+    }),
+);
+
 /** Comma-separated Slack ids (users U…/W…, channels C…/G…). */
 const idList = z
   .string()
@@ -86,6 +140,7 @@ const envSchema = z.object({
   SLACK_ADMIN_USERS: idList,
   SLACK_IMPORT_CHANNELS: idList,
   SMTP_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^smtps?$/ }).optional()),
+  SMTP_URLS: smtpUrls,
   SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(5),
   SMTP_RATE_PER_MINUTE: z.preprocess(
     emptyAsUndefined,
@@ -103,6 +158,7 @@ const envSchema = z.object({
   MISSED_SCHEDULE_GRACE: duration.default(3_600_000),
   BACKUP_DIR: z.string().min(1).default('./data/backups'),
   BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(7),
+  RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(36_500).optional()),
   BACKUP_CRON: z
     .string()
     .trim()
@@ -127,6 +183,22 @@ const envSchema = z.object({
   VALIDATION_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(20),
   VALIDATION_TIMEOUT: duration.pipe(z.number().min(100, 'must be at least 100ms').max(60_000)).default(5000),
   VALIDATE_ON_IMPORT: flag.default(true),
+  APPROVAL_THRESHOLD: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().optional()),
+  WEBHOOK_URLS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be comma-separated http(s) URLs' }))),
+  WEBHOOK_SECRET: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
+  WEBHOOK_TIMEOUT: duration.pipe(z.number().min(100, 'must be at least 100ms').max(120_000)).default(10_000),
 });
 
 export type Config = {
@@ -142,8 +214,16 @@ export type Config = {
   campaigns: { missedGraceMs: number; tickMs: number; bouncePause: { rate: number; minSends: number } };
   /** Nightly online backups; cron null when BACKUP_CRON=off. */
   backup: { dir: string; keep: number; cron: string | null };
+  /** RETENTION_DAYS: inactive batches older than this are proposed for deletion in Slack; null: off. */
+  retentionDays: number | null;
   validation: ValidationConfig;
+  /** Two-person rule: a campaign whose audience exceeds `threshold` needs a second admin's approval; undefined: off. */
+  approval: { threshold: number | undefined };
+  /** Outgoing webhooks (empty urls: off); the secret signs every body (HMAC-SHA256). */
+  webhooks: WebhookConfig;
 };
+
+export type WebhookConfig = { urls: string[]; secret: string; timeoutMs: number };
 
 /** Bulk e-mail validation (core/validation). */
 export type ValidationConfig = {
@@ -160,6 +240,8 @@ export type ValidationConfig = {
 export type MailConfig = {
   /** SMTP server URL (smtp:// or smtps://, may hold user:password); unset: .eml files in outboxDir. */
   smtpUrl: string | undefined;
+  /** SMTP_URLS: several sending identities, rotated per message (empty: smtpUrl or the outbox). */
+  accounts: SmtpAccount[];
   maxConnections: number;
   ratePerMinute: number | undefined;
   from: string | undefined;
@@ -207,9 +289,17 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
   }
   const e = parsed.data;
+  if (e.SMTP_URL && e.SMTP_URLS.length > 0) {
+    throw new ConfigError('Invalid configuration: SMTP_URLS replaces SMTP_URL: set only one of them');
+  }
   if (e.SLACK_BOT_TOKEN && !e.SLACK_APP_TOKEN && !e.SLACK_SIGNING_SECRET) {
     throw new ConfigError(
       'Invalid configuration: SLACK_SIGNING_SECRET is required in HTTP mode (or set SLACK_APP_TOKEN for Socket Mode)',
+    );
+  }
+  if (e.WEBHOOK_URLS.length > 0 && !e.WEBHOOK_SECRET) {
+    throw new ConfigError(
+      'Invalid configuration: WEBHOOK_SECRET is required when WEBHOOK_URLS is set (it signs every webhook)',
     );
   }
   const slack: SlackConfig | null = e.SLACK_BOT_TOKEN
@@ -233,6 +323,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     slack,
     mail: {
       smtpUrl: e.SMTP_URL,
+      accounts: e.SMTP_URLS,
       maxConnections: e.SMTP_MAX_CONNECTIONS,
       ratePerMinute: e.SMTP_RATE_PER_MINUTE,
       from: e.MAIL_FROM,
@@ -243,12 +334,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       unsubscribeSecret: e.UNSUBSCRIBE_SECRET,
     },
     backup: { dir: e.BACKUP_DIR, keep: e.BACKUP_KEEP, cron: e.BACKUP_CRON === 'off' ? null : e.BACKUP_CRON },
+    retentionDays: e.RETENTION_DAYS ?? null,
     validation: {
       dnsServers: e.VALIDATION_DNS_SERVERS,
       concurrency: e.VALIDATION_CONCURRENCY,
       timeoutMs: e.VALIDATION_TIMEOUT,
       onImport: e.VALIDATE_ON_IMPORT,
     },
+    approval: { threshold: e.APPROVAL_THRESHOLD },
+    webhooks: { urls: e.WEBHOOK_URLS, secret: e.WEBHOOK_SECRET ?? '', timeoutMs: e.WEBHOOK_TIMEOUT },
     campaigns: {
       missedGraceMs: e.MISSED_SCHEDULE_GRACE,
       tickMs: e.SCHEDULER_TICK,

@@ -10,11 +10,16 @@ import { ContactService } from './contacts/contact-service.js';
 import { EventHub } from './events.js';
 import { ImportService } from './imports/import-service.js';
 import { InboxService } from './inbox/file-claims.js';
+import { PeopleService } from './people/people-service.js';
+import { RetentionService } from './people/retention.js';
 import { ReportService } from './reports/batch-report.js';
 import { SendEngine } from './sending/send-engine.js';
+import { DomainSuppressionService } from './suppression/domains.js';
 import type { CoreDeps } from './types.js';
 import { ValidatingImportService } from './validation/on-import.js';
 import { ValidationService } from './validation/validation-service.js';
+import { WebhookOutbox } from './webhooks/outbox.js';
+import { WebhookService } from './webhooks/webhook-service.js';
 
 export type Services = {
   batches: BatchService;
@@ -30,18 +35,28 @@ export type Services = {
   backup: BackupService;
   reports: ReportService;
   validation: ValidationService;
+  webhooks: WebhookService;
+  people: PeopleService;
+  retention: RetentionService;
+  domainSuppressions: DomainSuppressionService;
 };
 
 export type ServiceConfig = Pick<
   Config,
-  'importMaxBytes' | 'mail' | 'campaigns' | 'databasePath' | 'backup' | 'validation'
+  'importMaxBytes' | 'mail' | 'campaigns' | 'databasePath' | 'backup' | 'validation' | 'approval' | 'webhooks'
 >;
 
 /** Retry delays after a 4xx or a dropped connection: 1 min, 10 min, then 1 h. */
 export const retryDelaysMs = [60_000, 600_000, 3_600_000];
 
 /** Builds every core service over the same database, logger and clock, and the one send engine. */
-export function createServices(deps: CoreDeps, config: ServiceConfig, mailer: Mailer): Services {
+export function createServices(coreDeps: CoreDeps, config: ServiceConfig, mailer: Mailer): Services {
+  const webhooks = new WebhookService(coreDeps, config.webhooks);
+  // Every service records its webhooks through deps.webhooks (absent without WEBHOOK_URLS).
+  const deps: CoreDeps =
+    config.webhooks.urls.length > 0
+      ? { ...coreDeps, webhooks: new WebhookOutbox(config.webhooks.urls, () => webhooks.kick()) }
+      : coreDeps;
   const events = new EventHub();
   const secrets = unsubscribeSecrets(deps, config.mail.unsubscribeSecret);
   const sending = new SendEngine(
@@ -80,6 +95,7 @@ export function createServices(deps: CoreDeps, config: ServiceConfig, mailer: Ma
     campaigns: new CampaignService(deps, {
       defaultFrom: config.mail.from,
       postalAddress: config.mail.postalAddress,
+      approvalThreshold: config.approval.threshold,
     }),
     sending,
     unsubscribe: new UnsubscribeService(deps, secrets),
@@ -89,5 +105,9 @@ export function createServices(deps: CoreDeps, config: ServiceConfig, mailer: Ma
       events.emit(e),
     ),
     validation,
+    people: new PeopleService(deps),
+    retention: new RetentionService(deps),
+    webhooks,
+    domainSuppressions: new DomainSuppressionService(deps),
   };
 }

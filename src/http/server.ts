@@ -7,7 +7,10 @@ import { batchRoutes } from './routes/batches.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { contactRoutes } from './routes/contacts.js';
 import { type HealthParts, healthRoutes } from './routes/health.js';
+import { peopleRoutes } from './routes/people.js';
+import { suppressionRoutes } from './routes/suppressions.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export type HttpDeps = {
   services: Services;
@@ -27,9 +30,12 @@ export function createHttpApp(deps: HttpDeps, mount?: (app: Express) => void): E
   mount?.(app);
   app.use(bearerAuth(deps.apiToken));
   app.use(express.json({ limit: '100kb' }));
+  app.use(suppressionRoutes(deps.services));
+  app.use(peopleRoutes(deps.services));
   app.use(contactRoutes(deps.services, { importMaxBytes: deps.importMaxBytes }));
   app.use(batchRoutes(deps.services));
   app.use(campaignRoutes(deps.services));
+  app.use(webhookRoutes(deps.services));
   app.use(notFound);
   app.use(errorHandler(deps.core.log));
   return app;

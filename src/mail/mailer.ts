@@ -11,7 +11,23 @@ export type OutgoingMessage = {
   ref: string;
 };
 
-export type SentInfo = { messageId: string; response: string };
+export type SentInfo = {
+  messageId: string;
+  response: string;
+  /** The sending identity (SMTP account key, never a password) that took it; absent with one transport. */
+  account?: string;
+};
+
+/** One sending identity's state today, for /healthz (no secrets). */
+export type IdentityState = {
+  key: string;
+  sentToday: number;
+  /** Today's cap (warm-up applied); null: no cap. */
+  capToday: number | null;
+  /** ISO time until which it is skipped after repeated failures; null: in use. */
+  skippedUntil: string | null;
+  consecutiveFailures: number;
+};
 
 /**
  * Why a send failed: `permanent` (5xx: the address bounced), `transient` (4xx, connection
@@ -43,6 +59,13 @@ export interface Mailer {
   /** Checks the server can be reached (SMTP) or the folder written (outbox). */
   verify(): Promise<boolean>;
   close(): Promise<void>;
+  /**
+   * Messages it can still take now (sending identities: daily caps, skipped accounts), from memory;
+   * absent: no limit.
+   */
+  room?(now: number): number;
+  /** Each sending identity's state (SMTP_URLS); absent with one transport. */
+  identities?(now: number): IdentityState[];
 }
 
 /** The nodemailer message fields of an OutgoingMessage (one recipient, our headers). */

@@ -15,7 +15,10 @@ import { register as batchExport } from './listeners/actions/batch-export.js';
 import { register as batchSchedule } from './listeners/actions/batch-schedule.js';
 import { register as batchesPage } from './listeners/actions/batches-page.js';
 import { register as campaignControls } from './listeners/actions/campaign-controls.js';
+import { register as campaignRetry } from './listeners/actions/campaign-retry.js';
+import { register as contactForget } from './listeners/actions/contact-forget.js';
 import { register as importUndo } from './listeners/actions/import-undo.js';
+import { register as retentionDelete } from './listeners/actions/retention-delete.js';
 import { register as batchesCommand } from './listeners/commands/batches.js';
 import { register as campaignsCommand } from './listeners/commands/campaigns.js';
 import { register as contactsCommand } from './listeners/commands/contacts.js';
@@ -66,7 +69,10 @@ const listeners = [
   batchSchedule,
   importUndo,
   campaignControls,
+  campaignRetry,
   campaignNew,
+  contactForget,
+  retentionDelete,
 ];
 
 const replyTo = z.object({ channel: z.string(), ts: z.string() });

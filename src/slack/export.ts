@@ -5,7 +5,7 @@ import { describeFilter } from '../core/batches/contact-filter.js';
 import { assertAdmin, type SlackDeps } from './context.js';
 
 /** Uploads CSV text to the user as a direct message (files.uploadV2), never to a channel. */
-async function uploadToUser(
+export async function uploadToUser(
   client: WebClient,
   userId: string,
   file: { csv: AsyncIterable<string>; filename: string; title: string; comment: string },

@@ -120,6 +120,8 @@ export class BatchService {
     }
     tx.update(batches).set({ status: 'active', activatedAt: now }).where(eq(batches.id, id)).run();
     tx.insert(batchEvents).values({ batchId: id, kind: 'activated', actor, reason, at: now }).run();
+    const data = { batchId: id, name: row.name, previousBatchId: current?.id ?? null, reason };
+    this.deps.webhooks?.record(tx, 'batch.activated', data, now);
     return current?.id;
   }
 

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { and, desc, eq, inArray } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import { type CampaignStatus, campaigns } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
-import { audienceFrom } from '../audience/audience-service.js';
+import { audienceFrom, audienceRule } from '../audience/audience-service.js';
 import { exportCampaignResultsCsv } from '../batches/export.js';
 import { newestFirstPage, olderThan, pageLimit } from '../pagination.js';
 import { type Actor, type CoreDeps, toIso } from '../types.js';
@@ -18,11 +18,18 @@ import {
 import { nextCronRun, validateCron } from './schedule.js';
 import { validateTemplate } from './template.js';
 
+/** `confirm` for retryFailed with includeUnknown: those people may already have the message. */
+export const resendUnknownConfirmation = 'resend-unknown';
+
+export type RetryFailedOptions = { includeUnknown?: boolean; confirm?: string };
+
 export type CampaignSettings = {
   /** MAIL_FROM: the sender when a campaign gives none. */
   defaultFrom: string | undefined;
   /** MAIL_POSTAL_ADDRESS: required in every footer; no campaign starts without it. */
   postalAddress: string | undefined;
+  /** APPROVAL_THRESHOLD: a scheduled audience larger than this needs a second admin's approval. */
+  approvalThreshold?: number | undefined;
 };
 
 type Row = typeof campaigns.$inferSelect;
@@ -51,13 +58,25 @@ export function toCampaign(r: Row): Campaign {
     createdAt: toIso(r.createdAt)!,
     startedAt: toIso(r.startedAt),
     completedAt: toIso(r.completedAt),
+    approval:
+      r.approvalRequiredAt === null
+        ? null
+        : {
+            requiredAt: toIso(r.approvalRequiredAt)!,
+            approvedBy: r.approvedBy,
+            approvedAt: toIso(r.approvedAt),
+          },
   };
 }
+
+/** Actors that are not a person (REST token, CLI, the app itself): they can never be the second person. */
+const notPeople = new Set(['api', 'cli', 'system', 'recipient']);
 
 /** Campaigns: saved with validated templates, scheduled, paused, resumed and cancelled. The send engine runs them. */
 export class CampaignService {
   private readonly log;
   private readonly remainingStmt;
+  private readonly requeueStmt;
   constructor(
     private readonly deps: CoreDeps,
     private readonly settings: CampaignSettings,
@@ -67,6 +86,67 @@ export class CampaignService {
       `SELECT count(*) AS n ${audienceFrom}
          AND NOT EXISTS (SELECT 1 FROM sends x WHERE x.campaign_id = ? AND x.contact_id = c.id)`,
     );
+    // Only people still in the audience (not unsubscribed, suppressed, deleted or in an inactive
+    // batch); the ledger's staleRetries still drops any who leave it before the retry is sent.
+    this.requeueStmt = deps.db.$client.prepare<[number, number, string, string, string]>(
+      `UPDATE sends SET status = 'retry', attempts = 0, next_attempt_at = ?, updated_at = ?
+       WHERE campaign_id = ? AND status IN (?, ?)
+         AND EXISTS (SELECT 1 FROM contacts c JOIN batches b ON b.id = c.batch_id
+           WHERE c.id = sends.contact_id AND ${audienceRule})`,
+    );
+  }
+
+  /**
+   * Re-queues the `failed` recipients of a completed campaign (and, with includeUnknown and
+   * confirm 'resend-unknown', the `unknown` ones) and sets it sending again; only those rows go,
+   * never new contacts. Returns how many were re-queued.
+   */
+  retryFailed(
+    id: string,
+    actor: Actor,
+    opts: RetryFailedOptions = {},
+  ): { campaign: Campaign; requeued: number } {
+    if (opts.includeUnknown && opts.confirm !== resendUnknownConfirmation) {
+      throw new DomainError(
+        'invalid_input',
+        `Recipients with status unknown may already have received the message. To send it to them again, confirm with confirm: "${resendUnknownConfirmation}".`,
+      );
+    }
+    const now = this.deps.clock.now();
+    const requeued = this.deps.db.$client.transaction(() => {
+      const row = this.row(id);
+      if (row.status !== 'completed') {
+        throw new DomainError(
+          'conflict',
+          `Campaign ${id} is ${row.status}; only a completed campaign's failed sends can be retried.`,
+        );
+      }
+      const n = this.requeueStmt.run(
+        now,
+        now,
+        id,
+        'failed',
+        opts.includeUnknown ? 'unknown' : 'failed',
+      ).changes;
+      if (n === 0) {
+        throw new DomainError(
+          'conflict',
+          `Campaign ${id} has no ${opts.includeUnknown ? 'failed or unknown' : 'failed'} recipients still in the audience to send to again.`,
+        );
+      }
+      // completedAt stays set: the engine takes only the re-queued rows, never new contacts.
+      this.deps.db
+        .update(campaigns)
+        .set({ status: 'sending', statusReason: null, runStartedAt: now, updatedAt: now })
+        .where(and(eq(campaigns.id, id), eq(campaigns.status, 'completed')))
+        .run();
+      return n;
+    })();
+    this.log.info(
+      { campaignId: id, actor, requeued, includeUnknown: opts.includeUnknown === true, to: 'sending' },
+      'failed sends re-queued',
+    );
+    return { campaign: this.get(id), requeued };
   }
 
   /** Saves a campaign; with sendAt or cron it is scheduled at once, otherwise it is a draft. */
@@ -103,6 +183,7 @@ export class CampaignService {
         createdAt: now,
         updatedAt: now,
         ...(schedule ?? { timezone: input.timezone ?? 'UTC' }),
+        ...(schedule ? this.approvalPlan(id, now) : {}),
       })
       .run();
     this.log.info({ campaignId: id, actor, status: schedule ? 'scheduled' : 'draft' }, 'campaign created');
@@ -123,10 +204,60 @@ export class CampaignService {
     const plan = this.planSchedule(input, now);
     this.deps.db
       .update(campaigns)
-      .set({ ...plan, status: 'scheduled', statusReason: null, awaitingConfirmation: false, updatedAt: now })
+      .set({
+        ...plan,
+        ...this.approvalPlan(id, now),
+        status: 'scheduled',
+        statusReason: null,
+        awaitingConfirmation: false,
+        updatedAt: now,
+      })
       .where(eq(campaigns.id, id))
       .run();
     this.log.info({ campaignId: id, actor }, 'campaign scheduled');
+    return this.get(id);
+  }
+
+  /**
+   * The second person's approval under the two-person rule: refused to the campaign's creator and
+   * to actors that are not people (the REST token). A send time that passed while it waited is
+   * taken as now: the approval is a person deciding to send, so no missed-schedule confirmation.
+   */
+  approve(id: string, actor: Actor): Campaign {
+    if (notPeople.has(actor)) {
+      throw new DomainError(
+        'forbidden',
+        'Campaigns are approved in Slack by a second admin (the Approve button): an API token is not a person, so it cannot be the second one.',
+      );
+    }
+    const row = this.row(id);
+    if (row.approvalRequiredAt === null) {
+      throw new DomainError('conflict', `Campaign ${id} does not need an approval.`);
+    }
+    if (row.approvedBy !== null) return toCampaign(row);
+    if (row.status === 'completed' || row.status === 'cancelled') {
+      throw new DomainError('conflict', `Campaign ${id} is ${row.status}; there is nothing to approve.`);
+    }
+    if (actor === row.createdBy) {
+      this.log.warn({ campaignId: id, actor }, 'approval refused: the creator cannot approve');
+      throw new DomainError(
+        'forbidden',
+        `You created campaign ${id}, so you cannot approve it yourself: sends this large need a second admin. Ask another coldbatch admin to click Approve.`,
+      );
+    }
+    const now = this.deps.clock.now();
+    const late = row.status === 'scheduled' && row.nextRunAt !== null && row.nextRunAt < now;
+    this.deps.db
+      .update(campaigns)
+      .set({
+        approvedBy: actor,
+        approvedAt: now,
+        updatedAt: now,
+        ...(late ? { nextRunAt: now, awaitingConfirmation: false, statusReason: null } : {}),
+      })
+      .where(and(eq(campaigns.id, id), isNull(campaigns.approvedBy)))
+      .run();
+    this.log.info({ campaignId: id, actor, createdBy: row.createdBy }, 'campaign approved');
     return this.get(id);
   }
 
@@ -224,7 +355,7 @@ export class CampaignService {
       else if (r.status === 'unknown') c.unknown += r.n;
       else c.pending += r.n;
     }
-    if (row.status !== 'completed' && row.status !== 'cancelled') {
+    if (row.status !== 'completed' && row.status !== 'cancelled' && row.completedAt === null) {
       const remaining = this.remainingAudience(id);
       c.pending += remaining;
       c.total += remaining;
@@ -244,6 +375,17 @@ export class CampaignService {
 
   progressRef(id: string): string | null {
     return this.row(id).progressRef;
+  }
+
+  /** Whether scheduling now needs an approval (audience over APPROVAL_THRESHOLD); clears an earlier one. */
+  private approvalPlan(id: string, now: number) {
+    const threshold = this.settings.approvalThreshold;
+    if (threshold === undefined) return { approvalRequiredAt: null, approvedBy: null, approvedAt: null };
+    const audience =
+      this.deps.db.$client.prepare<[], { n: number }>(`SELECT count(*) AS n ${audienceFrom}`).get()?.n ?? 0;
+    if (audience <= threshold) return { approvalRequiredAt: null, approvedBy: null, approvedAt: null };
+    this.log.info({ campaignId: id, audience, threshold }, 'campaign needs a second admin to approve it');
+    return { approvalRequiredAt: now, approvedBy: null, approvedAt: null };
   }
 
   private planSchedule(input: Omit<ScheduleInput, never>, now: number) {

@@ -60,6 +60,8 @@ export type Campaign = {
   createdAt: string;
   startedAt: string | null;
   completedAt: string | null;
+  /** Two-person rule: set when the audience exceeded APPROVAL_THRESHOLD; no run starts before approvedBy. */
+  approval: { requiredAt: string; approvedBy: string | null; approvedAt: string | null } | null;
 };
 
 export const parseWindow = (json: string | null): SendWindow | null =>

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { campaigns, sends, settings, suppressions } from '../../db/schema.js';
+import { campaigns, contacts, sends, settings, suppressions } from '../../db/schema.js';
 import { verifyUnsubscribeToken } from '../../mail/unsubscribe-token.js';
 import { changeStatus } from '../contacts/contact-service.js';
 import type { CoreDeps } from '../types.js';
@@ -70,6 +70,21 @@ export class UnsubscribeService {
         .run();
       if (send.unsubscribedAt === null) {
         tx.update(sends).set({ unsubscribedAt: now }).where(eq(sends.id, sendId)).run();
+        // The address (the CRM matches on it) only while the contact still exists.
+        const contact =
+          send.contactId === null
+            ? undefined
+            : tx
+                .select({ email: contacts.email })
+                .from(contacts)
+                .where(eq(contacts.id, send.contactId))
+                .get();
+        const data = {
+          email: contact?.email ?? null,
+          contactId: send.contactId,
+          campaignId: send.campaignId,
+        };
+        this.deps.webhooks?.record(tx, 'contact.unsubscribed', data, now);
       }
       return true;
     });

@@ -76,6 +76,37 @@ export function changeStatus(
   return { from: row.status };
 }
 
+/**
+ * Deletes a contact inside the caller's transaction: its hash is suppressed ('deleted', unless
+ * already suppressed), a history row records it, and the batch's contact_count stays in step.
+ */
+export function deleteContactWithin(
+  tx: Tx,
+  id: number,
+  actor: Actor,
+  reason: string | null,
+  now: number,
+): void {
+  const row = tx
+    .select({ status: contacts.status, hash: contacts.emailHash, batchId: contacts.batchId })
+    .from(contacts)
+    .where(eq(contacts.id, id))
+    .get();
+  if (!row) throw new DomainError('not_found', `No contact ${id}.`, { contactId: id });
+  tx.insert(suppressions)
+    .values({ emailHash: row.hash, reason: 'deleted', actor, createdAt: now })
+    .onConflictDoNothing()
+    .run();
+  tx.insert(contactHistory)
+    .values({ contactId: id, fromStatus: row.status, toStatus: 'deleted', actor, reason, at: now })
+    .run();
+  tx.delete(contacts).where(eq(contacts.id, id)).run();
+  tx.update(batches)
+    .set({ contactCount: sql`${batches.contactCount} - 1` })
+    .where(eq(batches.id, row.batchId))
+    .run();
+}
+
 export class ContactService {
   private readonly log;
   constructor(private readonly deps: CoreDeps) {
@@ -106,33 +137,7 @@ export class ContactService {
   /** Deletes a contact; its address stays suppressed (as a hash) so no import brings it back. */
   delete(id: number, actor: Actor, reason?: string): void {
     const now = this.deps.clock.now();
-    this.deps.db.transaction((tx) => {
-      const row = tx
-        .select({ status: contacts.status, hash: contacts.emailHash, batchId: contacts.batchId })
-        .from(contacts)
-        .where(eq(contacts.id, id))
-        .get();
-      if (!row) throw new DomainError('not_found', `No contact ${id}.`, { contactId: id });
-      tx.insert(suppressions)
-        .values({ emailHash: row.hash, reason: 'deleted', actor, createdAt: now })
-        .onConflictDoNothing()
-        .run();
-      tx.insert(contactHistory)
-        .values({
-          contactId: id,
-          fromStatus: row.status,
-          toStatus: 'deleted',
-          actor,
-          reason: reason ?? null,
-          at: now,
-        })
-        .run();
-      tx.delete(contacts).where(eq(contacts.id, id)).run();
-      tx.update(batches)
-        .set({ contactCount: sql`${batches.contactCount} - 1` })
-        .where(eq(batches.id, row.batchId))
-        .run();
-    });
+    this.deps.db.transaction((tx) => deleteContactWithin(tx, id, actor, reason ?? null, now));
     this.log.info({ contactId: id, actor }, 'contact deleted and suppressed');
   }
 

@@ -5,6 +5,7 @@ import { batches } from '../../db/schema.js';
 import { DomainError, storageError } from '../../errors.js';
 import { type Batch, type ImportReport, toBatch } from '../batches/batch.js';
 import { newBatchId } from '../batches/batch-service.js';
+import { DomainMatcher } from '../suppression/domains.js';
 import type { Actor, CoreDeps } from '../types.js';
 import { type ContactStream, hashBytes, maxReportedErrors } from './contact-chunks.js';
 import { openContactStream } from './contact-stream.js';
@@ -98,6 +99,7 @@ export class ImportService {
         `SELECT id, batch_id FROM contacts WHERE email = ?`,
       ),
       anySuppression: s.prepare<[], { one: number }>(`SELECT 1 AS one FROM suppressions LIMIT 1`),
+      domainRules: s.prepare<[], string>(`SELECT pattern FROM domain_suppressions`).pluck(),
       suppressed: s.prepare<[Buffer], { one: number }>(
         `SELECT 1 AS one FROM suppressions WHERE email_hash = ?`,
       ),
@@ -246,6 +248,9 @@ export class ImportService {
     const s = this.stmts;
     this.sqlite.transaction(() => {
       const checkSuppressions = s.anySuppression.get() !== undefined;
+      // Whole-domain rules (few): one query per chunk, then Set lookups per row.
+      const rules = s.domainRules.all();
+      const domains = rules.length > 0 ? new DomainMatcher(rules) : null;
       // Rows to insert with their hashes, suppressed addresses left out.
       const rows: ContactRow[] = [];
       const hashes: Buffer[] = [];
@@ -253,7 +258,7 @@ export class ImportService {
         const all = Buffer.from(part.hashes.buffer, part.hashes.byteOffset, part.hashes.byteLength);
         for (let i = 0; i < part.rows.length; i++) {
           const hash = all.subarray(i * hashBytes, (i + 1) * hashBytes);
-          if (checkSuppressions && s.suppressed.get(hash)) {
+          if ((checkSuppressions && s.suppressed.get(hash)) || domains?.matches(part.rows[i]!.email)) {
             report.suppressed++;
             continue;
           }
@@ -408,6 +413,24 @@ export class ImportService {
       );
       s.event.run(batchId, 'imported', req.actor, `${report.imported} contacts from ${req.origin}`, now);
       if (activate) s.event.run(batchId, 'activated', req.actor, 'new import', now);
+      const name = options.name?.trim() || req.fileName;
+      this.deps.webhooks?.record(
+        this.deps.db,
+        'batch.imported',
+        {
+          batchId,
+          name,
+          origin: req.origin,
+          rows: report.rows,
+          imported: report.imported,
+          activated: activate,
+        },
+        now,
+      );
+      if (activate) {
+        const data = { batchId, name, previousBatchId: current, reason: 'import' };
+        this.deps.webhooks?.record(this.deps.db, 'batch.activated', data, now);
+      }
     })();
     const read = (id: string) =>
       toBatch(this.deps.db.select().from(batches).where(eq(batches.id, id)).get()!);

@@ -3,7 +3,13 @@ import { audienceFrom, audienceRule } from '../audience/audience-service.js';
 import type { CoreDeps } from '../types.js';
 
 /** A message the SMTP server accepted, waiting to be marked `sent` in the ledger. */
-export type SentResult = { sendId: number; messageId: string; response: string };
+export type SentResult = {
+  sendId: number;
+  messageId: string;
+  response: string;
+  /** The sending identity that took it (SMTP_URLS); absent with one transport. */
+  account?: string;
+};
 
 export type Claimed = {
   sendId: number;
@@ -53,8 +59,8 @@ export class Ledger {
         `INSERT INTO sends (campaign_id, contact_id, email_hash, run, status, attempts, claimed_at, updated_at)
          VALUES (?, ?, ?, ?, 'claimed', 0, ?, ?) RETURNING id`,
       ),
-      sent: db.prepare<[string, string, number, number]>(
-        `UPDATE sends SET status = 'sent', message_id = ?, response = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
+      sent: db.prepare<[string, string, string | null, number, number]>(
+        `UPDATE sends SET status = 'sent', message_id = ?, response = ?, account = coalesce(?, account), updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
       ),
       retry: db.prepare<[string, number, number | null, string, number, number]>(
         `UPDATE sends SET status = ?, attempts = ?, next_attempt_at = ?, response = ?, updated_at = ? WHERE id = ?`,
@@ -94,7 +100,8 @@ export class Ledger {
     const s = this.s;
     return this.deps.db.$client.transaction(() => {
       // Messages sent since the last claim are settled in the same commit (one WAL write, not two).
-      for (const r of settled) s.sent.run(r.messageId, r.response.slice(0, 500), now, r.sendId);
+      for (const r of settled)
+        s.sent.run(r.messageId, r.response.slice(0, 500), r.account ?? null, now, r.sendId);
       if (limit <= 0) return [];
       const out: Claimed[] = [];
       s.staleRetries.run(now, c.id, now);
@@ -102,7 +109,8 @@ export class Ledger {
         s.reclaim.run(r.id);
         out.push(toClaimed(r.id, r, r.attempts, true));
       }
-      if (out.length < limit) {
+      // A completed campaign sending again (retryFailed) takes only its re-queued rows.
+      if (out.length < limit && c.completedAt === null) {
         for (const r of s.fresh.all(afterContactId, c.id, limit - out.length)) {
           const { id } = s.insert.get(c.id, r.contact_id, r.email_hash, c.runCount, now, now)!;
           out.push(toClaimed(id, r, 0, false));
@@ -116,7 +124,8 @@ export class Ledger {
   settleSent(results: SentResult[], now: number): void {
     if (results.length === 0) return;
     this.deps.db.$client.transaction(() => {
-      for (const r of results) this.s.sent.run(r.messageId, r.response.slice(0, 500), now, r.sendId);
+      for (const r of results)
+        this.s.sent.run(r.messageId, r.response.slice(0, 500), r.account ?? null, now, r.sendId);
     })();
   }
 

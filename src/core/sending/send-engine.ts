@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, isNotNull, isNull, or } from 'drizzle-orm';
 import { campaigns, sends, suppressions } from '../../db/schema.js';
 import { MailError, type Mailer } from '../../mail/mailer.js';
 import { signUnsubscribeToken } from '../../mail/unsubscribe-token.js';
@@ -6,6 +6,7 @@ import { parseWindow } from '../campaigns/campaign.js';
 import { isInWindow, nextCronRun, startOfDayIn } from '../campaigns/schedule.js';
 import { changeStatus } from '../contacts/contact-service.js';
 import type { CoreDeps } from '../types.js';
+import { campaignCompletedData } from '../webhooks/outbox.js';
 import { type ComposeSettings, composeMessage } from './compose.js';
 import { type Claimed, Ledger, type SentResult } from './ledger.js';
 
@@ -109,7 +110,14 @@ export class SendEngine {
     const due = this.deps.db
       .select()
       .from(campaigns)
-      .where(and(eq(campaigns.status, 'scheduled'), eq(campaigns.awaitingConfirmation, false)))
+      .where(
+        and(
+          eq(campaigns.status, 'scheduled'),
+          eq(campaigns.awaitingConfirmation, false),
+          // Two-person rule: a campaign that needs an approval waits (scheduled) until it has one.
+          or(isNull(campaigns.approvalRequiredAt), isNotNull(campaigns.approvedBy)),
+        ),
+      )
       .all()
       .filter((c) => c.nextRunAt !== null && c.nextRunAt <= now);
     for (const c of due) {
@@ -185,6 +193,13 @@ export class SendEngine {
           }
           room = Math.min(room, c.dailyLimit - used);
         }
+        // Sending identities (SMTP_URLS): when every account is at today's cap or skipped, claim
+        // nothing (from memory, no query); the next tick, or the next day, goes on.
+        const mailRoom = this.deps.mailer.room?.(now);
+        if (mailRoom !== undefined) {
+          if (mailRoom <= 0 && inFlight.size === 0) return;
+          room = Math.min(room, mailRoom);
+        }
         // Claim when half the window is free (or nothing is in flight): one transaction per few
         // messages rather than one per message, while the pool always has work queued.
         const refill = inFlight.size === 0 || room >= Math.max(1, Math.floor(window / 2));
@@ -246,7 +261,12 @@ export class SendEngine {
         token: signUnsubscribeToken(item.sendId, s.unsubscribeSecrets[0]!),
       });
       const info = await this.deps.mailer.send(message);
-      return { sendId: item.sendId, messageId: info.messageId, response: info.response };
+      return {
+        sendId: item.sendId,
+        messageId: info.messageId,
+        response: info.response,
+        account: info.account,
+      };
     } catch (e) {
       const now = this.deps.clock.now();
       if (e instanceof MailError && e.kind === 'permanent') {
@@ -329,6 +349,13 @@ export class SendEngine {
         .values({ emailHash: item.emailHash, reason: 'bounced', actor: 'system', createdAt: now })
         .onConflictDoNothing()
         .run();
+      const data = {
+        email: item.recipient.email,
+        contactId: item.contactId,
+        campaignId: c.id,
+        smtpResponse: response.slice(0, 200),
+      };
+      this.deps.webhooks?.record(tx, 'contact.bounced', data, now);
     });
     this.log.info({ campaignId: c.id, sendId: item.sendId }, 'hard bounce: contact suppressed');
   }
@@ -356,14 +383,21 @@ export class SendEngine {
       }
       return;
     }
-    if (
-      this.update(c.id, 'sending', {
+    // The campaign.completed webhook commits with the status change (outbox).
+    const completed = this.deps.db.transaction(() => {
+      const done = this.update(c.id, 'sending', {
         status: 'completed',
         runStartedAt: null,
         completedAt: now,
         nextRunAt: null,
-      })
-    ) {
+      });
+      if (done) {
+        const data = campaignCompletedData(this.deps.db, c, now);
+        this.deps.webhooks?.record(this.deps.db, 'campaign.completed', data, now);
+      }
+      return done;
+    });
+    if (completed) {
       this.log.info({ campaignId: c.id }, 'campaign completed');
       this.notify({ type: 'completed', campaignId: c.id });
     }

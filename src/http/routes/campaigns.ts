@@ -1,12 +1,17 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import { campaignInputSchema, scheduleInputSchema } from '../../core/campaigns/campaign.js';
+import { resendUnknownConfirmation } from '../../core/campaigns/campaign-service.js';
 import type { Services } from '../../core/index.js';
 import { campaignStatuses } from '../../db/schema.js';
 import { sendCsv } from '../csv.js';
 import { jsonBody } from '../json-body.js';
 
 const idParam = z.object({ id: z.string().min(1).max(100) });
+const retryBody = z.object({
+  includeUnknown: z.boolean().optional(),
+  confirm: z.literal(resendUnknownConfirmation).optional(),
+});
 const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).optional(),
   cursor: z.string().max(500).optional(),
@@ -50,6 +55,19 @@ export function campaignRoutes(services: Services): Router {
       res.json(withCounts(id));
     });
   }
+
+  // Refused in core: the API token is not a person, so it cannot be the second one (approve in Slack).
+  r.post('/campaigns/:id/approve', (req, res) => {
+    const { id } = idParam.parse(req.params);
+    campaigns.approve(id, 'api');
+    res.json(withCounts(id));
+  });
+
+  r.post('/campaigns/:id/retry-failed', (req, res) => {
+    const { id } = idParam.parse(req.params);
+    const { requeued } = campaigns.retryFailed(id, 'api', retryBody.parse(jsonBody(req)));
+    res.json({ requeued, ...withCounts(id) });
+  });
 
   return r;
 }

@@ -1,7 +1,13 @@
 import { Router } from 'express';
 import type { Db } from '../../db/client.js';
+import type { IdentityState } from '../../mail/mailer.js';
 
-export type HealthParts = { slack: () => string; smtp: () => string };
+export type HealthParts = {
+  slack: () => string;
+  smtp: () => string;
+  /** Each sending identity (SMTP_URLS): sent and cap today, skipped until; absent with one transport. */
+  identities?: () => IdentityState[] | undefined;
+};
 
 export function healthRoutes(db: Db, parts: HealthParts): Router {
   const r = Router();
@@ -13,7 +19,14 @@ export function healthRoutes(db: Db, parts: HealthParts): Router {
       dbState = 'error';
     }
     const ok = dbState === 'ok';
-    res.status(ok ? 200 : 503).json({ ok, db: dbState, slack: parts.slack(), smtp: parts.smtp() });
+    const identities = parts.identities?.();
+    res.status(ok ? 200 : 503).json({
+      ok,
+      db: dbState,
+      slack: parts.slack(),
+      smtp: parts.smtp(),
+      ...(identities ? { identities } : {}),
+    });
   });
   return r;
 }

@@ -8,6 +8,10 @@ export const campaignActions = {
   cancel: 'campaign_cancel',
   show: 'campaign_show',
   new: 'campaign_new',
+  approve: 'campaign_approve',
+  retryFailed: 'campaign_retry_failed',
+  resendUnknown: 'campaign_resend_unknown',
+  resendUnknownConfirm: 'campaign_resend_unknown_confirm',
 } as const;
 
 export const newCampaignCallback = 'campaign_new_modal';
@@ -39,10 +43,18 @@ export function scheduleLine(c: Campaign): string {
   return 'draft (not scheduled)';
 }
 
+/** Two-person rule: approval required, not given yet, and the campaign can still send. */
+const awaitsApproval = (c: Campaign) =>
+  c.approval !== null &&
+  c.approval.approvedBy === null &&
+  c.status !== 'completed' &&
+  c.status !== 'cancelled';
+
 /** The buttons a campaign in this state offers. */
-function controls(c: Campaign): KnownBlock[] {
+function controls(c: Campaign, k?: CampaignCounts): KnownBlock[] {
   const value = JSON.stringify({ id: c.id });
   const els = [];
+  if (awaitsApproval(c)) els.push(button('Approve', campaignActions.approve, value, 'primary'));
   if (c.status === 'scheduled' && c.awaitingConfirmation)
     els.push(button('Confirm: send now', campaignActions.resume, value, 'primary'));
   if (c.status === 'sending' || (c.status === 'scheduled' && !c.awaitingConfirmation))
@@ -50,6 +62,10 @@ function controls(c: Campaign): KnownBlock[] {
   if (c.status === 'paused') els.push(button('Resume', campaignActions.resume, value, 'primary'));
   if (c.status !== 'completed' && c.status !== 'cancelled')
     els.push(button('Cancel', campaignActions.cancel, value, 'danger'));
+  if (c.status === 'completed' && k && k.failed > 0)
+    els.push(button(`Retry failed (${n(k.failed)})`, campaignActions.retryFailed, value));
+  if (c.status === 'completed' && k && k.unknown > 0)
+    els.push(button(`Resend unknown (${n(k.unknown)})…`, campaignActions.resendUnknown, value));
   return els.length > 0 ? [{ type: 'actions', block_id: `campaign:${c.id}`, elements: els }] : [];
 }
 
@@ -69,7 +85,13 @@ export function campaignProgressBlocks(c: Campaign, k: CampaignCounts, eta: numb
     ),
   ];
   if (c.statusReason) blocks.push(text(`:information_source: ${esc(c.statusReason)}`));
-  return [...blocks, ...controls(c)];
+  if (awaitsApproval(c))
+    blocks.push(
+      text(
+        `:raised_hand: *Waiting for approval by another admin*: it reaches more people than the approval threshold, so an admin other than ${c.createdBy.startsWith('U') || c.createdBy.startsWith('W') ? `<@${esc(c.createdBy)}>` : esc(c.createdBy)} must approve it before it starts.`,
+      ),
+    );
+  return [...blocks, ...controls(c, k)];
 }
 
 export function campaignListBlocks(items: { campaign: Campaign; counts: CampaignCounts }[]): KnownBlock[] {
@@ -78,7 +100,7 @@ export function campaignListBlocks(items: { campaign: Campaign; counts: Campaign
   for (const { campaign: c, counts } of items) {
     blocks.push(
       text(`${statusIcon[c.status]} *${esc(c.name)}* ${code(c.id)} — ${c.status}\n${figuresLine(counts)}`),
-      ...controls(c),
+      ...controls(c, counts),
     );
   }
   return blocks;
@@ -95,6 +117,24 @@ export function campaignHelpBlocks(prefix?: string): KnownBlock[] {
         '• `/campaigns export <id>` — per-recipient results (who, when, Message-ID, status) as CSV, by DM\n' +
         'Templates may use {{name}}, {{first_name}}, {{company}}, {{position}}, {{email}}, {{unsubscribe_url}} and fallbacks like {{first_name|there}}.',
     ),
+  ];
+}
+
+/** The second step before re-sending to recipients whose delivery is unknown. */
+export function resendUnknownConfirmBlocks(c: Campaign, k: CampaignCounts): KnownBlock[] {
+  return [
+    text(
+      `:warning: *${n(k.unknown)}* recipients of *${esc(c.name)}* ${code(c.id)} may already have this message: ` +
+        'their delivery was interrupted before the mail server answered. Resending may give them a second copy. ' +
+        `The ${n(k.failed)} failed ones are retried too.`,
+    ),
+    {
+      type: 'actions',
+      block_id: `campaign_resend:${c.id}`,
+      elements: [
+        button('Yes, resend', campaignActions.resendUnknownConfirm, JSON.stringify({ id: c.id }), 'danger'),
+      ],
+    },
   ];
 }
 

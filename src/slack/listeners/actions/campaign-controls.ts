@@ -18,9 +18,9 @@ const body = z
   .loose();
 const value = z.object({ id: z.string().max(100) });
 
-/** Pause / Resume (or confirm a missed schedule) / Cancel buttons, and New campaign. */
+/** Pause / Resume (or confirm a missed schedule) / Cancel / Approve (a second admin) buttons, and New campaign. */
 export function register(app: App, deps: SlackDeps): void {
-  for (const verb of ['pause', 'resume', 'cancel'] as const) {
+  for (const verb of ['pause', 'resume', 'cancel', 'approve'] as const) {
     app.action(campaignActions[verb], async ({ ack, body: raw, respond, client }) => {
       await ack();
       const b = body.parse(raw);

@@ -1,0 +1,259 @@
+import { createHmac } from 'node:crypto';
+import { and, desc, eq, lt } from 'drizzle-orm';
+import { z } from 'zod';
+import { type WebhookDeliveryState, webhookDeliveries } from '../../db/schema.js';
+import { decodeCursor, encodeCursor, pageLimit } from '../pagination.js';
+import { type CoreDeps, toIso } from '../types.js';
+
+/** Waits after the 1st, 2nd, … failed attempt; after the last one the delivery is `failed`. */
+export const webhookRetryDelaysMs = [30_000, 120_000, 600_000, 3_600_000, 21_600_000];
+
+/** One POST: resolves with the HTTP status, rejects on a network error or the timeout. */
+export type WebhookSender = (
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+) => Promise<number>;
+
+/** The default sender: fetch with a timeout; redirects are not followed (a 3xx is a failure). */
+export const fetchSender: WebhookSender = async (url, body, headers, timeoutMs) => {
+  const res = await fetch(url, {
+    method: 'POST',
+    body,
+    headers,
+    redirect: 'manual',
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  await res.body?.cancel().catch(() => {});
+  return res.status;
+};
+
+export type WebhookSettings = {
+  /** WEBHOOK_SECRET: the HMAC-SHA256 key of X-Coldbatch-Signature. */
+  secret: string;
+  timeoutMs: number;
+  retryDelaysMs?: number[];
+};
+
+/** `sha256=<hex>` of the raw body: what X-Coldbatch-Signature carries. */
+export function signWebhook(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/** A row of the delivery log as the transports show it (the body is not shown: it may hold an address). */
+export type WebhookDelivery = {
+  id: number;
+  event: string;
+  url: string;
+  state: WebhookDeliveryState;
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+};
+
+type Row = typeof webhookDeliveries.$inferSelect;
+const cursorSchema = z.number().int();
+/** Deliveries posted at once per pass. */
+const parallel = 8;
+
+/**
+ * The dispatcher: posts pending deliveries of the outbox, signed, with a timeout, and retries
+ * failures with backoff. A delivery is claimed in the database (its next attempt moved past the
+ * timeout) before the POST, so overlapping passes or a restart never post it twice at once; a
+ * crash during a POST retries it later (at-least-once: receivers dedupe on the body's `id`).
+ */
+export class WebhookService {
+  private readonly log;
+  private readonly delays: number[];
+  private current: Promise<number> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly settings: WebhookSettings,
+    private readonly send: WebhookSender = fetchSender,
+  ) {
+    this.log = deps.log.child({ module: 'webhooks' });
+    this.delays = settings.retryDelaysMs ?? webhookRetryDelaysMs;
+  }
+
+  /** Posts every delivery that is due; resolves with how many were delivered (a pass asked for meanwhile runs too). */
+  deliverDue(): Promise<number> {
+    if (this.current) {
+      this.again = true;
+      return this.current;
+    }
+    const run = async () => {
+      let delivered = 0;
+      try {
+        do {
+          this.again = false;
+          delivered += await this.pass();
+        } while (this.again && !this.stopped);
+      } finally {
+        this.current = null;
+      }
+      return delivered;
+    };
+    this.current = run();
+    return this.current;
+  }
+
+  /** Asks for a pass soon (after an event was recorded); failures are logged. */
+  kick(): void {
+    if (this.stopped) return;
+    this.deliverDue().catch((err: unknown) => this.log.error({ err }, 'webhook delivery pass failed'));
+  }
+
+  /** Waits for the pass under way; no new pass starts. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.current?.catch(() => {});
+  }
+
+  /** The delivery log, newest first, by cursor; optionally one state. */
+  list(query: { state?: WebhookDeliveryState; limit?: number; cursor?: string } = {}): {
+    deliveries: WebhookDelivery[];
+    nextCursor: string | null;
+  } {
+    const limit = pageLimit(query.limit, 200);
+    const rows = this.deps.db
+      .select()
+      .from(webhookDeliveries)
+      .where(
+        and(
+          query.state ? eq(webhookDeliveries.state, query.state) : undefined,
+          query.cursor ? lt(webhookDeliveries.id, decodeCursor(query.cursor, cursorSchema)) : undefined,
+        ),
+      )
+      .orderBy(desc(webhookDeliveries.id))
+      .limit(limit + 1)
+      .all();
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      deliveries: page.map(toDelivery),
+      nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null,
+    };
+  }
+
+  private async pass(): Promise<number> {
+    let delivered = 0;
+    for (;;) {
+      if (this.stopped) return delivered;
+      const claimed = this.claim(parallel);
+      if (claimed.length === 0) return delivered;
+      const results = await Promise.all(claimed.map((r) => this.post(r)));
+      delivered += results.filter(Boolean).length;
+    }
+  }
+
+  /** Takes due rows and moves their next attempt past the timeout, in one transaction. */
+  private claim(limit: number): Row[] {
+    const now = this.deps.clock.now();
+    const lease = now + this.settings.timeoutMs + 60_000;
+    return this.deps.db.transaction((tx) => {
+      const rows = tx
+        .select()
+        .from(webhookDeliveries)
+        .where(and(eq(webhookDeliveries.state, 'pending'), lt(webhookDeliveries.nextAttemptAt, now + 1)))
+        .orderBy(webhookDeliveries.nextAttemptAt, webhookDeliveries.id)
+        .limit(limit)
+        .all();
+      for (const r of rows) {
+        tx.update(webhookDeliveries)
+          .set({ nextAttemptAt: lease })
+          .where(eq(webhookDeliveries.id, r.id))
+          .run();
+      }
+      return rows;
+    });
+  }
+
+  /** One attempt, settled in the log; true when delivered. */
+  private async post(r: Row): Promise<boolean> {
+    let status: number | null = null;
+    let error: string | null = null;
+    try {
+      status = await this.send(
+        r.url,
+        r.payload,
+        {
+          'content-type': 'application/json',
+          'user-agent': 'coldbatch-webhooks',
+          'x-coldbatch-event': r.event,
+          'x-coldbatch-delivery': String(r.id),
+          'x-coldbatch-signature': signWebhook(this.settings.secret, r.payload),
+        },
+        this.settings.timeoutMs,
+      );
+      if (status < 200 || status >= 300) error = `HTTP ${status}`;
+    } catch (e) {
+      error = describe(e, this.settings.timeoutMs);
+    }
+    const now = this.deps.clock.now();
+    const attempts = r.attempts + 1;
+    if (error === null) {
+      this.deps.db
+        .update(webhookDeliveries)
+        .set({
+          state: 'delivered',
+          attempts,
+          lastStatus: status,
+          lastError: null,
+          deliveredAt: now,
+          nextAttemptAt: null,
+        })
+        .where(eq(webhookDeliveries.id, r.id))
+        .run();
+      this.log.info({ deliveryId: r.id, event: r.event, attempts }, 'webhook delivered');
+      return true;
+    }
+    const delay = this.delays[attempts - 1];
+    this.deps.db
+      .update(webhookDeliveries)
+      .set({
+        state: delay === undefined ? 'failed' : 'pending',
+        attempts,
+        lastStatus: status,
+        lastError: error.slice(0, 300),
+        nextAttemptAt: delay === undefined ? null : now + delay,
+      })
+      .where(eq(webhookDeliveries.id, r.id))
+      .run();
+    this.log.warn(
+      { deliveryId: r.id, event: r.event, attempts, status, failed: delay === undefined },
+      delay === undefined ? 'webhook failed for good' : 'webhook attempt failed: retried later',
+    );
+    return false;
+  }
+}
+
+function describe(e: unknown, timeoutMs: number): string {
+  const name = (e as { name?: unknown })?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  const cause = (e as { cause?: { code?: unknown; message?: unknown } })?.cause;
+  if (typeof cause?.code === 'string') return cause.code;
+  if (typeof cause?.message === 'string') return cause.message;
+  return String(e);
+}
+
+function toDelivery(r: Row): WebhookDelivery {
+  return {
+    id: r.id,
+    event: r.event,
+    url: r.url,
+    state: r.state,
+    attempts: r.attempts,
+    nextAttemptAt: toIso(r.nextAttemptAt),
+    lastStatus: r.lastStatus,
+    lastError: r.lastError,
+    createdAt: toIso(r.createdAt)!,
+    deliveredAt: toIso(r.deliveredAt),
+  };
+}
