@@ -81,16 +81,22 @@ const smtpUrls = z.preprocess(
 );
 
 /** Comma-separated Slack ids (users U…/W…, channels C…/G…). */
-const idList = z
-  .string()
-  .default('')
-  .transform((s) =>
-    s
-      .split(',')
-      .map((x) => x.trim())
-      .filter(Boolean),
-  )
-  .pipe(z.array(z.string().regex(/^[A-Z0-9]{2,}$/, 'must be comma-separated Slack ids like U0123ABCD')));
+/** A comma-separated list (spaces around items ignored, empty items dropped), each item checked. */
+const commaList = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(item));
+
+const idList = commaList(
+  z.string().regex(/^[A-Z0-9]{2,}$/, 'must be comma-separated Slack ids like U0123ABCD'),
+);
 
 /** `true`/`false` (also 1/0, yes/no, on/off). */
 const flag = z
@@ -170,30 +176,12 @@ const envSchema = z.object({
   SCHEDULER_TICK: duration.pipe(z.number().min(1000, 'must be at least 1s')).default(5000),
   BOUNCE_PAUSE_RATE: z.coerce.number().min(0).max(1).default(0.05),
   BOUNCE_PAUSE_MIN_SENDS: z.coerce.number().int().min(1).default(20),
-  VALIDATION_DNS_SERVERS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(dnsServer)),
+  VALIDATION_DNS_SERVERS: commaList(dnsServer),
   VALIDATION_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(20),
   VALIDATION_TIMEOUT: duration.pipe(z.number().min(100, 'must be at least 100ms').max(60_000)).default(5000),
   VALIDATE_ON_IMPORT: flag.default(true),
   APPROVAL_THRESHOLD: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().optional()),
-  WEBHOOK_URLS: z
-    .string()
-    .default('')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean),
-    )
-    .pipe(z.array(z.url({ protocol: /^https?$/, error: 'must be comma-separated http(s) URLs' }))),
+  WEBHOOK_URLS: commaList(z.url({ protocol: /^https?$/, error: 'must be comma-separated http(s) URLs' })),
   WEBHOOK_SECRET: z.preprocess(
     emptyAsUndefined,
     z.string().min(16, 'must be at least 16 characters').optional(),
