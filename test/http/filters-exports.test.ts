@@ -203,10 +203,7 @@ describe('exports', () => {
     }
     const r = await slackPost(
       url,
-      commandBody(`export ${campaign.id}`, 'U1', slack.responseUrl('cx')).replace(
-        '%2Fbatches',
-        '%2Fcampaigns',
-      ),
+      commandBody(`export ${campaign.id}`, 'U1', slack.responseUrl('cx'), '/campaigns'),
       { type: 'form' },
     );
     expect(r.status).toBe(200);

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { startTestApp, tempDir } from '../helpers.js';
-import { FakeSlack, signingSecret, slackPost } from '../slack/fake-slack.js';
+import { commandBody, FakeSlack, signingSecret, slackPost } from '../slack/fake-slack.js';
 
 /** The real app in Slack HTTP mode against a FakeSlack, with its own temp folder; for the security tests. */
 export async function startSlackApp(
@@ -39,27 +39,8 @@ export async function startSlackApp(
 }
 
 /** A slash command as Slack sends it (form-encoded). */
-export function command(
-  name: '/batches' | '/campaigns',
-  text: string,
-  user: string,
-  responseUrl: string,
-): string {
-  return new URLSearchParams({
-    token: 'legacy',
-    team_id: 'T1',
-    team_domain: 'acme',
-    channel_id: 'C1',
-    channel_name: 'leads',
-    user_id: user,
-    user_name: 'someone',
-    command: name,
-    text,
-    api_app_id: 'A1',
-    response_url: responseUrl,
-    trigger_id: '123.456.abc',
-  }).toString();
-}
+export const command = (name: string, text: string, user: string, responseUrl: string) =>
+  commandBody(text, user, responseUrl, name);
 
 /** An interactive payload (block_actions, view_submission, …) as Slack sends it: form field `payload`. */
 export const interactive = (payload: Record<string, unknown>) =>

@@ -262,7 +262,8 @@ export function eventBody(event: Record<string, unknown>, eventId: string): stri
   });
 }
 
-export function commandBody(text: string, user: string, responseUrl: string): string {
+/** A slash command as Slack sends it (form-encoded), `/batches` unless another is named. */
+export function commandBody(text: string, user: string, responseUrl: string, command = '/batches'): string {
   return new URLSearchParams({
     token: 'legacy',
     team_id: 'T1',
@@ -271,7 +272,7 @@ export function commandBody(text: string, user: string, responseUrl: string): st
     channel_name: 'leads',
     user_id: user,
     user_name: 'someone',
-    command: '/batches',
+    command,
     text,
     api_app_id: 'A1',
     response_url: responseUrl,

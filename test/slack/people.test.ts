@@ -66,10 +66,7 @@ let seq = 0;
 /** Runs `/contacts <text>` and returns the blocks it answered with (through response_url). */
 async function contacts(url: string, text: string, user = 'UADMIN') {
   const name = `c${++seq}`;
-  const body = commandBody(text, user, slack.responseUrl(name)).replace(
-    'command=%2Fbatches',
-    'command=%2Fcontacts',
-  );
+  const body = commandBody(text, user, slack.responseUrl(name), '/contacts');
   const res = await slackPost(url, body, { type: 'form' });
   expect(res.status).toBe(200);
   const answer = await waitFor(() => slack.responses.find((r) => r.path === `/respond/${name}`));

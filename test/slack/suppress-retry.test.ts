@@ -47,7 +47,7 @@ afterEach(async () => {
 let responses = 0;
 async function command(name: 'contacts' | 'campaigns', text: string, user = 'UADMIN') {
   const path = `cmd${responses++}`;
-  const body = commandBody(text, user, slack.responseUrl(path)).replace('%2Fbatches', `%2F${name}`);
+  const body = commandBody(text, user, slack.responseUrl(path), `/${name}`);
   expect((await slackPost(url, body, { type: 'form' })).status).toBe(200);
   const answer = await waitFor(() => slack.responses.find((r) => r.path === `/respond/${path}`));
   return answer.body as { blocks: Block[] };
