@@ -5,10 +5,10 @@ import { batches } from '../../db/schema.js';
 import { DomainError, storageError } from '../../errors.js';
 import { type Batch, type ImportReport, toBatch } from '../batches/batch.js';
 import { newBatchId } from '../batches/batch-service.js';
-import { DomainMatcher } from '../suppression/domains.js';
 import type { Actor, CoreDeps } from '../types.js';
-import { type ContactStream, hashBytes, maxReportedErrors } from './contact-chunks.js';
+import { type ContactStream, maxReportedErrors } from './contact-chunks.js';
 import { openContactStream } from './contact-stream.js';
+import { ContactWriter } from './contact-writer.js';
 import type { ContactRow } from './rows.js';
 import type { ByteSource } from './table.js';
 
@@ -37,9 +37,6 @@ type Counters = Omit<ImportReport, 'durationMs'>;
 
 const chunkRows = 2000;
 const deleteChunk = 5000;
-/** Rows per INSERT statement: one statement per row costs twice as much at a million rows. */
-const insertGroup = 100;
-const contactValues = `(?, ?, ?, ?, ?, ?, 'active', ?, ?, ?)`;
 
 /**
  * Imports running at once; later ones wait their turn (their uploads wait in the socket). Twenty
@@ -74,6 +71,7 @@ export class ImportService {
   private readonly lane = new Lane(concurrentImports);
   private readonly sqlite;
   private readonly stmts;
+  private readonly writer;
 
   constructor(
     private readonly deps: CoreDeps,
@@ -81,27 +79,11 @@ export class ImportService {
   ) {
     this.log = deps.log.child({ module: 'imports' });
     this.sqlite = deps.db.$client;
+    this.writer = new ContactWriter(this.sqlite);
     const s = this.sqlite;
     this.stmts = {
       createBatch: s.prepare(
         `INSERT INTO batches (id, name, source, status, created_by, created_at) VALUES (?, ?, ?, 'importing', ?, ?)`,
-      ),
-      insertContact: s.prepare(
-        `INSERT INTO contacts (email, email_hash, name, company, position, source, status, batch_id, created_at, updated_at)
-         VALUES ${contactValues} ON CONFLICT(email) DO NOTHING`,
-      ),
-      insertContacts: s.prepare(
-        `INSERT INTO contacts (email, email_hash, name, company, position, source, status, batch_id, created_at, updated_at)
-         VALUES ${Array(insertGroup).fill(contactValues).join(', ')} ON CONFLICT(email) DO NOTHING`,
-      ),
-      lastId: s.prepare<[], number>(`SELECT max(id) FROM contacts`).pluck(),
-      holder: s.prepare<[string], { id: number; batch_id: string }>(
-        `SELECT id, batch_id FROM contacts WHERE email = ?`,
-      ),
-      anySuppression: s.prepare<[], { one: number }>(`SELECT 1 AS one FROM suppressions LIMIT 1`),
-      domainRules: s.prepare<[], string>(`SELECT pattern FROM domain_suppressions`).pluck(),
-      suppressed: s.prepare<[Buffer], { one: number }>(
-        `SELECT 1 AS one FROM suppressions WHERE email_hash = ?`,
       ),
       sameFile: s.prepare<[string, string], { id: string; name: string }>(
         `SELECT id, name FROM batches WHERE file_sha256 = ? AND status != 'importing' AND id != ? ORDER BY created_at DESC LIMIT 1`,
@@ -215,7 +197,7 @@ export class ImportService {
     let pending: { rows: ContactRow[]; hashes: Uint8Array }[] = [];
     let pendingRows = 0;
     const flush = async () => {
-      this.writeChunk(batchId, pending, report, holders);
+      this.writer.write(batchId, pending, report, holders, this.deps.clock.now());
       pending = [];
       pendingRows = 0;
       onProgress?.({ rows: report.rows, imported: report.imported, bytes: stream.bytesRead() });
@@ -235,104 +217,6 @@ export class ImportService {
     }
     if (pendingRows > 0) await flush();
     return { report, holders };
-  }
-
-  /** One synchronous transaction per chunk: insert new addresses, count the rest. */
-  private writeChunk(
-    batchId: string,
-    parts: { rows: ContactRow[]; hashes: Uint8Array }[],
-    report: Counters,
-    holders: Map<string, number>,
-  ): void {
-    const now = this.deps.clock.now();
-    const s = this.stmts;
-    this.sqlite.transaction(() => {
-      const checkSuppressions = s.anySuppression.get() !== undefined;
-      // Whole-domain rules (few): one query per chunk, then Set lookups per row.
-      const rules = s.domainRules.all();
-      const domains = rules.length > 0 ? new DomainMatcher(rules) : null;
-      // Rows to insert with their hashes, suppressed addresses left out.
-      const rows: ContactRow[] = [];
-      const hashes: Buffer[] = [];
-      for (const part of parts) {
-        const all = Buffer.from(part.hashes.buffer, part.hashes.byteOffset, part.hashes.byteLength);
-        for (let i = 0; i < part.rows.length; i++) {
-          const hash = all.subarray(i * hashBytes, (i + 1) * hashBytes);
-          if ((checkSuppressions && s.suppressed.get(hash)) || domains?.matches(part.rows[i]!.email)) {
-            report.suppressed++;
-            continue;
-          }
-          rows.push(part.rows[i]!);
-          hashes.push(hash);
-        }
-      }
-      const values = new Array<unknown>(insertGroup * 9);
-      let at = 0;
-      for (; at + insertGroup <= rows.length; at += insertGroup) {
-        let k = 0;
-        for (let i = at; i < at + insertGroup; i++) {
-          const row = rows[i]!;
-          values[k++] = row.email;
-          values[k++] = hashes[i];
-          values[k++] = row.name;
-          values[k++] = row.company;
-          values[k++] = row.position;
-          values[k++] = row.source;
-          values[k++] = batchId;
-          values[k++] = now;
-          values[k++] = now;
-        }
-        const lastIdBefore = s.lastId.get() ?? 0;
-        const info = s.insertContacts.run(values);
-        report.imported += info.changes;
-        if (info.changes < insertGroup)
-          this.countNotInserted(batchId, rows.slice(at, at + insertGroup), lastIdBefore, report, holders);
-      }
-      for (let i = at; i < rows.length; i++) {
-        const row = rows[i]!;
-        const info = s.insertContact.run(
-          row.email,
-          hashes[i],
-          row.name,
-          row.company,
-          row.position,
-          row.source,
-          batchId,
-          now,
-          now,
-        );
-        report.imported += info.changes;
-        if (info.changes === 0)
-          this.countNotInserted(batchId, [row], Number.POSITIVE_INFINITY, report, holders);
-      }
-    })();
-  }
-
-  /**
-   * After one INSERT of `rows` (ids above lastIdBefore are rows it added; skipped rows may still
-   * use up ids): counts each row it did not add as repeated in the file (held by this batch) or
-   * existing (held by another).
-   */
-  private countNotInserted(
-    batchId: string,
-    rows: ContactRow[],
-    lastIdBefore: number,
-    report: Counters,
-    holders: Map<string, number>,
-  ): void {
-    const added = new Set<string>();
-    for (const row of rows) {
-      const holder = this.stmts.holder.get(row.email);
-      if (!holder) continue;
-      if (holder.id > lastIdBefore && !added.has(row.email)) {
-        added.add(row.email);
-      } else if (holder.batch_id === batchId) {
-        report.duplicateInFile++;
-      } else {
-        report.existing++;
-        holders.set(holder.batch_id, (holders.get(holder.batch_id) ?? 0) + 1);
-      }
-    }
   }
 
   /** Throws (and so discards the batch) when the file repeats one already imported or adds nobody. */
