@@ -1,6 +1,6 @@
 /**
- * Third-party CSV conformance files (shared/corpora/csv/conformance/; sources and licences in
- * shared/corpora/README.md) read through `readRawTable`: the importer's own decoding (sniff.ts),
+ * Third-party CSV conformance files (test/fixtures/corpora/csv/conformance/; source and licence in the
+ * README of each folder) read through `readRawTable`: the importer's own decoding (sniff.ts),
  * delimiter ranking (dialect.ts, the one `openTable` uses) and csv-parse options (`parserOptions`),
  * without the e-mail header `openTable` requires. Every file is fed in chunks of 1, 3, 7 and 65,536
  * bytes, so multi-byte characters (UTF-8, UTF-16) are split across chunks, and every feed must read
@@ -15,7 +15,7 @@ import { readRawTable } from '../../../src/core/imports/table.js';
 import { DomainError, type ErrorCode } from '../../../src/errors.js';
 import { bytes } from '../../helpers.js';
 
-const corpus = new URL('../../../../shared/corpora/csv/conformance/', import.meta.url);
+const corpus = new URL('../../fixtures/corpora/csv/conformance/', import.meta.url);
 const file = (path: string) => readFileSync(new URL(path, corpus));
 const csvsIn = (dir: string) => readdirSync(new URL(dir, corpus)).filter((n) => n.endsWith('.csv'));
 const json = (path: string): unknown => JSON.parse(file(path).toString('utf8'));
@@ -71,7 +71,7 @@ describe('csv-spectrum (max-mapper/csv-spectrum 2.0.0, BSD-2-Clause)', () => {
   for (const name of names) {
     it(`${name}: rows keyed by the header equal the JSON`, async () => {
       const parsed = spectrumJson.parse(json(`csv-spectrum/json/${name.replace(/\.csv$/, '.json')}`));
-      // Known upstream defects (shared/corpora/README.md): location_coordinates.json is one object, not
+      // Known upstream defects (csv-spectrum/README.md): location_coordinates.json is one object, not
       // an array of rows, and its phone (1234567890) is not the CSV's (2095257564). Wrap it, and take
       // the phone from the CSV; every other value (the U+FFFD characters included) is compared.
       const expected =

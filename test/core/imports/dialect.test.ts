@@ -66,7 +66,7 @@ describe('delimiter detection', () => {
 });
 
 describe('preamble before the header', () => {
-  // LinkedIn's Connections.csv (2024), preamble as in shared/corpora/csv/export-headers.json.
+  // LinkedIn's Connections.csv (2024), preamble as in test/fixtures/corpora/csv/export-headers.json.
   const linkedIn =
     'Notes:\n' +
     '"When exporting your connection data, you may notice that some of the email addresses are missing. ' +

@@ -1,6 +1,6 @@
 /**
- * E-mail address vectors written by others: shared/corpora/emails.json (its README; sources and
- * licences in shared/corpora/email-sources/). coldbatch sends real mail, so its policy is practical:
+ * E-mail address vectors written by others: test/fixtures/corpora/emails.json (sources in that folder's
+ * README, licences in its email-sources/). coldbatch sends real mail, so its policy is practical:
  * validator.js isEmail with default options (a dotted domain with an alphabetic TLD, length limits,
  * no IP literals, no display names once the address is extracted), and no quoted local parts.
  * Every case keeps its source tag in the test name; where the policy and a source disagree, the case
@@ -27,9 +27,7 @@ const corpus = z
       }),
     ),
   })
-  .parse(
-    JSON.parse(readFileSync(new URL('../../../../shared/corpora/emails.json', import.meta.url), 'utf8')),
-  );
+  .parse(JSON.parse(readFileSync(new URL('../../fixtures/corpora/emails.json', import.meta.url), 'utf8')));
 type Case = (typeof corpus.cases)[number];
 
 const verdict = (address: string) => (isSendableEmail(address) ? 'valid' : 'invalid');

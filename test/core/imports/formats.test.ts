@@ -1,7 +1,7 @@
 /**
  * The import engine against the shapes of real contact exports. Fixtures in test/fixtures/csv are
- * synthetic (see its README) and follow shared/corpora/csv/export-headers.json; the first block checks
- * that they still do. Every import goes through the real engine and a migrated SQLite file, and the
+ * synthetic (see its README) and follow test/fixtures/corpora/csv/export-headers.json; the first block
+ * checks that they still do. Every import goes through the real engine and a migrated SQLite file, and the
  * outcome is read back: the report counts and the stored contacts.
  */
 import { readFileSync } from 'node:fs';
@@ -30,7 +30,7 @@ const facts = z
   })
   .parse(
     JSON.parse(
-      readFileSync(new URL('../../../../shared/corpora/csv/export-headers.json', import.meta.url), 'utf8'),
+      readFileSync(new URL('../../fixtures/corpora/csv/export-headers.json', import.meta.url), 'utf8'),
     ),
   );
 
@@ -105,7 +105,7 @@ async function refusal(content: string | Uint8Array, fileName?: string): Promise
 
 const none = { duplicateInFile: 0, existing: 0, suppressed: 0 };
 
-describe('the fixtures follow shared/corpora/csv/export-headers.json', () => {
+describe('the fixtures follow corpora/csv/export-headers.json', () => {
   const firstRecord = (name: string) => records(utf8.decode(fixture(name)))[0];
 
   it('LinkedIn 2024: exact preamble, then the header; LF, no BOM, no trailing newline', () => {
