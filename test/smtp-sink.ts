@@ -53,7 +53,7 @@ export async function startSink(
           for (const rcpt of session.envelope.rcptTo) {
             received.push({
               to: rcpt.address.toLowerCase(),
-              from: String(session.envelope.mailFrom || ''),
+              from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
               raw,
               ...parse(raw),
             });

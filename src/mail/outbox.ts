@@ -20,7 +20,7 @@ function safeRef(ref: string): string {
 async function writeAtomically(dir: string, name: string, data: Buffer): Promise<void> {
   const tmp = join(dir, `.${name}.${randomUUID()}.tmp`);
   try {
-    const file = await open(tmp, 'wx');
+    const file = await open(tmp, 'wx', 0o600); // a message names its recipient: this user only
     try {
       await file.writeFile(data);
       await file.sync();
@@ -62,7 +62,7 @@ export function createOutboxMailer(opts: { dir: string; log: Logger }): Mailer {
         throw new MailError('transient', undefined, 'message was not buffered');
       const name = `${stamp(new Date())}-${safeRef(m.ref)}.eml`;
       try {
-        await mkdir(opts.dir, { recursive: true });
+        await mkdir(opts.dir, { recursive: true, mode: 0o700 });
         await writeAtomically(opts.dir, name, info.message);
       } catch (e) {
         const code = e instanceof Error && 'code' in e ? String(e.code) : 'EIO';
@@ -74,7 +74,7 @@ export function createOutboxMailer(opts: { dir: string; log: Logger }): Mailer {
     },
     async verify(): Promise<boolean> {
       try {
-        await mkdir(opts.dir, { recursive: true });
+        await mkdir(opts.dir, { recursive: true, mode: 0o700 });
         await access(opts.dir, constants.W_OK);
         return true;
       } catch {

@@ -155,7 +155,7 @@ describe('why', () => {
 describe('export and forget', () => {
   it('exports everything held about the person', async () => {
     const { s, b, sent } = await scene();
-    const p = s.people.exportPerson('edu@x.com');
+    const p = s.people.exportPerson('edu@x.com', 'UADMIN');
     expect(p).toMatchObject({
       email: 'edu@x.com',
       emailHash: emailHash('edu@x.com').toString('hex'),

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { MailError, type Mailer } from '../../src/mail/mailer.js';
 import { signUnsubscribeToken } from '../../src/mail/unsubscribe-token.js';
-import { importText, testClock, testConfig, testCore, waitFor } from '../helpers.js';
+import { importText, memoryLog, testClock, testConfig, testCore, waitFor } from '../helpers.js';
 
 const secret = 'webhook-secret-0123456789';
 const unsubscribeSecret = 'unsubscribe-secret-0123456789';
@@ -45,12 +45,31 @@ async function receiver(answer: (n: number) => number | 'hang' = () => 200) {
   };
 }
 
-/** What a receiver does: HMAC-SHA256 of the raw body with the shared secret, compared in constant time. */
-function validSignature(h: Hit): boolean {
-  const got = Buffer.from(String(h.headers['x-coldbatch-signature']));
-  const want = Buffer.from(`sha256=${createHmac('sha256', secret).update(h.raw).digest('hex')}`);
-  return got.length === want.length && timingSafeEqual(got, want);
+/**
+ * What a receiver does (the README's recipe): read t and v1 from X-Coldbatch-Signature, refuse a t
+ * more than 5 minutes from its own clock (a replay), compute HMAC-SHA256 of "<t>.<raw body>" with
+ * the shared secret and compare it with v1 in constant time.
+ */
+function verifySignature(
+  headers: IncomingHttpHeaders,
+  raw: string,
+  nowMs: number,
+  key = secret,
+): 'ok' | 'bad_signature' | 'too_old' {
+  const header = String(headers['x-coldbatch-signature'] ?? '');
+  const parts = new Map(
+    header.split(',').map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]),
+  );
+  const t = Number(parts.get('t'));
+  const got = Buffer.from(parts.get('v1') ?? '', 'hex');
+  const want = createHmac('sha256', key)
+    .update(`${parts.get('t')}.${raw}`)
+    .digest();
+  if (!Number.isInteger(t) || got.length !== want.length || !timingSafeEqual(got, want))
+    return 'bad_signature';
+  return Math.abs(nowMs / 1000 - t) > 300 ? 'too_old' : 'ok';
 }
+const validSignature = (h: Hit, nowMs = Date.now()) => verifySignature(h.headers, h.raw, nowMs) === 'ok';
 
 /** Accepts every message except to bounce@x.com, which gets a 550. */
 const mailer: Mailer = {
@@ -84,7 +103,7 @@ const rows = (s: ReturnType<typeof testCore>['services']) => s.webhooks.list().d
 
 describe('outgoing webhooks', () => {
   it('delivers each event type once, signed, with its data', async () => {
-    const { crm, s, db } = await setup();
+    const { crm, s, db, clock } = await setup();
     const first = await importText(s, 'email,name\nana@x.com,Ana\nbounce@x.com,Bo\n', { fileName: 'a.csv' });
     const second = await importText(s, 'email\ncai@x.com\n', { fileName: 'b.csv', activate: false });
     if (first.kind !== 'imported' || second.kind !== 'imported') throw new Error('import failed');
@@ -103,7 +122,7 @@ describe('outgoing webhooks', () => {
     await waitFor(() => rows(s).length === 8 && rows(s).every((r) => r.state === 'delivered'));
     await s.webhooks.deliverDue();
     expect(crm.hits).toHaveLength(8);
-    expect(crm.hits.every(validSignature)).toBe(true);
+    expect(crm.hits.every((h) => validSignature(h, clock.now()))).toBe(true);
     expect(new Set(crm.hits.map((h) => h.body.id)).size).toBe(8);
     for (const h of crm.hits) {
       expect(h.headers['x-coldbatch-event']).toBe(h.body.type);
@@ -134,7 +153,19 @@ describe('outgoing webhooks', () => {
     ]);
     // A tampered body fails the check a receiver makes.
     const h = crm.hits[0]!;
-    expect(validSignature({ ...h, raw: h.raw.replace('"id"', '"Id"') })).toBe(false);
+    expect(validSignature({ ...h, raw: h.raw.replace('"id"', '"Id"') }, clock.now())).toBe(false);
+    // The same delivery replayed ten minutes later is refused, and so is one with a forged time.
+    expect(verifySignature(h.headers, h.raw, clock.now() + 600_000)).toBe('too_old');
+    const forged = String(h.headers['x-coldbatch-signature']).replace(
+      /^t=\d+/,
+      `t=${Math.floor(clock.now() / 1000) + 600}`,
+    );
+    expect(
+      verifySignature({ ...h.headers, 'x-coldbatch-signature': forged }, h.raw, clock.now() + 600_000),
+    ).toBe('bad_signature');
+    expect(h.headers['x-coldbatch-signature']).toMatch(
+      new RegExp(`^t=${Math.floor(clock.now() / 1000)},v1=[0-9a-f]{64}$`),
+    );
   });
 
   it('a receiver answering 500 is retried with backoff until it answers 200; the log shows each state', async () => {
@@ -215,7 +246,7 @@ describe('outgoing webhooks', () => {
     cleanups.push(() => second.stop());
     await waitFor(() => crm.hits.length === 2);
     expect(crm.hits.map((h) => h.body.type).sort()).toEqual(['batch.activated', 'batch.imported']);
-    expect(crm.hits.every(validSignature)).toBe(true);
+    expect(crm.hits.every((h) => validSignature(h))).toBe(true);
     const log = await fetch(`http://127.0.0.1:${port}/webhooks/deliveries?state=delivered`);
     expect(log.status).toBe(200);
     const body = (await log.json()) as { deliveries: { event: string; state: string; attempts: number }[] };
@@ -225,8 +256,85 @@ describe('outgoing webhooks', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('a URL with credentials is delivered with a Basic header; the password is never shown (log, list, errors)', async () => {
+    const crm = await receiver((n) => (n === 1 ? 503 : 200));
+    cleanups.push(crm.close);
+    const withCreds = crm.url.replace('http://', 'http://crm%20user:s3cr%40t-pass@');
+    const closed = await receiver();
+    await closed.close(); // a port nothing listens on any more
+    const deadUrl = closed.url.replace('/hooks/coldbatch', '/never');
+    const dead = deadUrl.replace('http://', 'http://hookuser:dead-pass-123@');
+    const log = memoryLog();
+    const clock = testClock();
+    const config = testConfig({
+      WEBHOOK_URLS: `${withCreds},${dead}`,
+      WEBHOOK_SECRET: secret,
+      LOG_LEVEL: 'debug',
+    });
+    cleanups.push(() => rmSync(config.dir, { recursive: true, force: true }));
+    const app = buildApp(config, { scheduler: false, clock, logDestination: log.stream });
+    const { port } = await app.start();
+    cleanups.push(() => app.stop());
+    await importText(app.services, 'email\nana@x.com\n', { activate: false });
+    const all = () => app.services.webhooks.list().deliveries;
+    await waitFor(() => all().length === 2 && all().every((d) => d.attempts === 1));
+    clock.advance(30_000);
+    await app.services.webhooks.deliverDue();
+
+    expect(crm.hits).toHaveLength(2);
+    for (const h of crm.hits) {
+      expect(h.headers.authorization).toBe(`Basic ${Buffer.from('crm user:s3cr@t-pass').toString('base64')}`);
+      expect(validSignature(h, clock.now())).toBe(true);
+    }
+    const res = await fetch(`http://127.0.0.1:${port}/webhooks/deliveries`);
+    const text = await res.text();
+    const listed = (
+      JSON.parse(text) as { deliveries: { url: string; state: string; lastError: string | null }[] }
+    ).deliveries;
+    expect(listed.map((d) => d.url).sort()).toEqual([crm.url, deadUrl].sort());
+    expect(listed.find((d) => d.url === crm.url)?.state).toBe('delivered');
+    expect(listed.find((d) => d.url !== crm.url)?.lastError).toMatch(/ECONNREFUSED|connect/);
+    const everything = `${text}\n${JSON.stringify(log.lines())}\n${JSON.stringify(
+      app.db.$client.prepare('SELECT url, last_error FROM webhook_deliveries').all(),
+    )}`;
+    for (const secretPart of ['s3cr', 'dead-pass-123', 'hookuser', 'crm%20user', 'crm user']) {
+      expect(everything).not.toContain(secretPart);
+    }
+  });
+
+  it('a delivery row from before this change (credentials in its URL and error) is listed without them and still delivered', async () => {
+    const crm = await receiver();
+    const { s, db, clock } = await setup(undefined, { WEBHOOK_URLS: 'https://crm.example/other' });
+    cleanups.push(crm.close);
+    const old = crm.url.replace('http://', 'http://olduser:old-pass-456@');
+    db.$client
+      .prepare(
+        `INSERT INTO webhook_deliveries (event, url, payload, state, attempts, next_attempt_at, last_error, created_at)
+         VALUES ('batch.imported', ?, '{"id":"evt_1"}', 'pending', 1, ?, ?, ?)`,
+      )
+      .run(
+        old,
+        clock.now(),
+        `Request cannot be constructed from a URL that includes credentials: ${old}`,
+        clock.now(),
+      );
+    const listed = JSON.stringify(s.webhooks.list());
+    expect(listed).not.toContain('old-pass-456');
+    expect(listed).not.toContain('olduser');
+    await s.webhooks.deliverDue();
+    expect(crm.hits).toHaveLength(1);
+    expect(crm.hits[0]!.headers.authorization).toBe(
+      `Basic ${Buffer.from('olduser:old-pass-456').toString('base64')}`,
+    );
+    expect(rows(s)[0]).toMatchObject({ state: 'delivered', url: crm.url });
+  });
+
   it('WEBHOOK_URLS needs WEBHOOK_SECRET and http(s) URLs', () => {
     expect(() => testConfig({ WEBHOOK_URLS: 'https://crm.example/hook' })).toThrow(/WEBHOOK_SECRET/);
+    // A refused value is not repeated: it may hold a password.
+    expect(() =>
+      testConfig({ WEBHOOK_URLS: 'ftp://u:hidden-pass@crm.example/hook', WEBHOOK_SECRET: secret }),
+    ).toThrow(/^(?!.*hidden-pass)/s);
     expect(() => testConfig({ WEBHOOK_URLS: 'ftp://crm.example/hook', WEBHOOK_SECRET: secret })).toThrow(
       /WEBHOOK_URLS/,
     );

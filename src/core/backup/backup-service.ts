@@ -1,4 +1,13 @@
-import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { spawnWorker } from '../../worker-thread.js';
@@ -81,14 +90,18 @@ export class BackupService {
     const file = join(this.config.dir, `coldbatch-${stamp(this.deps.clock.now())}.db`);
     const partial = `${file}.partial`;
     try {
-      mkdirSync(this.config.dir, { recursive: true });
+      // Backups hold every contact: this user only (a folder that already exists keeps its mode).
+      mkdirSync(this.config.dir, { recursive: true, mode: 0o700 });
       rmSync(partial, { force: true });
+      // VACUUM INTO fills an empty file that exists, keeping its mode: created 0600 before the copy.
+      closeSync(openSync(partial, 'wx', 0o600));
       const check = await this.snapshot(partial);
       if (check.integrity !== 'ok' || check.foreignKeyProblems > 0) {
         throw new Error(
           `the copy failed its check (integrity_check: ${check.integrity}; ${check.foreignKeyProblems} foreign key problems)`,
         );
       }
+      chmodSync(partial, 0o600);
       renameSync(partial, file);
       const removed = this.prune();
       const backup: Backup = {

@@ -29,14 +29,17 @@ export type ContactFilter = {
 };
 
 const text = z.string().trim().min(1).max(200);
-/** A day (`2026-01-31`, UTC midnight) or an ISO date-time with offset. */
+const day = z.iso.date();
+const dateTime = z.iso.datetime({ offset: true });
+/** A day (`2026-01-31`, UTC midnight) or an ISO date-time with offset; a day that does not exist (2026-13-45, 2026-02-30) is refused. */
 const instant = z
   .string()
   .trim()
-  .refine((s) => /^\d{4}-\d{2}-\d{2}$/.test(s) || z.iso.datetime({ offset: true }).safeParse(s).success, {
-    message: 'must be a date (2026-01-31) or an ISO date-time with offset',
+  .refine((s) => day.safeParse(s).success || dateTime.safeParse(s).success, {
+    error: (issue) =>
+      `"${String(issue.input).slice(0, 40)}" is not a date: give a real day (2026-01-31) or an ISO date-time with offset (2026-01-31T09:00:00Z)`,
   })
-  .transform((s) => Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s));
+  .transform((s) => Date.parse(day.safeParse(s).success ? `${s}T00:00:00Z` : s));
 
 /** The filter as query-string fields (REST), validated. */
 export const contactFilterQuery = z.object({

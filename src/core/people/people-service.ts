@@ -1,5 +1,6 @@
 import { and, eq, isNotNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { truncateWal } from '../../db/client.js';
 import {
   batchEvents,
   batches,
@@ -91,8 +92,18 @@ export class PeopleService {
     return explain(rows, this.deps.clock.now());
   }
 
-  /** Everything held about the person as JSON-ready data; not_found when nothing is known. */
-  exportPerson(email: string): PersonExport {
+  /** Everything held about the person as JSON-ready data, logged (hash prefix, contact id); not_found when nothing is known. */
+  exportPerson(email: string, actor: Actor): PersonExport {
+    const person = this.preview(email);
+    this.log.info(
+      { hash: person.emailHash.slice(0, 12), contactId: person.contact?.id ?? null, actor },
+      'person exported',
+    );
+    return person;
+  }
+
+  /** What exportPerson returns, without logging an export (a confirmation shown before a forget). */
+  preview(email: string): PersonExport {
     const r = this.load(email, 0);
     const c = r.contact;
     return {
@@ -151,6 +162,7 @@ export class PeopleService {
     const hash = emailHash(address);
     const now = this.deps.clock.now();
     const names = (col: typeof contactHistory.reason) => sql`instr(lower(${col}), ${address}) > 0`;
+    let forgottenId: number | null = null;
     const counts = this.deps.db.transaction((tx): ForgetCounts => {
       const r = loadPerson(tx, address, hash, 0);
       if (!r.contact && !r.suppression && r.sends.length === 0) throw notKnown();
@@ -209,6 +221,7 @@ export class PeopleService {
       } else if (!r.suppression) {
         tx.insert(suppressions).values({ emailHash: hash, reason: 'deleted', actor, createdAt: now }).run();
       }
+      forgottenId = contactId;
       return {
         contacts: contactId != null ? 1 : 0,
         ledgerRows,
@@ -219,7 +232,12 @@ export class PeopleService {
         suppressionAdded,
       };
     });
-    this.log.info({ hash: hashPrefix(hash), actor, ...counts }, 'person forgotten');
+    // secure_delete zeroed the rows in the database file; older copies of the pages live in the WAL until it is reset.
+    const walCleared = truncateWal(this.deps.db);
+    this.log.info(
+      { hash: hashPrefix(hash), contactId: forgottenId, actor, walCleared, ...counts },
+      'person forgotten',
+    );
     return counts;
   }
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import { webhookDeliveries } from '../../db/schema.js';
+import { publicWebhookUrl } from './webhook-url.js';
 
 /** The events coldbatch tells CRMs about. */
 export const webhookEvents = [
@@ -44,7 +45,16 @@ export class WebhookOutbox {
     };
     const payload = JSON.stringify(body);
     db.insert(webhookDeliveries)
-      .values(this.urls.map((url) => ({ event: type, url, payload, createdAt: now, nextAttemptAt: now })))
+      // Stored without credentials: the dispatcher takes them from WEBHOOK_URLS when it posts.
+      .values(
+        this.urls.map((url) => ({
+          event: type,
+          url: publicWebhookUrl(url),
+          payload,
+          createdAt: now,
+          nextAttemptAt: now,
+        })),
+      )
       .run();
     // After the caller's commit (a rolled-back event finds nothing to send).
     setImmediate(this.kick);

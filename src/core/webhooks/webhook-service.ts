@@ -4,6 +4,13 @@ import { z } from 'zod';
 import { type WebhookDeliveryState, webhookDeliveries } from '../../db/schema.js';
 import { decodeCursor, encodeCursor, pageLimit } from '../pagination.js';
 import { type CoreDeps, toIso } from '../types.js';
+import {
+  credentialsOf,
+  publicWebhookUrl,
+  scrubCredentials,
+  type WebhookTarget,
+  webhookTarget,
+} from './webhook-url.js';
 
 /** Waits after the 1st, 2nd, … failed attempt; after the last one the delivery is `failed`. */
 export const webhookRetryDelaysMs = [30_000, 120_000, 600_000, 3_600_000, 21_600_000];
@@ -32,13 +39,20 @@ export const fetchSender: WebhookSender = async (url, body, headers, timeoutMs) 
 export type WebhookSettings = {
   /** WEBHOOK_SECRET: the HMAC-SHA256 key of X-Coldbatch-Signature. */
   secret: string;
+  /** WEBHOOK_URLS as configured: where the credentials of a stored (credential-less) URL come from. */
+  urls?: string[];
   timeoutMs: number;
   retryDelaysMs?: number[];
 };
 
-/** `sha256=<hex>` of the raw body: what X-Coldbatch-Signature carries. */
-export function signWebhook(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+/**
+ * X-Coldbatch-Signature: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` (the scheme of
+ * Stripe and Slack). Signing the time with the body lets a receiver refuse a captured delivery
+ * replayed later (older than a few minutes); each attempt is signed with its own time.
+ */
+export function signWebhook(secret: string, body: string, unixSeconds: number): string {
+  const v1 = createHmac('sha256', secret).update(`${unixSeconds}.${body}`).digest('hex');
+  return `t=${unixSeconds},v1=${v1}`;
 }
 
 /** A row of the delivery log as the transports show it (the body is not shown: it may hold an address). */
@@ -72,6 +86,10 @@ export class WebhookService {
   private current: Promise<number> | null = null;
   private again = false;
   private stopped = false;
+  /** Configured targets by their credential-less URL (the one stored with each delivery). */
+  private readonly targets = new Map<string, WebhookTarget>();
+  /** Credentials in WEBHOOK_URLS: never in lastError. */
+  private readonly secrets: string[] = [];
 
   constructor(
     private readonly deps: CoreDeps,
@@ -80,6 +98,11 @@ export class WebhookService {
   ) {
     this.log = deps.log.child({ module: 'webhooks' });
     this.delays = settings.retryDelaysMs ?? webhookRetryDelaysMs;
+    for (const raw of settings.urls ?? []) {
+      const target = webhookTarget(raw);
+      this.targets.set(target.url, target);
+      this.secrets.push(...credentialsOf(raw));
+    }
   }
 
   /** Posts every delivery that is due; resolves with how many were delivered (a pass asked for meanwhile runs too). */
@@ -179,22 +202,33 @@ export class WebhookService {
   private async post(r: Row): Promise<boolean> {
     let status: number | null = null;
     let error: string | null = null;
+    // A row written before URLs were stored without credentials still carries its own.
+    const own = webhookTarget(r.url);
+    const target = own.authorization ? own : (this.targets.get(own.url) ?? own);
     try {
       status = await this.send(
-        r.url,
+        target.url,
         r.payload,
         {
           'content-type': 'application/json',
           'user-agent': 'coldbatch-webhooks',
           'x-coldbatch-event': r.event,
           'x-coldbatch-delivery': String(r.id),
-          'x-coldbatch-signature': signWebhook(this.settings.secret, r.payload),
+          'x-coldbatch-signature': signWebhook(
+            this.settings.secret,
+            r.payload,
+            Math.floor(this.deps.clock.now() / 1000),
+          ),
+          ...(target.authorization ? { authorization: target.authorization } : {}),
         },
         this.settings.timeoutMs,
       );
       if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (e) {
-      error = describe(e, this.settings.timeoutMs);
+      error = scrubCredentials(describe(e, this.settings.timeoutMs), [
+        ...this.secrets,
+        ...credentialsOf(r.url),
+      ]);
     }
     const now = this.deps.clock.now();
     const attempts = r.attempts + 1;
@@ -247,12 +281,12 @@ function toDelivery(r: Row): WebhookDelivery {
   return {
     id: r.id,
     event: r.event,
-    url: r.url,
+    url: publicWebhookUrl(r.url),
     state: r.state,
     attempts: r.attempts,
     nextAttemptAt: toIso(r.nextAttemptAt),
     lastStatus: r.lastStatus,
-    lastError: r.lastError,
+    lastError: r.lastError === null ? null : scrubCredentials(r.lastError, credentialsOf(r.url)),
     createdAt: toIso(r.createdAt)!,
     deliveredAt: toIso(r.deliveredAt),
   };

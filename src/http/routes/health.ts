@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { type Request, Router } from 'express';
 import type { Db } from '../../db/client.js';
 import type { IdentityState } from '../../mail/mailer.js';
 
@@ -9,9 +9,13 @@ export type HealthParts = {
   identities?: () => IdentityState[] | undefined;
 };
 
-export function healthRoutes(db: Db, parts: HealthParts): Router {
+/**
+ * GET /healthz: public, so only the statuses (ok, db, slack, smtp); the sending identities
+ * (host:port:user, counts, caps) only with the API token (or with no API_TOKEN: loopback only).
+ */
+export function healthRoutes(db: Db, parts: HealthParts, authorized: (req: Request) => boolean): Router {
   const r = Router();
-  r.get('/healthz', (_req, res) => {
+  r.get('/healthz', (req, res) => {
     let dbState = 'ok';
     try {
       db.$client.prepare('SELECT 1').get();
@@ -19,7 +23,7 @@ export function healthRoutes(db: Db, parts: HealthParts): Router {
       dbState = 'error';
     }
     const ok = dbState === 'ok';
-    const identities = parts.identities?.();
+    const identities = authorized(req) ? parts.identities?.() : undefined;
     res.status(ok ? 200 : 503).json({
       ok,
       db: dbState,

@@ -18,7 +18,7 @@ export function peopleRoutes(services: Services): Router {
 
   r.get('/contacts/export', (req, res) => {
     const { email } = emailQuery.parse(req.query);
-    const person = services.people.exportPerson(email);
+    const person = services.people.exportPerson(email, 'api');
     res.set('Content-Disposition', `attachment; filename="person-${person.emailHash.slice(0, 12)}.json"`);
     res.json(person);
   });

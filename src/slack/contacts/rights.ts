@@ -41,7 +41,7 @@ export const subcommands: Record<string, ContactsSubcommand> = {
     const email = addressArg(args);
     if (!email) return [text('Give an address: `/contacts export ana@example.com`.')];
     assertAdmin(deps, user, 'export what is held about a person');
-    const person = deps.services.people.exportPerson(email);
+    const person = deps.services.people.exportPerson(email, user);
     const hash = person.emailHash.slice(0, 12);
     await uploadToUser(client, user, {
       csv: (async function* () {
@@ -49,7 +49,7 @@ export const subcommands: Record<string, ContactsSubcommand> = {
       })(),
       filename: `person-${hash}.json`,
       title: 'Everything coldbatch holds about one person',
-      comment: `Everything coldbatch holds about \`${person.email}\` (contact, history, sends, suppression), as JSON.`,
+      comment: `Everything coldbatch holds about \`${esc(person.email)}\` (contact, history, sends, suppression), as JSON.`,
     });
     deps.log.info({ module: 'slack', userId: user, hash }, 'person exported to user');
     return [
@@ -61,7 +61,7 @@ export const subcommands: Record<string, ContactsSubcommand> = {
     if (!email) return [text('Give an address: `/contacts forget ana@example.com`.')];
     assertAdmin(deps, user, 'erase people');
     // Refuses unknown addresses now, before anyone is asked to confirm.
-    const person = deps.services.people.exportPerson(email);
+    const person = deps.services.people.preview(email);
     const what = person.contact
       ? `contact #${person.contact.id}, ${person.history.length} history entries, ${person.sends.length} ledger rows`
       : `no contact; ${person.sends.length} ledger rows`;
