@@ -1,5 +1,6 @@
+import { createSocket, type Socket } from 'node:dgram';
 import type { AddressInfo } from 'node:net';
-import { createUDPServer, Packet, type UDPServer } from 'dns2';
+import { type Answer, decode, encode, RECURSION_AVAILABLE, RECURSION_DESIRED } from 'dns-packet';
 
 /** What the fake server answers for a name (and every type asked of it). */
 export type Zone = {
@@ -12,16 +13,27 @@ export type Zone = {
   silent?: boolean;
 };
 
-const typeName: Record<number, string> = {
-  [Packet.TYPE.MX]: 'MX',
-  [Packet.TYPE.A]: 'A',
-  [Packet.TYPE.AAAA]: 'AAAA',
-};
+/** RFC 1035 §4.1.1 response codes, carried in the low four bits of the header's flags. */
+const rcodes = { NXDOMAIN: 3, SERVFAIL: 2 } as const;
+
+/** The records of `zone` for one question type. */
+function records(name: string, type: string, zone: Zone): Answer[] {
+  const base = { name, ttl: 60 };
+  if (type === 'MX')
+    return (zone.mx ?? []).map((exchange, n) => ({
+      ...base,
+      type: 'MX',
+      data: { exchange, preference: 10 * (n + 1) },
+    }));
+  if (type === 'A') return (zone.a ?? []).map((data) => ({ ...base, type: 'A', data }));
+  if (type === 'AAAA') return (zone.aaaa ?? []).map((data) => ({ ...base, type: 'AAAA', data }));
+  return [];
+}
 
 /**
- * A DNS server on 127.0.0.1 (UDP, dns2) answering from a zone function: NXDOMAIN for names it
- * does not know. Records every query, and how many were being answered at once (answers wait
- * `delayMs`, or until `release()` for names held by `hold`).
+ * A DNS server on 127.0.0.1 (UDP, node:dgram with dns-packet) answering from a zone function:
+ * NXDOMAIN for names it does not know. Records every query, and how many were being answered at
+ * once (answers wait `delayMs`, or until `release()` for names held by `hold`).
  */
 export class FakeDns {
   readonly queries: { name: string; type: string }[] = [];
@@ -31,43 +43,61 @@ export class FakeDns {
   /** Names whose answers wait until release(). */
   hold: (name: string) => boolean = () => false;
   private held: (() => void)[] = [];
-  private server: UDPServer | undefined;
+  private socket: Socket | undefined;
   port = 0;
 
   constructor(private readonly zone: (name: string) => Zone | undefined) {}
 
   async start(): Promise<this> {
-    const server = createUDPServer((request, send) => {
-      const q = request.questions[0];
-      if (!q) return;
-      const name = q.name.toLowerCase();
-      this.queries.push({ name, type: typeName[q.type] ?? String(q.type) });
-      const zone = this.zone(name) ?? { rcode: 'NXDOMAIN' };
-      if (zone.silent) return;
-      this.inFlight++;
-      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-      const answer = () => {
-        this.inFlight--;
-        const res = Packet.createResponseFromRequest(request);
-        const records: Record<number, { exchange?: string; priority?: number; address?: string }[]> = {
-          [Packet.TYPE.MX]: (zone.mx ?? []).map((exchange, n) => ({ exchange, priority: 10 * (n + 1) })),
-          [Packet.TYPE.A]: (zone.a ?? []).map((address) => ({ address })),
-          [Packet.TYPE.AAAA]: (zone.aaaa ?? []).map((address) => ({ address })),
-        };
-        if (zone.rcode) res.header.rcode = Packet.RCODE[zone.rcode];
-        else
-          for (const r of records[q.type] ?? [])
-            res.answers.push(Packet.createResourceFromQuestion(q, { ttl: 60, ...r }));
-        void send(res).catch(() => {});
-      };
-      if (this.hold(name)) this.held.push(answer);
-      else if (this.delayMs > 0) setTimeout(answer, this.delayMs);
-      else answer();
+    const socket = createSocket('udp4');
+    socket.on('message', (msg, from) => this.onQuery(socket, msg, from));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(0, '127.0.0.1', () => {
+        socket.off('error', reject);
+        resolve();
+      });
     });
-    await server.listen(0, '127.0.0.1');
-    this.server = server;
-    this.port = (server.address() as AddressInfo).port;
+    // A late answer to a client that has gone is nobody's concern.
+    socket.on('error', () => {});
+    this.socket = socket;
+    this.port = (socket.address() as AddressInfo).port;
     return this;
+  }
+
+  private onQuery(socket: Socket, msg: Buffer, from: { port: number; address: string }): void {
+    let request: ReturnType<typeof decode>;
+    try {
+      request = decode(msg);
+    } catch {
+      return; // not DNS: ignore, as a server would
+    }
+    const q = request.questions?.[0];
+    if (!q) return;
+    const name = q.name.toLowerCase();
+    this.queries.push({ name, type: q.type });
+    const zone = this.zone(name) ?? { rcode: 'NXDOMAIN' };
+    if (zone.silent) return;
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    const answer = () => {
+      this.inFlight--;
+      if (this.socket !== socket) return; // stopped meanwhile
+      const response = encode({
+        type: 'response',
+        id: request.id,
+        flags:
+          ((request.flags ?? 0) & RECURSION_DESIRED) |
+          RECURSION_AVAILABLE |
+          (zone.rcode ? rcodes[zone.rcode] : 0),
+        questions: [q],
+        answers: zone.rcode ? [] : records(q.name, q.type, zone),
+      });
+      socket.send(response, from.port, from.address, () => {});
+    };
+    if (this.hold(name)) this.held.push(answer);
+    else if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+    else answer();
   }
 
   /** The VALIDATION_DNS_SERVERS value that points at this server. */
@@ -91,7 +121,8 @@ export class FakeDns {
 
   async stop(): Promise<void> {
     this.held = [];
-    const s = this.server;
+    const s = this.socket;
+    this.socket = undefined;
     if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 }

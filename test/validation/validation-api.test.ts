@@ -7,7 +7,12 @@ import { FakeDns, type Zone } from './fake-dns.js';
 const zones: Record<string, Zone> = {
   'mx.test': { mx: ['mail.mx.test'] },
   'nx.test': { rcode: 'NXDOMAIN' },
+  // One of the default VALIDATION_PROBE_DOMAINS: the resolver works while it resolves.
+  'gmail.com': { mx: ['gmail-smtp-in.l.google.com'] },
 };
+const probes = new Set(['gmail.com', 'outlook.com', 'yahoo.com']);
+/** true: the resolver answers NXDOMAIN for every name, like this machine's. */
+let broken = false;
 
 let dns: FakeDns;
 let slack: FakeSlack;
@@ -15,10 +20,16 @@ let dir: ReturnType<typeof tempDir>;
 let t: Awaited<ReturnType<typeof startTestApp>>;
 
 beforeEach(async () => {
-  dns = await new FakeDns((name) => zones[name]).start();
+  broken = false;
+  dns = await new FakeDns((name) => (broken ? undefined : zones[name])).start();
   slack = await new FakeSlack().start();
   dir = tempDir();
-  t = await startTestApp(
+  t = await startApp();
+});
+
+/** The app on this test's database, Slack stand-in and DNS server. */
+const startApp = (env: Record<string, string> = {}) =>
+  startTestApp(
     {
       DATABASE_PATH: join(dir.dir, 'api.db'),
       SLACK_BOT_TOKEN: slack.botToken,
@@ -27,10 +38,10 @@ beforeEach(async () => {
       SLACK_ADMIN_USERS: 'UADMIN',
       VALIDATION_DNS_SERVERS: dns.address,
       VALIDATION_TIMEOUT: '300ms',
+      ...env,
     },
     { slackRetries: 0, scheduler: false },
   );
-});
 
 afterEach(async () => {
   await t.stop();
@@ -42,10 +53,12 @@ afterEach(async () => {
 type ApiBody = {
   validation?: Record<string, number>;
   validationRun?: { id: string } | null;
+  validationFailure?: { status: string; message: string } | null;
+  failure?: { status: string; message: string };
   started?: boolean;
   run?: { id: string };
   batch?: { includeInvalidDomains: boolean };
-  error?: { code: string };
+  error?: { code: string; message: string };
 };
 
 const csv = 'email\nana@mx.test\ninfo@mx.test\nbob@nx.test\ncid@nx.test\n';
@@ -77,7 +90,7 @@ describe('REST: validate and include invalid domains', () => {
       unchecked: 4,
     });
 
-    dns.hold = () => true;
+    dns.hold = (name) => !probes.has(name);
     const res = await api('POST', `/contacts/batches/${batch.id}/validate`);
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({
@@ -93,7 +106,7 @@ describe('REST: validate and include invalid domains', () => {
     expect(during.body.validationRun).toMatchObject({ id: res.body.run?.id });
 
     dns.hold = () => false;
-    await waitFor(() => dns.queries.length >= 2);
+    await waitFor(() => dns.queries.filter((q) => !probes.has(q.name)).length >= 2);
     dns.release();
     const after = await waitFor(async () => {
       const r = await api('GET', `/contacts/batches/${batch.id}`);
@@ -108,13 +121,14 @@ describe('REST: validate and include invalid domains', () => {
       unchecked: 0,
     });
     expect(after.body.batch?.includeInvalidDomains).toBe(false);
+    expect(after.body.validationFailure).toBeNull();
 
     expect((await api('POST', '/contacts/batches/batch_00000000_1700000000/validate')).status).toBe(404);
   });
 
   it('PATCH {includeInvalidDomains} changes who campaigns reach; bad bodies are refused with 400/415', async () => {
     const { batch } = await importText(t.app.services, csv);
-    t.app.services.validation.start(batch.id, 'test');
+    await t.app.services.validation.start(batch.id, 'test');
     await t.app.services.validation.idle();
     expect(t.app.services.audience.count()).toBe(2);
 
@@ -154,6 +168,79 @@ describe('REST: validate and include invalid domains', () => {
     });
     expect(missing.status).toBe(404);
     expect(t.app.services.batches.get(batch.id).includeInvalidDomains).toBe(false);
+  });
+});
+
+const failing = `DNS lookups are failing on this server (the resolver 127.0.0.1:`;
+const nxdomain = 'answered NXDOMAIN for gmail.com, outlook.com and yahoo.com); no contact was marked.';
+
+describe('a resolver that answers NXDOMAIN for everything', () => {
+  it('REST: POST …/validate answers 503 dns_unavailable, and GET says so with the counts unchanged', async () => {
+    const { batch } = await importText(t.app.services, csv);
+    broken = true;
+    const res = await api('POST', `/contacts/batches/${batch.id}/validate`);
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({
+      started: false,
+      error: { code: 'dns_unavailable' },
+      failure: { status: 'dns_unavailable', checked: 0 },
+      validation: { no_mail_domain: 0, unchecked: 4 },
+    });
+    expect(res.body.error?.message).toContain(failing);
+    expect(res.body.error?.message).toContain(nxdomain);
+    expect(res.body.error?.message).toContain('Check VALIDATION_DNS_SERVERS');
+
+    const got = await api('GET', `/contacts/batches/${batch.id}`);
+    expect(got.body).toMatchObject({
+      validationRun: null,
+      validationFailure: { status: 'dns_unavailable', message: res.body.error?.message },
+      validation: { valid: 0, no_mail_domain: 0, unknown: 0, unchecked: 4 },
+    });
+    // Nobody was left out of campaigns.
+    expect(t.app.services.audience.count()).toBe(4);
+
+    broken = false;
+    expect((await api('POST', `/contacts/batches/${batch.id}/validate`)).status).toBe(202);
+    await t.app.services.validation.idle();
+    expect((await api('GET', `/contacts/batches/${batch.id}`)).body).toMatchObject({
+      validationFailure: null,
+      validation: { valid: 1, role: 1, no_mail_domain: 2, unchecked: 0 },
+    });
+  });
+
+  it('Slack: /batches validate says DNS is failing and nothing was marked; /batches show says it too', async () => {
+    const { batch } = await importText(t.app.services, csv);
+    broken = true;
+    const answer = await command(`validate ${batch.id}`, 'UADMIN');
+    expect(answer).toContain(`\`${batch.id}\` was not validated: DNS lookups are failing on this server.`);
+    expect(answer).toContain('The last validation stopped');
+    expect(answer).toContain(failing);
+    expect(answer).toContain(nxdomain);
+    expect(answer).toContain(`To validate again: \`/batches validate ${batch.id}\``);
+    expect(answer).not.toContain('Checking the 4 addresses');
+    expect(answer).not.toContain('"text":""'); // Slack refuses empty text objects
+    const shown = await command(`show ${batch.id}`, 'UOTHER');
+    expect(shown).toContain('0 no mail domain · 0 unknown · 4 not checked');
+    expect(shown).toContain(nxdomain);
+    expect(t.app.services.audience.count()).toBe(4);
+  });
+
+  it('Slack: when the DNS check outlasts the ack, the ack says so and the answer follows', async () => {
+    // A slow resolver: the check can take up to VALIDATION_TIMEOUT, past Slack's 3 s for an ack.
+    await t.stop();
+    t = await startApp({ VALIDATION_TIMEOUT: '10s' });
+    const { batch } = await importText(t.app.services, csv);
+    dns.hold = (name) => name === 'gmail.com';
+    const acked = await command(`validate ${batch.id}`, 'UADMIN');
+    expect(acked).toContain('Checking that DNS lookups work on this server');
+    dns.hold = () => false;
+    dns.release();
+    const later = await waitFor(() =>
+      slack.responses.find((r) => JSON.stringify(r.body).includes('Checking the 4')),
+    );
+    expect(later.body).toMatchObject({ response_type: 'ephemeral', text: 'Batches' });
+    await t.app.services.validation.idle();
+    expect(t.app.services.validation.counts(batch.id)).toMatchObject({ valid: 1, unchecked: 0 });
   });
 });
 

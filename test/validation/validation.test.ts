@@ -15,8 +15,12 @@ import { importText, startTestApp, tempDir, testClock, testCore, waitFor } from 
 import { startSink } from '../smtp-sink.js';
 import { FakeDns, type Zone } from './fake-dns.js';
 
-/** Fixed names, then generated ones: mx<N>.test has an MX, nx<N>.test does not exist, dead<N>.test never answers. */
+/**
+ * Fixed names, then generated ones: mx<N>.test has an MX, nx<N>.test does not exist, dead<N>.test
+ * never answers. probe.test is the domain that tells the resolver works (VALIDATION_PROBE_DOMAINS).
+ */
 const fixed: Record<string, Zone> = {
+  'probe.test': { mx: ['mail.probe.test'] },
   'mx.test': { mx: ['mail.mx.test'] },
   'aonly.test': { a: ['192.0.2.10'] },
   'aaaaonly.test': { aaaa: ['2001:db8::1'] },
@@ -36,6 +40,10 @@ function zone(name: string): Zone | undefined {
   return undefined;
 }
 
+const probe = { VALIDATION_PROBE_DOMAINS: 'probe.test' };
+/** The queries a run sent for its contacts' domains (not the resolver checks). */
+const lookups = () => dns.queries.filter((q) => q.name !== 'probe.test');
+
 let dns: FakeDns;
 let core: ReturnType<typeof testCore> | undefined;
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -44,7 +52,7 @@ async function setup(env: Record<string, string> = {}, opts: Parameters<typeof t
   dns = await new FakeDns(zone).start();
   core = testCore({
     ...opts,
-    env: { VALIDATION_DNS_SERVERS: dns.address, VALIDATION_TIMEOUT: '300ms', ...env },
+    env: { VALIDATION_DNS_SERVERS: dns.address, VALIDATION_TIMEOUT: '300ms', ...probe, ...env },
   });
   return core.services;
 }
@@ -68,7 +76,7 @@ function verdicts(batchId: string): Record<string, ValidationResult | null> {
 
 async function validate(s: Services, batchId: string) {
   const t0 = performance.now();
-  const started = s.validation.start(batchId, 'test');
+  const started = await s.validation.start(batchId, 'test');
   await s.validation.idle();
   return { started, ms: performance.now() - t0 };
 }
@@ -79,6 +87,7 @@ describe('validation settings', () => {
       dnsServers: [],
       concurrency: 20,
       timeoutMs: 5000,
+      probeDomains: ['gmail.com', 'outlook.com', 'yahoo.com'],
       onImport: true,
     });
     expect(
@@ -87,13 +96,20 @@ describe('validation settings', () => {
         VALIDATION_CONCURRENCY: '5',
         VALIDATION_TIMEOUT: '2s',
         VALIDATE_ON_IMPORT: 'off',
+        VALIDATION_PROBE_DOMAINS: ' Example.COM, mx.acme.com.br',
       }).validation,
     ).toEqual({
       dnsServers: ['1.1.1.1', '127.0.0.1:5353', '[::1]:53', '::1'],
       concurrency: 5,
       timeoutMs: 2000,
+      probeDomains: ['example.com', 'mx.acme.com.br'],
       onImport: false,
     });
+    expect(loadConfig({ VALIDATION_PROBE_DOMAINS: 'off' }).validation.probeDomains).toEqual([]);
+    expect(loadConfig({ VALIDATION_PROBE_DOMAINS: '' }).validation.probeDomains).toHaveLength(3);
+    expect(() => loadConfig({ VALIDATION_PROBE_DOMAINS: 'gmail.com,https://x' })).toThrow(
+      /VALIDATION_PROBE_DOMAINS must be comma-separated domain names/,
+    );
     expect(() => loadConfig({ VALIDATION_DNS_SERVERS: 'dns.google' })).toThrow(
       /VALIDATION_DNS_SERVERS must be/,
     );
@@ -216,12 +232,12 @@ describe('a validation run against a DNS server on loopback', () => {
     expect(counts.get('aonly.test/MX')).toBe(1);
     expect(counts.get('aonly.test/A')).toBe(1);
     expect(counts.has('aonly.test/AAAA')).toBe(false); // an A record ends the fallback
-    expect(dns.queries).toHaveLength(12);
+    expect(lookups()).toHaveLength(12);
     expect(s.validation.counts(batch.id).valid).toBe(220);
 
     // A new run looks again (records change), once per domain again.
     await validate(s, batch.id);
-    expect(dns.queries).toHaveLength(24);
+    expect(lookups()).toHaveLength(24);
     expect(dns.counts().get('mx3.test/MX')).toBe(2);
     expect(s.validation.counts(batch.id)).toMatchObject({ valid: 220, unchecked: 0 });
   });
@@ -231,7 +247,7 @@ describe('a validation run against a DNS server on loopback', () => {
     dns.delayMs = 40;
     const { batch } = await importText(s, csv(Array.from({ length: 60 }, (_, i) => `p@mx${i}.test`)));
     const { ms } = await validate(s, batch.id);
-    expect(dns.queries).toHaveLength(60);
+    expect(lookups()).toHaveLength(60);
     expect(dns.maxInFlight).toBe(5);
     // 60 lookups of 40 ms, 5 at a time: about 12 rounds.
     expect(ms).toBeGreaterThanOrEqual(11 * 40);
@@ -246,7 +262,7 @@ describe('a validation run against a DNS server on loopback', () => {
     // 30 silent domains, 20 at a time: two rounds of one 250 ms timeout each.
     expect(ms).toBeGreaterThanOrEqual(2 * 250 - 20);
     expect(ms).toBeLessThan(2500);
-    expect(dns.queries).toHaveLength(30); // one try each
+    expect(lookups()).toHaveLength(30); // one try each
   });
 
   it('validates 2,000 contacts over 50 domains and the counts add up', async () => {
@@ -287,8 +303,14 @@ describe('a validation run against a DNS server on loopback', () => {
       no_mail_domain: expected.no_mail_domain,
       unknown: expected.unknown,
     });
-    expect(new Set(dns.queries.filter((q) => q.type === 'MX').map((q) => q.name)).size).toBe(50);
-    expect(dns.queries.filter((q) => q.type === 'MX')).toHaveLength(50);
+    expect(
+      new Set(
+        lookups()
+          .filter((q) => q.type === 'MX')
+          .map((q) => q.name),
+      ).size,
+    ).toBe(50);
+    expect(lookups().filter((q) => q.type === 'MX')).toHaveLength(50);
     console.log(
       `validation: 2,000 contacts over 50 domains in ${Math.round(ms)} ms, ${dns.queries.length} DNS queries`,
     );
@@ -349,17 +371,140 @@ describe('a validation run against a DNS server on loopback', () => {
 
   it('refuses unknown batches and answers the run under way when asked twice', async () => {
     const s = await setup();
-    expect(() => s.validation.start('batch_00000000_1700000000', 'test')).toThrow(/No batch/);
+    await expect(s.validation.start('batch_00000000_1700000000', 'test')).rejects.toThrow(/No batch/);
     dns.hold = (name) => name === 'mx.test';
     const { batch } = await importText(s, csv(['ana@mx.test']));
-    const first = s.validation.start(batch.id, 'test');
-    const second = s.validation.start(batch.id, 'test');
-    expect(first.kind).toBe('started');
+    const first = await s.validation.start(batch.id, 'test');
+    const second = await s.validation.start(batch.id, 'test');
+    expect(first.kind === 'started' && second.kind === 'running').toBe(true);
+    if (first.kind === 'dns_unavailable') throw new Error('DNS works here');
     expect(second).toMatchObject({ kind: 'running', run: { id: first.run.id, total: 1, checked: 0 } });
-    await waitFor(() => dns.queries.length === 1);
+    await waitFor(() => lookups().length === 1);
     dns.release();
     await s.validation.idle();
     expect(s.validation.counts(batch.id)).toMatchObject({ valid: 1, unchecked: 0 });
+  });
+});
+
+describe('a resolver that fails', () => {
+  const emails = ['ana@mx.test', 'info@mx.test', 'bob@aonly.test', 'joe@mailinator.com'];
+
+  for (const [broken, answered] of [
+    [{ rcode: 'NXDOMAIN' }, 'answered NXDOMAIN for gmail.com, outlook.com and yahoo.com'],
+    [{ rcode: 'SERVFAIL' }, 'answered SERVFAIL for gmail.com, outlook.com and yahoo.com'],
+    [{ silent: true }, 'gave no answer within 300ms for gmail.com, outlook.com and yahoo.com'],
+  ] as const) {
+    it(`stops the run as dns_unavailable and marks no contact (${answered.split(' for')[0]})`, async () => {
+      // Every name gets the same failure, as from this machine's resolver; the default probe domains.
+      dns = await new FakeDns(() => broken).start();
+      core = testCore({ env: { VALIDATION_DNS_SERVERS: dns.address, VALIDATION_TIMEOUT: '300ms' } });
+      const s = core.services;
+      const { batch } = await importText(s, csv(emails));
+
+      const result = await s.validation.start(batch.id, 'test');
+      expect(result.kind).toBe('dns_unavailable');
+      if (result.kind !== 'dns_unavailable') return;
+      expect(result.failure.message).toBe(
+        `DNS lookups are failing on this server (the resolver ${dns.address} ${answered}); no contact was marked. ` +
+          'Check VALIDATION_DNS_SERVERS (empty: the system resolvers in /etc/resolv.conf) and that this server can reach them, ' +
+          'then validate again (this check looks up VALIDATION_PROBE_DOMAINS).',
+      );
+      expect(result.failure).toMatchObject({ status: 'dns_unavailable', checked: 0 });
+      expect(result.counts).toMatchObject({ no_mail_domain: 0, unknown: 0, unchecked: 4 });
+      // Only the resolver check was sent: no contact's domain was looked up, none was marked.
+      expect(new Set(dns.queries.map((q) => q.name))).toEqual(
+        new Set(['gmail.com', 'outlook.com', 'yahoo.com']),
+      );
+      expect(Object.values(verdicts(batch.id))).toEqual([null, null, null, null]);
+      const summary = s.validation.summary(batch.id);
+      expect(summary).toMatchObject({ run: null, lastValidatedAt: null, failure: result.failure });
+      expect(s.audience.count()).toBe(4);
+    });
+  }
+
+  it('keeps the earlier verdicts, then clears the failure once DNS works and a run completes', async () => {
+    let broken = false;
+    dns = await new FakeDns((name) => (broken ? undefined : zone(name))).start();
+    core = testCore({ env: { VALIDATION_DNS_SERVERS: dns.address, VALIDATION_TIMEOUT: '300ms', ...probe } });
+    const s = core.services;
+    const { batch } = await importText(s, csv([...emails, 'dan@nx.test']));
+    await validate(s, batch.id);
+    const before = verdicts(batch.id);
+    expect(before['ana@mx.test']).toBe('valid');
+
+    broken = true;
+    const failed = await s.validation.start(batch.id, 'test');
+    expect(failed.kind).toBe('dns_unavailable');
+    expect(verdicts(batch.id)).toEqual(before);
+    expect(s.validation.summary(batch.id).failure?.message).toContain(
+      `the resolver ${dns.address} answered NXDOMAIN for probe.test`,
+    );
+
+    broken = false;
+    const { started } = await validate(s, batch.id);
+    expect(started.kind).toBe('started');
+    expect(s.validation.summary(batch.id)).toMatchObject({ failure: null, run: null });
+    expect(verdicts(batch.id)).toEqual(before);
+  });
+
+  it('stops a run whose resolver breaks in the middle: the chunks written stay, the rest is not marked', async () => {
+    // 1,000 contacts: the first chunk of 500 on c1-* domains, the second on c2-* domains. From the
+    // first c2-* query on, the resolver answers NXDOMAIN for everything.
+    let broken = false;
+    dns = await new FakeDns((name) => {
+      if (name.startsWith('c2-')) broken = true;
+      return broken ? undefined : zone(name);
+    }).start();
+    core = testCore({ env: { VALIDATION_DNS_SERVERS: dns.address, VALIDATION_TIMEOUT: '300ms', ...probe } });
+    const s = core.services;
+    const emails = Array.from({ length: 1000 }, (_, i) => `p${i}@${i < 500 ? 'c1' : 'c2'}-${i % 10}.test`);
+    const { batch } = await importText(s, csv(emails));
+    await validate(s, batch.id);
+
+    expect(s.validation.counts(batch.id)).toEqual({
+      valid: 500,
+      role: 0,
+      disposable: 0,
+      no_mail_domain: 0,
+      unknown: 0,
+      unchecked: 500,
+    });
+    const summary = s.validation.summary(batch.id);
+    expect(summary.run).toBeNull();
+    expect(summary.failure).toMatchObject({ status: 'dns_unavailable', checked: 500 });
+    expect(summary.failure?.message).toContain(
+      `DNS lookups started failing on this server during the run (the resolver ${dns.address} answered NXDOMAIN for probe.test); ` +
+        'the 500 contacts checked before that keep their verdicts, the other 500 were not marked.',
+    );
+    // The resolver was checked again before the second chunk was written.
+    expect(dns.counts().get('probe.test/MX')).toBe(2);
+  });
+
+  it('still marks unknown (not no_mail_domain) the domains that fail while the resolver works', async () => {
+    const s = await setup();
+    const { batch } = await importText(
+      s,
+      csv(['a@fail.test', 'b@dead.test', ...Array.from({ length: 8 }, (_, i) => `p@dead${i}.test`)]),
+    );
+    await validate(s, batch.id);
+    expect(s.validation.counts(batch.id)).toMatchObject({ unknown: 10, no_mail_domain: 0, unchecked: 0 });
+    expect(s.validation.summary(batch.id).failure).toBeNull();
+  });
+
+  it('after an import (VALIDATE_ON_IMPORT), keeps the failure in the summary and marks nobody', async () => {
+    dns = await new FakeDns(() => undefined).start();
+    core = testCore({
+      env: { VALIDATION_DNS_SERVERS: dns.address, VALIDATION_TIMEOUT: '300ms', VALIDATE_ON_IMPORT: 'true' },
+    });
+    const s = core.services;
+    const { batch } = await importText(s, csv(emails));
+    await s.validation.idle();
+    expect(s.validation.summary(batch.id)).toMatchObject({
+      run: null,
+      counts: { unchecked: 4, no_mail_domain: 0 },
+      failure: { status: 'dns_unavailable', checked: 0 },
+    });
+    expect(Object.values(verdicts(batch.id))).toEqual([null, null, null, null]);
   });
 });
 
@@ -372,6 +517,7 @@ describe('a restart in the middle of a validation', () => {
       DATABASE_PATH: join(dir.dir, 'restart.db'),
       VALIDATION_DNS_SERVERS: dns.address,
       VALIDATION_TIMEOUT: '300ms',
+      ...probe,
     };
     // 2,000 contacts: the first chunk of 500 on c1-* domains, the rest on c2-* domains, whose answers are held.
     const emails = Array.from({ length: 2000 }, (_, i) =>
@@ -381,7 +527,7 @@ describe('a restart in the middle of a validation', () => {
 
     const first = await startTestApp(env, { scheduler: false });
     const { batch } = await importText(first.app.services, csv(emails));
-    first.app.services.validation.start(batch.id, 'test');
+    await first.app.services.validation.start(batch.id, 'test');
     await waitFor(() => first.app.services.validation.summary(batch.id).run?.checked === 500);
     await waitFor(() => dns.queries.some((q) => q.name.startsWith('c2-')));
     await first.stop(); // mid-chunk: the second chunk's lookups are in flight
@@ -405,7 +551,7 @@ describe('a restart in the middle of a validation', () => {
     expect(dns.counts().get('c2-3.test/MX')).toBe(2); // asked by the stopped run, then by the resumed one
 
     // And a run can always be started again: same counts, nothing counted twice.
-    const again = v.start(batch.id, 'test');
+    const again = await v.start(batch.id, 'test');
     expect(again.kind).toBe('started');
     await v.idle();
     expect(v.counts(batch.id)).toMatchObject({ valid: 2000, unchecked: 0 });
@@ -413,8 +559,9 @@ describe('a restart in the middle of a validation', () => {
 });
 
 describe('npm run import', () => {
-  it('validates the new batch and prints the counts', async () => {
-    dns = await new FakeDns(zone).start();
+  /** Imports four contacts with the CLI against a DNS server answering from `zoneOf`; its output. */
+  async function runImport(zoneOf: (name: string) => Zone | undefined): Promise<string> {
+    dns = await new FakeDns(zoneOf).start();
     const dir = tempDir();
     cleanups.push(() => dir.cleanup());
     const file = join(dir.dir, 'leads.csv');
@@ -429,6 +576,7 @@ describe('npm run import', () => {
         LOG_LEVEL: 'silent',
         VALIDATION_DNS_SERVERS: dns.address,
         VALIDATE_ON_IMPORT: 'true',
+        ...probe,
       },
     });
     let out = '';
@@ -441,8 +589,25 @@ describe('npm run import', () => {
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code, out).toBe(0);
     expect(out).toContain('Imported 4 contacts');
+    return out;
+  }
+
+  it('validates the new batch and prints the counts', async () => {
+    const out = await runImport(zone);
     expect(out).toContain(
       'Validation: 1 valid, 1 role, 1 disposable, 1 without a mail domain (not mailed), 0 unknown',
+    );
+    expect(out).not.toContain('Validation stopped');
+  });
+
+  it('says so when DNS lookups fail, and marks nobody', async () => {
+    const out = await runImport(() => undefined);
+    expect(out).toContain(
+      'Validation: 0 valid, 0 role, 0 disposable, 0 without a mail domain (not mailed), 0 unknown',
+    );
+    expect(out).toContain('4 not checked');
+    expect(out).toContain(
+      `Validation stopped: DNS lookups are failing on this server (the resolver ${dns.address} answered NXDOMAIN for probe.test); no contact was marked.`,
     );
   });
 });

@@ -3,6 +3,14 @@ import { Resolver } from 'node:dns/promises';
 /** What DNS says about a domain: it receives mail, it cannot (no such domain, no MX/A/AAAA, null MX), or no answer. */
 export type DomainOutcome = 'mail' | 'no_mail' | 'unknown';
 
+/**
+ * Whether the resolver works: some domain known to have an MX record got one. When none did,
+ * `resolvers` and `answers` say who answered what (`NXDOMAIN`, `SERVFAIL`, `timeout`…).
+ */
+export type ResolverHealth =
+  | { ok: true }
+  | { ok: false; resolvers: string[]; answers: { domain: string; answer: string }[]; timeoutMs: number };
+
 export type DnsSettings = {
   /** `ip` or `ip:port`; empty: the system's resolvers. */
   servers: string[];
@@ -58,20 +66,59 @@ export class DomainChecker {
 
   /** Whether an (ASCII, lower-case) domain receives mail: NXDOMAIN or no MX/A/AAAA → no_mail; timeout, SERVFAIL… → unknown. */
   check(domain: string): Promise<DomainOutcome> {
+    return this.inLane((abandoned) => this.lookup(domain, abandoned));
+  }
+
+  /**
+   * Looks up the MX of domains that have one (gmail.com…), all at once: healthy as soon as one
+   * answers with records; when none does, the resolver is broken (a resolver that says NXDOMAIN
+   * for everything would otherwise condemn every contact). No domains: healthy.
+   */
+  probe(domains: readonly string[]): Promise<ResolverHealth> {
+    if (domains.length === 0) return Promise.resolve({ ok: true });
     return new Promise((resolve) => {
-      void this.lane.use(async () => {
-        const abandoned: Promise<unknown>[] = [];
-        resolve(await this.lookup(domain, abandoned));
-        // The slot stays taken while a query that timed out is still out, so the DNS server never
-        // sees more than `concurrency` queries from us.
-        await Promise.all(abandoned);
-      });
+      const answers: { domain: string; answer: string }[] = [];
+      for (const domain of domains) {
+        void this.inLane((abandoned) => this.query(() => this.resolver.resolveMx(domain), abandoned)).then(
+          (mx) => {
+            if (Array.isArray(mx) && mx.length > 0) resolve({ ok: true });
+            answers.push({ domain, answer: Array.isArray(mx) ? noRecords : mx });
+            if (answers.length === domains.length) {
+              const order = (a: { domain: string }) => domains.indexOf(a.domain);
+              resolve({
+                ok: false,
+                resolvers: this.resolver.getServers(),
+                answers: answers.sort((a, b) => order(a) - order(b)),
+                timeoutMs: this.settings.timeoutMs,
+              });
+            }
+          },
+        );
+      }
     });
   }
 
   /** Cancels queries in flight (they end as unknown). */
   cancel(): void {
     this.resolver.cancel();
+  }
+
+  /**
+   * Runs `fn` in a lane slot. The slot stays taken while a query that timed out is still out, so
+   * the DNS server never sees more than `concurrency` queries from us.
+   */
+  private inLane<T>(fn: (abandoned: Promise<unknown>[]) => Promise<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      void this.lane.use(async () => {
+        const abandoned: Promise<unknown>[] = [];
+        try {
+          resolve(await fn(abandoned));
+        } catch (e) {
+          reject(e);
+        }
+        await Promise.all(abandoned);
+      });
+    });
   }
 
   private async lookup(domain: string, abandoned: Promise<unknown>[]): Promise<DomainOutcome> {

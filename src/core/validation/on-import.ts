@@ -19,14 +19,14 @@ export class ValidatingImportService extends ImportService {
 
   override async importFile(req: ImportRequest): Promise<ImportResult> {
     const result = await super.importFile(req);
-    try {
-      this.validation.start(result.batch.id, 'system');
-    } catch (err) {
+    // Not awaited: the resolver check and the run go on in the background (a dns_unavailable
+    // outcome is kept in the batch's validation summary).
+    this.validation.start(result.batch.id, 'system').catch((err: unknown) => {
       this.validationLog.error(
         { err, batchId: result.batch.id },
         'could not start validation after the import',
       );
-    }
+    });
     return result;
   }
 }

@@ -6,7 +6,9 @@ import { batchEvents, batches, type ValidationResult, validationResults } from '
 import { DomainError } from '../../errors.js';
 import { type Batch, toBatch } from '../batches/batch.js';
 import { type Actor, type CoreDeps, toIso } from '../types.js';
-import { type DnsSettings, DomainChecker, type DomainOutcome } from './dns.js';
+import { type DnsSettings, DomainChecker, type ResolverHealth } from './dns.js';
+import { dnsUnavailableMessage } from './dns-health.js';
+import { DomainCache, mostlyUnresolved } from './domain-cache.js';
 import { addressParts, judge } from './verdict.js';
 
 /** Contacts per verdict, and those not checked yet. */
@@ -24,17 +26,37 @@ export type ValidationRun = {
   total: number;
 };
 
+/**
+ * A run that stopped because DNS lookups were failing (the resolver answered NXDOMAIN, SERVFAIL
+ * or nothing for domains that have an MX): no verdict was written from then on.
+ */
+export type ValidationFailure = {
+  runId: string;
+  status: 'dns_unavailable';
+  /** What failed and what to do, for people. */
+  message: string;
+  at: string;
+  /** Contacts the run had checked before it stopped (they keep their verdicts). */
+  checked: number;
+};
+
 export type ValidationSummary = {
   counts: ValidationCounts;
   run: ValidationRun | null;
+  /** The last run stopped because DNS was failing (null once a run starts again). */
+  failure: ValidationFailure | null;
   /** When the last complete run finished. */
   lastValidatedAt: string | null;
   includeInvalidDomains: boolean;
 };
 
-export type StartResult = { kind: 'started' | 'running'; run: ValidationRun; counts: ValidationCounts };
+export type StartResult =
+  | { kind: 'started' | 'running'; run: ValidationRun; counts: ValidationCounts }
+  | { kind: 'dns_unavailable'; failure: ValidationFailure; counts: ValidationCounts };
 
 export type ValidationSettings = DnsSettings & {
+  /** Domains known to have an MX, looked up before each run (see ResolverHealth); empty: no check. */
+  probeDomains: readonly string[];
   /** Contacts per chunk (one transaction each). */
   chunkSize?: number;
   /** Domains remembered per run; the oldest is forgotten past this. */
@@ -69,34 +91,22 @@ const countsState = z.object({
 });
 type CountsState = z.infer<typeof countsState>;
 
+/** The last run of a batch stopped as dns_unavailable, under `validation:failure:<batch id>`. */
+const failureState = z.object({
+  runId: z.string(),
+  status: z.literal('dns_unavailable'),
+  message: z.string(),
+  at: z.number(),
+  checked: z.number().int(),
+});
+
 const runPrefix = 'validation:run:';
 const runKey = (batchId: string) => `${runPrefix}${batchId}`;
 const countsKey = (batchId: string) => `validation:counts:${batchId}`;
+const failureKey = (batchId: string) => `validation:failure:${batchId}`;
 
 type BatchInfo = { id: string; status: string; contactCount: number; includeInvalidDomains: number };
 type Row = { id: number; email: string };
-
-/** Per-run memory of domain outcomes (promises, so one lookup serves every contact of a domain). */
-class DomainCache {
-  private readonly outcomes = new Map<string, Promise<DomainOutcome>>();
-  lookups = 0;
-  constructor(
-    private readonly checker: DomainChecker,
-    private readonly maxSize: number,
-  ) {}
-  get(domain: string): Promise<DomainOutcome> {
-    const known = this.outcomes.get(domain);
-    if (known) return known;
-    if (this.outcomes.size >= this.maxSize) {
-      const oldest = this.outcomes.keys().next().value;
-      if (oldest !== undefined) this.outcomes.delete(oldest);
-    }
-    this.lookups++;
-    const outcome = this.checker.check(domain);
-    this.outcomes.set(domain, outcome);
-    return outcome;
-  }
-}
 
 /**
  * Bulk e-mail validation of a batch: syntax, role mailboxes, disposable domains and MX/A/AAAA
@@ -104,15 +114,22 @@ class DomainCache {
  * chunks, looks the chunk's domains up (cached per run, bounded concurrency), then writes the
  * verdicts, the counts and its cursor in one transaction; a run cut short continues from its
  * cursor at the next start (or the next `start`).
+ *
+ * Before a run, and again when most of a chunk's domains do not resolve, a few domains known to
+ * have an MX are looked up: when none does, the resolver is broken, and the run stops as
+ * `dns_unavailable` rather than marking every contact `no_mail_domain`.
  */
 export class ValidationService {
   private readonly log;
   private readonly checker: DomainChecker;
   private readonly stmts;
   private readonly running = new Map<string, Promise<void>>();
+  /** Starts waiting for the resolver check, so idle() waits for them too. */
+  private readonly starting = new Set<Promise<unknown>>();
   private closing = false;
   private readonly chunkSize: number;
   private readonly cacheSize: number;
+  private readonly probeDomains: readonly string[];
 
   constructor(
     private readonly deps: CoreDeps,
@@ -122,6 +139,7 @@ export class ValidationService {
     this.checker = new DomainChecker(settings);
     this.chunkSize = settings.chunkSize ?? 500;
     this.cacheSize = settings.cacheSize ?? 10_000;
+    this.probeDomains = settings.probeDomains;
     const s = deps.db.$client;
     this.stmts = {
       batch: s.prepare<[string], BatchInfo>(
@@ -152,23 +170,47 @@ export class ValidationService {
   }
 
   /**
-   * Starts validating a batch in the background, or returns the run already under way (resuming
-   * it if this process was not running it). Throws not_found, or conflict while it imports.
+   * Checks that DNS works, then starts validating a batch in the background; or returns the run
+   * already under way (resuming it if this process was not running it), or dns_unavailable when
+   * the resolver is broken (nothing is marked). Throws not_found, or conflict while it imports.
    */
-  start(batchId: string, actor: Actor): StartResult {
-    const { kind, run, batch } = this.deps.db.transaction(
-      (): { kind: StartResult['kind']; run: RunState; batch: BatchInfo } => {
-        const batch = this.batchInfo(batchId);
-        if (batch.status === 'importing') {
-          throw new DomainError(
-            'conflict',
-            `Batch ${batchId} is still importing; validate it once the import is done.`,
-          );
-        }
+  start(batchId: string, actor: Actor): Promise<StartResult> {
+    const work = this.begin(batchId, actor);
+    this.starting.add(work);
+    const done = () => this.starting.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
+  private async begin(batchId: string, actor: Actor): Promise<StartResult> {
+    const batch = this.batchInfo(batchId);
+    this.assertNotImporting(batch);
+    const current = this.readRun(batchId);
+    if (current) {
+      this.kick(batchId, false);
+      return {
+        kind: 'running',
+        run: this.runView(current, batch.contactCount),
+        counts: this.counts(batchId),
+      };
+    }
+    this.assertOpen();
+    const health = await this.checker.probe(this.probeDomains);
+    this.assertOpen();
+    if (!health.ok) {
+      const failure = this.recordDnsFailure(batchId, null, health);
+      // Null: a run was started meanwhile (answered as running), or the batch was deleted (not_found).
+      if (!failure) return this.begin(batchId, actor);
+      return { kind: 'dns_unavailable', failure, counts: this.counts(batchId) };
+    }
+    const { kind, run, info } = this.deps.db.transaction(
+      (): { kind: 'started' | 'running'; run: RunState; info: BatchInfo } => {
+        const info = this.batchInfo(batchId);
+        this.assertNotImporting(info);
         const current = this.readRun(batchId);
-        if (current) return { kind: 'running', run: current, batch };
+        if (current) return { kind: 'running', run: current, info };
         const run: RunState = {
-          id: `val_${randomBytes(4).toString('hex')}`,
+          id: newRunId(),
           batchId,
           actor,
           startedAt: this.deps.clock.now(),
@@ -176,14 +218,15 @@ export class ValidationService {
           checked: 0,
         };
         this.stmts.putSetting.run(runKey(batchId), JSON.stringify(run));
-        return { kind: 'started', run, batch };
+        this.stmts.deleteSetting.run(failureKey(batchId));
+        return { kind: 'started', run, info };
       },
     );
     if (kind === 'started') {
-      this.log.info({ batchId, runId: run.id, actor, contacts: batch.contactCount }, 'validation started');
+      this.log.info({ batchId, runId: run.id, actor, contacts: info.contactCount }, 'validation started');
     }
-    this.kick(batchId);
-    return { kind, run: this.runView(run, batch.contactCount), counts: this.counts(batchId) };
+    this.kick(batchId, true);
+    return { kind, run: this.runView(run, info.contactCount), counts: this.counts(batchId) };
   }
 
   /** Continues every run a previous process left unfinished (call once at start). */
@@ -197,7 +240,7 @@ export class ValidationService {
       }
       if (this.running.has(batchId)) continue;
       resumed.push(batchId);
-      this.kick(batchId);
+      this.kick(batchId, false);
     }
     if (resumed.length > 0) this.log.info({ batches: resumed }, 'validation resumed after a restart');
     return resumed;
@@ -223,9 +266,11 @@ export class ValidationService {
     const counts = this.counts(batchId);
     const batch = this.batchInfo(batchId);
     const run = this.readRun(batchId);
+    const failure = this.readFailure(batchId);
     return {
       counts,
       run: run ? this.runView(run, batch.contactCount) : null,
+      failure: failure && { ...failure, at: toIso(failure.at)! },
       lastValidatedAt: toIso(this.readCounts(batchId)?.finishedAt),
       includeInvalidDomains: batch.includeInvalidDomains === 1,
     };
@@ -258,9 +303,10 @@ export class ValidationService {
     return toBatch(this.deps.db.select().from(batches).where(eq(batches.id, batchId)).get()!);
   }
 
-  /** Resolves once no run is in progress in this process. */
+  /** Resolves once no run is in progress (or starting) in this process. */
   async idle(): Promise<void> {
-    while (this.running.size > 0) await Promise.allSettled([...this.running.values()]);
+    while (this.running.size > 0 || this.starting.size > 0)
+      await Promise.allSettled([...this.running.values(), ...this.starting]);
   }
 
   /** Stops every run after its current chunk (nothing half-written) and cancels DNS queries in flight. */
@@ -270,9 +316,10 @@ export class ValidationService {
     await this.idle();
   }
 
-  private kick(batchId: string): void {
+  /** Runs the batch's run in the background unless it already runs; `probed`: DNS was just checked. */
+  private kick(batchId: string, probed: boolean): void {
     if (this.closing || this.running.has(batchId)) return;
-    const work = this.process(batchId)
+    const work = this.process(batchId, probed)
       .catch((err: unknown) => {
         if (!this.closing)
           this.log.error({ err, batchId }, 'validation run failed; it continues at the next start');
@@ -281,14 +328,20 @@ export class ValidationService {
     this.running.set(batchId, work);
   }
 
-  private async process(batchId: string): Promise<void> {
+  private async process(batchId: string, probed: boolean): Promise<void> {
     const cache = new DomainCache(this.checker, this.cacheSize);
     const started = performance.now();
     const queriesBefore = this.checker.queries;
+    let dnsChecked = probed;
     for (;;) {
       if (this.closing) return;
       const run = this.readRun(batchId);
       if (!run) return;
+      if (!dnsChecked) {
+        // A run resumed after a restart: the resolver may be broken now.
+        if (!(await this.dnsWorks(run))) return;
+        dnsChecked = true;
+      }
       const rows = this.stmts.chunk.all(batchId, run.afterId, this.chunkSize);
       if (rows.length === 0) {
         this.finish(run, {
@@ -299,12 +352,65 @@ export class ValidationService {
         return;
       }
       const parts = rows.map((r) => addressParts(r.email));
-      const outcomes = await Promise.all(parts.map((p) => (p ? cache.get(p.domain) : ('no_mail' as const))));
+      const lookups = parts.map((p) => (p ? { domain: p.domain, ...cache.get(p.domain) } : null));
+      const outcomes = await Promise.all(lookups.map((l) => l?.outcome ?? ('no_mail' as const)));
       if (this.closing) return;
+      // Most new domains did not resolve: a resolver that broke mid-run answers NXDOMAIN (or
+      // nothing) for everything, so check it before writing verdicts that would condemn them.
+      if (mostlyUnresolved(lookups, outcomes) && !(await this.dnsWorks(run))) return;
       const verdicts = parts.map((p, i) => judge(p, outcomes[i] ?? 'unknown'));
       if (!this.commit(run, rows, verdicts)) return;
       await nextTurn();
     }
+  }
+
+  /** Looks up the probe domains; when none resolves, ends the run as dns_unavailable (false). */
+  private async dnsWorks(run: RunState): Promise<boolean> {
+    const health = await this.checker.probe(this.probeDomains);
+    if (this.closing) return false;
+    if (health.ok) return true;
+    this.recordDnsFailure(run.batchId, run, health);
+    return false;
+  }
+
+  /**
+   * Records that DNS failed: before any run (`run` null), or ending `run` where it got to (its
+   * verdicts so far stay). Null when another run has taken over meanwhile (nothing recorded).
+   */
+  private recordDnsFailure(
+    batchId: string,
+    run: RunState | null,
+    health: Extract<ResolverHealth, { ok: false }>,
+  ): ValidationFailure | null {
+    const now = this.deps.clock.now();
+    const failure = this.deps.db.transaction(() => {
+      const batch = this.stmts.batch.get(batchId);
+      const current = this.readRun(batchId);
+      if (!batch || current?.id !== run?.id) return null;
+      const checked = current?.checked ?? 0;
+      const state: z.infer<typeof failureState> = {
+        runId: run?.id ?? newRunId(),
+        status: 'dns_unavailable',
+        message: dnsUnavailableMessage(health, { checked, total: batch.contactCount }),
+        at: now,
+        checked,
+      };
+      this.stmts.deleteSetting.run(runKey(batchId));
+      this.stmts.putSetting.run(failureKey(batchId), JSON.stringify(state));
+      return state;
+    });
+    if (!failure) return null;
+    this.log.warn(
+      {
+        batchId,
+        runId: failure.runId,
+        checked: failure.checked,
+        resolvers: health.resolvers,
+        answers: health.answers,
+      },
+      'validation stopped: DNS lookups are failing, no contact marked from here on',
+    );
+    return { ...failure, at: toIso(failure.at)! };
   }
 
   /** Writes one chunk's verdicts, the counts and the cursor; false when the run is gone. */
@@ -352,6 +458,7 @@ export class ValidationService {
       const current = this.readRun(run.batchId);
       if (!current || current.id !== run.id) return false;
       this.stmts.deleteSetting.run(runKey(run.batchId));
+      this.stmts.deleteSetting.run(failureKey(run.batchId));
       const batch = this.stmts.batch.get(run.batchId);
       if (!batch) return false;
       const stored = this.readCounts(run.batchId);
@@ -384,6 +491,20 @@ export class ValidationService {
     return counts;
   }
 
+  private assertNotImporting(batch: BatchInfo): void {
+    if (batch.status === 'importing') {
+      throw new DomainError(
+        'conflict',
+        `Batch ${batch.id} is still importing; validate it once the import is done.`,
+      );
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closing)
+      throw new DomainError('conflict', 'coldbatch is shutting down; validate again once it is back.');
+  }
+
   private batchInfo(batchId: string): BatchInfo {
     const b = this.stmts.batch.get(batchId);
     if (!b) throw new DomainError('not_found', `No batch ${batchId}; see the batch list for ids.`);
@@ -393,6 +514,11 @@ export class ValidationService {
   private readRun(batchId: string): RunState | null {
     const raw = this.stmts.getSetting.get(runKey(batchId));
     return raw === undefined ? null : runState.parse(JSON.parse(raw));
+  }
+
+  private readFailure(batchId: string): z.infer<typeof failureState> | null {
+    const raw = this.stmts.getSetting.get(failureKey(batchId));
+    return raw === undefined ? null : failureState.parse(JSON.parse(raw));
   }
 
   private readCounts(batchId: string): CountsState | null {
@@ -411,6 +537,8 @@ export class ValidationService {
     };
   }
 }
+
+const newRunId = () => `val_${randomBytes(4).toString('hex')}`;
 
 const zeroCounts = (): Record<ValidationResult, number> => ({
   valid: 0,

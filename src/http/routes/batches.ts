@@ -32,8 +32,8 @@ export function batchRoutes(services: Services): Router {
   r.get('/contacts/batches/:id', (req, res) => {
     const { id } = idParam.parse(req.params);
     const page = services.batches.contacts(id, contactsQuery.parse(req.query));
-    const { counts, run } = services.validation.summary(id);
-    res.json({ ...page, validation: counts, validationRun: run });
+    const { counts, run, failure } = services.validation.summary(id);
+    res.json({ ...page, validation: counts, validationRun: run, validationFailure: failure });
   });
 
   r.get('/contacts/batches/:id/report', async (req, res) => {
@@ -78,11 +78,22 @@ export function batchRoutes(services: Services): Router {
     await sendCsv(res, 'suppressions.csv', services.contacts.exportSuppressions());
   });
 
-  // Bulk e-mail validation: 202 with the run (new or already under way) and the counts so far.
-  r.post('/contacts/batches/:id/validate', (req, res) => {
+  // Bulk e-mail validation: 202 with the run (new or already under way) and the counts so far;
+  // 503 dns_unavailable when this server's DNS lookups fail (nothing was marked).
+  r.post('/contacts/batches/:id/validate', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    const { kind, run, counts } = services.validation.start(id, 'api');
-    res.status(202).json({ started: kind === 'started', run, validation: counts });
+    const result = await services.validation.start(id, 'api');
+    if (result.kind === 'dns_unavailable') {
+      const { failure, counts } = result;
+      res.status(503).json({
+        started: false,
+        error: { code: 'dns_unavailable', message: failure.message },
+        failure,
+        validation: counts,
+      });
+      return;
+    }
+    res.status(202).json({ started: result.kind === 'started', run: result.run, validation: result.counts });
   });
 
   r.patch('/contacts/batches/:id', (req, res) => {

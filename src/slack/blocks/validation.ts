@@ -1,4 +1,5 @@
 import type { ValidationSummary } from '../../core/validation/validation-service.js';
+import { esc } from '../escape.js';
 import { code, context, type KnownBlock, n, text, when } from './common.js';
 
 /** The validation counts of a batch, the run under way, and whether invalid domains are mailed. */
@@ -10,12 +11,21 @@ export function validationBlocks(batchId: string, s: ValidationSummary): KnownBl
         `${n(c.no_mail_domain)} no mail domain · ${n(c.unknown)} unknown · ${n(c.unchecked)} not checked`,
     ),
   ];
+  if (s.failure && !s.run) {
+    // Said in full (which resolver answered what, what to do): nothing else explains why the counts did not move.
+    blocks.push(
+      text(
+        `:warning: *The last validation stopped* ${when(s.failure.at)}: ${esc(s.failure.message)}\n` +
+          `To validate again: ${code(`/batches validate ${batchId}`)}`,
+      ),
+    );
+  }
   const notes: string[] = [];
   if (s.run) {
     notes.push(`:hourglass_flowing_sand: Validating: ${n(s.run.checked)} of ${n(s.run.total)} checked.`);
   } else if (s.lastValidatedAt) {
     notes.push(`Last validated ${when(s.lastValidatedAt)}.`);
-  } else {
+  } else if (!s.failure) {
     notes.push(`Not validated yet: ${code(`/batches validate ${batchId}`)}.`);
   }
   if (s.includeInvalidDomains) {
@@ -27,6 +37,6 @@ export function validationBlocks(batchId: string, s: ValidationSummary): KnownBl
       `Contacts without a mail domain are left out of campaigns (${code(`/batches include-invalid ${batchId} on`)} to include them).`,
     );
   }
-  blocks.push(context(notes.join('\n')));
+  if (notes.length > 0) blocks.push(context(notes.join('\n')));
   return blocks;
 }
