@@ -10,6 +10,10 @@ export const errorCodes = {
   duplicate_file: 409,
   suppressed: 409,
   too_large: 413,
+  /** An upload (REST body or Slack download) that sent nothing for IMPORT_IDLE_TIMEOUT. */
+  upload_timeout: 408,
+  /** Every import slot stayed busy for IMPORT_QUEUE_TIMEOUT (REST: answered with Retry-After). */
+  import_busy: 503,
   not_csv: 415,
   unsupported_media_type: 415,
   empty_file: 422,
@@ -19,6 +23,8 @@ export const errorCodes = {
   no_new_contacts: 422,
   opted_out_list: 422,
   mail_not_configured: 409,
+  /** A campaign would start with nobody to send to (no active batch, or everyone excluded). */
+  empty_audience: 409,
   import_failed: 500,
   storage_read_only: 503,
   storage_unavailable: 503,

@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import type { Services } from '../core/index.js';
 import type { CoreDeps } from '../core/types.js';
-import { bearerAuth } from './auth.js';
+import { bearerAuth, hasApiToken } from './auth.js';
 import { errorHandler, notFound } from './errors.js';
 import { batchRoutes } from './routes/batches.js';
 import { campaignRoutes } from './routes/campaigns.js';
@@ -25,7 +25,7 @@ export function createHttpApp(deps: HttpDeps, mount?: (app: Express) => void): E
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(healthRoutes(deps.core.db, deps.health));
+  app.use(healthRoutes(deps.core.db, deps.health, hasApiToken(deps.apiToken)));
   app.use(unsubscribeRoutes(deps.services));
   mount?.(app);
   app.use(bearerAuth(deps.apiToken));

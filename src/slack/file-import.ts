@@ -1,8 +1,9 @@
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
+import type { QueuePosition } from '../core/imports/import-service.js';
 import { tooLarge } from '../core/imports/limits.js';
 import { isDomainError } from '../errors.js';
-import { errorBlocks, type KnownBlock } from './blocks/common.js';
+import { errorBlocks, type KnownBlock, n, text } from './blocks/common.js';
 import { importProgressBlocks, importResultBlocks } from './blocks/imports.js';
 import { assertAdmin, failureText, type SlackDeps } from './context.js';
 import { downloadSlackFile } from './download.js';
@@ -37,6 +38,18 @@ export type SharedFile = {
 
 const csvTypes = new Set(['csv', 'tsv', 'text']);
 const csvNames = /\.(csv|tsv|txt)$/i;
+
+/** The thread reply while an import waits for a slot (IMPORT slots are shared with REST uploads). */
+function queuedBlocks(fileName: string, q: QueuePosition): KnownBlock[] {
+  const waiting =
+    q.ahead > 0 ? ` and ${n(q.ahead)} more ${q.ahead === 1 ? 'is' : 'are'} waiting ahead of it` : '';
+  return [
+    text(
+      `:double_vertical_bar: Queued: ${n(q.running)} imports are running${waiting}; ` +
+        `*${esc(fileName)}* starts when one finishes. Nothing to do: this message changes when it does.`,
+    ),
+  ];
+}
 
 /** Whether a Slack file looks like a contact list we should import. */
 export function isTableFile(f: { filetype: string; name: string; mimetype: string }): boolean {
@@ -101,27 +114,52 @@ export async function importSharedFile(
       ? client.chat.update({ channel: f.channelId, ts: replyTs, text, blocks })
       : client.chat.postMessage({ channel: f.channelId, ...thread, text, blocks });
 
+  // Queue, start and progress notices go out one at a time and in order, before the result, and
+  // only by editing the reply (never as new messages).
+  let notices: Promise<void> = Promise.resolve();
+  let inFlight = 0;
+  const notice = (text: string, blocks: KnownBlock[]) => {
+    if (!replyTs) return;
+    inFlight++;
+    notices = notices
+      .then(async () => {
+        await update(text, blocks);
+      })
+      .catch((err: unknown) => log.warn({ err }, 'could not update the import reply'))
+      .finally(() => {
+        inFlight--;
+      });
+  };
+
   let answer: { text: string; blocks: KnownBlock[] };
   try {
     if (!file.url_private_download) throw new Error('files.info returned no url_private_download');
     if (file.size > deps.importMaxBytes) throw tooLarge(deps.importMaxBytes);
-    const source = await downloadSlackFile(file.url_private_download, {
-      token: deps.slack.botToken,
-      apiUrl: deps.slack.apiUrl,
-      maxBytes: deps.importMaxBytes,
-    });
+    const downloadUrl = file.url_private_download;
+    let queued = false;
     let lastProgress = Date.now();
     const result = await deps.services.imports.importFile({
-      source,
+      // Downloaded once a slot is free: nothing is held open (or timed) at Slack while it waits.
+      source: async () => {
+        if (queued) notice(`Importing ${esc(file.name)}…`, importProgressBlocks(file.name, 0));
+        return downloadSlackFile(downloadUrl, {
+          token: deps.slack.botToken,
+          apiUrl: deps.slack.apiUrl,
+          maxBytes: deps.importMaxBytes,
+        });
+      },
+      onQueued: (q) => {
+        queued = true;
+        notice(`Queued: ${esc(file.name)} starts when an import finishes`, queuedBlocks(file.name, q));
+      },
       fileName: file.name,
       origin: 'slack',
       actor: f.userId,
       onProgress: (p) => {
-        if (!replyTs || Date.now() - lastProgress < deps.progressIntervalMs) return;
+        // Skipped while an earlier notice is still on its way (Slack is slow): the next one says more.
+        if (inFlight > 0 || Date.now() - lastProgress < deps.progressIntervalMs) return;
         lastProgress = Date.now();
-        update(`Importing ${esc(file.name)}…`, importProgressBlocks(file.name, p.rows)).catch((e: unknown) =>
-          log.warn({ err: e }, 'progress update failed'),
-        );
+        notice(`Importing ${esc(file.name)}…`, importProgressBlocks(file.name, p.rows));
       },
     });
     deps.services.inbox.fileImported(externalId, result.batch.id);
@@ -131,6 +169,7 @@ export async function importSharedFile(
     const message = `Could not import ${esc(file.name)}: ${failureText(deps, e, `importing ${file.name}`)}`;
     answer = { text: `Could not import ${esc(file.name)}`, blocks: errorBlocks(message) };
   }
+  await notices;
   await update(answer.text, answer.blocks).catch((err: unknown) =>
     log.warn({ err }, 'could not post the import result in Slack'),
   );

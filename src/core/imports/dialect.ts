@@ -75,13 +75,21 @@ function parseSample(text: string, delimiter: Delimiter, complete: boolean): str
   return (complete ? tryParse(text, delimiter) : tryParse(cut, delimiter)) ?? [];
 }
 
-type Candidate = { delimiter: Delimiter; records: string[][]; headerIndex: number; score: number };
+type Candidate = {
+  delimiter: Delimiter;
+  records: string[][];
+  headerIndex: number;
+  columns: ColumnMap | null;
+  score: number;
+};
 
 function scoreCandidate(delimiter: Delimiter, records: string[][]): Candidate {
   const limit = Math.min(records.length, maxPreambleRecords);
   let headerIndex = -1;
+  let columns: ColumnMap | null = null;
   for (let i = 0; i < limit; i++) {
-    if (mapHeader(records[i]!)) {
+    columns = mapHeader(records[i]!);
+    if (columns) {
       headerIndex = i;
       break;
     }
@@ -91,7 +99,7 @@ function scoreCandidate(delimiter: Delimiter, records: string[][]): Candidate {
   const body = records.slice(start);
   const consistent = body.filter((r) => r.length === width).length / Math.max(body.length, 1);
   const score = (headerIndex >= 0 ? 1000 : 0) + (width > 1 ? consistent * 100 + Math.min(width, 50) : 0);
-  return { delimiter, records, headerIndex, score };
+  return { delimiter, records, headerIndex, columns, score };
 }
 
 /** Every delimiter's reading of the sample, best first (a reading that finds a header row wins). */
@@ -108,7 +116,7 @@ export function detectDelimiter(text: string, complete: boolean): Delimiter {
 /** Finds the delimiter, any preamble before the header, and the column mapping from the first part of the file. */
 export function detectDialect(text: string, complete: boolean): Dialect {
   const best = rankDelimiters(text, complete)[0]!;
-  if (best.headerIndex >= 0) {
+  if (best.headerIndex >= 0 && best.columns) {
     const header = best.records[best.headerIndex]!;
     if (isOptedOutExport(header)) {
       throw new DomainError(
@@ -121,7 +129,7 @@ export function detectDialect(text: string, complete: boolean): Dialect {
       delimiter: best.delimiter,
       headerIndex: best.headerIndex,
       header,
-      columns: mapHeader(header)!,
+      columns: best.columns,
     };
   }
   // No header row: accept a headerless file whose first record holds an address.

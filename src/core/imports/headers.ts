@@ -12,6 +12,8 @@ export type ColumnMap = {
 
 /** Case-, accent-, space- and punctuation-insensitive form of a header cell. */
 export function normalizeHeader(cell: string): string {
+  // Printable ASCII has no accents to strip (headers of 100,000 columns are mostly that).
+  if (/^[ -~]*$/.test(cell)) return cell.toLowerCase().replace(/[^a-z0-9]/g, '');
   return cell
     .normalize('NFD')
     .replace(/\p{M}/gu, '')
@@ -86,22 +88,34 @@ const sourceAliases = ['source', 'origem', 'leadsource', 'fonte'];
 /** Mailchimp's exports of people who opted out or bounced: never leads. */
 const optedOutMarkers = ['unsubtime', 'unsubreason', 'cleantime', 'cleancampaignid'];
 
-function indexesOf(normalized: string[], aliases: string[]): number[] {
+/** The columns of each normalized header name, in column order. */
+type HeaderIndex = Map<string, number[]>;
+
+function indexHeader(cells: string[]): HeaderIndex {
+  const index: HeaderIndex = new Map();
+  cells.forEach((cell, i) => {
+    const h = normalizeHeader(cell);
+    const at = index.get(h);
+    if (at) at.push(i);
+    else index.set(h, [i]);
+  });
+  return index;
+}
+
+function indexesOf(index: HeaderIndex, aliases: string[]): number[] {
   const out: number[] = [];
   for (const alias of aliases) {
-    normalized.forEach((h, i) => {
-      if (h === alias && !out.includes(i)) out.push(i);
-    });
+    for (const i of index.get(alias) ?? []) if (!out.includes(i)) out.push(i);
   }
   return out;
 }
 
 /** Maps a header row to contact fields; null when it has no e-mail column. */
 export function mapHeader(cells: string[]): ColumnMap | null {
-  const n = cells.map(normalizeHeader);
+  const n = indexHeader(cells);
   const email = indexesOf(n, emailAliases);
   if (email.length === 0) return null;
-  const hasPortugueseLast = n.includes('sobrenome');
+  const hasPortugueseLast = n.has('sobrenome');
   // "Nome" alone is a full name; beside "Sobrenome" it is the first name.
   const fullName = indexesOf(
     n,
@@ -127,6 +141,6 @@ export function mapHeader(cells: string[]): ColumnMap | null {
 
 /** True for Mailchimp's unsubscribed/cleaned exports, which must not be imported as leads. */
 export function isOptedOutExport(cells: string[]): boolean {
-  const n = cells.map(normalizeHeader);
-  return optedOutMarkers.some((m) => n.includes(m));
+  const n = indexHeader(cells);
+  return optedOutMarkers.some((m) => n.has(m));
 }

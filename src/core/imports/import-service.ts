@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { eq } from 'drizzle-orm';
 import type { BatchSource } from '../../db/schema.js';
@@ -6,6 +7,7 @@ import { DomainError, storageError } from '../../errors.js';
 import { type Batch, type ImportReport, toBatch } from '../batches/batch.js';
 import { newBatchId } from '../batches/batch-service.js';
 import type { Actor, CoreDeps } from '../types.js';
+import { idleLimited } from './byte-source.js';
 import { type ContactStream, maxReportedErrors } from './contact-chunks.js';
 import { openContactStream } from './contact-stream.js';
 import { ContactWriter } from './contact-writer.js';
@@ -21,14 +23,30 @@ export type ImportOptions = {
   force?: boolean;
 };
 
+/** Where a queued import stands: imports running now, and imports queued ahead of it. */
+export type QueuePosition = { running: number; ahead: number };
+
 export type ImportRequest = {
-  source: ByteSource;
+  /**
+   * The file's bytes, or a function that opens them once an import slot is free (a download that
+   * should not start, and time out, while it waits). A Node stream is read with the idle limit
+   * (IMPORT_IDLE_TIMEOUT: upload_timeout when it sends nothing that long) and destroyed if the
+   * import stops early.
+   */
+  source: ByteSource | (() => Promise<ByteSource>);
   fileName: string;
   origin: BatchSource;
   actor: Actor;
   /** Options may arrive after the file starts (multipart fields after the file part): awaited at the end. */
   options?: ImportOptions | Promise<ImportOptions>;
   onProgress?: (p: { rows: number; imported: number; bytes: number }) => void;
+  /** Called once when every import slot is busy and this import has to wait for one. */
+  onQueued?: (q: QueuePosition) => void;
+  /**
+   * Give up after IMPORT_QUEUE_TIMEOUT in the queue (import_busy), for a caller holding an HTTP
+   * request; otherwise the import waits as long as it takes.
+   */
+  boundedWait?: boolean;
 };
 
 export type ImportResult = { kind: 'imported'; batch: Batch; report: ImportReport; replaced: Batch | null };
@@ -39,25 +57,50 @@ const chunkRows = 2000;
 const deleteChunk = 5000;
 
 /**
- * Imports running at once; later ones wait their turn (their uploads wait in the socket). Twenty
+ * Imports running at once; later ones wait their turn (their uploads wait in the socket; a REST
+ * one at most IMPORT_QUEUE_TIMEOUT, a Slack one, whose download waits unstarted, as long as it
+ * takes), and a stalled upload gives its slot up after IMPORT_IDLE_TIMEOUT. Twenty
  * imports interleaving on the event loop would each add a chunk of work to every turn of it, and
  * requests (Slack must be answered within 3 s) would wait behind all of them.
  */
 export const concurrentImports = 2;
 
-/** A FIFO counting semaphore. */
+/** Default IMPORT_IDLE_TIMEOUT and IMPORT_QUEUE_TIMEOUT (config sets both). */
+const defaultIdleTimeoutMs = 30_000;
+const defaultQueueTimeoutMs = 60_000;
+
+/** A FIFO counting semaphore whose waiters may give up. */
 class Lane {
   private free: number;
   private readonly waiting: (() => void)[] = [];
-  constructor(size: number) {
+  constructor(private readonly size: number) {
     this.free = size;
   }
-  acquire(): Promise<void> {
+  /** Null when a slot is free now, else where the caller would stand in the queue. */
+  position(): QueuePosition | null {
+    return this.free > 0 ? null : { running: this.size - this.free, ahead: this.waiting.length };
+  }
+  /** Resolves true with a slot, or false once `timeoutMs` passed without one (then it holds none). */
+  acquire(timeoutMs?: number): Promise<boolean> {
     if (this.free > 0) {
       this.free--;
-      return Promise.resolve();
+      return Promise.resolve(true);
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((resolve) => {
+      const granted = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              const at = this.waiting.indexOf(granted);
+              if (at >= 0) this.waiting.splice(at, 1);
+              resolve(false);
+            }, timeoutMs);
+      this.waiting.push(granted);
+    });
   }
   release(): void {
     const next = this.waiting.shift();
@@ -75,7 +118,12 @@ export class ImportService {
 
   constructor(
     private readonly deps: CoreDeps,
-    private readonly limits: { maxBytes: number; inlineMaxBytes?: number },
+    private readonly limits: {
+      maxBytes: number;
+      inlineMaxBytes?: number;
+      idleTimeoutMs?: number;
+      queueTimeoutMs?: number;
+    },
   ) {
     this.log = deps.log.child({ module: 'imports' });
     this.sqlite = deps.db.$client;
@@ -107,10 +155,15 @@ export class ImportService {
 
   /** Imports one CSV as a new batch: all or nothing; the report counts every row. */
   async importFile(req: ImportRequest): Promise<ImportResult> {
+    await this.waitForSlot(req);
     const started = performance.now();
-    await this.lane.acquire();
     try {
-      const stream = await openContactStream(req.source, this.limits);
+      const opened = typeof req.source === 'function' ? await req.source() : req.source;
+      const source =
+        opened instanceof Readable
+          ? idleLimited(opened, this.limits.idleTimeoutMs ?? defaultIdleTimeoutMs)
+          : opened;
+      const stream = await openContactStream(source, this.limits);
       try {
         return await this.importStream(req, stream, started);
       } finally {
@@ -119,6 +172,25 @@ export class ImportService {
     } finally {
       this.lane.release();
     }
+  }
+
+  /** Takes an import slot, telling the caller when it has to queue; bounded waits give up with import_busy. */
+  private async waitForSlot(req: ImportRequest): Promise<void> {
+    const queued = this.lane.position();
+    if (queued) {
+      this.log.info({ origin: req.origin, ...queued }, 'import queued: every import slot is busy');
+      req.onQueued?.(queued);
+    }
+    const timeoutMs = req.boundedWait ? (this.limits.queueTimeoutMs ?? defaultQueueTimeoutMs) : undefined;
+    if (await this.lane.acquire(timeoutMs)) return;
+    const seconds = Math.max(1, Math.ceil((timeoutMs ?? 0) / 1000));
+    this.log.warn({ origin: req.origin, waitedMs: timeoutMs }, 'import refused: no import slot came free');
+    throw new DomainError(
+      'import_busy',
+      `${concurrentImports} imports are running and none finished within ${seconds} s, so this one was not started ` +
+        `and nothing was saved. Send the file again in ${seconds} s.`,
+      { retryAfterSeconds: seconds },
+    );
   }
 
   private async importStream(

@@ -31,6 +31,25 @@ export type OpenedTable = {
 export const sampleBytes = 64 * 1024;
 /** A record longer than this is not a contact: the file is broken (an unclosed quote) or not a table. */
 export const maxRecordChars = 1024 * 1024;
+/**
+ * A sample with fewer line ends than this grows past sampleBytes, so a header wider than the sample
+ * (100,000 columns) is judged whole, up to maxSampleBytes: enough for a record of maxRecordChars
+ * in any encoding (UTF-16: 2 bytes a character).
+ */
+const sampleLineEnds = 2;
+const maxSampleBytes = 4 * maxRecordChars;
+
+/** Line ends in a chunk of any supported encoding (LF, CRLF and CR alike; a CRLF counts once). */
+function lineEnds(chunk: Uint8Array): number {
+  let lf = 0;
+  let cr = 0;
+  for (let i = 0; i < chunk.length; i++) {
+    const b = chunk[i];
+    if (b === 0x0a) lf++;
+    else if (b === 0x0d) cr++;
+  }
+  return Math.max(lf, cr);
+}
 
 export type ByteSource = AsyncIterable<Uint8Array | string>;
 
@@ -67,8 +86,9 @@ async function decodeBytes(source: ByteSource, opts: { maxBytes: number }): Prom
 
   const parts: Uint8Array[] = [];
   let size = 0;
+  let ends = 0;
   let complete = false;
-  while (size < sampleBytes) {
+  while (size < sampleBytes || (ends < sampleLineEnds && size < maxSampleBytes)) {
     const chunk = await pull();
     if (!chunk) {
       complete = true;
@@ -76,6 +96,15 @@ async function decodeBytes(source: ByteSource, opts: { maxBytes: number }): Prom
     }
     parts.push(chunk);
     size += chunk.length;
+    if (ends < sampleLineEnds) ends += lineEnds(chunk);
+  }
+  if (!complete && ends === 0) {
+    throw new DomainError(
+      'malformed_csv',
+      `The file could not be read as CSV at line 1: the line is longer than ${maxRecordChars.toLocaleString('en-US')} ` +
+        'characters, wider than any header. Check that it is a CSV with one contact per line, or export it again.',
+      { line: 1 },
+    );
   }
   const sample = Buffer.concat(parts);
   if (sample.length === 0)

@@ -1,11 +1,10 @@
-import type { Readable } from 'node:stream';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../core/index.js';
 import { contactStatuses } from '../../db/schema.js';
-import { DomainError } from '../../errors.js';
+import { DomainError, isDomainError } from '../../errors.js';
 import { jsonBody } from '../json-body.js';
-import { receiveUpload } from '../upload.js';
+import { discardRest, receiveBody, receiveUpload } from '../upload.js';
 
 const flag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
@@ -23,12 +22,6 @@ const statusBody = z.object({
   reason: z.string().trim().max(500).optional(),
 });
 
-/** Drains what is left of a request body so the connection can be reused after an early answer. */
-function drain(req: Readable) {
-  req.unpipe();
-  req.resume();
-}
-
 export function contactRoutes(services: Services, limits: { importMaxBytes: number }): Router {
   const r = Router();
 
@@ -43,6 +36,7 @@ export function contactRoutes(services: Services, limits: { importMaxBytes: numb
           fileName: upload.fileName,
           origin: 'api',
           actor: 'api',
+          boundedWait: true,
           options: upload.fields.then((f) => ({ ...query, ...importOptions.parse(f) })),
         });
         res.status(201).json({ batch: result.batch, report: result.report, replaced: result.replaced });
@@ -50,10 +44,11 @@ export function contactRoutes(services: Services, limits: { importMaxBytes: numb
       }
       if (/^(text\/(csv|plain|tab-separated-values)|application\/(octet-stream|csv))/i.test(type)) {
         const result = await services.imports.importFile({
-          source: req,
+          source: receiveBody(req),
           fileName: query.name || 'upload.csv',
           origin: 'api',
           actor: 'api',
+          boundedWait: true,
           options: query,
         });
         res.status(201).json({ batch: result.batch, report: result.report, replaced: result.replaced });
@@ -64,8 +59,11 @@ export function contactRoutes(services: Services, limits: { importMaxBytes: numb
         'Send the CSV as multipart/form-data (field "file", e.g. curl -F file=@contacts.csv) or as a text/csv body.',
       );
     } catch (e) {
-      res.set('Connection', 'close');
-      drain(req);
+      // Answered before the body ended: the rest is read and thrown away (bounded) so the client
+      // sees the answer rather than a reset connection.
+      discardRest(req);
+      if (isDomainError(e) && typeof e.details?.retryAfterSeconds === 'number')
+        res.set('Retry-After', String(e.details.retryAfterSeconds));
       throw e;
     }
   });
