@@ -1,5 +1,6 @@
 import type { types } from '@slack/bolt';
 import { z } from 'zod';
+import { type AudienceSummary, describeExcluded } from '../core/audience/audience-service.js';
 import type { CampaignInput } from '../core/campaigns/campaign.js';
 import { newCampaignCallback } from './blocks/campaigns.js';
 import { context, n, text, when } from './blocks/common.js';
@@ -7,11 +8,13 @@ import { esc } from './escape.js';
 
 type View = types.ModalView;
 const plain = (t: string) => ({ type: 'plain_text' as const, text: t });
+/** Slack's limit for a text input; longer bodies go through the REST API. */
+const bodyMaxLength = 3000;
 const dayNames = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 export type ModalContext = {
-  activeBatch: { id: string; name: string } | null;
-  audience: number;
+  /** Who a campaign would reach now, and why the others of the active batch are left out. */
+  audience: AudienceSummary;
   /** When the send should finish at the default settings (now, no limits). */
   eta: number | null;
   /** Where /campaigns new was typed: the progress message goes there. */
@@ -37,10 +40,7 @@ function input(
 
 /** The "New campaign" modal: who it will reach and when it should finish, then the fields. */
 export function campaignModal(ctx: ModalContext): View {
-  const reach = ctx.activeBatch
-    ? `The active batch *${esc(ctx.activeBatch.name)}* (\`${ctx.activeBatch.id}\`) will reach *${n(ctx.audience)}* contacts` +
-      (ctx.eta ? `; sent now with no limits it should finish ${when(new Date(ctx.eta).toISOString())}.` : '.')
-    : ':warning: No batch is active: this campaign would reach nobody. Activate a batch with `/batches` first.';
+  const reach = audienceLine(ctx.audience, ctx.eta);
   return {
     type: 'modal',
     callback_id: newCampaignCallback,
@@ -64,9 +64,10 @@ export function campaignModal(ctx: ModalContext): View {
       input(
         'body',
         'Body',
-        { type: 'plain_text_input', multiline: true },
+        { type: 'plain_text_input', multiline: true, max_length: bodyMaxLength },
         false,
-        'Variables: {{name}} {{first_name}} {{company}} {{position}} {{email}} {{unsubscribe_url}}',
+        'Variables: {{name}} {{first_name}} {{company}} {{position}} {{email}} {{unsubscribe_url}}. ' +
+          'Slack takes up to 3,000 characters; send a longer body with POST /campaigns (REST API).',
       ),
       input('when', 'When', {
         type: 'radio_buttons',
@@ -115,6 +116,23 @@ export function campaignModal(ctx: ModalContext): View {
       ),
     ],
   };
+}
+
+/** "Audience now: 1,234 people in batch X; 12 excluded: 12 no_mail_domain", with a warning when it is nobody. */
+export function audienceLine(a: AudienceSummary, eta: number | null): string {
+  if (!a.batch)
+    return ':warning: No batch is active: this campaign would reach nobody. Activate a batch with `/batches` first.';
+  const excludedTotal = Object.values(a.excluded).reduce((s, v) => s + (v ?? 0), 0);
+  const excluded = excludedTotal > 0 ? `; ${n(excludedTotal)} excluded: ${describeExcluded(a.excluded)}` : '';
+  const batch = `batch *${esc(a.batch.name)}* (\`${a.batch.id}\`)`;
+  if (a.count === 0) {
+    const hint = a.excluded.no_mail_domain ? ` — see \`/batches include-invalid ${a.batch.id} on\`` : '';
+    return `:warning: *Audience now: nobody* in ${batch}${excluded}${hint}. Sending now is refused until someone can be reached.`;
+  }
+  return (
+    `*Audience now: ${n(a.count)}* ${a.count === 1 ? 'person' : 'people'} in ${batch}${excluded}` +
+    (eta ? `. Sent now with no limits it should finish ${when(new Date(eta).toISOString())}.` : '.')
+  );
 }
 
 const cell = z

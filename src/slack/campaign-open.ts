@@ -2,14 +2,13 @@ import { estimateFinish } from '../core/campaigns/schedule.js';
 import { campaignModal } from './campaign-modal.js';
 import type { SlackDeps } from './context.js';
 
-/** The modal with today's reach: the active batch's audience and a no-limits finish estimate. */
+/** The modal with today's reach: the active batch's audience (and who is left out, why) and a no-limits finish estimate. */
 export function campaignModalFor(deps: SlackDeps, channelId: string | null) {
-  const active = deps.services.batches.getActive();
-  const audience = deps.services.audience.count();
+  const audience = deps.services.audience.summary();
   const eta =
-    audience > 0
+    audience.count > 0
       ? estimateFinish({
-          count: audience,
+          count: audience.count,
           startMs: Date.now(),
           ratePerMinute: null,
           dailyLimit: null,
@@ -18,7 +17,6 @@ export function campaignModalFor(deps: SlackDeps, channelId: string | null) {
         })
       : null;
   return campaignModal({
-    activeBatch: active ? { id: active.id, name: active.name } : null,
     audience,
     eta,
     channelId,

@@ -245,9 +245,12 @@ describe('REST API: batches, contacts, export', () => {
     expect(out.status).toBe(200);
     expect(out.res.headers.get('content-type')).toMatch(/text\/csv/);
     const lines = String(out.body).trim().split('\r\n');
-    expect(lines[0]).toBe('email,name,company,position,status,validation,source,created_at');
+    // PRODUCT.md section 5's columns first, in its order; later additions at the end.
+    expect(lines[0]).toBe(
+      'email,name,company,position,status,source,created_at,validation,sendable,not_sendable_reason',
+    );
     expect(lines[1]).toMatch(
-      /^x@evil\.com,"'=HYPERLINK\(""http:\/\/x""\)",'\+SUM\(A1\),,active,[a-z_]*,,\d{4}-/,
+      /^x@evil\.com,"'=HYPERLINK\(""http:\/\/x""\)",'\+SUM\(A1\),,active,,\d{4}-[^,]+,[a-z_]*,true,$/,
     );
     expect(lines[2]).toMatch(/^y@ok\.com,'@cmd,'-2,/);
   });

@@ -1,3 +1,4 @@
+import { DomainError } from '../../errors.js';
 import type { CoreDeps } from '../types.js';
 
 export type Recipient = {
@@ -9,10 +10,54 @@ export type Recipient = {
 };
 
 /**
+ * Why a contact cannot be e-mailed now, the first that applies in this order:
+ * - `bounced`, `unsubscribed`: the contact's status (a hard bounce or an unsubscribe; for good);
+ * - `inactive`: the contact was excluded by hand (status inactive);
+ * - `suppressed`: the address is on the suppression list (an earlier bounce, unsubscribe or
+ *   forget, a manual or domain suppression) although the contact's status is still active;
+ * - `no_mail_domain`: validation found that its domain receives no mail, and nobody included those
+ *   for the batch (`/batches include-invalid <id> on`, PATCH includeInvalidDomains);
+ * - `batch_inactive`: the contact is fine but its batch is not the active one.
+ */
+export const notSendableReasons = [
+  'bounced',
+  'unsubscribed',
+  'inactive',
+  'suppressed',
+  'no_mail_domain',
+  'batch_inactive',
+] as const;
+export type NotSendableReason = (typeof notSendableReasons)[number];
+
+/**
+ * Why a contact of the active batch is left out of a campaign's audience: a NotSendableReason,
+ * or `already_reached` (this campaign already has a ledger row for the person).
+ */
+export const exclusionReasons = [
+  'bounced',
+  'unsubscribed',
+  'inactive',
+  'suppressed',
+  'no_mail_domain',
+  'already_reached',
+] as const;
+export type ExclusionReason = (typeof exclusionReasons)[number];
+const isExclusionReason = (r: string): r is ExclusionReason => exclusionReasons.some((x) => x === r);
+
+/** The `WHEN … THEN <reason>` arms of the reason, over `contacts c` joined to its batch `b`. */
+const notSendableWhens = `WHEN c.status <> 'active' THEN c.status
+    WHEN EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash) THEN 'suppressed'
+    WHEN c.validation IS 'no_mail_domain' AND b.include_invalid_domains = 0 THEN 'no_mail_domain'
+    WHEN b.status <> 'active' THEN 'batch_inactive'`;
+
+/** SQL (over `contacts c` joined to `batches b`) giving the NotSendableReason, or NULL for a sendable contact. */
+export const notSendableReasonSql = `CASE ${notSendableWhens} ELSE NULL END`;
+
+/**
  * Who may be mailed, as SQL over `contacts c` joined to `batches b`: in the active batch, status
  * active, not suppressed, and not found by validation to have a domain that cannot receive mail
  * (unless an admin included those for the batch). The one definition every audience query is
- * built from.
+ * built from; `notSendableReasonSql` is NULL exactly when it holds (a test keeps them in step).
  */
 export const audienceRule = `b.status = 'active' AND c.status = 'active'
     AND (c.validation IS NOT 'no_mail_domain' OR b.include_invalid_domains = 1)
@@ -21,21 +66,99 @@ export const audienceRule = `b.status = 'active' AND c.status = 'active'
 /** `FROM … WHERE <audienceRule>`: append more conditions with AND. */
 export const audienceFrom = `FROM contacts c JOIN batches b ON b.id = c.batch_id WHERE ${audienceRule}`;
 
+/**
+ * Who a campaign would reach now and why the others of the active batch are left out.
+ * `batch` is null when no batch is active (then `count` is 0 and nothing is excluded).
+ */
+export type AudienceSummary = {
+  count: number;
+  excluded: Partial<Record<ExclusionReason, number>>;
+  batch: { id: string; name: string } | null;
+};
+
+/** "12 no_mail_domain, 3 bounced": the exclusions, largest first. */
+export function describeExcluded(excluded: AudienceSummary['excluded']): string {
+  return Object.entries(excluded)
+    .filter(([, v]) => v !== undefined && v > 0)
+    .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))
+    .map(([k, v]) => `${v} ${k}`)
+    .join(', ');
+}
+
+/** Why an audience is empty, and what to do: the message of the `empty_audience` refusal. */
+export function emptyAudienceMessage(a: AudienceSummary): string {
+  if (!a.batch) {
+    return 'Nobody to send to: no batch is active. Activate one (/batches activate <id>, or POST /contacts/batches/{id}/activate) or import a list first.';
+  }
+  const total = Object.values(a.excluded).reduce((s, v) => s + (v ?? 0), 0);
+  if (total === 0) {
+    return `Nobody to send to: the active batch ${a.batch.id} has no contacts. Import a list or activate another batch.`;
+  }
+  // Bounced, unsubscribed, suppressed and already reached people stay out for good: only two reasons can be undone.
+  const hints: string[] = [];
+  if (a.excluded.no_mail_domain) hints.push(`see /batches include-invalid ${a.batch.id} on`);
+  if (a.excluded.inactive) hints.push('set the inactive ones active again (PUT /contacts/{id}/status)');
+  if (hints.length === 0) hints.push('import new contacts or activate another batch');
+  return `Nobody to send to in the active batch ${a.batch.id}: ${total} contact${total === 1 ? '' : 's'} excluded: ${describeExcluded(a.excluded)} — ${hints.join('; ')}.`;
+}
+
+/** Throws `empty_audience` (with the summary as details) when the audience holds nobody. */
+export function assertAudience(a: AudienceSummary): void {
+  if (a.count > 0) return;
+  throw new DomainError('empty_audience', emptyAudienceMessage(a), { audience: a });
+}
+
 /** Who a campaign may reach: contacts of the active batch whose status is active, minus suppressions and invalid domains. */
 export class AudienceService {
   private readonly countStmt;
   private readonly pageStmt;
+  private readonly activeStmt;
+  private readonly summaryStmt;
   constructor(deps: CoreDeps) {
     const sqlite = deps.db.$client;
     this.countStmt = sqlite.prepare<[], { n: number }>(`SELECT count(*) AS n ${audienceFrom}`);
     this.pageStmt = sqlite.prepare<[number, number], Recipient>(
       `SELECT c.id, c.email, c.name, c.company, c.position ${audienceFrom} AND c.id > ? ORDER BY c.id LIMIT ?`,
     );
+    this.activeStmt = sqlite.prepare<[], { id: string; name: string }>(
+      `SELECT id, name FROM batches WHERE status = 'active'`,
+    );
+    // One pass over the active batch's contacts (contacts_batch), grouped by the first reason that applies.
+    this.summaryStmt = sqlite.prepare<
+      { campaign: string | null; batch: string },
+      { reason: string; n: number }
+    >(
+      `SELECT CASE ${notSendableWhens}
+         WHEN @campaign IS NOT NULL
+           AND EXISTS (SELECT 1 FROM sends x WHERE x.campaign_id = @campaign AND x.contact_id = c.id)
+           THEN 'already_reached'
+         ELSE 'sendable' END AS reason, count(*) AS n
+       FROM contacts c JOIN batches b ON b.id = c.batch_id
+       WHERE c.batch_id = @batch AND b.status = 'active'
+       GROUP BY reason`,
+    );
   }
 
   /** How many contacts the audience holds now. */
   count(): number {
     return this.countStmt.get()?.n ?? 0;
+  }
+
+  /**
+   * The audience now with the reasons the others of the active batch are left out; with a
+   * campaign id, those it already reached are left out too (`already_reached`). One GROUP BY over
+   * the active batch: for creating, scheduling and starting a campaign, not for lists.
+   */
+  summary(campaignId?: string): AudienceSummary {
+    const batch = this.activeStmt.get() ?? null;
+    if (!batch) return { count: 0, excluded: {}, batch: null };
+    let count = 0;
+    const excluded: AudienceSummary['excluded'] = {};
+    for (const r of this.summaryStmt.all({ campaign: campaignId ?? null, batch: batch.id })) {
+      if (isExclusionReason(r.reason)) excluded[r.reason] = r.n;
+      else count += r.n; // 'sendable'
+    }
+    return { count, excluded, batch: { id: batch.id, name: batch.name } };
   }
 
   /** One page of the audience after a contact id (keyset), so callers iterate with flat memory. */

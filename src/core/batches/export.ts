@@ -1,7 +1,8 @@
 import { stringify } from 'csv-stringify';
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, getTableColumns, gt } from 'drizzle-orm';
 import { campaigns, contacts, sends } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
+import { notSendableReasonColumn, toNotSendableReason } from '../contacts/contact.js';
 import type { CoreDeps } from '../types.js';
 import { type ContactFilter, filterConditions } from './contact-filter.js';
 
@@ -41,15 +42,23 @@ function csvPages<R extends { id: number }>(
 
 const pageSize = 2000;
 
+/**
+ * PRODUCT.md section 5's columns first, in its order; later additions go at the end so a
+ * spreadsheet built on the first ones keeps working. `sendable` (true/false) says whether a
+ * campaign starting now could e-mail the person, `not_sendable_reason` why not (batch_inactive,
+ * no_mail_domain, suppressed, inactive, bounced, unsubscribed).
+ */
 export const exportColumns = [
   'email',
   'name',
   'company',
   'position',
   'status',
-  'validation',
   'source',
   'created_at',
+  'validation',
+  'sendable',
+  'not_sendable_reason',
 ] as const;
 
 /** Streams a batch's contacts (those the filter keeps) as CSV. */
@@ -63,13 +72,27 @@ export function exportBatchCsv(
     exportColumns,
     (after) =>
       deps.db
-        .select()
+        .select({ ...getTableColumns(contacts), notSendableReason: notSendableReasonColumn })
         .from(contacts)
         .where(and(...conds, gt(contacts.id, after)))
         .orderBy(asc(contacts.id))
         .limit(pageSize)
         .all(),
-    (r) => [r.email, r.name, r.company, r.position, r.status, r.validation, r.source, iso(r.createdAt)],
+    (r) => {
+      const reason = toNotSendableReason(r.notSendableReason);
+      return [
+        r.email,
+        r.name,
+        r.company,
+        r.position,
+        r.status,
+        r.source,
+        iso(r.createdAt),
+        r.validation,
+        String(reason === null),
+        reason,
+      ];
+    },
   );
 }
 
@@ -104,8 +127,9 @@ export const campaignResultColumns = [
 ] as const;
 
 /**
- * A campaign's per-recipient results: who got it, when, the Message-ID and the ledger status
- * (sent, bounced, failed, unknown, retry, claimed). A contact deleted since shows its address
+ * A campaign's per-recipient results: who got it, when, the Message-ID, the ledger status
+ * (sent, bounced, failed, unknown, retry, claimed) and `attempts`, every delivery try (1 for a
+ * message delivered at the first try; a 451 then a delivery is 2). A contact deleted since shows its address
  * hash instead of the address.
  */
 export function exportCampaignResultsCsv(deps: CoreDeps, campaignId: string): AsyncIterable<string> {

@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
 import { type CampaignStatus, campaigns } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
-import { audienceFrom, audienceRule } from '../audience/audience-service.js';
+import {
+  AudienceService,
+  type AudienceSummary,
+  assertAudience,
+  audienceFrom,
+  audienceRule,
+} from '../audience/audience-service.js';
 import { exportCampaignResultsCsv } from '../batches/export.js';
 import { newestFirstPage, olderThan, pageLimit } from '../pagination.js';
 import { type Actor, type CoreDeps, toIso } from '../types.js';
@@ -16,12 +22,16 @@ import {
   scheduleInputSchema,
 } from './campaign.js';
 import { nextCronRun, validateCron } from './schedule.js';
+import { parseSender } from './sender.js';
 import { validateTemplate } from './template.js';
 
 /** `confirm` for retryFailed with includeUnknown: those people may already have the message. */
 export const resendUnknownConfirmation = 'resend-unknown';
 
 export type RetryFailedOptions = { includeUnknown?: boolean; confirm?: string };
+
+/** A campaign with its ledger figures and, until it is finished, who it would reach now. */
+export type CampaignDetail = { campaign: Campaign; counts: CampaignCounts; audience?: AudienceSummary };
 
 export type CampaignSettings = {
   /** MAIL_FROM: the sender when a campaign gives none. */
@@ -33,7 +43,6 @@ export type CampaignSettings = {
 };
 
 type Row = typeof campaigns.$inferSelect;
-const emailish = /^[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+$|<[^\s@<>]+@[^\s@<>]+\.[^\s@<>]+>\s*$/;
 
 export function toCampaign(r: Row): Campaign {
   return {
@@ -69,12 +78,17 @@ export function toCampaign(r: Row): Campaign {
   };
 }
 
+/** Not completed or cancelled, and not sending again to a completed campaign's re-queued rows. */
+const isUnfinished = (c: { status: CampaignStatus; completedAt: number | string | null }) =>
+  c.status !== 'completed' && c.status !== 'cancelled' && c.completedAt === null;
+
 /** Actors that are not a person (REST token, CLI, the app itself): they can never be the second person. */
 const notPeople = new Set(['api', 'cli', 'system', 'recipient']);
 
 /** Campaigns: saved with validated templates, scheduled, paused, resumed and cancelled. The send engine runs them. */
 export class CampaignService {
   private readonly log;
+  private readonly audience: AudienceService;
   private readonly remainingStmt;
   private readonly requeueStmt;
   constructor(
@@ -82,6 +96,7 @@ export class CampaignService {
     private readonly settings: CampaignSettings,
   ) {
     this.log = deps.log.child({ module: 'campaigns' });
+    this.audience = new AudienceService(deps);
     this.remainingStmt = deps.db.$client.prepare<[string], { n: number }>(
       `SELECT count(*) AS n ${audienceFrom}
          AND NOT EXISTS (SELECT 1 FROM sends x WHERE x.campaign_id = ? AND x.contact_id = c.id)`,
@@ -154,21 +169,25 @@ export class CampaignService {
     const input = campaignInputSchema.parse(raw);
     validateTemplate(input.subject, 'subject');
     validateTemplate(input.body, 'body');
-    if (input.html) validateTemplate(input.html, 'html');
+    if (input.html) validateTemplate(input.html, 'html', { html: true });
     const from = input.from || this.settings.defaultFrom;
     if (!from) {
       throw new DomainError('invalid_input', 'Say who the campaign is from: give "from", or set MAIL_FROM.');
     }
-    if (!emailish.test(from)) {
-      throw new DomainError(
-        'invalid_input',
-        `The sender "${from}" is not an address: use name@domain.com or "Name <name@domain.com>".`,
-      );
+    const sender = parseSender(from);
+    if (!sender.ok) {
+      const where = input.from ? 'from' : 'MAIL_FROM';
+      const message = `The sender (${where}) ${JSON.stringify(from)} ${sender.problem}.`;
+      throw new DomainError('invalid_input', message, { field: 'from' });
     }
     const now = this.deps.clock.now();
     const id = `cmp_${randomBytes(4).toString('hex')}`;
     const schedule =
       input.sendAt !== undefined || input.cron !== undefined ? this.planSchedule(input, now) : null;
+    // Sending now to nobody is refused with the reasons; a later time or a drip may still get a batch.
+    // One pass over the active batch serves both checks (refusal and approval).
+    const audience = schedule ? this.audience.summary() : null;
+    if (schedule && audience && schedule.nextRunAt <= now) assertAudience(audience);
     this.deps.db
       .insert(campaigns)
       .values({
@@ -183,7 +202,7 @@ export class CampaignService {
         createdAt: now,
         updatedAt: now,
         ...(schedule ?? { timezone: input.timezone ?? 'UTC' }),
-        ...(schedule ? this.approvalPlan(id, now) : {}),
+        ...(audience ? this.approvalPlan(id, now, audience.count) : {}),
       })
       .run();
     this.log.info({ campaignId: id, actor, status: schedule ? 'scheduled' : 'draft' }, 'campaign created');
@@ -202,11 +221,14 @@ export class CampaignService {
     }
     const now = this.deps.clock.now();
     const plan = this.planSchedule(input, now);
+    // The whole audience (a campaign that never started has reached nobody yet); one pass for both checks.
+    const audience = this.audience.summary();
+    if (plan.nextRunAt <= now && row.startedAt === null) assertAudience(audience);
     this.deps.db
       .update(campaigns)
       .set({
         ...plan,
-        ...this.approvalPlan(id, now),
+        ...this.approvalPlan(id, now, audience.count),
         status: 'scheduled',
         statusReason: null,
         awaitingConfirmation: false,
@@ -253,7 +275,9 @@ export class CampaignService {
         approvedBy: actor,
         approvedAt: now,
         updatedAt: now,
-        ...(late ? { nextRunAt: now, awaitingConfirmation: false, statusReason: null } : {}),
+        // A scheduled campaign's reason was the hold for this approval (or the missed time it settles).
+        ...(row.status === 'scheduled' ? { statusReason: null } : {}),
+        ...(late ? { nextRunAt: now, awaitingConfirmation: false } : {}),
       })
       .where(and(eq(campaigns.id, id), isNull(campaigns.approvedBy)))
       .run();
@@ -272,6 +296,8 @@ export class CampaignService {
     const now = this.deps.clock.now();
     if (row.status === 'scheduled' && row.awaitingConfirmation) {
       this.assertReady();
+      // Confirming a first run (e.g. one held because nobody could be reached) needs someone to reach.
+      if (row.startedAt === null) assertAudience(this.audience.summary(id));
       this.deps.db
         .update(campaigns)
         .set({ awaitingConfirmation: false, statusReason: null, nextRunAt: now, updatedAt: now })
@@ -306,6 +332,17 @@ export class CampaignService {
     return toCampaign(this.row(id));
   }
 
+  /**
+   * The campaign, its figures and, until it is finished, its audience now (who it would reach and
+   * why the others are left out). One GROUP BY over the active batch: for one campaign, not lists.
+   */
+  detail(id: string): CampaignDetail {
+    const campaign = this.get(id);
+    if (!isUnfinished(campaign)) return { campaign, counts: this.counts(id) };
+    const audience = this.audience.summary(id);
+    return { campaign, counts: this.counts(id, audience.count), audience };
+  }
+
   /** Newest first, by cursor. */
   list(query: { limit?: number; cursor?: string; status?: CampaignStatus } = {}): {
     campaigns: Campaign[];
@@ -329,7 +366,7 @@ export class CampaignService {
   }
 
   /** Ledger figures: sent, failed, bounced, unknown, unsubscribed, and what is still to go. */
-  counts(id: string): CampaignCounts {
+  counts(id: string, remainingNow?: number): CampaignCounts {
     const row = this.row(id);
     const sqlite = this.deps.db.$client;
     const byStatus = sqlite
@@ -355,8 +392,8 @@ export class CampaignService {
       else if (r.status === 'unknown') c.unknown += r.n;
       else c.pending += r.n;
     }
-    if (row.status !== 'completed' && row.status !== 'cancelled' && row.completedAt === null) {
-      const remaining = this.remainingAudience(id);
+    if (isUnfinished(row)) {
+      const remaining = remainingNow ?? this.remainingAudience(id);
       c.pending += remaining;
       c.total += remaining;
     }
@@ -378,11 +415,9 @@ export class CampaignService {
   }
 
   /** Whether scheduling now needs an approval (audience over APPROVAL_THRESHOLD); clears an earlier one. */
-  private approvalPlan(id: string, now: number) {
+  private approvalPlan(id: string, now: number, audience: number) {
     const threshold = this.settings.approvalThreshold;
     if (threshold === undefined) return { approvalRequiredAt: null, approvedBy: null, approvedAt: null };
-    const audience =
-      this.deps.db.$client.prepare<[], { n: number }>(`SELECT count(*) AS n ${audienceFrom}`).get()?.n ?? 0;
     if (audience <= threshold) return { approvalRequiredAt: null, approvedBy: null, approvedAt: null };
     this.log.info({ campaignId: id, audience, threshold }, 'campaign needs a second admin to approve it');
     return { approvalRequiredAt: now, approvedBy: null, approvedAt: null };

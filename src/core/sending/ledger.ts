@@ -29,7 +29,12 @@ type Candidate = {
   position: string | null;
 };
 
-/** The send ledger's SQL: claims before the SMTP call, settlements after, figures for pacing. */
+/**
+ * The send ledger's SQL: claims before the SMTP call, settlements after, figures for pacing.
+ * `attempts` counts every delivery try the mail server saw or may have seen: each 4xx, and the
+ * try that settled the row (sent, bounced, unknown). A try that never reached a server (it could
+ * not be reached) is not one.
+ */
 export class Ledger {
   private readonly s;
   constructor(private readonly deps: CoreDeps) {
@@ -60,16 +65,16 @@ export class Ledger {
          VALUES (?, ?, ?, ?, 'claimed', 0, ?, ?) RETURNING id`,
       ),
       sent: db.prepare<[string, string, string | null, number, number]>(
-        `UPDATE sends SET status = 'sent', message_id = ?, response = ?, account = coalesce(?, account), updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
+        `UPDATE sends SET status = 'sent', attempts = attempts + 1, message_id = ?, response = ?, account = coalesce(?, account), updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
       ),
       retry: db.prepare<[string, number, number | null, string, number, number]>(
         `UPDATE sends SET status = ?, attempts = ?, next_attempt_at = ?, response = ?, updated_at = ? WHERE id = ?`,
       ),
       lost: db.prepare<[string, number, number]>(
-        `UPDATE sends SET status = 'unknown', response = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
+        `UPDATE sends SET status = 'unknown', attempts = attempts + 1, response = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
       ),
       unknown: db.prepare<[number]>(
-        `UPDATE sends SET status = 'unknown', response = 'the app stopped during delivery: not re-sent', updated_at = ?
+        `UPDATE sends SET status = 'unknown', attempts = attempts + 1, response = 'the app stopped during delivery: not re-sent', updated_at = ?
          WHERE status = 'claimed'`,
       ),
       pendingRetries: db.prepare<[string], { one: number }>(

@@ -1,7 +1,8 @@
 import { and, eq, isNotNull, isNull, or } from 'drizzle-orm';
-import { campaigns, sends, suppressions } from '../../db/schema.js';
+import { batches, campaigns, sends, suppressions } from '../../db/schema.js';
 import { MailError, type Mailer } from '../../mail/mailer.js';
 import { signUnsubscribeToken } from '../../mail/unsubscribe-token.js';
+import { AudienceService, type AudienceSummary, emptyAudienceMessage } from '../audience/audience-service.js';
 import { parseWindow } from '../campaigns/campaign.js';
 import { isInWindow, nextCronRun, startOfDayIn } from '../campaigns/schedule.js';
 import { changeStatus } from '../contacts/contact-service.js';
@@ -25,12 +26,21 @@ export type SendEngineSettings = ComposeSettings & {
   concurrency: number;
   /** How long one runDue call may keep sending before it returns to the scheduler. */
   runBudgetMs: number;
+  /**
+   * APPROVAL_THRESHOLD: a run whose audience is larger waits for a second admin's approval, unless
+   * one was given after the active batch was activated. Undefined: no two-person rule.
+   */
+  approvalThreshold?: number | undefined;
 };
 
 export type CampaignEvent =
   | { type: 'started' | 'progress' | 'completed' | 'run_finished'; campaignId: string }
   | { type: 'paused'; campaignId: string; reason: string }
   | { type: 'needs_confirmation'; campaignId: string; missedBy: number }
+  /** A first run came due with nobody to send to: it waits for a person to confirm (the reason is on the campaign). */
+  | { type: 'empty_audience'; campaignId: string; reason: string }
+  /** A run came due with an audience over APPROVAL_THRESHOLD and no approval that covers it: it waits for one. */
+  | { type: 'needs_approval'; campaignId: string; audience: number }
   /** Sending waits: the mail server cannot be reached (once per outage; the reason is on the campaign). */
   | { type: 'mail_unreachable'; campaignId: string; reason: string }
   /** The mail server answers again and the campaign's notice is gone. */
@@ -49,6 +59,8 @@ type Row = typeof campaigns.$inferSelect;
 export class SendEngine {
   private readonly log;
   private readonly ledger: Ledger;
+  private readonly audience: AudienceService;
+  private readonly activeBatchSince;
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly statusOf;
   private readonly notice;
@@ -68,6 +80,12 @@ export class SendEngine {
   ) {
     this.log = deps.log.child({ module: 'send-engine' });
     this.ledger = new Ledger(deps);
+    this.audience = new AudienceService(deps);
+    this.activeBatchSince = deps.db
+      .select({ at: batches.activatedAt })
+      .from(batches)
+      .where(eq(batches.status, 'active'))
+      .prepare();
     this.statusOf = deps.db.$client.prepare<[string], { status: string }>(
       'SELECT status FROM campaigns WHERE id = ?',
     );
@@ -131,6 +149,7 @@ export class SendEngine {
         this.notify({ type: 'needs_confirmation', campaignId: c.id, missedBy });
         continue;
       }
+      if (!this.mayStart(c, now)) continue;
       if (
         this.update(c.id, 'scheduled', {
           status: 'sending',
@@ -143,6 +162,64 @@ export class SendEngine {
         this.log.info({ campaignId: c.id, run: c.runCount + 1 }, 'campaign run started');
         this.notify({ type: 'started', campaignId: c.id });
       }
+    }
+  }
+
+  /**
+   * Checks, as a run starts, the audience it would reach now (the active batch may have changed
+   * since the campaign was scheduled). A first run with nobody to send to does not complete
+   * silently: it waits for a person to confirm, with the reasons on the campaign. A run over
+   * APPROVAL_THRESHOLD waits for a second admin unless an approval was given after the active batch
+   * was activated. One pass over the active batch per run start (only when there is a check).
+   */
+  private mayStart(c: Row, now: number): boolean {
+    const threshold = this.settings.approvalThreshold;
+    const first = c.startedAt === null;
+    if (!first && threshold === undefined) return true;
+    // A first run has reached nobody yet: the plain count will do, the reasons only when it is 0.
+    const count = first ? this.audience.count() : this.audience.summary(c.id).count;
+    if (first && count === 0) {
+      this.holdEmpty(c, this.audience.summary());
+      return false;
+    }
+    if (threshold === undefined || count <= threshold || this.approvalCovers(c)) return true;
+    const again = c.approvedBy !== null ? ' and approved' : '';
+    const reason =
+      `Held for approval: it would now reach ${count} people, over APPROVAL_THRESHOLD (${threshold}); ` +
+      `its audience grew after it was scheduled${again} (e.g. another batch was activated). Nothing is sent until an admin other than its creator approves it.`;
+    if (
+      this.update(c.id, 'scheduled', {
+        approvalRequiredAt: now,
+        approvedBy: null,
+        approvedAt: null,
+        statusReason: reason,
+      })
+    ) {
+      this.log.warn(
+        { campaignId: c.id, run: c.runCount + 1, audience: count, threshold },
+        'campaign run held for approval: audience over the threshold',
+      );
+      this.notify({ type: 'needs_approval', campaignId: c.id, audience: count });
+    }
+    return false;
+  }
+
+  /** An approval covers the audience when it was given after the active batch was activated. */
+  private approvalCovers(c: Row): boolean {
+    if (c.approvedBy === null || c.approvedAt === null) return false;
+    const since = this.activeBatchSince.get()?.at ?? null;
+    return since === null || since <= c.approvedAt;
+  }
+
+  /** A first run with nobody to send to waits for a person to confirm, saying why (never completes with 0). */
+  private holdEmpty(c: Row, audience: AudienceSummary): void {
+    const reason = `${emptyAudienceMessage(audience)} Nothing was sent: fix that, then confirm to send (Confirm: send now, or POST /campaigns/${c.id}/resume).`;
+    if (this.update(c.id, 'scheduled', { awaitingConfirmation: true, statusReason: reason })) {
+      this.log.warn(
+        { campaignId: c.id, batchId: audience.batch?.id ?? null, excluded: audience.excluded },
+        'campaign held: nobody to send to',
+      );
+      this.notify({ type: 'empty_audience', campaignId: c.id, reason });
     }
   }
 
@@ -299,7 +376,7 @@ export class SendEngine {
       this.log.error({ err: e, campaignId: c.id, sendId: item.sendId }, 'delivery failed unexpectedly');
       this.ledger.settleRetry(
         item.sendId,
-        s.maxAttempts,
+        item.attempts + 1,
         null,
         `internal error: ${String(e).slice(0, 200)}`,
         now,
@@ -332,7 +409,12 @@ export class SendEngine {
   private bounce(c: Row, item: Claimed, response: string, now: number): void {
     this.deps.db.transaction((tx) => {
       tx.update(sends)
-        .set({ status: 'bounced', response: response.slice(0, 500), updatedAt: now })
+        .set({
+          status: 'bounced',
+          attempts: item.attempts + 1,
+          response: response.slice(0, 500),
+          updatedAt: now,
+        })
         .where(eq(sends.id, item.sendId))
         .run();
       if (item.contactId) {

@@ -22,7 +22,11 @@ const listQuery = z.object({
 export function campaignRoutes(services: Services): Router {
   const r = Router();
   const { campaigns } = services;
-  const withCounts = (id: string) => ({ campaign: { ...campaigns.get(id), counts: campaigns.counts(id) } });
+  // Until a campaign is finished it carries `audience: {count, excluded, batch}`: who it would reach now.
+  const withCounts = (id: string) => {
+    const { campaign, counts, audience } = campaigns.detail(id);
+    return { campaign: { ...campaign, counts, ...(audience ? { audience } : {}) } };
+  };
 
   r.post('/campaigns', (req, res) => {
     const created = campaigns.create(campaignInputSchema.parse(jsonBody(req)), 'api');

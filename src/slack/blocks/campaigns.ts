@@ -124,7 +124,7 @@ export function campaignHelpBlocks(prefix?: string): KnownBlock[] {
 export function resendUnknownConfirmBlocks(c: Campaign, k: CampaignCounts): KnownBlock[] {
   return [
     text(
-      `:warning: *${n(k.unknown)}* recipients of *${esc(c.name)}* ${code(c.id)} may already have this message: ` +
+      `:question: *${n(k.unknown)}* recipients of *${esc(c.name)}* ${code(c.id)} may already have this message: ` +
         'their delivery was interrupted before the mail server answered. Resending may give them a second copy. ' +
         `The ${n(k.failed)} failed ones are retried too.`,
     ),

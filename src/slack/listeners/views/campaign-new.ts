@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isDomainError } from '../../../errors.js';
 import { newCampaignCallback } from '../../blocks/campaigns.js';
 import { blockForError, modalMetadata, readCampaignModal } from '../../campaign-modal.js';
-import { postProgress } from '../../campaign-view.js';
+import { postNewProgress } from '../../campaign-view.js';
 import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
 
 const submission = z
@@ -41,13 +41,14 @@ export function register(app: App, deps: SlackDeps): void {
         isDomainError(e) || e instanceof z.ZodError
           ? messageOf(e)
           : failureText(deps, e, 'saving the campaign');
-      await ack({ response_action: 'errors', errors: { [blockForError(message)]: message.slice(0, 300) } });
+      // Nobody to send to belongs to "When": saving it as a draft or for later is still possible.
+      const block = isDomainError(e) && e.code === 'empty_audience' ? 'when' : blockForError(message);
+      await ack({ response_action: 'errors', errors: { [block]: message.slice(0, 300) } });
       return;
     }
     await ack();
     const { channelId } = modalMetadata.parse(JSON.parse(b.view.private_metadata));
-    const target = channelId ?? userId;
-    await postProgress(deps, client, id, target).catch((err: unknown) =>
+    await postNewProgress(deps, client, id, { channelId, userId }).catch((err: unknown) =>
       deps.log.warn({ err, campaignId: id }, 'could not post the campaign progress message'),
     );
   });
