@@ -1,4 +1,12 @@
-import { type App, ExpressReceiver, type Receiver, SocketModeReceiver } from '@slack/bolt';
+import {
+  type App,
+  type Authorize,
+  ExpressReceiver,
+  type Receiver,
+  SocketModeReceiver,
+  webApi,
+} from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import type { Express } from 'express';
 import { z } from 'zod';
 import type { SlackConfig } from '../config.js';
@@ -24,7 +32,6 @@ import { register as campaignsCommand } from './listeners/commands/campaigns.js'
 import { register as contactsCommand } from './listeners/commands/contacts.js';
 import { register as appHomeOpened } from './listeners/events/app-home-opened.js';
 import { register as fileShared } from './listeners/events/file-shared.js';
-import { register as messageFileShare } from './listeners/events/message-file-share.js';
 import { register as campaignNew } from './listeners/views/campaign-new.js';
 import { followNotices } from './notices.js';
 import { AnsweringApp, processEventErrorHandler } from './unanswered.js';
@@ -32,6 +39,8 @@ import { AnsweringApp, processEventErrorHandler } from './unanswered.js';
 export type SlackRuntime = {
   mode: 'socket' | 'http';
   bolt: App;
+  /** A Web API client with the bot token, for work that is not an answer to a request. */
+  client: WebClient;
   background: Background;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -56,7 +65,6 @@ const eventEnvelope = z.object({ event_id: z.string().min(1) });
 
 const listeners = [
   fileShared,
-  messageFileShare,
   appHomeOpened,
   batchesCommand,
   campaignsCommand,
@@ -77,6 +85,40 @@ const listeners = [
 
 const replyTo = z.object({ channel: z.string(), ts: z.string() });
 
+const identity = z.object({ user_id: z.string(), bot_id: z.string() }).loose();
+
+/**
+ * Bolt's authorization from the bot's identity, asked of auth.test once (at start-up) and kept, so
+ * no ack waits on auth.test (Bolt's own, without a known identity, calls it on every request).
+ * Until it is known (auth.test failed at start-up), requests go on with the token alone while it
+ * is asked again; the one listener that needs it (file_shared, to skip the bot's own uploads)
+ * waits for it after the ack.
+ */
+function cachedAuthorization(client: WebClient, botToken: string) {
+  let known: { botId: string; botUserId: string } | undefined;
+  let asking: Promise<{ botId: string; botUserId: string }> | undefined;
+  const verify = () => {
+    asking ??= client.auth.test().then(
+      (r) => {
+        const id = identity.parse(r);
+        known = { botId: id.bot_id, botUserId: id.user_id };
+        return known;
+      },
+      (err: unknown) => {
+        asking = undefined;
+        throw err;
+      },
+    );
+    return asking;
+  };
+  const authorize: Authorize<boolean> = async () => {
+    if (known) return { botToken, ...known };
+    verify().catch(() => {});
+    return { botToken };
+  };
+  return { authorize, verify };
+}
+
 /** After a restart, says in each interrupted import's thread that the file must be sent again. */
 export async function announceInterrupted(
   slack: SlackRuntime,
@@ -86,7 +128,7 @@ export async function announceInterrupted(
   for (const c of claims) {
     const where = c.replyTo ? replyTo.safeParse(JSON.parse(c.replyTo)) : null;
     if (!where?.success) continue;
-    await slack.bolt.client.chat
+    await slack.client.chat
       .update({
         channel: where.data.channel,
         ts: where.data.ts,
@@ -132,15 +174,11 @@ export function createSlack(opts: SlackOptions): SlackRuntime {
       processEventErrorHandler: processEventErrorHandler(log),
     });
   }
-  // auth.test runs on first use (and again after a failure) instead of eagerly at construction,
-  // where a failure would be an unhandled rejection; start() checks the token itself.
-  const bolt = new AnsweringApp({
-    token: config.botToken,
-    receiver,
-    logger,
-    clientOptions,
-    tokenVerificationEnabled: false,
-  });
+  // auth.test runs once at start() (and again after a failure) instead of eagerly at construction,
+  // where a failure would be an unhandled rejection; the identity it gives is kept for every request.
+  const client: WebClient = new webApi.WebClient(config.botToken, { ...clientOptions, logger });
+  const auth = cachedAuthorization(client, config.botToken);
+  const bolt = new AnsweringApp({ authorize: auth.authorize, receiver, logger, clientOptions });
   const background = new Background();
   const deps: SlackDeps = {
     services: opts.services,
@@ -149,6 +187,7 @@ export function createSlack(opts: SlackOptions): SlackRuntime {
     importMaxBytes: opts.importMaxBytes,
     background,
     progressIntervalMs: opts.progressIntervalMs ?? 2000,
+    botUserId: async () => (await auth.verify()).botUserId,
   };
 
   // Each Slack event is handled once, even when Slack retries it or after a restart.
@@ -172,16 +211,17 @@ export function createSlack(opts: SlackOptions): SlackRuntime {
   return {
     mode,
     bolt,
+    client,
     background,
     start: async () => {
-      await bolt.client.auth.test().then(
-        (r) => log.info({ botUserId: r.user_id, team: r.team_id }, 'Slack bot token verified'),
+      await auth.verify().then(
+        (r) => log.info({ botUserId: r.botUserId }, 'Slack bot token verified'),
         (err: unknown) =>
           log.warn({ err }, 'Slack bot token could not be verified now; will retry on the first request'),
       );
       if (mode === 'socket') await bolt.start();
-      const unfollowCampaigns = followCampaigns(deps, bolt.client, deps.progressIntervalMs);
-      const unfollowNotices = followNotices(deps, bolt.client);
+      const unfollowCampaigns = followCampaigns(deps, client, deps.progressIntervalMs);
+      const unfollowNotices = followNotices(deps, client);
       unfollow = () => {
         unfollowCampaigns();
         unfollowNotices();

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Campaign, CampaignCounts } from '../core/campaigns/campaign.js';
 import { estimateFinish } from '../core/campaigns/schedule.js';
 import { isCampaignEvent } from '../core/events.js';
+import { notInChannel } from './batch-report.js';
 import { campaignProgressBlocks } from './blocks/campaigns.js';
 import type { SlackDeps } from './context.js';
 import { esc } from './escape.js';
@@ -33,6 +34,11 @@ export function snapshot(deps: SlackDeps, id: string, now = Date.now()): Snapsho
 
 export const progressBlocksOf = (s: Snapshot) => campaignProgressBlocks(s.campaign, s.counts, s.eta);
 
+/** The fallback text of a progress message: the campaign and its state. */
+export const progressText = (s: Snapshot) => `Campaign ${esc(s.campaign.name)}: ${s.campaign.status}`;
+
+const posted = z.object({ ts: z.string(), channel: z.string().optional() });
+
 /** Posts the campaign's one progress message and remembers where it is. */
 export async function postProgress(
   deps: SlackDeps,
@@ -41,12 +47,46 @@ export async function postProgress(
   channel: string,
 ): Promise<void> {
   const s = snapshot(deps, id);
-  const r = await client.chat.postMessage({
-    channel,
-    text: `Campaign ${esc(s.campaign.name)}`,
-    blocks: progressBlocksOf(s),
+  const r = posted.parse(
+    await client.chat.postMessage({
+      channel,
+      text: `Campaign ${esc(s.campaign.name)}`,
+      blocks: progressBlocksOf(s),
+    }),
+  );
+  // Posted to a user id, the message is in the app's DM with them: chat.update needs that DM's id.
+  deps.services.campaigns.setProgressRef(id, JSON.stringify({ channel: r.channel ?? channel, ts: r.ts }));
+}
+
+/**
+ * Posts a new campaign's progress message where it was asked for: the channel `/campaigns new` (or
+ * New campaign) was used in, else the person's DM. Where the app is not a member of that channel,
+ * the message goes to the person's DM instead, with a line saying why and how to have it there.
+ */
+export async function postNewProgress(
+  deps: SlackDeps,
+  client: WebClient,
+  id: string,
+  to: { channelId: string | null; userId: string },
+): Promise<void> {
+  try {
+    await postProgress(deps, client, id, to.channelId ?? to.userId);
+    return;
+  } catch (e) {
+    if (!to.channelId || !notInChannel(e)) throw e;
+  }
+  const { campaign } = snapshot(deps, id);
+  await client.chat.postMessage({
+    channel: to.userId,
+    text:
+      `:information_source: I am not in <#${to.channelId}>, so the progress message of *${esc(campaign.name)}* ` +
+      `\`${campaign.id}\` is here instead. To have campaign messages in that channel, \`/invite @coldbatch\` there.`,
   });
-  deps.services.campaigns.setProgressRef(id, JSON.stringify({ channel, ts: z.string().parse(r.ts) }));
+  await postProgress(deps, client, id, to.userId);
+  deps.log.info(
+    { campaignId: id, channel: to.channelId },
+    'campaign progress posted by DM: not in the channel',
+  );
 }
 
 /** Updates the progress message in place, if the campaign has one. */

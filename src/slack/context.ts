@@ -27,6 +27,8 @@ export type SlackDeps = {
   background: Background;
   /** How often a long import's message is updated with progress. */
   progressIntervalMs: number;
+  /** The bot's user id (known from start-up; asked of auth.test again if it failed then). */
+  botUserId: () => Promise<string>;
 };
 
 /** Refuses a change to anyone outside SLACK_ADMIN_USERS, when that list is set. */
@@ -42,13 +44,27 @@ export function assertAdmin(deps: SlackDeps, userId: string, what: string): void
  * one while the details go to the log.
  */
 export function failureText(deps: SlackDeps, thrown: unknown, doing: string): string {
+  return failureMessage(deps, thrown, doing, 'mrkdwn');
+}
+
+/**
+ * The same failure as plain text, for the places Slack shows text as it is (a modal's `errors`):
+ * nothing escaped, and admins named as "a coldbatch admin" instead of mentions.
+ */
+export function failurePlainText(deps: SlackDeps, thrown: unknown, doing: string): string {
+  return failureMessage(deps, thrown, doing, 'plain');
+}
+
+function failureMessage(deps: SlackDeps, thrown: unknown, doing: string, as: 'mrkdwn' | 'plain'): string {
+  const t = as === 'mrkdwn' ? esc : (s: string) => s;
   const storage = storageError(thrown);
   if (storage) deps.log.error({ err: thrown, doing }, 'slack handler failed: storage');
   const e = storage ?? thrown;
   if (isDomainError(e)) {
+    if (e.code !== 'forbidden' || deps.slack.adminUsers.length === 0) return t(e.message);
     const admins = deps.slack.adminUsers.map((a) => `<@${a}>`).join(', ');
-    return esc(e.message) + (e.code === 'forbidden' && admins ? ` Ask one of them: ${admins}.` : '');
+    return as === 'mrkdwn' ? `${t(e.message)} Ask one of them: ${admins}.` : `${e.message} Ask one of them.`;
   }
   deps.log.error({ err: e, doing }, 'slack handler failed');
-  return `Something went wrong while ${esc(doing)}. Nothing was changed; try again, and tell your admin if it keeps failing.`;
+  return `Something went wrong while ${t(doing)}. Nothing was changed; try again, and tell your admin if it keeps failing.`;
 }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ContactFilter } from '../core/batches/contact-filter.js';
 import { describeFilter } from '../core/batches/contact-filter.js';
 import { assertAdmin, type SlackDeps } from './context.js';
+import { esc } from './escape.js';
 
 /** Uploads CSV text to the user as a direct message (files.uploadV2), never to a channel. */
 export async function uploadToUser(
@@ -39,8 +40,9 @@ export async function sendExport(
     csv: deps.services.batches.exportCsv(batchId, filter),
     filename: `${batch.id}.csv`,
     title: `${batch.name} (${batch.id})`,
+    // The comment is mrkdwn: the filter is the user's text, escaped so it pings nobody.
     comment: described
-      ? `Export of ${batch.id}, contacts where ${described}.`
+      ? `Export of ${batch.id}, contacts where ${esc(described)}.`
       : `Export of ${batch.id}: ${batch.contactCount} contacts.`,
   });
   deps.log.info({ module: 'slack', batchId, userId, filtered: Boolean(described) }, 'batch exported to user');

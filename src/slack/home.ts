@@ -8,8 +8,19 @@ import type { SlackDeps } from './context.js';
 import { esc } from './escape.js';
 import { listView } from './views.js';
 
+/** What a re-published Home shows besides its usual content. */
+export type HomeOptions = {
+  /** A line at the top (already escaped mrkdwn): what a click did, or why it failed. */
+  notice?: string;
+  /** Blocks under the notice, e.g. a question with its button. */
+  top?: KnownBlock[];
+  /** What "Manage Batches" shows instead of the first page of batches (another page, one batch). */
+  batches?: KnownBlock[];
+};
+
 /** The App Home: the seed's three tabs as sections (Upload CSV, Manage Batches, Send). */
-export function homeBlocks(deps: SlackDeps, notice?: string): KnownBlock[] {
+export function homeBlocks(deps: SlackDeps, opts: HomeOptions = {}): KnownBlock[] {
+  const { notice, top = [] } = opts;
   const recent = deps.services.batches.list({ limit: 5 }).batches;
   const active = deps.services.batches.getActive();
   const imports = recent.map(
@@ -17,7 +28,9 @@ export function homeBlocks(deps: SlackDeps, notice?: string): KnownBlock[] {
       `• *${esc(b.name)}* ${code(b.id)} ${when(b.createdAt)}\n   ${b.report ? reportLine(b.report) : 'importing…'}`,
   );
   return [
-    ...(notice ? [text(notice), divider] : []),
+    ...(notice ? [text(notice)] : []),
+    ...top,
+    ...(notice || top.length > 0 ? [divider] : []),
     { type: 'header', text: { type: 'plain_text', text: ':file_folder: Upload CSV' } },
     text(
       'Drop a CSV file (from Google Contacts, Outlook, LinkedIn, HubSpot, Mailchimp, Apollo or Excel) in a channel ' +
@@ -28,7 +41,7 @@ export function homeBlocks(deps: SlackDeps, notice?: string): KnownBlock[] {
     divider,
     { type: 'header', text: { type: 'plain_text', text: ':package: Manage Batches' } },
     ...keyFiguresBlocks(active ? deps.services.reports.keyFigures(active.id) : null),
-    ...listView(deps, null, 'home'),
+    ...(opts.batches ?? listView(deps, null, 'home')),
     divider,
     { type: 'header', text: { type: 'plain_text', text: ':rocket: Send' } },
     text(
@@ -41,11 +54,13 @@ export function homeBlocks(deps: SlackDeps, notice?: string): KnownBlock[] {
   ];
 }
 
+/** Publishes the user's App Home; a notice (a string) or more (HomeOptions) shows what a click did. */
 export async function publishHome(
   deps: SlackDeps,
   client: WebClient,
   userId: string,
-  notice?: string,
+  opts: HomeOptions | string = {},
 ): Promise<void> {
-  await client.views.publish({ user_id: userId, view: { type: 'home', blocks: homeBlocks(deps, notice) } });
+  const blocks = homeBlocks(deps, typeof opts === 'string' ? { notice: opts } : opts);
+  await client.views.publish({ user_id: userId, view: { type: 'home', blocks } });
 }

@@ -1,4 +1,4 @@
-import type { RespondFn } from '@slack/bolt';
+import type { RespondArguments, RespondFn } from '@slack/bolt';
 import { z } from 'zod';
 
 /** Waits before each new try to answer through a response_url (Slack keeps one valid for 30 min). */
@@ -26,11 +26,18 @@ function isTransient(e: unknown): boolean {
 }
 
 /**
+ * An answer through a response_url. `text` is required: it is what notifications, screen readers
+ * and clients that cannot show the blocks show (Slack asks for it with every message that has blocks).
+ */
+export type Answer = RespondArguments & { text: string };
+export type AnswerFn = (message: Answer) => Promise<unknown>;
+
+/**
  * respond() that tries again while Slack fails (5xx, 429, the network): by the time we answer, the
  * user's change is made, so the answer must not be lost to a passing Slack failure. The last
  * failure is thrown, for Bolt's error handler to log.
  */
-export function respondReliably(respond: RespondFn, delaysMs = respondRetryDelaysMs): RespondFn {
+export function respondReliably(respond: RespondFn, delaysMs = respondRetryDelaysMs): AnswerFn {
   return async (message) => {
     for (let attempt = 0; ; attempt++) {
       try {

@@ -44,7 +44,7 @@ export async function proposeRetention(
     let posted = false;
     for (const channel of to) {
       await ctx.client.chat
-        .postMessage({ channel, text: `Delete batch ${p.name}?`, blocks: proposalBlocks(p, days) })
+        .postMessage({ channel, text: `Delete batch ${esc(p.name)}?`, blocks: proposalBlocks(p, days) })
         .then(
           () => {
             posted = true;

@@ -6,16 +6,41 @@ import { validationBlocks } from './blocks/validation.js';
 import type { SlackDeps } from './context.js';
 import { esc } from './escape.js';
 
-/** Where a batch button was clicked, so the answer re-renders the same place. */
+/**
+ * Where a batch button was clicked, so the answer re-renders the same place: a message showing the
+ * list or one batch's details, the App Home showing the list (`home`) or one batch (`home_details`),
+ * or the reply to an import.
+ */
 export const buttonValue = z.object({
   id: z.string().max(100).optional(),
-  view: z.enum(['list', 'details', 'home', 'import']),
+  view: z.enum(['list', 'details', 'home', 'home_details', 'import']),
   page: z.string().max(500).nullable().optional(),
 });
 export type ButtonValue = z.infer<typeof buttonValue>;
 
-export const parseButtonValue = (raw: unknown): ButtonValue =>
-  buttonValue.parse(JSON.parse(z.string().parse(raw)));
+const bareId = z.string().regex(/^[\w-]{1,100}$/);
+
+/**
+ * A batch button's value. A bare batch id is the "Show contacts" button of import replies posted
+ * before values carried their view: it answers like the import reply's button does today.
+ */
+export function parseButtonValue(raw: unknown): ButtonValue {
+  const value = z.string().parse(raw);
+  const bare = bareId.safeParse(value);
+  if (bare.success) return { id: bare.data, view: 'import', page: null };
+  return buttonValue.parse(JSON.parse(value));
+}
+
+/** The button was clicked in the App Home (which is re-published), not in a message. */
+export const onHome = (v: ButtonValue) => v.view === 'home' || v.view === 'home_details';
+
+/** The list at a page, where the click came from (a message or the App Home). */
+export const listFor = (deps: SlackDeps, v: ButtonValue, page: string | null = v.page ?? null) =>
+  listView(deps, page, onHome(v) ? 'home' : 'list');
+
+/** One batch's details, where the click came from (a message or the App Home). */
+export const detailsFor = (deps: SlackDeps, v: ButtonValue, id: string) =>
+  detailsView(deps, id, v.page ?? null, {}, onHome(v) ? 'home_details' : 'details');
 
 const pageSize = 10;
 
@@ -36,10 +61,18 @@ function tagButtons(blocks: KnownBlock[], view: ButtonValue['view'], page: strin
   });
 }
 
-/** A page of batches with working buttons. */
+/** A page of batches with working buttons (and, past the first page, a way back to it). */
 export function listView(deps: SlackDeps, page: string | null, view: 'list' | 'home' = 'list'): KnownBlock[] {
   const result = deps.services.batches.list({ limit: pageSize, ...(page ? { cursor: page } : {}) });
-  return tagButtons(batchListBlocks(result), view, page);
+  const blocks = tagButtons(batchListBlocks(result), view, page);
+  if (page && result.batches.length > 0) {
+    const first = button('First page', actionIds.page, JSON.stringify({ view, page: null }));
+    const last = blocks.at(-1);
+    if (last?.type === 'actions' && last.elements.some((e) => e.action_id === actionIds.page))
+      last.elements.unshift(first);
+    else blocks.push({ type: 'actions', elements: [first] });
+  }
+  return blocks;
 }
 
 /** One batch: counts, first contacts, history, buttons, and a way back to the list. */
@@ -48,6 +81,7 @@ export function detailsView(
   id: string,
   page: string | null = null,
   filter: ContactFilter = {},
+  view: 'details' | 'home_details' = 'details',
 ): KnownBlock[] {
   const { batches } = deps.services;
   const { batch, contacts } = batches.contacts(id, { limit: 10, ...filter });
@@ -57,17 +91,21 @@ export function detailsView(
     contacts,
     events: batches.events(id),
   });
-  const tagged = tagButtons(blocks, 'details', page);
+  const tagged = tagButtons(blocks, view, page);
   const pending = deps.services.scheduledActivations.pendingFor(id);
   const last = tagged.at(-1);
   if (last?.type === 'actions') {
-    const value = JSON.stringify({ id, view: 'details', page });
+    const value = JSON.stringify({ id, view, page });
     if (pending) last.elements.push(button('Cancel scheduled activation', actionIds.cancelActivation, value));
     else if (batch.status === 'inactive')
       last.elements.push(button('Schedule activation', actionIds.scheduleActivation, value));
     last.elements.push(
       button('Export CSV', actionIds.export, value),
-      button('Back to list', actionIds.page, JSON.stringify({ view: 'list', page })),
+      button(
+        'Back to list',
+        actionIds.page,
+        JSON.stringify({ view: view === 'home_details' ? 'home' : 'list', page }),
+      ),
     );
   }
   const described = describeFilter(filter);

@@ -330,6 +330,52 @@ describe('exported CSV cells never start a formula', () => {
     const slackRows = expectNeutralised(filePart(upload.bytes.toString('utf8')));
     expect(slackRows).toEqual(rows);
     expect(t.slack.callsTo('files.completeUploadExternal')).toHaveLength(1);
+
+    // A filtered export repeats the filter in the file's comment (mrkdwn): escaped, it pings nobody.
+    await postForm(
+      t.url,
+      command('/batches', `export ${batch.id} <!channel> <@U123>`, 'UADMIN', t.slack.responseUrl('exp2')),
+    );
+    await t.settle();
+    const comment = String(t.slack.callsTo('files.completeUploadExternal')[1]?.params.initial_comment);
+    expect(comment).toContain(escapedMention);
     expectNoRawMarkup(sentToSlack([]));
+  });
+});
+
+describe('plain text where Slack shows text as it is', () => {
+  it("a modal's errors carry no mrkdwn: no escaped entities, no mentions", async () => {
+    const submit = (user: string, id: string) =>
+      interactive({
+        type: 'view_submission',
+        team: { id: 'T1', domain: 'acme' },
+        user: { id: user, username: 'u', team_id: 'T1' },
+        api_app_id: 'A1',
+        token: 'legacy',
+        trigger_id: '1.2.3',
+        view: {
+          id: 'V1',
+          team_id: 'T1',
+          type: 'modal',
+          callback_id: 'batch_schedule_activation_modal',
+          private_metadata: JSON.stringify({ id }),
+          state: {
+            values: {
+              when: {
+                at: { type: 'datetimepicker', selected_date_time: Math.floor(Date.now() / 1000) + 86_400 },
+              },
+            },
+          },
+          hash: 'h',
+          title: { type: 'plain_text', text: 'Schedule activation' },
+          blocks: [],
+        },
+      });
+    const refused = await postForm(t.url, submit('UOTHER', 'batch_x'));
+    const notFound = await postForm(t.url, submit('UADMIN', 'R&D <b>'));
+    const errors = [refused, notFound].map((r) => (r.json() as { errors: { when: string } }).errors.when);
+    expect(errors[0]).toBe('Only coldbatch admins may schedule activations. Ask one of them.');
+    expect(errors[1]).toContain('R&D <b>');
+    for (const e of errors) expect(e).not.toMatch(/&amp;|&lt;|<@/);
   });
 });

@@ -8,6 +8,7 @@ import {
   FakeSlack,
   signingSecret,
   slackPost,
+  viewActionBody,
 } from './fake-slack.js';
 
 let slack: FakeSlack;
@@ -68,7 +69,7 @@ describe('Slack campaigns', () => {
     const open = await waitFor(() => slack.callsTo('views.open')[0]);
     const view = JSON.stringify(open.params.view);
     expect(view).toContain('leads.csv');
-    expect(view).toContain('will reach *3* contacts');
+    expect(view).toContain('*Audience now: 3* people in batch');
     expect(view).toContain('should finish');
   });
 
@@ -151,5 +152,60 @@ describe('Slack campaigns', () => {
     expect(answer.body.replace_original).toBe(true);
     expect(JSON.stringify(answer.body)).toContain('Resume');
     expect(app.services.campaigns.get(campaign!.id).status).toBe('paused');
+  });
+
+  it('where the app is not in the channel, the progress message goes to the writer by DM, saying why', async () => {
+    slack.refuse = (c) =>
+      c.method === 'chat.postMessage' && c.params.channel === 'C1' ? 'not_in_channel' : undefined;
+    const res = await slackPost(url, submission(base), { type: 'form' });
+    expect(res.status).toBe(200);
+    await settle();
+    const [campaign] = app.services.campaigns.list().campaigns;
+    const toUser = slack.callsTo('chat.postMessage').filter((c) => c.params.channel === 'UADMIN');
+    expect(String(toUser[0]?.params.text)).toMatch(/I am not in <#C1>.*\/invite @coldbatch/);
+    expect(JSON.stringify(toUser[1]?.params.blocks)).toContain('*0/3* sent');
+    // The progress message follows the send there.
+    expect(JSON.parse(app.services.campaigns.progressRef(campaign!.id)!).channel).toBe('UADMIN');
+    await app.services.sending.runDue();
+    await waitFor(() =>
+      slack
+        .callsTo('chat.update')
+        .some((u) => u.params.channel === 'UADMIN' && JSON.stringify(u.params.blocks).includes('*3/3* sent')),
+    );
+  });
+
+  it('a non-admin clicking New campaign is answered where they clicked: under the message, or in the Home', async () => {
+    const button = { action_id: 'campaign_new', value: 'new' };
+    await slackPost(url, actionBody(button, 'UOTHER', slack.responseUrl('new'), { type: 'message' }), {
+      type: 'form',
+    });
+    await settle();
+    const answer = await waitFor(() => slack.responses.find((r) => r.path === '/respond/new'));
+    expect(answer.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(String(answer.body.text)).toContain('Only coldbatch admins may write campaigns');
+    expect(slack.callsTo('views.publish')).toEqual([]);
+    expect(slack.callsTo('views.open')).toEqual([]);
+
+    await slackPost(url, viewActionBody(button, 'UOTHER', { type: 'home', blocks: [] }), { type: 'form' });
+    await settle();
+    const home = slack.callsTo('views.publish')[0];
+    expect(home?.params.user_id).toBe('UOTHER');
+    expect(JSON.stringify(home?.params.view)).toContain('Only coldbatch admins may write campaigns');
+    expect(slack.responses).toHaveLength(1);
+  });
+
+  it("the modal's body takes what Slack allows (3,000 characters) and says how to send more", async () => {
+    await slackPost(url, commandBody('new', 'UADMIN', slack.responseUrl('c'), '/campaigns'), {
+      type: 'form',
+    });
+    const open = await waitFor(() => slack.callsTo('views.open')[0]);
+    const blocks = (
+      open.params.view as {
+        blocks: { block_id?: string; element?: Record<string, unknown>; hint?: { text: string } }[];
+      }
+    ).blocks;
+    const body = blocks.find((b) => b.block_id === 'body')!;
+    expect(body.element).toMatchObject({ type: 'plain_text_input', multiline: true, max_length: 3000 });
+    expect(body.hint?.text).toMatch(/3,000 characters.*POST \/campaigns/);
   });
 });

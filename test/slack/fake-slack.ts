@@ -2,7 +2,13 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export type Call = { method: string; params: Record<string, unknown>; auth: string | undefined };
+export type Call = {
+  method: string;
+  params: Record<string, unknown>;
+  auth: string | undefined;
+  /** What the stand-in answered (e.g. the ts of a posted message). */
+  result?: Record<string, unknown>;
+};
 export type SlackFile = {
   id: string;
   name: string;
@@ -10,6 +16,8 @@ export type SlackFile = {
   mimetype?: string;
   user: string;
   content: string | Buffer;
+  /** Send `content`, then keep the download open without ending it (a stalled transfer). */
+  stall?: boolean;
   /** Served instead of the content (e.g. Slack's login page when a scope is missing). */
   contentType?: string;
   channel?: string;
@@ -17,12 +25,19 @@ export type SlackFile = {
 };
 
 /**
- * A Web API fault: 429 with a Retry-After header (seconds), an HTTP 500, or `hang` (the request is
- * read and never answered).
+ * A Web API fault: 429 with a Retry-After header (seconds), an HTTP 500, `hang` (the request is
+ * read and never answered), or a normal answer after `delayMs`.
  */
-export type SlackFault = { status: 429; retryAfter: number } | { status: 500 } | 'hang';
+export type SlackFault = { status: 429; retryAfter: number } | { status: 500 } | 'hang' | { delayMs: number };
 
-type Answer = { status: number; body: unknown; type?: string; headers?: Record<string, string> };
+type Answer = {
+  status: number;
+  body: unknown;
+  type?: string;
+  headers?: Record<string, string>;
+  /** Leave the response open after the body (a stalled download). */
+  hold?: boolean;
+};
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -58,8 +73,12 @@ export class FakeSlack {
   readonly responses: { path: string; body: Record<string, unknown> }[] = [];
   readonly uploads: { path: string; bytes: Buffer }[] = [];
   readonly files = new Map<string, SlackFile>();
+  /** The file ids downloaded (url_private_download), in order. */
+  readonly downloads: string[] = [];
   /** Methods that answer with an error, e.g. `{ 'chat.postMessage': 'channel_not_found' }`. */
   readonly failures = new Map<string, string>();
+  /** An error answer chosen per call (e.g. `not_in_channel` for one channel only); undefined: answer normally. */
+  refuse: (call: Call) => string | undefined = () => undefined;
   private server!: Server;
   private ts = 1_700_000_000;
   url = '';
@@ -90,9 +109,11 @@ export class FakeSlack {
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       this.handle(req).then(
-        ({ status, body, type, headers }) => {
+        ({ status, body, type, headers, hold }) => {
           res.writeHead(status, { 'content-type': type ?? 'application/json', ...headers });
-          res.end(typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body));
+          const bytes = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+          if (hold) res.write(bytes);
+          else res.end(bytes);
         },
         (e: unknown) => {
           res.writeHead(500);
@@ -133,6 +154,15 @@ export class FakeSlack {
     if (!fault) return null;
     this.faulted.push(call);
     if (fault === 'hang') return new Promise<Answer>(() => {});
+    if ('delayMs' in fault)
+      return new Promise<Answer>((resolve) =>
+        setTimeout(() => {
+          // Answered normally, late: only now is it a call Slack answered.
+          call.result = this.answer(call.method, call.params);
+          this.calls.push(call);
+          resolve({ status: 200, body: call.result });
+        }, fault.delayMs),
+      );
     if (fault.status === 429)
       return Promise.resolve({
         status: 429,
@@ -166,16 +196,19 @@ export class FakeSlack {
       const file = this.files.get(url.pathname.slice('/files/'.length));
       if (!file || req.headers.authorization !== `Bearer ${this.botToken}`)
         return { status: 404, body: 'no' };
-      return { status: 200, body: file.content, type: file.contentType ?? 'text/csv' };
+      this.downloads.push(file.id);
+      return { status: 200, body: file.content, type: file.contentType ?? 'text/csv', hold: file.stall };
     }
     const method = url.pathname.replace(/^\/api\//, '');
     const params = parseParams(body, req.headers['content-type']);
     const fault = this.takeFault({ method, params, auth: req.headers.authorization });
     if (fault) return fault;
-    this.calls.push({ method, params, auth: req.headers.authorization });
-    const failure = this.failures.get(method);
+    const call: Call = { method, params, auth: req.headers.authorization };
+    this.calls.push(call);
+    const failure = this.failures.get(method) ?? this.refuse(call);
     if (failure) return { status: 200, body: { ok: false, error: failure } };
-    return { status: 200, body: this.answer(method, params) };
+    call.result = this.answer(method, params);
+    return { status: 200, body: call.result };
   }
 
   private answer(method: string, params: Record<string, unknown>): Record<string, unknown> {
@@ -296,6 +329,26 @@ export function actionBody(
     team: { id: 'T1', domain: 'acme' },
     channel: { id: 'C1', name: 'leads' },
     response_url: responseUrl,
+    actions: [{ type: 'button', block_id: action.block_id ?? 'b1', action_ts: '1700000000.1', ...action }],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
+/** A click in a view (the App Home, a modal) as Slack sends it: the view, and no response_url. */
+export function viewActionBody(
+  action: { action_id: string; value: string; block_id?: string },
+  user: string,
+  view: Record<string, unknown> & { type: string },
+): string {
+  const payload = {
+    type: 'block_actions',
+    user: { id: user, username: 'someone', team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'legacy',
+    container: { type: 'view', view_id: 'V1' },
+    trigger_id: '123.456.ghi',
+    team: { id: 'T1', domain: 'acme' },
+    view: { id: 'V1', team_id: 'T1', state: { values: {} }, hash: 'h', ...view },
     actions: [{ type: 'button', block_id: action.block_id ?? 'b1', action_ts: '1700000000.1', ...action }],
   };
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();

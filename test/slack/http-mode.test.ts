@@ -147,22 +147,14 @@ describe('Slack HTTP mode: CSV drops', () => {
     expect(JSON.stringify(updates.at(-1)!.params.blocks)).toContain('9,000 imported');
   });
 
-  it('retries, double delivery (file_shared + message/file_share) and a restart still give one batch', async () => {
+  it('retries, a second delivery of the same file and a restart still give one batch', async () => {
     const ev = shareFile('F2', csv);
     await slackPost(url, eventBody(ev, 'Ev2'));
     await slackPost(url, eventBody(ev, 'Ev2'), {
       headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' },
     });
-    const message = {
-      type: 'message',
-      subtype: 'file_share',
-      channel: 'C1',
-      user: 'UADMIN',
-      ts: '1700000000.000001',
-      text: '',
-      files: [{ id: 'F2' }],
-    };
-    await slackPost(url, eventBody(message, 'Ev3'));
+    // The same file in another event (Slack sends file_shared again when the file is shared again).
+    await slackPost(url, eventBody(ev, 'Ev3'));
     await settle();
     expect(batches()).toHaveLength(1);
 
@@ -229,6 +221,133 @@ describe('Slack HTTP mode: CSV drops', () => {
     expect(answer.body.replace_original).toBe(true);
     expect(JSON.stringify(answer.body)).toContain('active again');
     expect(app.services.batches.getActive()?.id).toBe(first.id);
+  });
+});
+
+describe('Slack HTTP mode: old import replies', () => {
+  beforeEach(() => boot());
+
+  async function drop(id: string, content: string, eventId: string) {
+    await slackPost(url, eventBody(shareFile(id, content), eventId));
+    await settle();
+    return allBlocks(slack.callsTo('chat.update').at(-1)!.params);
+  }
+  async function undo(blocks: Block[], name: string) {
+    const button = findButton(blocks, 'import_undo')!;
+    await slackPost(
+      url,
+      actionBody({ action_id: 'import_undo', value: button.value! }, 'UADMIN', slack.responseUrl(name), {
+        type: 'message',
+        is_ephemeral: false,
+      }),
+      { type: 'form' },
+    );
+    await settle();
+    return (await waitFor(() => slack.responses.find((r) => r.path === `/respond/${name}`))).body;
+  }
+
+  it('Undo on a reply whose batch is no longer active changes nothing and says which batch is active', async () => {
+    const firstReply = await drop('F20', csv, 'Ev20');
+    const first = batches()[0]!;
+    const secondReply = await drop('F21', 'email\ncarla@beta.io\n', 'Ev21');
+    await drop('F22', 'email\ndora@gamma.io\n', 'Ev22');
+    const [third, second] = batches();
+
+    // The first import replaced nothing: its Undo would deactivate it, but it is not active any more.
+    const tooLate = await undo(firstReply, 'u1');
+    expect(tooLate).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect(String(tooLate.text)).toContain(`batch \`${third!.id}\` (F22.csv) is the active batch now`);
+    expect(String(tooLate.text)).not.toMatch(/no batch is active/);
+    expect(app.services.batches.getActive()?.id).toBe(third!.id);
+
+    // The second replaced the first: its Undo must not switch away from the third.
+    const stale = await undo(secondReply, 'u2');
+    expect(String(stale.text)).toContain(`batch \`${third!.id}\` (F22.csv) is the active batch now`);
+    expect(String(stale.text)).toContain(`This import replaced \`${first.id}\``);
+    expect(String(stale.text)).toContain(`/batches activate ${first.id}`);
+    expect(app.services.batches.getActive()?.id).toBe(third!.id);
+    expect(app.services.batches.get(second!.id).status).toBe('inactive');
+
+    // With nothing active, the answer says so, and still changes nothing.
+    app.services.batches.deactivate(third!.id, 'UADMIN');
+    const none = await undo(secondReply, 'u3');
+    expect(String(none.text)).toMatch(/is no longer active, and no batch is active now/);
+    expect(app.services.batches.getActive()).toBeNull();
+  });
+
+  it('Show contacts under an import reply (also one posted before its value named the view) answers privately', async () => {
+    const reply = await drop('F30', csv, 'Ev30');
+    const batch = batches()[0]!;
+    for (const [name, value] of [
+      ['s1', findButton(reply, 'batch_details')!.value!],
+      ['s2', batch.id], // how import replies already in Slack carry it
+    ] as const) {
+      await slackPost(
+        url,
+        actionBody({ action_id: 'batch_details', value }, 'UADMIN', slack.responseUrl(name), {
+          type: 'message',
+          is_ephemeral: false,
+        }),
+        { type: 'form' },
+      );
+      const answer = (await waitFor(() => slack.responses.find((r) => r.path === `/respond/${name}`))).body;
+      expect(answer).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+      expect(JSON.stringify(answer)).toContain('Contacts by status');
+      expect(JSON.stringify(answer)).toContain('ana@acme.com');
+    }
+  });
+});
+
+describe('Slack HTTP mode: acks never wait on auth.test', () => {
+  it('after the start-up check, a slow or rate-limited auth.test delays no command, click or event', async () => {
+    await boot();
+    expect(slack.callsTo('auth.test')).toHaveLength(1); // the start-up check
+    slack.inject('auth.test', { delayMs: 3500 }, 3).inject('auth.test', { status: 429, retryAfter: 4 }, 3);
+
+    const res = await slackPost(url, commandBody('list', 'UADMIN', slack.responseUrl('c')), { type: 'form' });
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(res.json())).toContain('No batches yet');
+    // Acked without asking auth.test: a 3.5 s auth.test would still be on its way.
+    expect(slack.faultedCalls('auth.test')).toHaveLength(0);
+
+    await slackPost(url, eventBody(shareFile('F40', csv), 'Ev40'));
+    await settle();
+    expect(batches()).toHaveLength(1);
+    const click = await slackPost(
+      url,
+      actionBody(
+        {
+          action_id: 'batch_details',
+          value: JSON.stringify({ id: batches()[0]!.id, view: 'list', page: null }),
+        },
+        'UADMIN',
+        slack.responseUrl('d'),
+      ),
+      { type: 'form' },
+    );
+    expect(click.status).toBe(200);
+    await waitFor(() => slack.responses.find((r) => r.path === '/respond/d'));
+    expect(slack.faultedCalls('auth.test')).toHaveLength(0);
+    expect(slack.callsTo('auth.test')).toHaveLength(1);
+  });
+
+  it('when auth.test failed at start-up, a command is still acked before a slow auth.test answers', async () => {
+    slack.inject('auth.test', { status: 500 });
+    await boot();
+    slack.inject('auth.test', { delayMs: 3500 });
+    const res = await slackPost(url, commandBody('list', 'UADMIN', slack.responseUrl('c')), { type: 'form' });
+    expect(res.status).toBe(200);
+    expect(JSON.stringify(res.json())).toContain('No batches yet');
+    // The identity is being asked for again, in the background; its answer has not come yet.
+    expect(slack.callsTo('auth.test')).toHaveLength(0);
+    await waitFor(() => slack.faultedCalls('auth.test').length === 2);
+    // An event is acked at once too; the import waits for the bot's identity (its own uploads are skipped).
+    const event = await slackPost(url, eventBody(shareFile('F41', csv), 'Ev41'));
+    expect(event.status).toBe(200);
+    expect(slack.callsTo('auth.test')).toHaveLength(0);
+    await settle();
+    expect(slack.callsTo('auth.test')).toHaveLength(1);
+    expect(batches()).toHaveLength(1);
   });
 });
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
@@ -58,6 +58,15 @@ describe('manifest.yml', () => {
       '/campaigns',
       '/contacts',
     ]);
+  });
+
+  it('subscribes to every event a listener waits for (a listener Slack never sends to is dead code)', () => {
+    const dir = new URL('../../src/slack/listeners/events/', import.meta.url);
+    const listened = readdirSync(dir).flatMap((f) =>
+      [...readFileSync(new URL(f, dir), 'utf8').matchAll(/app\.event\('([a-z_.]+)'/g)].map((m) => m[1]),
+    );
+    expect(listened.length).toBeGreaterThan(0);
+    for (const event of listened) expect(manifest.settings.event_subscriptions.bot_events).toContain(event);
   });
 
   it('runs in Socket Mode as written, or in HTTP mode with every URL at /slack/events', () => {

@@ -211,17 +211,20 @@ describe('retention', () => {
     expect(app.config.retentionDays).toBe(30);
     const ctx = {
       services: app.services,
-      client: app.slack!.bolt.client,
+      client: app.slack!.client,
       slack: app.config.slack!,
       log: app.log,
     };
     expect(await proposeRetention(ctx, 30)).toBe(0);
+    // A name with Slack markup: the fallback text (notifications) escapes it like the blocks do.
+    app.db.$client.prepare('UPDATE batches SET name = ? WHERE id = ?').run('<!channel> old', old.id);
     clock.advance(31 * day);
     expect(await proposeRetention(ctx, 30)).toBe(1);
     expect(await proposeRetention(ctx, 30)).toBe(0);
     const posts = slack.callsTo('chat.postMessage');
     expect(posts).toHaveLength(1);
     expect(posts[0]!.params.channel).toBe('CNOTIFY');
+    expect(posts[0]!.params.text).toBe('Delete batch &lt;!channel&gt; old?');
     const blocks = (
       typeof posts[0]!.params.blocks === 'string'
         ? JSON.parse(posts[0]!.params.blocks)

@@ -13,6 +13,10 @@ import { exportBatchCsv } from './export.js';
 export type ListBatchesQuery = { limit?: number; cursor?: string; status?: BatchStatus };
 export type BatchContactsQuery = { limit?: number; cursor?: string } & ContactFilter;
 export type BatchEvent = { kind: string; actor: string; reason: string | null; at: string };
+/** What an import's Undo did: undone, or nothing because its batch is no longer the active one. */
+export type UndoImportOutcome =
+  | { kind: 'undone'; batch: Batch; previous: Batch | null }
+  | { kind: 'not_active'; batch: Batch; active: Batch | null; previous: Batch | null };
 
 const contactCursor = z.number().int();
 
@@ -140,6 +144,41 @@ export class BatchService {
     });
     if (changed) this.log.info({ batchId: id, actor }, 'batch deactivated');
     return this.get(id);
+  }
+
+  /**
+   * Undoes an import's activation, only while its batch is still the active one: the batch it
+   * replaced is active again (none, if it replaced none). Otherwise nothing changes and the
+   * outcome says which batch is active now, so an old Undo never switches away from a newer choice.
+   */
+  undoImport(batchId: string, previousId: string | null, actor: Actor): UndoImportOutcome {
+    const now = this.deps.clock.now();
+    let undone = false;
+    this.deps.db.transaction((tx) => {
+      if (this.row(batchId, tx).status !== 'active') return;
+      if (previousId) this.activateWithin(tx, previousId, actor, `undo import ${batchId}`, now);
+      else {
+        tx.update(batches)
+          .set({ status: 'inactive', deactivatedAt: now })
+          .where(eq(batches.id, batchId))
+          .run();
+        tx.insert(batchEvents)
+          .values({ batchId, kind: 'deactivated', actor, reason: 'undo import', at: now })
+          .run();
+      }
+      undone = true;
+    });
+    const batch = this.get(batchId);
+    const previous = previousId ? this.find(previousId) : null;
+    if (!undone) return { kind: 'not_active', batch, active: this.getActive(), previous };
+    this.log.info({ batchId, previous: previousId, actor }, 'import undone');
+    return { kind: 'undone', batch, previous };
+  }
+
+  /** The batch, or null when there is none with this id (deleted by retention, say). */
+  private find(id: string): Batch | null {
+    const row = this.deps.db.select().from(batches).where(eq(batches.id, id)).get();
+    return row ? toBatch(row) : null;
   }
 
   /** The batch's history: imports, activations, deactivations, oldest first. */

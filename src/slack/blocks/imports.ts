@@ -1,4 +1,5 @@
 import type { Batch, ImportReport } from '../../core/batches/batch.js';
+import type { UndoImportOutcome } from '../../core/batches/batch-service.js';
 import { esc } from '../escape.js';
 import { reportLine } from './batches.js';
 import type { KnownBlock } from './common.js';
@@ -38,7 +39,11 @@ export function importResultBlocks(r: {
         JSON.stringify({ batchId: batch.id, previousId: replaced?.id ?? null }),
         'danger',
       ),
-      button('Show contacts', actionIds.details, batch.id),
+      button(
+        'Show contacts',
+        actionIds.details,
+        JSON.stringify({ id: batch.id, view: 'import', page: null }),
+      ),
     ],
   });
   return blocks;
@@ -52,4 +57,18 @@ export function importUndoneBlocks(batch: Batch, previous: Batch | null): KnownB
         : `:leftwards_arrow_with_hook: Undone: ${code(batch.id)} is inactive; no batch is active.`,
     ),
   ];
+}
+
+/** Why an old reply's Undo changed nothing: which batch is active now, and how to get the previous one back. */
+export function undoTooLateText(o: Extract<UndoImportOutcome, { kind: 'not_active' }>): string {
+  const named = (b: Batch) => `${code(b.id)} (${esc(b.name)})`;
+  const now = o.active
+    ? `batch ${named(o.active)} is the active batch now, and this import's batch ${code(o.batch.id)} is not`
+    : `this import's batch ${code(o.batch.id)} is no longer active, and no batch is active now`;
+  if (o.previous && o.active?.id === o.previous.id)
+    return `:information_source: Nothing to undo: ${named(o.previous)}, the batch this import replaced, is the active batch again.`;
+  const back = o.previous
+    ? ` This import replaced ${named(o.previous)}: to use it again, \`/batches activate ${o.previous.id}\` (or its Activate button in \`/batches list\`).`
+    : ` To use this import's batch again, \`/batches activate ${o.batch.id}\`.`;
+  return `:information_source: Nothing was undone: ${now}.${back}`;
 }

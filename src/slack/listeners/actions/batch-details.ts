@@ -2,7 +2,7 @@ import type { App } from '@slack/bolt';
 import { batchAction } from '../../action-kit.js';
 import { actionIds } from '../../blocks/common.js';
 import type { SlackDeps } from '../../context.js';
-import { detailsView } from '../../views.js';
+import { detailsFor } from '../../views.js';
 
 /** Details / Show contacts: counts by status, first contacts, history (in place, or privately under an import). */
 export function register(app: App, deps: SlackDeps): void {
@@ -10,7 +10,7 @@ export function register(app: App, deps: SlackDeps): void {
     actionIds.details,
     batchAction(deps, 'showing the batch', (value) => {
       const id = value.id ?? '';
-      return { blocks: (v) => detailsView(deps, id, v.page ?? null) };
+      return { blocks: (v) => detailsFor(deps, v, id) };
     }),
   );
 }

@@ -3,7 +3,7 @@ import { batchAction } from '../../action-kit.js';
 import { actionIds } from '../../blocks/common.js';
 import type { SlackDeps } from '../../context.js';
 import { sendExport } from '../../export.js';
-import { detailsView } from '../../views.js';
+import { detailsFor } from '../../views.js';
 
 /** Export CSV button: the file goes to the clicking user as a direct message. */
 export function register(app: App, deps: SlackDeps): void {
@@ -14,7 +14,7 @@ export function register(app: App, deps: SlackDeps): void {
       await sendExport(deps, args.client, userId, id);
       return {
         notice: ':inbox_tray: The CSV was sent to you as a direct message.',
-        blocks: (v) => detailsView(deps, id, v.page ?? null),
+        blocks: (v) => detailsFor(deps, v, id),
       };
     }),
   );

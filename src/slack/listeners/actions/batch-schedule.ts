@@ -1,10 +1,10 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import { batchAction } from '../../action-kit.js';
+import { batchAction, tellClicker } from '../../action-kit.js';
 import { actionIds, localTime } from '../../blocks/common.js';
-import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
+import { assertAdmin, failurePlainText, failureText, type SlackDeps } from '../../context.js';
 import { esc } from '../../escape.js';
-import { detailsView, listView, parseButtonValue, scheduledView } from '../../views.js';
+import { detailsFor, listFor, parseButtonValue, scheduledView } from '../../views.js';
 
 export const scheduleModalCallback = 'batch_schedule_activation_modal';
 const whenBlock = 'when';
@@ -47,12 +47,13 @@ export function register(app: App, deps: SlackDeps): void {
       const cancelled = deps.services.scheduledActivations.cancel(value.id ?? '', userId);
       return {
         notice: `:x: The activation of \`${cancelled.batchId}\` set for ${localTime(cancelled.at)} is cancelled.`,
+        // The Cancel of `/batches scheduled` carries the list view at no page: that list re-renders.
         blocks: (v) =>
-          v.view === 'details'
-            ? detailsView(deps, cancelled.batchId, v.page ?? null)
-            : v.view === 'list' && v.page === null
-              ? scheduledView(deps)
-              : listView(deps, v.page ?? null),
+          v.view === 'list' && !v.page
+            ? scheduledView(deps)
+            : v.view === 'list' || v.view === 'home'
+              ? listFor(deps, v)
+              : detailsFor(deps, v, cancelled.batchId),
       };
     }),
   );
@@ -91,11 +92,7 @@ export function register(app: App, deps: SlackDeps): void {
         },
       });
     } catch (e) {
-      await respond({
-        response_type: 'ephemeral',
-        replace_original: false,
-        text: failureText(deps, e, 'opening the schedule'),
-      });
+      await tellClicker(deps, { body, client, respond }, failureText(deps, e, 'opening the schedule'));
     }
   });
 
@@ -115,7 +112,11 @@ export function register(app: App, deps: SlackDeps): void {
       const { id } = z.object({ id: z.string() }).parse(JSON.parse(parsed.data.view.private_metadata));
       scheduled = deps.services.scheduledActivations.schedule(id, at * 1000, userId);
     } catch (e) {
-      await ack({ response_action: 'errors', errors: { [whenBlock]: failureText(deps, e, 'scheduling') } });
+      // A modal's errors are plain text: no escaping, no mentions.
+      await ack({
+        response_action: 'errors',
+        errors: { [whenBlock]: failurePlainText(deps, e, 'scheduling') },
+      });
       return;
     }
     await ack();

@@ -1,9 +1,10 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
+import { clickedOnHome, tellClicker } from '../../action-kit.js';
 import { campaignActions } from '../../blocks/campaigns.js';
-import { errorBlocks, type KnownBlock } from '../../blocks/common.js';
+import type { KnownBlock } from '../../blocks/common.js';
 import { campaignModalFor } from '../../campaign-open.js';
-import { progressBlocksOf, refreshProgress, snapshot } from '../../campaign-view.js';
+import { progressBlocksOf, progressText, refreshProgress, snapshot } from '../../campaign-view.js';
 import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
 import { publishHome } from '../../home.js';
 import { respondReliably } from '../../respond.js';
@@ -13,7 +14,7 @@ const body = z
     user: z.object({ id: z.string() }),
     actions: z.array(z.object({ value: z.string() }).loose()).min(1),
     trigger_id: z.string().optional(),
-    view: z.object({ type: z.string() }).loose().optional(),
+    channel: z.object({ id: z.string() }).loose().optional(),
   })
   .loose();
 const value = z.object({ id: z.string().max(100) });
@@ -24,44 +25,45 @@ export function register(app: App, deps: SlackDeps): void {
     app.action(campaignActions[verb], async ({ ack, body: raw, respond, client }) => {
       await ack();
       const b = body.parse(raw);
-      const fromHome = b.view?.type === 'home';
-      const answer = respondReliably(respond);
+      const fromHome = clickedOnHome(raw);
       let id: string;
       let blocks: KnownBlock[] = [];
+      let said = '';
       try {
         id = value.parse(JSON.parse(b.actions[0]!.value)).id;
         assertAdmin(deps, b.user.id, `${verb} campaigns`);
         deps.services.campaigns[verb](id, b.user.id);
-        if (!fromHome) blocks = progressBlocksOf(snapshot(deps, id));
+        const s = snapshot(deps, id);
+        blocks = progressBlocksOf(s);
+        said = progressText(s);
       } catch (e) {
-        const message = failureText(deps, e, `trying to ${verb} the campaign`);
-        if (fromHome) await publishHome(deps, client, b.user.id, `:warning: ${message}`);
-        else
-          await answer({
-            response_type: 'ephemeral',
-            replace_original: false,
-            blocks: errorBlocks(message),
-          });
+        await tellClicker(
+          deps,
+          { body: raw, client, respond },
+          failureText(deps, e, `trying to ${verb} the campaign`),
+        );
         return;
       }
       // Done: the progress message and the answer follow; a Slack failure there is only logged.
       deps.background.run(refreshProgress(deps, client, id).catch(() => {}));
       if (fromHome) await publishHome(deps, client, b.user.id);
-      else await answer({ replace_original: true, text: 'Campaign', blocks });
+      else await respondReliably(respond)({ replace_original: true, text: said, blocks });
     });
   }
-  app.action(campaignActions.new, async ({ ack, body: raw, client }) => {
+  app.action(campaignActions.new, async ({ ack, body: raw, client, respond }) => {
     await ack();
     const b = body.parse(raw);
     try {
       assertAdmin(deps, b.user.id, 'write campaigns');
-      await client.views.open({ trigger_id: b.trigger_id ?? '', view: campaignModalFor(deps, null) });
+      // From a message, the progress message goes to its channel (as with `/campaigns new` typed there).
+      const channelId = clickedOnHome(raw) ? null : (b.channel?.id ?? null);
+      await client.views.open({ trigger_id: b.trigger_id ?? '', view: campaignModalFor(deps, channelId) });
     } catch (e) {
-      await publishHome(
+      // Refused (or failed) where the click was: under `/campaigns list`, or in the App Home.
+      await tellClicker(
         deps,
-        client,
-        b.user.id,
-        `:warning: ${failureText(deps, e, 'opening the campaign form')}`,
+        { body: raw, client, respond },
+        failureText(deps, e, 'opening the campaign form'),
       );
     }
   });

@@ -22,10 +22,12 @@ export function register(app: App, deps: SlackDeps): void {
     try {
       said = forget(deps, b.user.id, b.actions[0]!.value);
     } catch (e) {
+      const message = failureText(deps, e, 'erasing the person');
       await answer({
         response_type: 'ephemeral',
         replace_original: false,
-        blocks: errorBlocks(failureText(deps, e, 'erasing the person')),
+        text: `:warning: ${message}`,
+        blocks: errorBlocks(message),
       });
       return;
     }

@@ -1,7 +1,8 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import { actionIds, errorBlocks, type KnownBlock, text } from '../../blocks/common.js';
-import { importResultBlocks, importUndoneBlocks } from '../../blocks/imports.js';
+import { tellClicker } from '../../action-kit.js';
+import { actionIds, type KnownBlock, text } from '../../blocks/common.js';
+import { importResultBlocks, importUndoneBlocks, undoTooLateText } from '../../blocks/imports.js';
 import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
 import { respondReliably } from '../../respond.js';
 
@@ -13,9 +14,14 @@ const body = z
   })
   .loose();
 
-/** Undo under an import: the previous batch is active again (or none, if there was none); the message says so. */
+/**
+ * Undo under an import: while the imported batch is still the active one, the previous batch is
+ * active again (or none, if there was none) and the message says so. Once another batch was
+ * made active since, nothing changes: the clicker is told privately what is active and how to
+ * bring back the previous batch.
+ */
 export function register(app: App, deps: SlackDeps): void {
-  app.action(actionIds.undo, async ({ ack, body: raw, respond }) => {
+  app.action(actionIds.undo, async ({ ack, body: raw, respond, client }) => {
     await ack();
     const b = body.parse(raw);
     const userId = b.user.id;
@@ -24,9 +30,18 @@ export function register(app: App, deps: SlackDeps): void {
     try {
       const { batchId, previousId } = undoValue.parse(JSON.parse(b.actions[0]!.value));
       assertAdmin(deps, userId, 'undo imports');
-      const { batches } = deps.services;
-      const previous = previousId ? batches.activate(previousId, userId, `undo import ${batchId}`) : null;
-      const batch = previous ? batches.get(batchId) : batches.deactivate(batchId, userId, 'undo import');
+      const outcome = deps.services.batches.undoImport(batchId, previousId, userId);
+      if (outcome.kind === 'not_active') {
+        const said = undoTooLateText(outcome);
+        await answer({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: said,
+          blocks: [text(said)],
+        });
+        return;
+      }
+      const { batch, previous } = outcome;
       const report = batch.report;
       const kept = report
         ? importResultBlocks({ batch, report, replaced: null })
@@ -35,11 +50,7 @@ export function register(app: App, deps: SlackDeps): void {
         : [];
       blocks = [...importUndoneBlocks(batch, previous), ...kept, text(`_Undone by <@${userId}>._`)];
     } catch (e) {
-      await answer({
-        response_type: 'ephemeral',
-        replace_original: false,
-        blocks: errorBlocks(failureText(deps, e, 'undoing the import')),
-      });
+      await tellClicker(deps, { body: raw, client, respond }, failureText(deps, e, 'undoing the import'));
       return;
     }
     // Undone: a Slack failure to say so is logged by Bolt, never answered as a failed undo.

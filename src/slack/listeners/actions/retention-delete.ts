@@ -28,10 +28,12 @@ export function register(app: App, deps: SlackDeps): void {
         `:wastebasket: <@${userId}> deleted batch *${esc(done.name)}* \`${done.batchId}\` and its ` +
         `${n(done.contacts)} contacts. Suppressions and the send ledger's hashes are kept.`;
     } catch (e) {
+      const message = failureText(deps, e, 'deleting the batch');
       await answer({
         response_type: 'ephemeral',
         replace_original: false,
-        blocks: errorBlocks(failureText(deps, e, 'deleting the batch')),
+        text: `:warning: ${message}`,
+        blocks: errorBlocks(message),
       });
       return;
     }

@@ -7,7 +7,7 @@ import { errorBlocks, type KnownBlock, localTime, text } from '../../blocks/comm
 import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
 import { esc } from '../../escape.js';
 import { sendExport, sendSuppressionsExport } from '../../export.js';
-import { validationCommand } from '../../validation.js';
+import { answerValidationCommand } from '../../validation.js';
 import { detailsView, helpBlocks, listView, scheduledView } from '../../views.js';
 
 const maxText = 2000;
@@ -148,8 +148,15 @@ export function register(app: App, deps: SlackDeps): void {
         }
         case 'validate':
         case 'include-invalid':
-          blocks = validationCommand(deps, user, String(command.text ?? '').slice(0, maxText));
-          break;
+          // Checks DNS first: answers in the ack, or later through respond() when DNS is slow.
+          await answerValidationCommand(
+            deps,
+            user,
+            String(command.text ?? '').slice(0, maxText),
+            ack,
+            respond,
+          );
+          return;
         case 'help':
           blocks = helpBlocks();
           break;

@@ -10,11 +10,22 @@ export function register(app: App, deps: SlackDeps): void {
   app.event('file_shared', async ({ event, client, context }) => {
     const e = fileShared.parse(event);
     deps.background.run(
-      importSharedFile(deps, client, context.botUserId, {
-        fileId: e.file_id,
-        channelId: e.channel_id,
-        userId: e.user_id,
-      }).catch((err: unknown) =>
+      (async () => {
+        // The bot's own uploads (exports) are never imported: that takes knowing who the bot is.
+        const botUserId = context.botUserId ?? (await deps.botUserId().catch(() => undefined));
+        if (!botUserId) {
+          deps.log.warn(
+            { fileId: e.file_id },
+            'file not imported: Slack did not say who the bot is (auth.test failed); share it again',
+          );
+          return;
+        }
+        await importSharedFile(deps, client, botUserId, {
+          fileId: e.file_id,
+          channelId: e.channel_id,
+          userId: e.user_id,
+        });
+      })().catch((err: unknown) =>
         deps.log.error({ err, fileId: e.file_id }, 'file import failed before answering'),
       ),
     );
