@@ -51,6 +51,7 @@ export async function benchSend(n: number, dir: string, log: Logger) {
     MAIL_POSTAL_ADDRESS: 'Bench St 1',
     MAIL_FROM: 'Sales <sales@bench.test>',
     SMTP_URL: s.url,
+    PUBLIC_URL: 'https://bench.test',
     LOG_LEVEL: 'silent',
   });
   const db = openDb(join(dir, 'send.db'));

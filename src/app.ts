@@ -53,9 +53,39 @@ export function mailerOptions(config: Config) {
   };
 }
 
+/**
+ * What a campaign will need that the configuration lacks, one line each for the start log (a
+ * campaign refuses to start without them; better to know before writing one).
+ */
+export function campaignWarnings(config: Config): { variable: string; message: string }[] {
+  const warnings: { variable: string; message: string }[] = [];
+  if (!config.mail.from) {
+    warnings.push({
+      variable: 'MAIL_FROM',
+      message:
+        "MAIL_FROM not set: every campaign must then give its own sender; set MAIL_FROM to the sender's name and address",
+    });
+  }
+  if (!config.mail.postalAddress) {
+    warnings.push({
+      variable: 'MAIL_POSTAL_ADDRESS',
+      message:
+        'MAIL_POSTAL_ADDRESS not set: no campaign can start until it is (every footer carries your postal address)',
+    });
+  }
+  const outbox = !config.mail.smtpUrl && config.mail.accounts.length === 0;
+  if (outbox && !config.mail.publicUrl.startsWith('https://')) {
+    warnings.push({
+      variable: 'PUBLIC_URL',
+      message: `unsubscribe links point to ${config.mail.publicUrl}: fine for the outbox; real mail (SMTP_URL) needs PUBLIC_URL set to an https URL recipients can reach`,
+    });
+  }
+  return warnings;
+}
+
 /** Composition root: database (migrated, crash leftovers swept), services, HTTP server. */
 export function buildApp(config: Config, options: AppOptions = {}): App {
-  const log = createLogger(config.logLevel, options.logDestination);
+  const log = createLogger(config.logLevel, options.logDestination, { format: config.logFormat });
   const db = openDb(config.databasePath);
   if (needsLegacyUpgrade(db)) {
     db.$client.close();
@@ -126,6 +156,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const bound = await listen();
       services.validation.resumeInterrupted();
       services.webhooks.kick(); // deliveries left pending by a stop or crash go now
+      for (const w of campaignWarnings(config)) log.warn({ variable: w.variable }, w.message);
       if (mailer.kind === 'outbox') {
         log.info(
           { dir: config.mail.outboxDir },
@@ -193,10 +224,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   async function retentionTick(): Promise<void> {
     const s: SlackRuntime | null = slack;
     if (!s || !config.slack || !config.retentionDays) return;
-    await proposeRetention(
-      { services, client: s.bolt.client, slack: config.slack, log },
-      config.retentionDays,
-    );
+    await proposeRetention({ services, client: s.client, slack: config.slack, log }, config.retentionDays);
   }
 
   function listen(): Promise<{ port: number; host: string }> {

@@ -1,15 +1,20 @@
 import { isIP } from 'node:net';
 import cron from 'node-cron';
 import { z } from 'zod';
+import { parseSender } from './core/campaigns/sender.js';
 
+/** A size: bytes, or a number with a unit (KB/KiB/K = 1024, MB/MiB/M, GB/GiB/G; any case). */
 const bytes = z
   .string()
   .trim()
-  .regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, 'must be a size like 52428800, 50MB or 512kb')
+  .regex(
+    /^\d+(\.\d+)?\s*(b|[kmg]i?b?)?$/i,
+    'must be a size like 52428800, 50MB, 50MiB or 512kb (units B, KB/KiB, MB/MiB, GB/GiB)',
+  )
   .transform((s) => {
-    const m = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(s)!;
-    const unit = (m[2] ?? 'b').toLowerCase();
-    const mult = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[unit] ?? 1;
+    const m = /^(\d+(?:\.\d+)?)\s*(b|[kmg]i?b?)?$/i.exec(s)!;
+    const unit = (m[2] ?? 'b').toLowerCase()[0] ?? 'b';
+    const mult = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[unit] ?? 1;
     return Math.floor(Number(m[1]) * mult);
   })
   .pipe(z.number().int().positive());
@@ -119,7 +124,10 @@ const envSchema = z.object({
   DATABASE_PATH: z.string().min(1).default('./data/coldbatch.db'),
   API_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   IMPORT_MAX_BYTES: bytes.default(50 * 1024 * 1024),
+  IMPORT_IDLE_TIMEOUT: duration.pipe(z.number().min(100, 'must be at least 100ms')).default(30_000),
+  IMPORT_QUEUE_TIMEOUT: duration.pipe(z.number().min(100, 'must be at least 100ms')).default(60_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FORMAT: z.preprocess(emptyAsUndefined, z.enum(['json', 'pretty']).optional()),
   SLACK_BOT_TOKEN: z.preprocess(
     emptyAsUndefined,
     z
@@ -152,7 +160,20 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number().int().min(1).max(100_000).optional(),
   ),
-  MAIL_FROM: z.preprocess(emptyAsUndefined, z.string().trim().min(3).optional()),
+  MAIL_FROM: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .trim()
+      .min(3)
+      .refine((v) => parseSender(v).ok, {
+        error: (i) => {
+          const r = parseSender(String(i.input));
+          return r.ok ? 'must be one sender' : `must be one sender: it ${r.problem}`;
+        },
+      })
+      .optional(),
+  ),
   MAIL_OUTBOX_DIR: z.string().min(1).default('./data/outbox'),
   MAIL_POSTAL_ADDRESS: z.preprocess(emptyAsUndefined, z.string().trim().min(5).max(300).optional()),
   MAIL_UNSUBSCRIBE_MAILTO: z.preprocess(emptyAsUndefined, z.email().optional()),
@@ -178,6 +199,25 @@ const envSchema = z.object({
   BOUNCE_PAUSE_MIN_SENDS: z.coerce.number().int().min(1).default(20),
   VALIDATION_DNS_SERVERS: commaList(dnsServer),
   VALIDATION_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(20),
+  VALIDATION_PROBE_DOMAINS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .default('gmail.com,outlook.com,yahoo.com')
+      .transform((s) =>
+        s.trim().toLowerCase() === 'off' ? [] : s.split(',').map((x) => x.trim().toLowerCase()),
+      )
+      .pipe(
+        z.array(
+          z
+            .string()
+            .regex(
+              /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/,
+              'must be comma-separated domain names that have an MX record (gmail.com,outlook.com), or off',
+            ),
+        ),
+      ),
+  ),
   VALIDATION_TIMEOUT: duration.pipe(z.number().min(100, 'must be at least 100ms').max(60_000)).default(5000),
   VALIDATE_ON_IMPORT: flag.default(true),
   APPROVAL_THRESHOLD: z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().optional()),
@@ -196,7 +236,13 @@ export type Config = {
   databasePath: string;
   apiToken: string | undefined;
   importMaxBytes: number;
+  /** IMPORT_IDLE_TIMEOUT: an upload (REST body, Slack download) that sends nothing this long is refused (408). */
+  importIdleTimeoutMs: number;
+  /** IMPORT_QUEUE_TIMEOUT: how long a REST import waits for a free import slot before a 503. */
+  importQueueTimeoutMs: number;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** LOG_FORMAT; undefined: pretty when stdout is a terminal, JSON otherwise. */
+  logFormat: 'json' | 'pretty' | undefined;
   slack: SlackConfig | null;
   mail: MailConfig;
   campaigns: { missedGraceMs: number; tickMs: number; bouncePause: { rate: number; minSends: number } };
@@ -221,6 +267,12 @@ export type ValidationConfig = {
   concurrency: number;
   /** Per DNS query. */
   timeoutMs: number;
+  /**
+   * Domains known to have an MX record, looked up before each run: when none resolves, the
+   * resolver is broken and the run stops as dns_unavailable instead of condemning every
+   * contact. Empty (VALIDATION_PROBE_DOMAINS=off): no check.
+   */
+  probeDomains: string[];
   /** Validate each batch in the background when its import finishes. */
   onImport: boolean;
 };
@@ -265,6 +317,26 @@ function addressOf(from: string | undefined): string | undefined {
   return (m?.[1] ?? from).trim();
 }
 
+/** Every variable loadConfig reads (.env.example documents each). */
+export const configVariables: readonly string[] = Object.keys(envSchema.shape);
+
+/** Hosts whose links only work on this machine. */
+const loopbackHost = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0)$/i;
+
+/**
+ * Real mail (SMTP) carries unsubscribe links to PUBLIC_URL in every message, so it must be an https
+ * URL that recipients can reach; the outbox (no SMTP) may keep http://localhost.
+ */
+function assertPublicForMail(publicUrl: string, via: 'SMTP_URL' | 'SMTP_URLS'): void {
+  const u = new URL(publicUrl);
+  if (u.protocol === 'https:' && !loopbackHost.test(u.hostname)) return;
+  const must = u.protocol === 'https:' ? 'a public https URL (not this machine)' : 'an https URL';
+  throw new ConfigError(
+    `Invalid configuration: PUBLIC_URL must be ${must} when ${via} sends real mail: ` +
+      `unsubscribe links in every message point to it (got ${publicUrl}).`,
+  );
+}
+
 /** Reads the configuration from an environment map; throws ConfigError naming the first bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
@@ -272,7 +344,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     const got = env[name];
-    const secret = /TOKEN|SECRET|SMTP_URL/.test(name);
+    const secret = /TOKEN|SECRET|SMTP_URL|WEBHOOK_URLS/.test(name);
     const shown = secret || got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
   }
@@ -290,6 +362,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       'Invalid configuration: WEBHOOK_SECRET is required when WEBHOOK_URLS is set (it signs every webhook)',
     );
   }
+  const realMail = e.SMTP_URLS.length > 0 ? 'SMTP_URLS' : e.SMTP_URL ? 'SMTP_URL' : null;
+  const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
+  if (realMail) assertPublicForMail(publicUrl, realMail);
   const slack: SlackConfig | null = e.SLACK_BOT_TOKEN
     ? {
         botToken: e.SLACK_BOT_TOKEN,
@@ -307,7 +382,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databasePath: e.DATABASE_PATH,
     apiToken: e.API_TOKEN,
     importMaxBytes: e.IMPORT_MAX_BYTES,
+    importIdleTimeoutMs: e.IMPORT_IDLE_TIMEOUT,
+    importQueueTimeoutMs: e.IMPORT_QUEUE_TIMEOUT,
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     slack,
     mail: {
       smtpUrl: e.SMTP_URL,
@@ -318,7 +396,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       outboxDir: e.MAIL_OUTBOX_DIR,
       postalAddress: e.MAIL_POSTAL_ADDRESS,
       unsubscribeMailto: e.MAIL_UNSUBSCRIBE_MAILTO ?? addressOf(e.MAIL_FROM),
-      publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+      publicUrl,
       unsubscribeSecret: e.UNSUBSCRIBE_SECRET,
     },
     backup: { dir: e.BACKUP_DIR, keep: e.BACKUP_KEEP, cron: e.BACKUP_CRON === 'off' ? null : e.BACKUP_CRON },
@@ -327,6 +405,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       dnsServers: e.VALIDATION_DNS_SERVERS,
       concurrency: e.VALIDATION_CONCURRENCY,
       timeoutMs: e.VALIDATION_TIMEOUT,
+      probeDomains: e.VALIDATION_PROBE_DOMAINS,
       onImport: e.VALIDATE_ON_IMPORT,
     },
     approval: { threshold: e.APPROVAL_THRESHOLD },

@@ -26,6 +26,29 @@ describe('config', () => {
   });
 
   it.each([
+    ['1MiB', 1024 ** 2],
+    ['1mib', 1024 ** 2],
+    ['512KiB', 512 * 1024],
+    ['2GiB', 2 * 1024 ** 3],
+    ['1.5MB', 1.5 * 1024 ** 2],
+    ['512kb', 512 * 1024],
+    ['10M', 10 * 1024 ** 2],
+    ['100 B', 100],
+    ['52428800', 52428800],
+  ])('IMPORT_MAX_BYTES=%s is %d bytes (binary units, any case)', (value, expected) => {
+    expect(loadConfig({ IMPORT_MAX_BYTES: value }).importMaxBytes).toBe(expected);
+  });
+
+  it.each(['1TiB', '1 MBs', 'MiB', '-1MiB', '0'])(
+    'IMPORT_MAX_BYTES=%s is refused naming the variable',
+    (v) => {
+      expect(() => loadConfig({ IMPORT_MAX_BYTES: v })).toThrow(
+        /^Invalid configuration: IMPORT_MAX_BYTES .*(KiB|positive|greater|>)/,
+      );
+    },
+  );
+
+  it.each([
     ['PORT', 'abc'],
     ['PORT', '70000'],
     ['IMPORT_MAX_BYTES', 'lots'],

@@ -103,6 +103,8 @@ export function testConfig(env: Record<string, string> = {}): Config & { dir: st
     ...loadConfig({
       PORT: '0',
       LOG_LEVEL: 'silent',
+      // Real mail (SMTP_URL) needs an https PUBLIC_URL for its unsubscribe links.
+      PUBLIC_URL: 'https://coldbatch.test',
       DATABASE_PATH: join(dir, 'app.db'),
       BACKUP_DIR: join(dir, 'backups'),
       VALIDATE_ON_IMPORT: 'false',

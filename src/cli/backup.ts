@@ -7,7 +7,7 @@ import { createLogger } from '../logger.js';
 /** `npm run backup`: one online backup now, the same as the nightly job (safe while the app runs). */
 async function main(): Promise<number> {
   const config = loadConfig(readEnv());
-  const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  const log = createLogger(process.env.LOG_LEVEL ?? 'warn', undefined, { format: config.logFormat, fd: 2 });
   const service = new BackupService(
     { log, clock: systemClock },
     { databasePath: config.databasePath, ...config.backup },

@@ -1,21 +1,20 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
-import { mailerOptions } from '../app.js';
-import { systemClock } from '../clock.js';
-import { ConfigError, loadConfig } from '../config.js';
-import { createServices } from '../core/index.js';
-import { migrateDb, openDb } from '../db/client.js';
-import { readEnv } from '../env.js';
-import { isDomainError, storageError } from '../errors.js';
-import { createLogger } from '../logger.js';
-import { createMailer } from '../mail/index.js';
+import { callerPath, cliActor, openCore, parseCommandLine, runCli, UsageError } from './cli-kit.js';
 
-const usage = 'usage: npm run import -- <file.csv> [--name NAME] [--no-activate] [--force]';
+const usage = `Usage: npm run import -- <file.csv> [--name NAME] [--no-activate] [--force]
+
+Imports a CSV of contacts into a new batch, with the same engine as Slack and the REST API.
+A relative path is read from the directory you run the command in.
+
+  --name NAME      the batch's name (default: the file name)
+  --no-activate    keep the new batch inactive (the active batch stays active)
+  --force          import even if this exact file was imported before
+  -h, --help       show this help`;
 
 /** `npm run import -- file.csv`: the same import engine as Slack and REST, from a shell. */
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseCommandLine({
     allowPositionals: true,
     options: {
       name: { type: 'string' },
@@ -23,29 +22,20 @@ async function main(): Promise<number> {
       force: { type: 'boolean', default: false },
     },
   });
-  const file = positionals[0];
-  if (!file) {
-    console.error(usage);
-    return 2;
-  }
-  const config = loadConfig(readEnv());
-  const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
-  let db: ReturnType<typeof openDb>;
-  try {
-    db = openDb(config.databasePath);
-    migrateDb(db);
-  } catch (e) {
-    throw storageError(e, config.databasePath) ?? e;
-  }
-  const mailer = createMailer({ ...mailerOptions(config), log });
-  const services = createServices({ db, log, clock: systemClock }, config, mailer);
+  const [file, ...extra] = positionals;
+  if (!file) throw new UsageError('Give the CSV file to import.');
+  if (extra.length > 0) throw new UsageError(`One file at a time (also got: ${extra.join(' ')}).`);
+  const path = callerPath(file);
+  if (!existsSync(path)) throw new UsageError(`No file at ${path}.`);
+  const core = openCore();
+  const { services, config } = core;
   services.imports.sweepInterrupted();
   try {
     const result = await services.imports.importFile({
-      source: createReadStream(file),
-      fileName: basename(file),
+      source: createReadStream(path),
+      fileName: basename(path),
       origin: 'cli',
-      actor: 'cli',
+      actor: cliActor,
       options: { name: values.name, activate: !values['no-activate'], force: values.force },
     });
     const r = result.report;
@@ -62,27 +52,13 @@ async function main(): Promise<number> {
         `Validation: ${v.valid} valid, ${v.role} role, ${v.disposable} disposable, ${v.no_mail_domain} without a mail domain (not mailed), ` +
           `${v.unknown} unknown (DNS did not answer), ${v.unchecked} not checked.`,
       );
+      const failure = services.validation.summary(result.batch.id).failure;
+      if (failure) console.log(`Validation stopped: ${failure.message}`);
     }
     return 0;
-  } catch (thrown) {
-    const e = storageError(thrown) ?? thrown;
-    if (isDomainError(e)) {
-      console.error(`Import refused (${e.code}): ${e.message}`);
-      return 1;
-    }
-    throw e;
   } finally {
-    await services.validation.stop();
-    await mailer.close();
-    db.$client.close();
+    await core.close();
   }
 }
 
-main().then(
-  (code) => process.exit(code),
-  (thrown: unknown) => {
-    const e = storageError(thrown) ?? thrown;
-    console.error(e instanceof ConfigError || isDomainError(e) ? e.message : `Import failed: ${String(e)}`);
-    process.exit(1);
-  },
-);
+runCli('Import', usage, main);

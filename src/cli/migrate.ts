@@ -48,7 +48,7 @@ function main(): number {
   try {
     const summary = upgradeDatabase(db, {
       clock: systemClock,
-      log: createLogger(process.env.LOG_LEVEL ?? 'warn'),
+      log: createLogger(process.env.LOG_LEVEL ?? 'warn', undefined, { format: config.logFormat, fd: 2 }),
     });
     console.log(`Database: ${config.databasePath}`);
     for (const line of describeUpgrade(summary)) console.log(line);

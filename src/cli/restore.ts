@@ -8,6 +8,7 @@ import { migrateDb, openDb } from '../db/client.js';
 import { readEnv } from '../env.js';
 import { createLogger } from '../logger.js';
 import { createMailer } from '../mail/index.js';
+import { callerPath } from './cli-kit.js';
 
 const usage = 'usage: npm run restore -- <backup.db>   (stop the app first)';
 
@@ -37,12 +38,16 @@ function checkBackup(file: string): { batches: number; contacts: number } {
  */
 function main(): number {
   const file = process.argv[2];
+  if (file === '--help' || file === '-h') {
+    console.log(usage);
+    return 0;
+  }
   if (!file) {
     console.error(usage);
     return 2;
   }
   const config = loadConfig(readEnv());
-  const backup = resolve(file);
+  const backup = callerPath(file); // relative to where npm was run, like npm run import
   const target = resolve(config.databasePath);
   if (backup === target) throw new Error('the backup is the live database itself.');
   const found = checkBackup(backup);
@@ -53,7 +58,7 @@ function main(): number {
     console.log(`The current database was moved to ${aside}.`);
   }
   copyFileSync(backup, target);
-  const log = createLogger(process.env.LOG_LEVEL ?? 'warn');
+  const log = createLogger(process.env.LOG_LEVEL ?? 'warn', undefined, { format: config.logFormat, fd: 2 });
   const db = openDb(target);
   try {
     migrateDb(db);

@@ -43,7 +43,16 @@ export type Services = {
 
 export type ServiceConfig = Pick<
   Config,
-  'importMaxBytes' | 'mail' | 'campaigns' | 'databasePath' | 'backup' | 'validation' | 'approval' | 'webhooks'
+  | 'importMaxBytes'
+  | 'importIdleTimeoutMs'
+  | 'importQueueTimeoutMs'
+  | 'mail'
+  | 'campaigns'
+  | 'databasePath'
+  | 'backup'
+  | 'validation'
+  | 'approval'
+  | 'webhooks'
 >;
 
 /** Retry delays after a 4xx or a dropped connection: 1 min, 10 min, then 1 h. */
@@ -72,6 +81,7 @@ export function createServices(coreDeps: CoreDeps, config: ServiceConfig, mailer
       retryDelaysMs,
       concurrency: config.mail.maxConnections,
       runBudgetMs: 50_000,
+      approvalThreshold: config.approval.threshold,
     },
     (e) => events.emit(e),
   );
@@ -81,8 +91,13 @@ export function createServices(coreDeps: CoreDeps, config: ServiceConfig, mailer
     servers: v.dnsServers,
     concurrency: v.concurrency,
     timeoutMs: v.timeoutMs,
+    probeDomains: v.probeDomains,
   });
-  const importLimits = { maxBytes: config.importMaxBytes };
+  const importLimits = {
+    maxBytes: config.importMaxBytes,
+    idleTimeoutMs: config.importIdleTimeoutMs,
+    queueTimeoutMs: config.importQueueTimeoutMs,
+  };
   return {
     batches,
     scheduledActivations: new ScheduledActivations(deps, batches, (e) => events.emit(e)),

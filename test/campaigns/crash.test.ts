@@ -32,6 +32,7 @@ describe('a send killed with SIGKILL', () => {
         MAIL_FROM: 'Sales <sales@coldbatch.test>',
         MAIL_POSTAL_ADDRESS: 'Rua Exemplo 1, São Paulo',
         SMTP_URL: sink.url,
+        PUBLIC_URL: 'https://coldbatch.test',
         SMTP_MAX_CONNECTIONS: '3',
         SCHEDULER_TICK: '1s',
         PORT: '0',

@@ -247,7 +247,7 @@ describe('capOn', () => {
 
 describe('SMTP_URLS configuration', () => {
   const parse = (SMTP_URLS: string, extra: Record<string, string> = {}) =>
-    loadConfig({ SMTP_URLS, ...extra });
+    loadConfig({ SMTP_URLS, PUBLIC_URL: 'https://coldbatch.test', ...extra });
   const error = (fn: () => unknown) => {
     try {
       fn();

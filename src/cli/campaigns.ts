@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import type { Campaign, CampaignCounts } from '../core/campaigns/campaign.js';
+import { campaignStatuses } from '../db/schema.js';
+import {
+  cliActor,
+  parseArg,
+  parseCommandLine,
+  runCli,
+  shortTime,
+  table,
+  UsageError,
+  withCore,
+} from './cli-kit.js';
+
+const usage = `Usage: npm run campaigns -- [command] [options]   (default: list)
+
+  list [--status draft|scheduled|sending|paused|completed|cancelled] [--limit N] [--cursor C]
+                            campaigns, newest first
+  show <campaign id>        one campaign: schedule, status and figures
+  pause <campaign id>       stop sending before the next message (resume goes on where it stopped)
+  resume <campaign id>      go on with a paused campaign, or confirm one that waits after a missed schedule
+  cancel <campaign id>      stop for good: nothing more is sent
+
+  --reason TEXT             why (pause), kept with the campaign
+  --json                    print JSON instead of text
+  -h, --help                show this help
+
+Changes are recorded with the actor "cli"; the running app's send engine sees them before its
+next message (same database). Write and schedule campaigns in Slack or with POST /campaigns.`;
+
+const campaignId = z.string().regex(/^cmp_[0-9a-f]{8}$/, 'must look like cmp_1a2b3c4d');
+
+/** `npm run campaigns -- …`: list, show, pause, resume and cancel campaigns from a shell, over the app's core. */
+async function main(): Promise<number> {
+  const { values, positionals } = parseCommandLine({
+    allowPositionals: true,
+    options: {
+      status: { type: 'string' },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
+      reason: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const [command = 'list', id, ...rest] = positionals;
+  const out = (json: unknown, text: () => string) =>
+    console.log(values.json ? JSON.stringify(json, null, 2) : text());
+  const extra = command === 'list' ? [id, ...rest] : rest;
+  const unexpected = extra.filter((x) => x !== undefined);
+  if (unexpected.length > 0) throw new UsageError(`Unexpected: ${unexpected.join(' ')}.`);
+
+  if (command === 'list') {
+    const query = {
+      status: parseArg(z.enum(campaignStatuses).optional(), values.status, '--status'),
+      limit: parseArg(z.coerce.number().int().min(1).max(200).optional(), values.limit, '--limit'),
+      cursor: values.cursor,
+    };
+    return withCore((core) => {
+      const page = core.services.campaigns.list(query);
+      const items = page.campaigns.map((c) => ({
+        campaign: c,
+        counts: core.services.campaigns.counts(c.id),
+      }));
+      out({ campaigns: items, nextCursor: page.nextCursor }, () => listText(items, page.nextCursor));
+    });
+  }
+  if (command === 'show' || command === 'pause' || command === 'resume' || command === 'cancel') {
+    const cid = parseArg(campaignId, id, `${command}: the campaign id`);
+    return withCore((core) => {
+      const campaigns = core.services.campaigns;
+      if (command === 'pause') campaigns.pause(cid, cliActor, values.reason);
+      if (command === 'resume') campaigns.resume(cid, cliActor);
+      if (command === 'cancel') campaigns.cancel(cid, cliActor);
+      const details = { campaign: campaigns.get(cid), counts: campaigns.counts(cid) };
+      const done = { pause: 'Paused.', resume: 'Resumed.', cancel: 'Cancelled.', show: '' }[command];
+      out(details, () => (done ? `${done}\n` : '') + showText(details.campaign, details.counts));
+    });
+  }
+  throw new UsageError(`Unknown command "${command}".`);
+}
+
+function listText(
+  items: { campaign: Campaign; counts: CampaignCounts }[],
+  nextCursor: string | null,
+): string {
+  if (items.length === 0)
+    return 'No campaigns yet: write one in Slack (/campaigns new) or with POST /campaigns.';
+  const rows = items.map(({ campaign: c, counts: n }) => [
+    c.id,
+    c.status,
+    `${n.sent}/${n.total}`,
+    shortTime(c.nextRunAt ?? c.sendAt),
+    c.name,
+  ]);
+  const more = nextCursor ? `\nMore: npm run campaigns -- list --cursor ${nextCursor}` : '';
+  return table([['ID', 'STATUS', 'SENT', 'NEXT RUN', 'NAME'], ...rows]) + more;
+}
+
+function showText(c: Campaign, n: CampaignCounts): string {
+  const schedule = c.cron
+    ? `cron "${c.cron}" (${c.timezone})`
+    : c.sendAt
+      ? `once at ${shortTime(c.sendAt)}`
+      : 'not scheduled (draft)';
+  const lines = [
+    `${c.id}  ${c.name}`,
+    `status: ${c.status}${c.statusReason ? ` (${c.statusReason})` : ''}${c.awaitingConfirmation ? ', waits for confirmation (resume)' : ''}`,
+    `from: ${c.from}   subject: ${c.subject}`,
+    `schedule: ${schedule}   next run: ${shortTime(c.nextRunAt)}   runs: ${c.runCount}`,
+    `figures: ${n.total} total, ${n.sent} sent, ${n.pending} pending, ${n.failed} failed, ${n.bounced} bounced, ` +
+      `${n.unsubscribed} unsubscribed, ${n.unknown} unknown`,
+    `created: ${shortTime(c.createdAt)} by ${c.createdBy}   started: ${shortTime(c.startedAt)}   completed: ${shortTime(c.completedAt)}`,
+  ];
+  if (c.approval)
+    lines.push(
+      c.approval.approvedBy
+        ? `approved by ${c.approval.approvedBy} at ${shortTime(c.approval.approvedAt)}`
+        : 'waits for a second admin to approve it (Slack)',
+    );
+  return lines.join('\n');
+}
+
+runCli('npm run campaigns', usage, main);
