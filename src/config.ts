@@ -321,6 +321,11 @@ function addressOf(from: string | undefined): string | undefined {
 export const configVariables: readonly string[] = Object.keys(envSchema.shape);
 
 /** Hosts whose links only work on this machine. */
+/** Whether HOST names only this machine (the REST API may then run without API_TOKEN). */
+function isLoopbackHost(host: string): boolean {
+  return /^(localhost|127(\.\d{1,3}){3}|::1|\[::1\])$/i.test(host);
+}
+
 const loopbackHost = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|0\.0\.0\.0)$/i;
 
 /**
@@ -360,6 +365,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.WEBHOOK_URLS.length > 0 && !e.WEBHOOK_SECRET) {
     throw new ConfigError(
       'Invalid configuration: WEBHOOK_SECRET is required when WEBHOOK_URLS is set (it signs every webhook)',
+    );
+  }
+  if (e.HOST && !e.API_TOKEN && !isLoopbackHost(e.HOST)) {
+    throw new ConfigError(
+      `Invalid configuration: HOST=${e.HOST} listens beyond this machine, so API_TOKEN is required (without it every REST route would be open to the network); set API_TOKEN, or leave HOST unset to listen on 127.0.0.1 only`,
     );
   }
   const realMail = e.SMTP_URLS.length > 0 ? 'SMTP_URLS' : e.SMTP_URL ? 'SMTP_URL' : null;

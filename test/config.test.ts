@@ -25,6 +25,14 @@ describe('config', () => {
     expect(c).toMatchObject({ host: '0.0.0.0', importMaxBytes: 10 * 1024 * 1024, port: 8080 });
   });
 
+  it('refuses HOST beyond loopback without API_TOKEN (the REST API would be open to the network)', () => {
+    expect(() => loadConfig({ HOST: '0.0.0.0' })).toThrow(/HOST=0\.0\.0\.0 .*API_TOKEN is required/);
+    expect(() => loadConfig({ HOST: '192.168.1.10' })).toThrow(/API_TOKEN is required/);
+    expect(loadConfig({ HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
+    expect(loadConfig({ HOST: 'localhost' }).host).toBe('localhost');
+    expect(loadConfig({ HOST: '0.0.0.0', API_TOKEN: 'x'.repeat(20) }).host).toBe('0.0.0.0');
+  });
+
   it.each([
     ['1MiB', 1024 ** 2],
     ['1mib', 1024 ** 2],

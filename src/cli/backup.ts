@@ -1,8 +1,9 @@
 import { systemClock } from '../clock.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { loadConfig } from '../config.js';
 import { BackupService } from '../core/backup/backup-service.js';
 import { readEnv } from '../env.js';
 import { createLogger } from '../logger.js';
+import { parseCommandLine, runCli } from './cli-kit.js';
 
 /** `npm run backup`: one online backup now, the same as the nightly job (safe while the app runs). */
 async function main(): Promise<number> {
@@ -23,12 +24,12 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    console.error(
-      e instanceof ConfigError ? e.message : `Backup failed: ${e instanceof Error ? e.message : String(e)}`,
-    );
-    process.exit(1);
-  },
-);
+const usage = `Usage: npm run backup
+
+Takes one online backup of DATABASE_PATH into BACKUP_DIR now (safe while the app runs), checks it
+with integrity_check and keeps the newest BACKUP_KEEP. Exit codes: 0 ok, 1 failed, 2 bad input.`;
+
+runCli('Backup', usage, async () => {
+  parseCommandLine({ options: {} });
+  return main();
+});

@@ -4,6 +4,7 @@ import { openDb } from '../db/client.js';
 import { type UpgradeSummary, upgradeDatabase } from '../db/legacy-upgrade.js';
 import { readEnv } from '../env.js';
 import { createLogger } from '../logger.js';
+import { parseCommandLine, runCli } from './cli-kit.js';
 
 /** The lines `npm run migrate` prints for a summary. */
 function describeUpgrade(s: UpgradeSummary): string[] {
@@ -64,10 +65,21 @@ function main(): number {
   }
 }
 
-try {
-  process.exit(main());
-} catch (e) {
-  const why = e instanceof Error ? e.message : String(e);
-  console.error(e instanceof ConfigError ? why : `npm run migrate failed, nothing was changed: ${why}`);
-  process.exit(1);
-}
+const usage = `Usage: npm run migrate
+
+Applies pending migrations to DATABASE_PATH and upgrades a database of the old schema in place
+(contacts without batch_id), then runs integrity_check and foreign_key_check. Running it twice
+changes nothing the second time. Exit codes: 0 ok, 1 failed, 2 bad input.`;
+
+runCli('npm run migrate', usage, async () => {
+  parseCommandLine({ options: {} });
+  try {
+    return main();
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    console.error(
+      `npm run migrate failed, nothing was changed: ${e instanceof Error ? e.message : String(e)}`,
+    );
+    return 1;
+  }
+});
