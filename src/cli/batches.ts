@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { type Batch, batchIdPattern } from '../core/batches/batch.js';
-import { batchStatuses } from '../db/schema.js';
+import { batchStatuses } from '../core/types.js';
 import {
   cliActor,
   parseArg,
-  parseCommandLine,
+  parseResourceCommand,
   runCli,
   shortTime,
   table,
@@ -35,20 +35,8 @@ const onOff = z.enum(['on', 'off'], 'must be on or off');
 
 /** `npm run batches -- …`: list, show, activate and deactivate batches from a shell, over the app's core. */
 async function main(): Promise<number> {
-  const { values, positionals } = parseCommandLine({
-    allowPositionals: true,
-    options: {
-      status: { type: 'string' },
-      limit: { type: 'string' },
-      cursor: { type: 'string' },
-      reason: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  const [command = 'list', id, ...rest] = positionals;
+  const { values, command, id, rest, out } = parseResourceCommand();
   const needId = () => parseArg(batchId, id, `${command}: the batch id`);
-  const out = (json: unknown, text: () => string) =>
-    console.log(values.json ? JSON.stringify(json, null, 2) : text());
 
   switch (command) {
     case 'list': {

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Campaign, CampaignCounts } from '../core/campaigns/campaign.js';
-import { campaignStatuses } from '../db/schema.js';
+import { campaignStatuses } from '../core/types.js';
 import {
   cliActor,
   parseArg,
-  parseCommandLine,
+  parseResourceCommand,
   runCli,
   shortTime,
   table,
@@ -32,19 +32,7 @@ const campaignId = z.string().regex(/^cmp_[0-9a-f]{8}$/, 'must look like cmp_1a2
 
 /** `npm run campaigns -- …`: list, show, pause, resume and cancel campaigns from a shell, over the app's core. */
 async function main(): Promise<number> {
-  const { values, positionals } = parseCommandLine({
-    allowPositionals: true,
-    options: {
-      status: { type: 'string' },
-      limit: { type: 'string' },
-      cursor: { type: 'string' },
-      reason: { type: 'string' },
-      json: { type: 'boolean', default: false },
-    },
-  });
-  const [command = 'list', id, ...rest] = positionals;
-  const out = (json: unknown, text: () => string) =>
-    console.log(values.json ? JSON.stringify(json, null, 2) : text());
+  const { values, command, id, rest, out } = parseResourceCommand();
   const extra = command === 'list' ? [id, ...rest] : rest;
   const unexpected = extra.filter((x) => x !== undefined);
   if (unexpected.length > 0) throw new UsageError(`Unexpected: ${unexpected.join(' ')}.`);

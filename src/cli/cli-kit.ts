@@ -145,3 +145,24 @@ export function parseArg<T>(schema: z.ZodType<T>, value: unknown, what: string):
     `${what} ${r.error.issues[0]?.message ?? 'is not valid'}${value === undefined ? '' : ` (got ${JSON.stringify(value)})`}.`,
   );
 }
+
+/**
+ * The command line of a list/show/change CLI (`npm run batches`, `npm run campaigns`): a command
+ * (default `list`), an id, the shared options, and `out` printing JSON (--json) or text.
+ */
+export function parseResourceCommand() {
+  const { values, positionals } = parseCommandLine({
+    allowPositionals: true,
+    options: {
+      status: { type: 'string' },
+      limit: { type: 'string' },
+      cursor: { type: 'string' },
+      reason: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const [command = 'list', id, ...rest] = positionals;
+  const out = (json: unknown, text: () => string) =>
+    console.log(values.json ? JSON.stringify(json, null, 2) : text());
+  return { values, command, id, rest, out };
+}
