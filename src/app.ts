@@ -3,17 +3,19 @@ import type { AddressInfo } from 'node:net';
 import type { DestinationStream } from 'pino';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
+import { HealthService } from './core/health.js';
 import { createServices, type Services } from './core/index.js';
 import { createIdentityStore } from './core/sending/identity-store.js';
 import type { CoreDeps } from './core/types.js';
 import { type Db, migrateDb, openDb } from './db/client.js';
 import { needsLegacyUpgrade } from './db/legacy-upgrade.js';
+import { SqliteHealthStore } from './db/sqlite/health-store.js';
 import { createHttpApp } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMailer, type Mailer } from './mail/index.js';
 import { startScheduler } from './scheduler/index.js';
 import { announceInterrupted, createSlack, type SlackRuntime } from './slack/app.js';
-import { proposeRetention } from './slack/retention.js';
+import { proposeRetention } from './slack/flows/retention.js';
 
 export type App = {
   config: Config;
@@ -115,10 +117,11 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const http = createHttpApp(
     {
       services,
-      core,
+      log,
       apiToken: config.apiToken,
       importMaxBytes: config.importMaxBytes,
       health: {
+        core: new HealthService(new SqliteHealthStore(db.$client)),
         slack: () => slack?.mode ?? 'disabled',
         smtp: () => smtpState,
         identities: () => mailer.identities?.(core.clock.now()),

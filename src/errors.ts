@@ -1,39 +1,46 @@
 import { accessSync, constants } from 'node:fs';
 import { dirname } from 'node:path';
-/** Every refusal the domain can make, with the HTTP status each transport maps it to. */
-export const errorCodes = {
-  invalid_input: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  conflict: 409,
-  duplicate_file: 409,
-  suppressed: 409,
-  too_large: 413,
-  /** An upload (REST body or Slack download) that sent nothing for IMPORT_IDLE_TIMEOUT. */
-  upload_timeout: 408,
-  /** Every import slot stayed busy for IMPORT_QUEUE_TIMEOUT (REST: answered with Retry-After). */
-  import_busy: 503,
-  not_csv: 415,
-  unsupported_media_type: 415,
-  empty_file: 422,
-  no_email_column: 422,
-  malformed_csv: 422,
-  no_valid_rows: 422,
-  no_new_contacts: 422,
-  opted_out_list: 422,
-  mail_not_configured: 409,
-  /** A campaign would start with nobody to send to (no active batch, or everyone excluded). */
-  empty_audience: 409,
-  import_failed: 500,
-  storage_read_only: 503,
-  storage_unavailable: 503,
-  storage_full: 507,
-  download_failed: 502,
-  internal: 500,
-} as const;
 
-export type ErrorCode = keyof typeof errorCodes;
+/** Every refusal the domain can make; each transport maps them in one place (HTTP: src/http/errors.ts). */
+export const errorCodes = [
+  'invalid_input',
+  'unauthorized',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'duplicate_file',
+  'suppressed',
+  'too_large',
+  /** An upload (REST body or Slack download) that sent nothing for IMPORT_IDLE_TIMEOUT. */
+  'upload_timeout',
+  /** Every import slot stayed busy for IMPORT_QUEUE_TIMEOUT (REST: answered with Retry-After). */
+  'import_busy',
+  'not_csv',
+  'unsupported_media_type',
+  'empty_file',
+  'no_email_column',
+  'malformed_csv',
+  'no_valid_rows',
+  'no_new_contacts',
+  'opted_out_list',
+  'mail_not_configured',
+  /** A campaign would start with nobody to send to (no active batch, or everyone excluded). */
+  'empty_audience',
+  'import_failed',
+  'storage_read_only',
+  'storage_unavailable',
+  'storage_full',
+  'download_failed',
+  'internal',
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
+
+const knownCodes: ReadonlySet<string> = new Set(errorCodes);
+
+/** True for one of errorCodes (e.g. a code read back from a stored report). */
+export const isErrorCode = (code: unknown): code is ErrorCode =>
+  typeof code === 'string' && knownCodes.has(code);
 
 /** The only error core throws: a stable code, a message for people, optional details. */
 export class DomainError extends Error {

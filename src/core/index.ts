@@ -1,12 +1,19 @@
 import type { Config } from '../config.js';
+import { SqliteAudienceStore } from '../db/sqlite/audience-store.js';
+import { SqliteBatchStore } from '../db/sqlite/batch-store.js';
+import { SqliteCampaignStore } from '../db/sqlite/campaign-store.js';
+import { SqliteSendStore } from '../db/sqlite/send-store.js';
+import { SqliteValidationStore } from '../db/sqlite/validation-store.js';
 import type { Mailer } from '../mail/mailer.js';
 import { AudienceService } from './audience/audience-service.js';
 import { BackupService } from './backup/backup-service.js';
 import { BatchService } from './batches/batch-service.js';
 import { ScheduledActivations } from './batches/scheduled-activations.js';
 import { CampaignService } from './campaigns/campaign-service.js';
+import { ProgressService } from './campaigns/progress.js';
 import { UnsubscribeService, unsubscribeSecrets } from './campaigns/unsubscribe.js';
 import { ContactService } from './contacts/contact-service.js';
+import { recordHardBounce } from './contacts/hard-bounce.js';
 import { EventHub } from './events.js';
 import { ImportService } from './imports/import-service.js';
 import { InboxService } from './inbox/file-claims.js';
@@ -29,6 +36,7 @@ export type Services = {
   audience: AudienceService;
   inbox: InboxService;
   campaigns: CampaignService;
+  progress: ProgressService;
   sending: SendEngine;
   unsubscribe: UnsubscribeService;
   events: EventHub;
@@ -68,8 +76,27 @@ export function createServices(coreDeps: CoreDeps, config: ServiceConfig, mailer
       : coreDeps;
   const events = new EventHub();
   const secrets = unsubscribeSecrets(deps, config.mail.unsubscribeSecret);
+  const audience = new AudienceService(new SqliteAudienceStore(deps.db.$client));
+  const campaigns = new CampaignService(
+    deps,
+    {
+      defaultFrom: config.mail.from,
+      postalAddress: config.mail.postalAddress,
+      approvalThreshold: config.approval.threshold,
+    },
+    new SqliteCampaignStore(deps.db),
+    audience,
+  );
   const sending = new SendEngine(
-    { ...deps, mailer },
+    {
+      log: deps.log,
+      clock: deps.clock,
+      mailer,
+      store: new SqliteSendStore(deps.db.$client),
+      campaigns: campaigns.machine,
+      audience,
+      bounces: (bounce, settleLedger) => recordHardBounce(deps, bounce, settleLedger),
+    },
     {
       publicUrl: config.mail.publicUrl,
       postalAddress: config.mail.postalAddress ?? '',
@@ -85,33 +112,34 @@ export function createServices(coreDeps: CoreDeps, config: ServiceConfig, mailer
     },
     (e) => events.emit(e),
   );
-  const batches = new BatchService(deps);
+  const batches = new BatchService(deps, new SqliteBatchStore(deps.db));
   const v = config.validation;
-  const validation = new ValidationService(deps, {
-    servers: v.dnsServers,
-    concurrency: v.concurrency,
-    timeoutMs: v.timeoutMs,
-    probeDomains: v.probeDomains,
-  });
+  const validation = new ValidationService(
+    deps,
+    {
+      servers: v.dnsServers,
+      concurrency: v.concurrency,
+      timeoutMs: v.timeoutMs,
+      probeDomains: v.probeDomains,
+    },
+    new SqliteValidationStore(deps.db),
+    batches,
+  );
   const importLimits = {
     maxBytes: config.importMaxBytes,
     idleTimeoutMs: config.importIdleTimeoutMs,
     queueTimeoutMs: config.importQueueTimeoutMs,
   };
-  return {
+  const services: Services = {
     batches,
     scheduledActivations: new ScheduledActivations(deps, batches, (e) => events.emit(e)),
     contacts: new ContactService(deps),
     imports: v.onImport
       ? new ValidatingImportService(deps, importLimits, validation)
-      : new ImportService(deps, importLimits),
-    audience: new AudienceService(deps),
+      : new ImportService(deps, importLimits, batches),
+    audience,
     inbox: new InboxService(deps),
-    campaigns: new CampaignService(deps, {
-      defaultFrom: config.mail.from,
-      postalAddress: config.mail.postalAddress,
-      approvalThreshold: config.approval.threshold,
-    }),
+    campaigns,
     sending,
     unsubscribe: new UnsubscribeService(deps, secrets),
     reports: new ReportService(deps, batches, config.databasePath),
@@ -121,8 +149,18 @@ export function createServices(coreDeps: CoreDeps, config: ServiceConfig, mailer
     ),
     validation,
     people: new PeopleService(deps),
-    retention: new RetentionService(deps),
+    retention: new RetentionService(deps, batches),
     webhooks,
     domainSuppressions: new DomainSuppressionService(deps),
+    // Reads the campaigns and the audience of this same object (built above).
+    progress: new ProgressService(deps, {
+      get campaigns() {
+        return services.campaigns;
+      },
+      get audience() {
+        return services.audience;
+      },
+    }),
   };
+  return services;
 }

@@ -3,14 +3,13 @@ import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
 import type { WebhookOutbox } from './webhooks/outbox.js';
 
+export * from './vocabulary.js';
+
 /**
  * What every core service is built with; `webhooks` (WEBHOOK_URLS set) records outgoing webhooks
  * in the transaction of the change they report.
  */
 export type CoreDeps = { db: Db; log: Logger; clock: Clock; webhooks?: WebhookOutbox };
-
-/** Who did something: a Slack user id, `api`, `cli` or `system`. */
-export type Actor = string;
 
 export const toIso = (ms: number | null | undefined): string | null =>
   ms == null ? null : new Date(ms).toISOString();

@@ -1,10 +1,7 @@
-import { batchIdPattern } from '../core/batches/batch.js';
-import { newBatchId } from '../core/batches/batch-service.js';
-import { emailHash } from '../core/contacts/email-hash.js';
-import { normalizeEmail } from '../core/imports/email.js';
+import { batchIdPattern, emailHash, newBatchId, normalizeEmail } from '../core/keys.js';
+import { type ContactStatus, contactStatuses } from '../core/vocabulary.js';
 import type { Sqlite } from './client.js';
 import type { ContactsMove, LegacyBatch } from './legacy-upgrade.js';
-import { type ContactStatus, contactStatuses } from './schema.js';
 
 /** Moving the old `contacts` table's people into coldbatch's tables (part of `npm run migrate`). */
 

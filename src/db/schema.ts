@@ -1,33 +1,20 @@
 import { sql } from 'drizzle-orm';
 import { blob, check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
-export const batchSources = ['slack', 'api', 'cli', 'legacy'] as const;
-/** `importing` is a batch whose rows are still arriving; a start-up sweep removes any left by a crash. */
-export const batchStatuses = ['importing', 'active', 'inactive'] as const;
-export const contactStatuses = ['active', 'inactive', 'bounced', 'unsubscribed'] as const;
-export const suppressionReasons = ['bounced', 'unsubscribed', 'deleted', 'manual'] as const;
-export const batchEventKinds = [
-  'imported',
-  'activated',
-  'deactivated',
-  'included_invalid_domains',
-  'excluded_invalid_domains',
-] as const;
-/**
- * A bulk validation's verdict per contact: `valid` (syntax and a domain that receives mail),
- * `role` (info@, sales@…), `disposable` (a throwaway-mail domain), `no_mail_domain` (no MX and no
- * A record: excluded from sends unless an admin includes them), `unknown` (DNS did not answer).
- */
-export const validationResults = ['valid', 'role', 'disposable', 'no_mail_domain', 'unknown'] as const;
-export type ValidationResult = (typeof validationResults)[number];
-export const scheduledActivationStates = ['pending', 'applied', 'cancelled', 'failed'] as const;
-export type ScheduledActivationState = (typeof scheduledActivationStates)[number];
-
-export type BatchSource = (typeof batchSources)[number];
-export type BatchStatus = (typeof batchStatuses)[number];
-export type ContactStatus = (typeof contactStatuses)[number];
-export type SuppressionReason = (typeof suppressionReasons)[number];
-export type BatchEventKind = (typeof batchEventKinds)[number];
+import {
+  batchEventKinds,
+  batchSources,
+  batchStatuses,
+  campaignStatuses,
+  contactStatuses,
+  fileImportStates,
+  scheduledActivationStates,
+  sendStatuses,
+  suppressionReasons,
+  validationResults,
+  validationRunStatuses,
+  webhookDeliveryStates,
+} from '../core/vocabulary.js';
 
 export const batches = sqliteTable(
   'batches',
@@ -164,9 +151,6 @@ export const scheduledActivations = sqliteTable(
   ],
 );
 
-export const fileImportStates = ['claimed', 'imported', 'failed'] as const;
-export type FileImportState = (typeof fileImportStates)[number];
-
 /**
  * One row per remote file (e.g. `slack:F0123`) ever taken for import: the unique key makes each
  * file import once across retries, double deliveries and restarts.
@@ -199,18 +183,6 @@ export const processedEvents = sqliteTable(
   },
   (t) => [index('processed_events_at').on(t.at)],
 );
-
-export const campaignStatuses = [
-  'draft',
-  'scheduled',
-  'sending',
-  'paused',
-  'completed',
-  'cancelled',
-] as const;
-export type CampaignStatus = (typeof campaignStatuses)[number];
-export const sendStatuses = ['claimed', 'sent', 'retry', 'failed', 'bounced', 'unknown'] as const;
-export type SendStatus = (typeof sendStatuses)[number];
 
 export const campaigns = sqliteTable(
   'campaigns',
@@ -312,9 +284,6 @@ export const domainSuppressions = sqliteTable('domain_suppressions', {
   createdAt: integer('created_at').notNull(),
 });
 
-export const webhookDeliveryStates = ['pending', 'delivered', 'failed'] as const;
-export type WebhookDeliveryState = (typeof webhookDeliveryStates)[number];
-
 /**
  * Outgoing webhooks (WEBHOOK_URLS): one row per event per URL, written in the transaction of the
  * change it reports (nothing lost in a crash), delivered and retried with backoff; the delivery log.
@@ -357,3 +326,44 @@ export const settings = sqliteTable('settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/**
+ * Bulk validation runs of a batch (core/validation), numbered by `seq` per batch. A running run
+ * keeps its cursor (`after_id`) here, so a restart continues it; at most one runs per batch. Each
+ * row also carries the batch's verdict counts as they stand (copied from the previous row when a
+ * run starts, updated in each chunk's transaction): the batch's counts are its latest row's.
+ */
+export const validationRuns = sqliteTable(
+  'validation_runs',
+  {
+    id: text('id').primaryKey(),
+    batchId: text('batch_id')
+      .notNull()
+      .references(() => batches.id, { onDelete: 'cascade' }),
+    seq: integer('seq').notNull(),
+    actor: text('actor').notNull(),
+    status: text('status', { enum: validationRunStatuses }).notNull(),
+    startedAt: integer('started_at').notNull(),
+    /** When it finished or stopped; null while running. */
+    endedAt: integer('ended_at'),
+    /** Every contact of the batch with an id up to this one has been checked by this run. */
+    afterId: integer('after_id').notNull().default(0),
+    checked: integer('checked').notNull().default(0),
+    /** Why it stopped (dns_unavailable), for people. */
+    message: text('message'),
+    valid: integer('valid').notNull().default(0),
+    role: integer('role').notNull().default(0),
+    disposable: integer('disposable').notNull().default(0),
+    noMailDomain: integer('no_mail_domain').notNull().default(0),
+    unknown: integer('unknown').notNull().default(0),
+    /** The batch's contact count the counts were taken at (null: no contact validated yet). */
+    countedOf: integer('counted_of'),
+    /** When the batch's last complete run finished (carried forward like the counts). */
+    validatedAt: integer('validated_at'),
+  },
+  (t) => [
+    uniqueIndex('validation_runs_batch_seq').on(t.batchId, t.seq),
+    uniqueIndex('validation_runs_one_running').on(t.batchId).where(sql`status = 'running'`),
+    check('validation_runs_status_check', sql`${t.status} in ('running','finished','dns_unavailable')`),
+  ],
+);

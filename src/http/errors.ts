@@ -1,16 +1,47 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { ZodError } from 'zod';
-import { DomainError, errorCodes, storageError } from '../errors.js';
+import { DomainError, type ErrorCode, storageError } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 export type ErrorBody = { error: { code: string; message: string; details?: unknown } };
+
+/** The HTTP status of each domain error code: the one place REST maps them. */
+export const httpStatus = {
+  invalid_input: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  duplicate_file: 409,
+  suppressed: 409,
+  too_large: 413,
+  upload_timeout: 408,
+  /** Answered with Retry-After (the upload route). */
+  import_busy: 503,
+  not_csv: 415,
+  unsupported_media_type: 415,
+  empty_file: 422,
+  no_email_column: 422,
+  malformed_csv: 422,
+  no_valid_rows: 422,
+  no_new_contacts: 422,
+  opted_out_list: 422,
+  mail_not_configured: 409,
+  empty_audience: 409,
+  import_failed: 500,
+  storage_read_only: 503,
+  storage_unavailable: 503,
+  storage_full: 507,
+  download_failed: 502,
+  internal: 500,
+} as const satisfies Record<ErrorCode, number>;
 
 /** Maps any thrown value to an HTTP status and the `{error:{code,message,details}}` body. */
 export function toHttpError(thrown: unknown): { status: number; body: ErrorBody } {
   const err = storageError(thrown) ?? thrown;
   if (err instanceof DomainError) {
     return {
-      status: errorCodes[err.code],
+      status: httpStatus[err.code],
       body: {
         error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) },
       },

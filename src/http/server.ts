@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Services } from '../core/index.js';
-import type { CoreDeps } from '../core/types.js';
+import type { Logger } from '../logger.js';
 import { bearerAuth, hasApiToken } from './auth.js';
 import { errorHandler, notFound } from './errors.js';
 import { batchRoutes } from './routes/batches.js';
@@ -14,7 +14,7 @@ import { webhookRoutes } from './routes/webhooks.js';
 
 export type HttpDeps = {
   services: Services;
-  core: CoreDeps;
+  log: Logger;
   apiToken: string | undefined;
   importMaxBytes: number;
   health: HealthParts;
@@ -25,7 +25,7 @@ export function createHttpApp(deps: HttpDeps, mount?: (app: Express) => void): E
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.use(healthRoutes(deps.core.db, deps.health, hasApiToken(deps.apiToken)));
+  app.use(healthRoutes(deps.health, hasApiToken(deps.apiToken)));
   app.use(unsubscribeRoutes(deps.services));
   mount?.(app);
   app.use(bearerAuth(deps.apiToken));
@@ -37,6 +37,6 @@ export function createHttpApp(deps: HttpDeps, mount?: (app: Express) => void): E
   app.use(campaignRoutes(deps.services));
   app.use(webhookRoutes(deps.services));
   app.use(notFound);
-  app.use(errorHandler(deps.core.log));
+  app.use(errorHandler(deps.log));
   return app;
 }

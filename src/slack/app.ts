@@ -1,11 +1,4 @@
-import {
-  type App,
-  type Authorize,
-  ExpressReceiver,
-  type Receiver,
-  SocketModeReceiver,
-  webApi,
-} from '@slack/bolt';
+import { type App, ExpressReceiver, type Receiver, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Express } from 'express';
 import { z } from 'zod';
@@ -14,27 +7,15 @@ import type { FileClaim } from '../core/inbox/file-claims.js';
 import type { Services } from '../core/index.js';
 import { boltLogger, type Logger } from '../logger.js';
 import { errorBlocks } from './blocks/common.js';
-import { followCampaigns } from './campaign-view.js';
-import { Background, type SlackDeps } from './context.js';
-import { register as batchActivate } from './listeners/actions/batch-activate.js';
-import { register as batchDeactivate } from './listeners/actions/batch-deactivate.js';
-import { register as batchDetails } from './listeners/actions/batch-details.js';
-import { register as batchExport } from './listeners/actions/batch-export.js';
-import { register as batchSchedule } from './listeners/actions/batch-schedule.js';
-import { register as batchesPage } from './listeners/actions/batches-page.js';
-import { register as campaignControls } from './listeners/actions/campaign-controls.js';
-import { register as campaignRetry } from './listeners/actions/campaign-retry.js';
-import { register as contactForget } from './listeners/actions/contact-forget.js';
-import { register as importUndo } from './listeners/actions/import-undo.js';
-import { register as retentionDelete } from './listeners/actions/retention-delete.js';
-import { register as batchesCommand } from './listeners/commands/batches.js';
-import { register as campaignsCommand } from './listeners/commands/campaigns.js';
-import { register as contactsCommand } from './listeners/commands/contacts.js';
-import { register as appHomeOpened } from './listeners/events/app-home-opened.js';
-import { register as fileShared } from './listeners/events/file-shared.js';
-import { register as campaignNew } from './listeners/views/campaign-new.js';
-import { followNotices } from './notices.js';
-import { AnsweringApp, processEventErrorHandler } from './unanswered.js';
+import { followCampaigns } from './flows/campaign-progress.js';
+import { cachedAuthorization } from './kit/auth.js';
+import { Background, type SlackDeps } from './kit/context.js';
+import { followNotices } from './kit/notices.js';
+import { AnsweringApp, processEventErrorHandler } from './kit/unanswered.js';
+import { register as actions } from './listeners/actions/index.js';
+import { register as commands } from './listeners/commands/index.js';
+import { register as events } from './listeners/events/index.js';
+import { register as views } from './listeners/views/index.js';
 
 export type SlackRuntime = {
   mode: 'socket' | 'http';
@@ -63,61 +44,9 @@ export type SlackOptions = {
 
 const eventEnvelope = z.object({ event_id: z.string().min(1) });
 
-const listeners = [
-  fileShared,
-  appHomeOpened,
-  batchesCommand,
-  campaignsCommand,
-  contactsCommand,
-  batchActivate,
-  batchDeactivate,
-  batchDetails,
-  batchesPage,
-  batchExport,
-  batchSchedule,
-  importUndo,
-  campaignControls,
-  campaignRetry,
-  campaignNew,
-  contactForget,
-  retentionDelete,
-];
+const listeners = [events, commands, actions, views];
 
 const replyTo = z.object({ channel: z.string(), ts: z.string() });
-
-const identity = z.object({ user_id: z.string(), bot_id: z.string() }).loose();
-
-/**
- * Bolt's authorization from the bot's identity, asked of auth.test once (at start-up) and kept, so
- * no ack waits on auth.test (Bolt's own, without a known identity, calls it on every request).
- * Until it is known (auth.test failed at start-up), requests go on with the token alone while it
- * is asked again; the one listener that needs it (file_shared, to skip the bot's own uploads)
- * waits for it after the ack.
- */
-function cachedAuthorization(client: WebClient, botToken: string) {
-  let known: { botId: string; botUserId: string } | undefined;
-  let asking: Promise<{ botId: string; botUserId: string }> | undefined;
-  const verify = () => {
-    asking ??= client.auth.test().then(
-      (r) => {
-        const id = identity.parse(r);
-        known = { botId: id.bot_id, botUserId: id.user_id };
-        return known;
-      },
-      (err: unknown) => {
-        asking = undefined;
-        throw err;
-      },
-    );
-    return asking;
-  };
-  const authorize: Authorize<boolean> = async () => {
-    if (known) return { botToken, ...known };
-    verify().catch(() => {});
-    return { botToken };
-  };
-  return { authorize, verify };
-}
 
 /** After a restart, says in each interrupted import's thread that the file must be sent again. */
 export async function announceInterrupted(

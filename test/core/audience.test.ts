@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { audienceFrom, notSendableReasonSql } from '../../src/core/audience/audience-service.js';
+import { audienceFrom, notSendableReasonSql } from '../../src/db/sqlite/audience-sql.js';
 import { importText, refusal, testClock, testCore } from '../helpers.js';
 
 let core: ReturnType<typeof testCore>;

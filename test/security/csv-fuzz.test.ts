@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ImportService } from '../../src/core/imports/import-service.js';
-import { DomainError, errorCodes } from '../../src/errors.js';
+import { DomainError } from '../../src/errors.js';
+import { httpStatus } from '../../src/http/errors.js';
 import { bytes, testCore } from '../helpers.js';
 
 /**
@@ -89,7 +90,7 @@ async function checkImport({ content, chunkSize, worker, force }: Input): Promis
     if (!(e instanceof DomainError)) throw e;
     expect(e.message.trim().length, `message of ${e.code}`).toBeGreaterThan(0);
     // A refusal of the input, never a server failure.
-    expect(errorCodes[e.code], `${e.code}: ${e.message}`).toBeLessThan(500);
+    expect(httpStatus[e.code], `${e.code}: ${e.message}`).toBeLessThan(500);
     expect(tables(), `tables after ${e.code}`).toBe(before);
     expect(activeBatches()).toBe(1);
     return;

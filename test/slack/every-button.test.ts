@@ -9,7 +9,7 @@
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { proposeRetention } from '../../src/slack/retention.js';
+import { proposeRetention } from '../../src/slack/flows/retention.js';
 import { memoryLog, startTestApp, tempDir, testClock } from '../helpers.js';
 import { startSink } from '../smtp-sink.js';
 import {

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { emailHash } from '../../src/core/contacts/email-hash.js';
-import { proposeRetention } from '../../src/slack/retention.js';
+import { proposeRetention } from '../../src/slack/flows/retention.js';
 import { rowsMentioning } from '../db-scan.js';
 import { importText, memoryLog, startTestApp, tempDir, testClock, waitFor } from '../helpers.js';
 import { actionBody, commandBody, FakeSlack, signingSecret, slackPost } from './fake-slack.js';

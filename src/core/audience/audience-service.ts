@@ -1,13 +1,7 @@
 import { DomainError } from '../../errors.js';
-import type { CoreDeps } from '../types.js';
+import type { AudienceStore, Recipient } from './audience-store.js';
 
-export type Recipient = {
-  id: number;
-  email: string;
-  name: string | null;
-  company: string | null;
-  position: string | null;
-};
+export type { Recipient } from './audience-store.js';
 
 /**
  * Why a contact cannot be e-mailed now, the first that applies in this order:
@@ -44,27 +38,11 @@ export const exclusionReasons = [
 export type ExclusionReason = (typeof exclusionReasons)[number];
 const isExclusionReason = (r: string): r is ExclusionReason => exclusionReasons.some((x) => x === r);
 
-/** The `WHEN … THEN <reason>` arms of the reason, over `contacts c` joined to its batch `b`. */
-const notSendableWhens = `WHEN c.status <> 'active' THEN c.status
-    WHEN EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash) THEN 'suppressed'
-    WHEN c.validation IS 'no_mail_domain' AND b.include_invalid_domains = 0 THEN 'no_mail_domain'
-    WHEN b.status <> 'active' THEN 'batch_inactive'`;
-
-/** SQL (over `contacts c` joined to `batches b`) giving the NotSendableReason, or NULL for a sendable contact. */
-export const notSendableReasonSql = `CASE ${notSendableWhens} ELSE NULL END`;
-
 /**
- * Who may be mailed, as SQL over `contacts c` joined to `batches b`: in the active batch, status
- * active, not suppressed, and not found by validation to have a domain that cannot receive mail
- * (unless an admin included those for the batch). The one definition every audience query is
- * built from; `notSendableReasonSql` is NULL exactly when it holds (a test keeps them in step).
+ * The rule itself (who may be mailed) is SQL defined once in db/sqlite/audience-sql.ts.
+ * Re-exported for contacts/contact.ts's sendable column until that query moves into a store.
  */
-export const audienceRule = `b.status = 'active' AND c.status = 'active'
-    AND (c.validation IS NOT 'no_mail_domain' OR b.include_invalid_domains = 1)
-    AND NOT EXISTS (SELECT 1 FROM suppressions s WHERE s.email_hash = c.email_hash)`;
-
-/** `FROM … WHERE <audienceRule>`: append more conditions with AND. */
-export const audienceFrom = `FROM contacts c JOIN batches b ON b.id = c.batch_id WHERE ${audienceRule}`;
+export { notSendableReasonSql } from '../../db/sqlite/audience-sql.js';
 
 /**
  * Who a campaign would reach now and why the others of the active batch are left out.
@@ -110,38 +88,11 @@ export function assertAudience(a: AudienceSummary): void {
 
 /** Who a campaign may reach: contacts of the active batch whose status is active, minus suppressions and invalid domains. */
 export class AudienceService {
-  private readonly countStmt;
-  private readonly pageStmt;
-  private readonly activeStmt;
-  private readonly summaryStmt;
-  constructor(deps: CoreDeps) {
-    const sqlite = deps.db.$client;
-    this.countStmt = sqlite.prepare<[], { n: number }>(`SELECT count(*) AS n ${audienceFrom}`);
-    this.pageStmt = sqlite.prepare<[number, number], Recipient>(
-      `SELECT c.id, c.email, c.name, c.company, c.position ${audienceFrom} AND c.id > ? ORDER BY c.id LIMIT ?`,
-    );
-    this.activeStmt = sqlite.prepare<[], { id: string; name: string }>(
-      `SELECT id, name FROM batches WHERE status = 'active'`,
-    );
-    // One pass over the active batch's contacts (contacts_batch), grouped by the first reason that applies.
-    this.summaryStmt = sqlite.prepare<
-      { campaign: string | null; batch: string },
-      { reason: string; n: number }
-    >(
-      `SELECT CASE ${notSendableWhens}
-         WHEN @campaign IS NOT NULL
-           AND EXISTS (SELECT 1 FROM sends x WHERE x.campaign_id = @campaign AND x.contact_id = c.id)
-           THEN 'already_reached'
-         ELSE 'sendable' END AS reason, count(*) AS n
-       FROM contacts c JOIN batches b ON b.id = c.batch_id
-       WHERE c.batch_id = @batch AND b.status = 'active'
-       GROUP BY reason`,
-    );
-  }
+  constructor(private readonly store: AudienceStore) {}
 
   /** How many contacts the audience holds now. */
   count(): number {
-    return this.countStmt.get()?.n ?? 0;
+    return this.store.count();
   }
 
   /**
@@ -150,20 +101,25 @@ export class AudienceService {
    * the active batch: for creating, scheduling and starting a campaign, not for lists.
    */
   summary(campaignId?: string): AudienceSummary {
-    const batch = this.activeStmt.get() ?? null;
+    const batch = this.store.activeBatch();
     if (!batch) return { count: 0, excluded: {}, batch: null };
     let count = 0;
     const excluded: AudienceSummary['excluded'] = {};
-    for (const r of this.summaryStmt.all({ campaign: campaignId ?? null, batch: batch.id })) {
+    for (const r of this.store.reasons(batch.id, campaignId ?? null)) {
       if (isExclusionReason(r.reason)) excluded[r.reason] = r.n;
       else count += r.n; // 'sendable'
     }
     return { count, excluded, batch: { id: batch.id, name: batch.name } };
   }
 
+  /** When the active batch was activated (null: none, or never recorded). */
+  activeSince(): number | null {
+    return this.store.activeBatch()?.activatedAt ?? null;
+  }
+
   /** One page of the audience after a contact id (keyset), so callers iterate with flat memory. */
   page(afterId: number, limit: number): Recipient[] {
-    return this.pageStmt.all(afterId, limit);
+    return this.store.page(afterId, limit);
   }
 
   /** Every recipient, page by page. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { BatchSource, BatchStatus } from '../../db/schema.js';
+import type { Actor, BatchSource, BatchStatus } from '../types.js';
 import { toIso } from '../types.js';
 
 export type ImportReport = {
@@ -76,5 +76,22 @@ export function toBatch(row: BatchRow): Batch {
   };
 }
 
-/** `batch_<8 lowercase hex>_<unix seconds>`, as the seed names batches. */
-export const batchIdPattern = /^batch_[0-9a-f]{8}_\d{9,11}$/;
+/** `batch_<8 lowercase hex>_<unix seconds>`: defined with the other storage keys in core/keys.ts. */
+export { batchIdPattern } from '../keys.js';
+
+export type BatchEvent = { kind: string; actor: string; reason: string | null; at: string };
+/** What an import's Undo did: undone, or nothing because its batch is no longer the active one. */
+export type UndoImportOutcome =
+  | { kind: 'undone'; batch: Batch; previous: Batch | null }
+  | { kind: 'not_active'; batch: Batch; active: Batch | null; previous: Batch | null };
+
+/** The finished import the batch service writes on its batch (and activates unless told not to). */
+export type FinishedImport = {
+  id: string;
+  name: string;
+  origin: BatchSource;
+  actor: Actor;
+  report: ImportReport;
+  sha256: string;
+  activate: boolean;
+};

@@ -1,13 +1,8 @@
 import { gte, lt, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import {
-  type ContactStatus,
-  contactStatuses,
-  contacts,
-  type ValidationResult,
-  validationResults,
-} from '../../db/schema.js';
+import { contacts } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
+import { type ContactStatus, contactStatuses, type ValidationResult, validationResults } from '../types.js';
 
 /** Which of a batch's contacts to show or export; every field narrows (AND). */
 export type ContactFilter = {

@@ -1,9 +1,9 @@
 import { and, asc, eq, lte } from 'drizzle-orm';
-import { batches, type ScheduledActivationState, scheduledActivations } from '../../db/schema.js';
+import { batches, scheduledActivations } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
 import { instantAt, isTimezone } from '../campaigns/schedule.js';
 import type { OpsEvent } from '../events.js';
-import { type Actor, type CoreDeps, toIso } from '../types.js';
+import { type Actor, type CoreDeps, type ScheduledActivationState, toIso } from '../types.js';
 import type { BatchService } from './batch-service.js';
 
 export type ScheduledActivation = {

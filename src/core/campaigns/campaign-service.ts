@@ -1,29 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { and, desc, eq, inArray, isNull } from 'drizzle-orm';
-import { type CampaignStatus, campaigns } from '../../db/schema.js';
+import { z } from 'zod';
 import { DomainError } from '../../errors.js';
-import {
-  AudienceService,
-  type AudienceSummary,
-  assertAudience,
-  audienceFrom,
-  audienceRule,
-} from '../audience/audience-service.js';
+import { type AudienceService, type AudienceSummary, assertAudience } from '../audience/audience-service.js';
 import { exportCampaignResultsCsv } from '../batches/export.js';
-import { newestFirstPage, olderThan, pageLimit } from '../pagination.js';
-import { type Actor, type CoreDeps, toIso } from '../types.js';
+import { decodeCursor, newestFirstPage, pageLimit } from '../pagination.js';
+import { tallySends } from '../sending/send-counts.js';
+import type { Actor, CampaignStatus, CoreDeps } from '../types.js';
 import {
   type Campaign,
   type CampaignCounts,
   type CampaignInput,
   campaignInputSchema,
-  parseWindow,
+  isUnfinished,
   type ScheduleInput,
   scheduleInputSchema,
+  toCampaign,
 } from './campaign.js';
-import { nextCronRun, validateCron } from './schedule.js';
+import type { CampaignStore } from './campaign-store.js';
+import { approvalPlan, assertReady, type CampaignSettings, planSchedule } from './plan.js';
 import { parseSender } from './sender.js';
+import { CampaignStateMachine } from './state-machine.js';
 import { validateTemplate } from './template.js';
+
+export type { CampaignSettings } from './plan.js';
 
 /** `confirm` for retryFailed with includeUnknown: those people may already have the message. */
 export const resendUnknownConfirmation = 'resend-unknown';
@@ -33,82 +32,25 @@ export type RetryFailedOptions = { includeUnknown?: boolean; confirm?: string };
 /** A campaign with its ledger figures and, until it is finished, who it would reach now. */
 export type CampaignDetail = { campaign: Campaign; counts: CampaignCounts; audience?: AudienceSummary };
 
-export type CampaignSettings = {
-  /** MAIL_FROM: the sender when a campaign gives none. */
-  defaultFrom: string | undefined;
-  /** MAIL_POSTAL_ADDRESS: required in every footer; no campaign starts without it. */
-  postalAddress: string | undefined;
-  /** APPROVAL_THRESHOLD: a scheduled audience larger than this needs a second admin's approval. */
-  approvalThreshold?: number | undefined;
-};
-
-type Row = typeof campaigns.$inferSelect;
-
-export function toCampaign(r: Row): Campaign {
-  return {
-    id: r.id,
-    name: r.name,
-    subject: r.subject,
-    body: r.body,
-    html: r.html,
-    from: r.fromAddress,
-    sendAt: toIso(r.sendAt),
-    cron: r.cron,
-    timezone: r.timezone,
-    dailyLimit: r.dailyLimit,
-    ratePerMinute: r.ratePerMinute,
-    window: parseWindow(r.sendWindow),
-    status: r.status,
-    statusReason: r.statusReason,
-    awaitingConfirmation: r.awaitingConfirmation,
-    nextRunAt: toIso(r.nextRunAt),
-    runCount: r.runCount,
-    createdBy: r.createdBy,
-    createdAt: toIso(r.createdAt)!,
-    startedAt: toIso(r.startedAt),
-    completedAt: toIso(r.completedAt),
-    approval:
-      r.approvalRequiredAt === null
-        ? null
-        : {
-            requiredAt: toIso(r.approvalRequiredAt)!,
-            approvedBy: r.approvedBy,
-            approvedAt: toIso(r.approvedAt),
-          },
-  };
-}
-
-/** Not completed or cancelled, and not sending again to a completed campaign's re-queued rows. */
-const isUnfinished = (c: { status: CampaignStatus; completedAt: number | string | null }) =>
-  c.status !== 'completed' && c.status !== 'cancelled' && c.completedAt === null;
-
 /** Actors that are not a person (REST token, CLI, the app itself): they can never be the second person. */
 const notPeople = new Set(['api', 'cli', 'system', 'recipient']);
+
+const newestCursor = z.tuple([z.number(), z.string()]);
 
 /** Campaigns: saved with validated templates, scheduled, paused, resumed and cancelled. The send engine runs them. */
 export class CampaignService {
   private readonly log;
-  private readonly audience: AudienceService;
-  private readonly remainingStmt;
-  private readonly requeueStmt;
+  /** The one campaign state machine: this service and the send engine move campaigns only through it. */
+  readonly machine: CampaignStateMachine;
   constructor(
     private readonly deps: CoreDeps,
     private readonly settings: CampaignSettings,
+    private readonly store: CampaignStore,
+    private readonly audience: AudienceService,
   ) {
     this.log = deps.log.child({ module: 'campaigns' });
-    this.audience = new AudienceService(deps);
-    this.remainingStmt = deps.db.$client.prepare<[string], { n: number }>(
-      `SELECT count(*) AS n ${audienceFrom}
-         AND NOT EXISTS (SELECT 1 FROM sends x WHERE x.campaign_id = ? AND x.contact_id = c.id)`,
-    );
-    // Only people still in the audience (not unsubscribed, suppressed, deleted or in an inactive
-    // batch); the ledger's staleRetries still drops any who leave it before the retry is sent.
-    this.requeueStmt = deps.db.$client.prepare<[number, number, string, string, string]>(
-      `UPDATE sends SET status = 'retry', attempts = 0, next_attempt_at = ?, updated_at = ?
-       WHERE campaign_id = ? AND status IN (?, ?)
-         AND EXISTS (SELECT 1 FROM contacts c JOIN batches b ON b.id = c.batch_id
-           WHERE c.id = sends.contact_id AND ${audienceRule})`,
-    );
+    const { clock, webhooks } = deps;
+    this.machine = new CampaignStateMachine(store, { clock, log: this.log, webhooks });
   }
 
   /**
@@ -127,36 +69,22 @@ export class CampaignService {
         `Recipients with status unknown may already have received the message. To send it to them again, confirm with confirm: "${resendUnknownConfirmation}".`,
       );
     }
-    const now = this.deps.clock.now();
-    const requeued = this.deps.db.$client.transaction(() => {
-      const row = this.row(id);
-      if (row.status !== 'completed') {
-        throw new DomainError(
-          'conflict',
-          `Campaign ${id} is ${row.status}; only a completed campaign's failed sends can be retried.`,
-        );
-      }
-      const n = this.requeueStmt.run(
-        now,
-        now,
-        id,
-        'failed',
-        opts.includeUnknown ? 'unknown' : 'failed',
-      ).changes;
-      if (n === 0) {
-        throw new DomainError(
-          'conflict',
-          `Campaign ${id} has no ${opts.includeUnknown ? 'failed or unknown' : 'failed'} recipients still in the audience to send to again.`,
-        );
-      }
-      // completedAt stays set: the engine takes only the re-queued rows, never new contacts.
-      this.deps.db
-        .update(campaigns)
-        .set({ status: 'sending', statusReason: null, runStartedAt: now, updatedAt: now })
-        .where(and(eq(campaigns.id, id), eq(campaigns.status, 'completed')))
-        .run();
-      return n;
-    })();
+    const statuses = opts.includeUnknown ? (['failed', 'unknown'] as const) : (['failed'] as const);
+    const r = this.machine.reopen(id, statuses, this.deps.clock.now());
+    if (r.kind === 'missing') this.machine.get(id);
+    if (r.kind === 'not_completed') {
+      throw new DomainError(
+        'conflict',
+        `Campaign ${id} is ${r.status}; only a completed campaign's failed sends can be retried.`,
+      );
+    }
+    if (r.kind !== 'requeued') {
+      throw new DomainError(
+        'conflict',
+        `Campaign ${id} has no ${opts.includeUnknown ? 'failed or unknown' : 'failed'} recipients still in the audience to send to again.`,
+      );
+    }
+    const requeued = r.count;
     this.log.info(
       { campaignId: id, actor, requeued, includeUnknown: opts.includeUnknown === true, to: 'sending' },
       'failed sends re-queued',
@@ -183,28 +111,25 @@ export class CampaignService {
     const now = this.deps.clock.now();
     const id = `cmp_${randomBytes(4).toString('hex')}`;
     const schedule =
-      input.sendAt !== undefined || input.cron !== undefined ? this.planSchedule(input, now) : null;
+      input.sendAt !== undefined || input.cron !== undefined ? planSchedule(this.settings, input, now) : null;
     // Sending now to nobody is refused with the reasons; a later time or a drip may still get a batch.
     // One pass over the active batch serves both checks (refusal and approval).
     const audience = schedule ? this.audience.summary() : null;
     if (schedule && audience && schedule.nextRunAt <= now) assertAudience(audience);
-    this.deps.db
-      .insert(campaigns)
-      .values({
-        id,
-        name: input.name,
-        subject: input.subject,
-        body: input.body,
-        html: input.html ?? null,
-        fromAddress: from,
-        status: schedule ? 'scheduled' : 'draft',
-        createdBy: actor,
-        createdAt: now,
-        updatedAt: now,
-        ...(schedule ?? { timezone: input.timezone ?? 'UTC' }),
-        ...(audience ? this.approvalPlan(id, now, audience.count) : {}),
-      })
-      .run();
+    this.store.insert({
+      id,
+      name: input.name,
+      subject: input.subject,
+      body: input.body,
+      html: input.html ?? null,
+      fromAddress: from,
+      status: schedule ? 'scheduled' : 'draft',
+      createdBy: actor,
+      createdAt: now,
+      updatedAt: now,
+      ...(schedule ?? { timezone: input.timezone ?? 'UTC' }),
+      ...(audience ? approvalPlan(this.log, this.settings, id, now, audience.count) : {}),
+    });
     this.log.info({ campaignId: id, actor, status: schedule ? 'scheduled' : 'draft' }, 'campaign created');
     return this.get(id);
   }
@@ -212,7 +137,7 @@ export class CampaignService {
   /** Schedules a draft (or reschedules a paused campaign) with sendAt or cron. */
   schedule(id: string, raw: ScheduleInput, actor: Actor): Campaign {
     const input = scheduleInputSchema.parse(raw);
-    const row = this.row(id);
+    const row = this.machine.get(id);
     if (row.status !== 'draft' && row.status !== 'paused' && row.status !== 'scheduled') {
       throw new DomainError(
         'conflict',
@@ -220,22 +145,17 @@ export class CampaignService {
       );
     }
     const now = this.deps.clock.now();
-    const plan = this.planSchedule(input, now);
+    const plan = planSchedule(this.settings, input, now);
     // The whole audience (a campaign that never started has reached nobody yet); one pass for both checks.
     const audience = this.audience.summary();
     if (plan.nextRunAt <= now && row.startedAt === null) assertAudience(audience);
-    this.deps.db
-      .update(campaigns)
-      .set({
-        ...plan,
-        ...this.approvalPlan(id, now, audience.count),
-        status: 'scheduled',
-        statusReason: null,
-        awaitingConfirmation: false,
-        updatedAt: now,
-      })
-      .where(eq(campaigns.id, id))
-      .run();
+    this.machine.schedule(id, {
+      ...plan,
+      ...approvalPlan(this.log, this.settings, id, now, audience.count),
+      statusReason: null,
+      awaitingConfirmation: false,
+      updatedAt: now,
+    });
     this.log.info({ campaignId: id, actor }, 'campaign scheduled');
     return this.get(id);
   }
@@ -252,7 +172,7 @@ export class CampaignService {
         'Campaigns are approved in Slack by a second admin (the Approve button): an API token is not a person, so it cannot be the second one.',
       );
     }
-    const row = this.row(id);
+    const row = this.machine.get(id);
     if (row.approvalRequiredAt === null) {
       throw new DomainError('conflict', `Campaign ${id} does not need an approval.`);
     }
@@ -269,58 +189,50 @@ export class CampaignService {
     }
     const now = this.deps.clock.now();
     const late = row.status === 'scheduled' && row.nextRunAt !== null && row.nextRunAt < now;
-    this.deps.db
-      .update(campaigns)
-      .set({
-        approvedBy: actor,
-        approvedAt: now,
-        updatedAt: now,
-        // A scheduled campaign's reason was the hold for this approval (or the missed time it settles).
-        ...(row.status === 'scheduled' ? { statusReason: null } : {}),
-        ...(late ? { nextRunAt: now, awaitingConfirmation: false } : {}),
-      })
-      .where(and(eq(campaigns.id, id), isNull(campaigns.approvedBy)))
-      .run();
+    const patch = {
+      approvedBy: actor,
+      approvedAt: now,
+      updatedAt: now,
+      // A scheduled campaign's reason was the hold for this approval (or the missed time it settles).
+      ...(row.status === 'scheduled' ? { statusReason: null } : {}),
+      ...(late ? { nextRunAt: now, awaitingConfirmation: false } : {}),
+    };
+    this.machine.amend(id, patch, undefined, true);
     this.log.info({ campaignId: id, actor, createdBy: row.createdBy }, 'campaign approved');
     return this.get(id);
   }
 
   /** Pauses sending; the engine sees it before its next message. */
   pause(id: string, actor: Actor, reason?: string): Campaign {
-    return this.transition(id, ['scheduled', 'sending'], 'paused', actor, reason ?? `paused by ${actor}`);
+    this.machine.transition(id, ['scheduled', 'sending'], 'paused', actor, reason ?? `paused by ${actor}`);
+    return this.get(id);
   }
 
   /** Resumes a paused campaign, or confirms one that waits after a missed schedule. */
   resume(id: string, actor: Actor): Campaign {
-    const row = this.row(id);
+    const row = this.machine.get(id);
     const now = this.deps.clock.now();
     if (row.status === 'scheduled' && row.awaitingConfirmation) {
-      this.assertReady();
+      assertReady(this.settings);
       // Confirming a first run (e.g. one held because nobody could be reached) needs someone to reach.
       if (row.startedAt === null) assertAudience(this.audience.summary(id));
-      this.deps.db
-        .update(campaigns)
-        .set({ awaitingConfirmation: false, statusReason: null, nextRunAt: now, updatedAt: now })
-        .where(eq(campaigns.id, id))
-        .run();
+      const patch = { awaitingConfirmation: false, statusReason: null, nextRunAt: now, updatedAt: now };
+      this.machine.amend(id, patch);
       this.log.info({ campaignId: id, actor }, 'missed schedule confirmed');
       return this.get(id);
     }
-    this.assertReady();
+    assertReady(this.settings);
     // A run that was under way goes on; otherwise the campaign waits for its next run.
     const to: CampaignStatus = row.runStartedAt !== null ? 'sending' : 'scheduled';
-    return this.transition(id, ['paused'], to, actor, null);
+    this.machine.transition(id, ['paused'], to, actor, null);
+    return this.get(id);
   }
 
   /** Cancels for good: nothing more is sent. */
   cancel(id: string, actor: Actor): Campaign {
-    return this.transition(
-      id,
-      ['draft', 'scheduled', 'sending', 'paused'],
-      'cancelled',
-      actor,
-      `cancelled by ${actor}`,
-    );
+    const from: CampaignStatus[] = ['draft', 'scheduled', 'sending', 'paused'];
+    this.machine.transition(id, from, 'cancelled', actor, `cancelled by ${actor}`);
+    return this.get(id);
   }
 
   /** Per-recipient results (who got it, when, Message-ID, status) as CSV, streamed. */
@@ -328,8 +240,9 @@ export class CampaignService {
     return exportCampaignResultsCsv(this.deps, id);
   }
 
+  /** The campaign, or not_found. */
   get(id: string): Campaign {
-    return toCampaign(this.row(id));
+    return toCampaign(this.machine.get(id));
   }
 
   /**
@@ -349,49 +262,17 @@ export class CampaignService {
     nextCursor: string | null;
   } {
     const limit = pageLimit(query.limit, 200);
-    const rows = this.deps.db
-      .select()
-      .from(campaigns)
-      .where(
-        and(
-          query.status ? eq(campaigns.status, query.status) : undefined,
-          olderThan(query.cursor, campaigns.createdAt, campaigns.id),
-        ),
-      )
-      .orderBy(desc(campaigns.createdAt), desc(campaigns.id))
-      .limit(limit + 1)
-      .all();
+    const cursor = query.cursor ? decodeCursor(query.cursor, newestCursor) : undefined;
+    const before = cursor ? { createdAt: cursor[0], id: cursor[1] } : undefined;
+    const rows = this.store.list({ status: query.status, before, limit: limit + 1 });
     const { page, nextCursor } = newestFirstPage(rows, limit);
     return { campaigns: page.map(toCampaign), nextCursor };
   }
 
   /** Ledger figures: sent, failed, bounced, unknown, unsubscribed, and what is still to go. */
   counts(id: string, remainingNow?: number): CampaignCounts {
-    const row = this.row(id);
-    const sqlite = this.deps.db.$client;
-    const byStatus = sqlite
-      .prepare<[string], { status: string; n: number; unsub: number }>(
-        `SELECT status, count(*) AS n, sum(unsubscribed_at IS NOT NULL) AS unsub FROM sends WHERE campaign_id = ? GROUP BY status`,
-      )
-      .all(id);
-    const c: CampaignCounts = {
-      total: 0,
-      pending: 0,
-      sent: 0,
-      failed: 0,
-      bounced: 0,
-      unsubscribed: 0,
-      unknown: 0,
-    };
-    for (const r of byStatus) {
-      c.total += r.n;
-      c.unsubscribed += r.unsub;
-      if (r.status === 'sent') c.sent += r.n;
-      else if (r.status === 'failed') c.failed += r.n;
-      else if (r.status === 'bounced') c.bounced += r.n;
-      else if (r.status === 'unknown') c.unknown += r.n;
-      else c.pending += r.n;
-    }
+    const row = this.machine.get(id);
+    const c = tallySends(this.store.sendCounts(id));
     if (isUnfinished(row)) {
       const remaining = remainingNow ?? this.remainingAudience(id);
       c.pending += remaining;
@@ -402,101 +283,16 @@ export class CampaignService {
 
   /** Contacts of the audience this campaign has not reached yet. */
   remainingAudience(id: string): number {
-    return this.remainingStmt.get(id)?.n ?? 0;
+    return this.store.remaining(id);
   }
 
   /** Stores where a transport shows this campaign's progress. */
   setProgressRef(id: string, ref: string): void {
-    this.deps.db.update(campaigns).set({ progressRef: ref }).where(eq(campaigns.id, id)).run();
+    this.store.update(id, { progressRef: ref });
   }
 
+  /** Where a transport shows this campaign's progress, if it stored it. */
   progressRef(id: string): string | null {
-    return this.row(id).progressRef;
-  }
-
-  /** Whether scheduling now needs an approval (audience over APPROVAL_THRESHOLD); clears an earlier one. */
-  private approvalPlan(id: string, now: number, audience: number) {
-    const threshold = this.settings.approvalThreshold;
-    if (threshold === undefined) return { approvalRequiredAt: null, approvedBy: null, approvedAt: null };
-    if (audience <= threshold) return { approvalRequiredAt: null, approvedBy: null, approvedAt: null };
-    this.log.info({ campaignId: id, audience, threshold }, 'campaign needs a second admin to approve it');
-    return { approvalRequiredAt: now, approvedBy: null, approvedAt: null };
-  }
-
-  private planSchedule(input: Omit<ScheduleInput, never>, now: number) {
-    this.assertReady();
-    const timezone = input.timezone ?? input.window?.timezone ?? 'UTC';
-    if (input.sendAt !== undefined && input.cron !== undefined) {
-      throw new DomainError('invalid_input', 'Give either sendAt (one send) or cron (a drip), not both.');
-    }
-    if (input.cron !== undefined) {
-      validateCron(input.cron, timezone);
-      if (input.dailyLimit === undefined) {
-        throw new DomainError(
-          'invalid_input',
-          'A cron drip needs dailyLimit: how many contacts each run may reach.',
-        );
-      }
-      return {
-        sendAt: null,
-        cron: input.cron,
-        timezone,
-        dailyLimit: input.dailyLimit,
-        ratePerMinute: input.ratePerMinute ?? null,
-        sendWindow: input.window ? JSON.stringify(input.window) : null,
-        nextRunAt: nextCronRun(input.cron, timezone, now),
-      };
-    }
-    const at = input.sendAt === 'now' || input.sendAt === undefined ? now : Date.parse(input.sendAt);
-    return {
-      sendAt: at,
-      cron: null,
-      timezone,
-      dailyLimit: input.dailyLimit ?? null,
-      ratePerMinute: input.ratePerMinute ?? null,
-      sendWindow: input.window ? JSON.stringify(input.window) : null,
-      nextRunAt: Math.max(at, now),
-    };
-  }
-
-  private assertReady(): void {
-    if (!this.settings.postalAddress) {
-      throw new DomainError(
-        'mail_not_configured',
-        'Set MAIL_POSTAL_ADDRESS (the postal address every cold e-mail must carry in its footer) before a campaign can start.',
-      );
-    }
-  }
-
-  private transition(
-    id: string,
-    from: CampaignStatus[],
-    to: CampaignStatus,
-    actor: Actor,
-    reason: string | null,
-  ): Campaign {
-    const now = this.deps.clock.now();
-    const done = to === 'cancelled' ? { completedAt: now } : {};
-    const r = this.deps.db
-      .update(campaigns)
-      .set({ status: to, statusReason: reason, updatedAt: now, ...done })
-      .where(and(eq(campaigns.id, id), inArray(campaigns.status, from)))
-      .run();
-    if (r.changes === 0) {
-      const row = this.row(id);
-      if (row.status === to) return toCampaign(row);
-      throw new DomainError('conflict', `Campaign ${id} is ${row.status}; it cannot become ${to}.`);
-    }
-    this.log.info({ campaignId: id, actor, to }, 'campaign status changed');
-    return this.get(id);
-  }
-
-  private row(id: string): Row {
-    const row = this.deps.db.select().from(campaigns).where(eq(campaigns.id, id)).get();
-    if (!row)
-      throw new DomainError('not_found', `No campaign ${id}. /campaigns list shows the ids.`, {
-        campaignId: id,
-      });
-    return row;
+    return this.machine.get(id).progressRef;
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { CampaignStatus } from '../../db/schema.js';
+import { type CampaignStatus, toIso } from '../types.js';
+import type { CampaignRecord } from './campaign-store.js';
 import { type SendWindow, sendWindowSchema } from './schedule.js';
 
 /** What a person (REST body or Slack modal) may set on a campaign. */
@@ -66,3 +67,42 @@ export type Campaign = {
 
 export const parseWindow = (json: string | null): SendWindow | null =>
   json ? sendWindowSchema.parse(JSON.parse(json)) : null;
+
+/** A stored campaign as every transport shows it. */
+export function toCampaign(r: CampaignRecord): Campaign {
+  return {
+    id: r.id,
+    name: r.name,
+    subject: r.subject,
+    body: r.body,
+    html: r.html,
+    from: r.fromAddress,
+    sendAt: toIso(r.sendAt),
+    cron: r.cron,
+    timezone: r.timezone,
+    dailyLimit: r.dailyLimit,
+    ratePerMinute: r.ratePerMinute,
+    window: parseWindow(r.sendWindow),
+    status: r.status,
+    statusReason: r.statusReason,
+    awaitingConfirmation: r.awaitingConfirmation,
+    nextRunAt: toIso(r.nextRunAt),
+    runCount: r.runCount,
+    createdBy: r.createdBy,
+    createdAt: toIso(r.createdAt)!,
+    startedAt: toIso(r.startedAt),
+    completedAt: toIso(r.completedAt),
+    approval:
+      r.approvalRequiredAt === null
+        ? null
+        : {
+            requiredAt: toIso(r.approvalRequiredAt)!,
+            approvedBy: r.approvedBy,
+            approvedAt: toIso(r.approvedAt),
+          },
+  };
+}
+
+/** Not completed or cancelled, and not sending again to a completed campaign's re-queued rows. */
+export const isUnfinished = (c: { status: CampaignStatus; completedAt: number | string | null }) =>
+  c.status !== 'completed' && c.status !== 'cancelled' && c.completedAt === null;

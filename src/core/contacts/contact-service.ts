@@ -1,16 +1,9 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
-import {
-  batches,
-  type ContactStatus,
-  contactHistory,
-  contacts,
-  type SuppressionReason,
-  suppressions,
-} from '../../db/schema.js';
+import { batches, contactHistory, contacts, suppressions } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
 import { exportSuppressionsCsv } from '../batches/export.js';
-import type { Actor, CoreDeps } from '../types.js';
+import type { Actor, ContactStatus, CoreDeps, SuppressionReason } from '../types.js';
 import { type Contact, contactColumns, toContact } from './contact.js';
 import { emailHash } from './email-hash.js';
 

@@ -1,11 +1,11 @@
 import { sql } from 'drizzle-orm';
-import type { ContactStatus } from '../../db/schema.js';
 import { contacts } from '../../db/schema.js';
 import {
   type NotSendableReason,
   notSendableReasonSql,
   notSendableReasons,
 } from '../audience/audience-service.js';
+import type { ContactStatus } from '../types.js';
 import { toIso } from '../types.js';
 
 export type Contact = {

@@ -1,11 +1,10 @@
 import validator from 'validator';
+import { normalizeEmail } from '../keys.js';
 
 const multiValueSeparator = / ::: /;
 
-/** Normalizes an address for storage and comparison: trimmed, lower-cased. */
-export function normalizeEmail(address: string): string {
-  return address.trim().toLowerCase();
-}
+/** Trimmed and lower-cased: defined with the other storage keys in core/keys.ts. */
+export { normalizeEmail };
 
 /**
  * The practical policy coldbatch sends with: validator.js isEmail defaults (a dotted domain,

@@ -1,6 +1,6 @@
 import { eq, lt } from 'drizzle-orm';
-import { type FileImportState, fileImports, processedEvents } from '../../db/schema.js';
-import type { Actor, CoreDeps } from '../types.js';
+import { fileImports, processedEvents } from '../../db/schema.js';
+import type { Actor, CoreDeps, FileImportState } from '../types.js';
 
 export type FileClaim = {
   externalId: string;

@@ -1,15 +1,9 @@
 import { and, eq, isNotNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { truncateWal } from '../../db/client.js';
-import {
-  batchEvents,
-  batches,
-  contactHistory,
-  sends,
-  suppressions,
-  webhookDeliveries,
-} from '../../db/schema.js';
+import { contactHistory, sends, suppressions, webhookDeliveries } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
+import { BatchService } from '../batches/batch-service.js';
 import { deleteContactWithin } from '../contacts/contact-service.js';
 import { emailHash } from '../contacts/email-hash.js';
 import { normalizeEmail } from '../imports/email.js';
@@ -82,7 +76,10 @@ const emailInput = z.string().trim().max(320).pipe(z.email());
 /** Explains, exports and erases what is held about one person (by address). */
 export class PeopleService {
   private readonly log;
-  constructor(private readonly deps: CoreDeps) {
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly batches: BatchService = new BatchService(deps),
+  ) {
     this.log = deps.log.child({ module: 'people' });
   }
 
@@ -180,25 +177,9 @@ export class PeopleService {
           ),
         )
         .run().changes;
-      const batchEventTexts = tx
-        .update(batchEvents)
-        .set({ reason: erasedText })
-        .where(and(isNotNull(batchEvents.reason), sql`instr(lower(${batchEvents.reason}), ${address}) > 0`))
-        .run().changes;
-      let importReports = 0;
-      const reports = tx
-        .select({ id: batches.id, report: batches.report })
-        .from(batches)
-        .where(sql`instr(lower(${batches.report}), ${address}) > 0`)
-        .all();
-      const pattern = new RegExp(address.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi');
-      for (const b of reports) {
-        tx.update(batches)
-          .set({ report: (b.report ?? '').replace(pattern, erasedText) })
-          .where(eq(batches.id, b.id))
-          .run();
-        importReports++;
-      }
+      const erased = this.batches.eraseAddressWithin(tx, address, erasedText);
+      const batchEventTexts = erased.events;
+      const importReports = erased.reports;
       const webhookRows = tx
         .delete(webhookDeliveries)
         .where(sql`instr(lower(${webhookDeliveries.payload}), ${address}) > 0`)

@@ -2,14 +2,13 @@ import { desc, eq, or } from 'drizzle-orm';
 import {
   batchEvents,
   batches,
-  type ContactStatus,
   campaigns,
   contactHistory,
   contacts,
   sends,
   suppressions,
 } from '../../db/schema.js';
-import type { CoreDeps } from '../types.js';
+import type { ContactStatus, CoreDeps } from '../types.js';
 
 type Read = Pick<CoreDeps['db'], 'select'>;
 

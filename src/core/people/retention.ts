@@ -1,6 +1,6 @@
-import { and, eq, inArray, like, lt, sql } from 'drizzle-orm';
-import { batches, contacts, settings } from '../../db/schema.js';
-import { DomainError } from '../../errors.js';
+import { and, eq, like, lt, sql } from 'drizzle-orm';
+import { batches, settings } from '../../db/schema.js';
+import { BatchService } from '../batches/batch-service.js';
 import type { Actor, CoreDeps } from '../types.js';
 import { toIso } from '../types.js';
 
@@ -18,11 +18,15 @@ export type RetentionProposal = {
 
 /**
  * RETENTION_DAYS: finds inactive batches kept longer than the period and remembers which were
- * proposed (in `settings`), so each is proposed once per period; deletes a batch only when asked.
+ * proposed (in `settings`), so each is proposed once per period; has the batch service delete a
+ * batch only when asked.
  */
 export class RetentionService {
   private readonly log;
-  constructor(private readonly deps: CoreDeps) {
+  constructor(
+    private readonly deps: CoreDeps,
+    private readonly batches: BatchService = new BatchService(deps),
+  ) {
     this.log = deps.log.child({ module: 'retention' });
   }
 
@@ -73,65 +77,24 @@ export class RetentionService {
   }
 
   /**
-   * Deletes an inactive batch and its contacts, in chunks of `chunk` contacts per transaction.
-   * Suppressions and the ledger's hashes stay (the ledger's contact_id becomes null).
+   * Deletes an inactive batch and its contacts (the batch service does, `chunk` contacts per
+   * transaction), forgetting its proposal with the batch. Suppressions and the ledger's hashes
+   * stay (the ledger's contact_id becomes null).
    */
   deleteBatch(
     batchId: string,
     actor: Actor,
     chunk = 1000,
   ): { batchId: string; name: string; contacts: number } {
-    const batch = this.deps.db.select().from(batches).where(eq(batches.id, batchId)).get();
-    if (!batch)
-      throw new DomainError('not_found', `No batch ${batchId}: it may be deleted already.`, { batchId });
-    if (batch.status !== 'inactive')
-      throw new DomainError(
-        'conflict',
-        `Batch ${batchId} is ${batch.status}: only an inactive batch can be deleted.`,
-        {
-          batchId,
-        },
-      );
-    let deleted = 0;
-    for (;;) {
-      const n = this.deps.db.transaction((tx) => {
-        const current = tx
-          .select({ status: batches.status })
-          .from(batches)
-          .where(eq(batches.id, batchId))
-          .get();
-        if (current?.status !== 'inactive')
-          throw new DomainError(
-            'conflict',
-            `Batch ${batchId} became ${current?.status ?? 'deleted'} meanwhile.`,
-          );
-        const ids = tx
-          .select({ id: contacts.id })
-          .from(contacts)
-          .where(eq(contacts.batchId, batchId))
-          .limit(chunk)
-          .all()
-          .map((r) => r.id);
-        if (ids.length === 0) return 0;
-        tx.delete(contacts).where(inArray(contacts.id, ids)).run();
-        tx.update(batches)
-          .set({ contactCount: sql`${batches.contactCount} - ${ids.length}` })
-          .where(eq(batches.id, batchId))
+    const done = this.batches.delete(batchId, {
+      chunk,
+      within: (tx) => {
+        tx.delete(settings)
+          .where(eq(settings.key, proposalKey(batchId)))
           .run();
-        return ids.length;
-      });
-      if (n === 0) break;
-      deleted += n;
-    }
-    this.deps.db.transaction((tx) => {
-      tx.delete(batches)
-        .where(and(eq(batches.id, batchId), eq(batches.status, 'inactive')))
-        .run();
-      tx.delete(settings)
-        .where(eq(settings.key, proposalKey(batchId)))
-        .run();
+      },
     });
-    this.log.info({ batchId, contacts: deleted, actor }, 'batch deleted (retention)');
-    return { batchId, name: batch.name, contacts: deleted };
+    this.log.info({ batchId, contacts: done.contacts, actor }, 'batch deleted (retention)');
+    return done;
   }
 }

@@ -1,4 +1,4 @@
-import type { CampaignStatus, ContactStatus, SendStatus } from '../../db/schema.js';
+import type { CampaignStatus, ContactStatus, SendStatus } from '../types.js';
 import { toIso } from '../types.js';
 import { type PersonRows, type SendRow, statusAt, wasActiveAt } from './person-rows.js';
 

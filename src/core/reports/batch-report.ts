@@ -1,20 +1,18 @@
 import { resolve as resolve_ } from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import { z } from 'zod';
-import {
-  type CampaignStatus,
-  type ContactStatus,
-  contactStatuses,
-  type ValidationResult,
-  validationResults,
-} from '../../db/schema.js';
-import { DomainError, type ErrorCode, errorCodes } from '../../errors.js';
+import { DomainError, isErrorCode } from '../../errors.js';
 import { spawnWorker } from '../../worker-thread.js';
 import type { Batch } from '../batches/batch.js';
 import type { BatchEvent, BatchService } from '../batches/batch-service.js';
-import type { CoreDeps } from '../types.js';
-
-const isErrorCode = (c: string): c is ErrorCode => c in errorCodes;
+import {
+  type CampaignStatus,
+  type ContactStatus,
+  type CoreDeps,
+  contactStatuses,
+  type ValidationResult,
+  validationResults,
+} from '../types.js';
 
 const workerAnswer = z.discriminatedUnion('ok', [
   z.object({

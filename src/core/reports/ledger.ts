@@ -1,5 +1,6 @@
 import type { Db } from '../../db/client.js';
-import type { CampaignStatus } from '../../db/schema.js';
+import { SendCounts } from '../../db/sqlite/send-counts.js';
+import type { CampaignStatus } from '../types.js';
 
 const dayMs = 86_400_000;
 
@@ -23,9 +24,12 @@ export type ReachedCampaign = { id: string; name: string; status: CampaignStatus
  */
 export class BatchLedger {
   private readonly stmts;
+  /** The send counts by status every campaign figure uses. */
+  private readonly sendCounts: SendCounts;
 
   constructor(db: Db) {
     const sqlite = db.$client;
+    this.sendCounts = new SendCounts(sqlite);
     const perCampaign = (join: boolean, select: string, where: string, groupBy: string) =>
       `SELECT ${select} FROM sends s INDEXED BY sends_campaign_status
        ${join ? 'CROSS JOIN contacts c ON c.id = s.contact_id' : ''}
@@ -60,10 +64,6 @@ export class BatchLedger {
       statusWhole: sqlite.prepare<Ids, StatusRow>(perCampaign(false, status, '', 's.status')),
       daysJoin: sqlite.prepare<Ids, DayRow>(perCampaign(true, day, "AND s.status = 'sent'", 'day')),
       daysWhole: sqlite.prepare<Ids, DayRow>(perCampaign(false, day, "AND s.status = 'sent'", 'day')),
-      // Index only (no unsubscribes): the whole ledger of the campaign, minus rows of deleted contacts.
-      indexCounts: sqlite.prepare<{ campaign: string }, { status: string; n: number }>(
-        'SELECT status, count(*) AS n FROM sends WHERE campaign_id = @campaign GROUP BY status',
-      ),
       orphanCounts: sqlite.prepare<{ campaign: string }, { status: string; n: number }>(
         'SELECT status, count(*) AS n FROM sends WHERE campaign_id = @campaign AND contact_id IS NULL GROUP BY status',
       ),
@@ -110,7 +110,8 @@ export class BatchLedger {
   /** Status counts without unsubscribes: from the ledger index alone for a whole campaign (App Home). */
   quickStatusCounts(c: ReachedCampaign, batchId: string): { status: string; n: number }[] {
     if (!c.whole) return this.statusCounts(c, batchId);
-    const counts = new Map(this.stmts.indexCounts.all({ campaign: c.id }).map((r) => [r.status, r.n]));
+    // Index only (no unsubscribes): the whole ledger of the campaign, minus rows of deleted contacts.
+    const counts = new Map(this.sendCounts.byStatusIndexOnly(c.id).map((r) => [r.status, r.n]));
     for (const o of this.stmts.orphanCounts.all({ campaign: c.id })) {
       counts.set(o.status, (counts.get(o.status) ?? 0) - o.n);
     }

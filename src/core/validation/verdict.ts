@@ -1,6 +1,6 @@
 import { domainToASCII } from 'node:url';
-import type { ValidationResult } from '../../db/schema.js';
 import { isSendableEmail } from '../imports/email.js';
+import type { ValidationResult } from '../types.js';
 import { isDisposableDomain } from './disposable.js';
 import type { DomainOutcome } from './dns.js';
 import { isRoleAddress } from './roles.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import { webhookDeliveries } from '../../db/schema.js';
+import type { SendTally } from '../sending/send-counts.js';
 import { publicWebhookUrl } from './webhook-url.js';
 
 /** The events coldbatch tells CRMs about. */
@@ -63,26 +64,19 @@ export class WebhookOutbox {
 
 /** The `campaign.completed` data: the campaign and its ledger figures (no addresses). */
 export function campaignCompletedData(
-  db: Db,
   c: { id: string; name: string; startedAt: number | null },
+  figures: Pick<SendTally, 'sent' | 'failed' | 'bounced' | 'unknown' | 'unsubscribed'>,
   now: number,
 ): Record<string, unknown> {
-  const rows = db.$client
-    .prepare<[string], { status: string; n: number; unsub: number }>(
-      `SELECT status, count(*) AS n, coalesce(sum(unsubscribed_at IS NOT NULL), 0) AS unsub
-       FROM sends WHERE campaign_id = ? GROUP BY status`,
-    )
-    .all(c.id);
-  const figures = { sent: 0, failed: 0, bounced: 0, unknown: 0, unsubscribed: 0 };
-  for (const r of rows) {
-    if (r.status in figures) figures[r.status as keyof typeof figures] += r.n;
-    figures.unsubscribed += r.unsub;
-  }
   return {
     campaignId: c.id,
     name: c.name,
     startedAt: c.startedAt === null ? null : new Date(c.startedAt).toISOString(),
     completedAt: new Date(now).toISOString(),
-    ...figures,
+    sent: figures.sent,
+    failed: figures.failed,
+    bounced: figures.bounced,
+    unknown: figures.unknown,
+    unsubscribed: figures.unsubscribed,
   };
 }

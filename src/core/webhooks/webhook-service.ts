@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { and, desc, eq, lt } from 'drizzle-orm';
 import { z } from 'zod';
-import { type WebhookDeliveryState, webhookDeliveries } from '../../db/schema.js';
+import { webhookDeliveries } from '../../db/schema.js';
 import { decodeCursor, encodeCursor, pageLimit } from '../pagination.js';
-import { type CoreDeps, toIso } from '../types.js';
+import { type CoreDeps, toIso, type WebhookDeliveryState } from '../types.js';
 import {
   credentialsOf,
   publicWebhookUrl,

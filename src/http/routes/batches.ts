@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { contactFilterQuery } from '../../core/batches/contact-filter.js';
 import type { Services } from '../../core/index.js';
-import { batchStatuses } from '../../db/schema.js';
+import { batchStatuses } from '../../core/types.js';
 import { sendCsv } from '../csv.js';
 import { jsonBody } from '../json-body.js';
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { campaignInputSchema, scheduleInputSchema } from '../../core/campaigns/campaign.js';
 import { resendUnknownConfirmation } from '../../core/campaigns/campaign-service.js';
 import type { Services } from '../../core/index.js';
-import { campaignStatuses } from '../../db/schema.js';
+import { campaignStatuses } from '../../core/types.js';
 import { sendCsv } from '../csv.js';
 import { jsonBody } from '../json-body.js';
 

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../core/index.js';
-import { contactStatuses } from '../../db/schema.js';
+import { contactStatuses } from '../../core/types.js';
 import { DomainError, isDomainError } from '../../errors.js';
 import { jsonBody } from '../json-body.js';
 import { discardRest, receiveBody, receiveUpload } from '../upload.js';

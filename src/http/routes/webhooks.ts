@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../core/index.js';
-import { webhookDeliveryStates } from '../../db/schema.js';
+import { webhookDeliveryStates } from '../../core/types.js';
 
 const listQuery = z.object({
   state: z.enum(webhookDeliveryStates).optional(),

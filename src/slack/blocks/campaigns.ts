@@ -1,20 +1,8 @@
 import type { Campaign, CampaignCounts } from '../../core/campaigns/campaign.js';
-import { esc } from '../escape.js';
+import type { CampaignProgress } from '../../core/campaigns/progress.js';
+import { esc } from '../kit/escape.js';
+import { actionIds } from './action-ids.js';
 import { button, code, context, type KnownBlock, n, text, when } from './common.js';
-
-export const campaignActions = {
-  pause: 'campaign_pause',
-  resume: 'campaign_resume',
-  cancel: 'campaign_cancel',
-  show: 'campaign_show',
-  new: 'campaign_new',
-  approve: 'campaign_approve',
-  retryFailed: 'campaign_retry_failed',
-  resendUnknown: 'campaign_resend_unknown',
-  resendUnknownConfirm: 'campaign_resend_unknown_confirm',
-} as const;
-
-export const newCampaignCallback = 'campaign_new_modal';
 
 const statusIcon: Record<Campaign['status'], string> = {
   draft: ':memo:',
@@ -54,18 +42,18 @@ const awaitsApproval = (c: Campaign) =>
 function controls(c: Campaign, k?: CampaignCounts): KnownBlock[] {
   const value = JSON.stringify({ id: c.id });
   const els = [];
-  if (awaitsApproval(c)) els.push(button('Approve', campaignActions.approve, value, 'primary'));
+  if (awaitsApproval(c)) els.push(button('Approve', actionIds.campaignApprove, value, 'primary'));
   if (c.status === 'scheduled' && c.awaitingConfirmation)
-    els.push(button('Confirm: send now', campaignActions.resume, value, 'primary'));
+    els.push(button('Confirm: send now', actionIds.campaignResume, value, 'primary'));
   if (c.status === 'sending' || (c.status === 'scheduled' && !c.awaitingConfirmation))
-    els.push(button('Pause', campaignActions.pause, value));
-  if (c.status === 'paused') els.push(button('Resume', campaignActions.resume, value, 'primary'));
+    els.push(button('Pause', actionIds.campaignPause, value));
+  if (c.status === 'paused') els.push(button('Resume', actionIds.campaignResume, value, 'primary'));
   if (c.status !== 'completed' && c.status !== 'cancelled')
-    els.push(button('Cancel', campaignActions.cancel, value, 'danger'));
+    els.push(button('Cancel', actionIds.campaignCancel, value, 'danger'));
   if (c.status === 'completed' && k && k.failed > 0)
-    els.push(button(`Retry failed (${n(k.failed)})`, campaignActions.retryFailed, value));
+    els.push(button(`Retry failed (${n(k.failed)})`, actionIds.campaignRetryFailed, value));
   if (c.status === 'completed' && k && k.unknown > 0)
-    els.push(button(`Resend unknown (${n(k.unknown)})…`, campaignActions.resendUnknown, value));
+    els.push(button(`Resend unknown (${n(k.unknown)})…`, actionIds.campaignResendUnknown, value));
   return els.length > 0 ? [{ type: 'actions', block_id: `campaign:${c.id}`, elements: els }] : [];
 }
 
@@ -93,6 +81,12 @@ export function campaignProgressBlocks(c: Campaign, k: CampaignCounts, eta: numb
     );
   return [...blocks, ...controls(c, k)];
 }
+
+/** The progress message of a campaign from its figures and finish estimate. */
+export const progressBlocks = (p: CampaignProgress) => campaignProgressBlocks(p.campaign, p.counts, p.eta);
+
+/** The fallback text of a progress message: the campaign and its state. */
+export const progressText = (c: Campaign) => `Campaign ${esc(c.name)}: ${c.status}`;
 
 export function campaignListBlocks(items: { campaign: Campaign; counts: CampaignCounts }[]): KnownBlock[] {
   if (items.length === 0) return [text('No campaigns yet. `/campaigns new` writes one.')];
@@ -132,7 +126,7 @@ export function resendUnknownConfirmBlocks(c: Campaign, k: CampaignCounts): Know
       type: 'actions',
       block_id: `campaign_resend:${c.id}`,
       elements: [
-        button('Yes, resend', campaignActions.resendUnknownConfirm, JSON.stringify({ id: c.id }), 'danger'),
+        button('Yes, resend', actionIds.campaignResendUnknownConfirm, JSON.stringify({ id: c.id }), 'danger'),
       ],
     },
   ];
@@ -140,5 +134,5 @@ export function resendUnknownConfirmBlocks(c: Campaign, k: CampaignCounts): Know
 
 export const newCampaignButton = (): KnownBlock => ({
   type: 'actions',
-  elements: [button('New campaign', campaignActions.new, 'new', 'primary')],
+  elements: [button('New campaign', actionIds.campaignNew, 'new', 'primary')],
 });

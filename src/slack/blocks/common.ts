@@ -1,20 +1,8 @@
 import type { types } from '@slack/bolt';
+import { clip, esc } from '../kit/escape.js';
 
 export type KnownBlock = types.KnownBlock;
 type Button = types.Button;
-
-import { clip, esc } from '../escape.js';
-
-export const actionIds = {
-  activate: 'batch_activate',
-  deactivate: 'batch_deactivate',
-  details: 'batch_details',
-  page: 'batches_page',
-  undo: 'import_undo',
-  export: 'batch_export',
-  scheduleActivation: 'batch_schedule_activation',
-  cancelActivation: 'batch_cancel_activation',
-} as const;
 
 /** Slack shows this in each reader's own timezone; the fallback is UTC. */
 export function localTime(iso: string): string {
@@ -57,3 +45,7 @@ export const n = (x: number) => x.toLocaleString('en-US');
 export function errorBlocks(mrkdwn: string): KnownBlock[] {
   return [text(`:warning: ${mrkdwn}`)];
 }
+
+/** A Slack user id as a mention; anything else (api, cli) as code. */
+export const who = (actor: string) =>
+  /^[UW][A-Z0-9]{2,}$/.test(actor) ? `<@${actor}>` : `\`${esc(actor)}\``;

@@ -1,9 +1,23 @@
 import type { Batch, ImportReport } from '../../core/batches/batch.js';
 import type { UndoImportOutcome } from '../../core/batches/batch-service.js';
-import { esc } from '../escape.js';
+import type { QueuePosition } from '../../core/imports/import-service.js';
+import { esc } from '../kit/escape.js';
+import { actionIds } from './action-ids.js';
 import { reportLine } from './batches.js';
 import type { KnownBlock } from './common.js';
-import { actionIds, button, code, context, n, text } from './common.js';
+import { button, code, context, n, text } from './common.js';
+
+/** The thread reply while an import waits for a slot (IMPORT slots are shared with REST uploads). */
+export function queuedBlocks(fileName: string, q: QueuePosition): KnownBlock[] {
+  const waiting =
+    q.ahead > 0 ? ` and ${n(q.ahead)} more ${q.ahead === 1 ? 'is' : 'are'} waiting ahead of it` : '';
+  return [
+    text(
+      `:double_vertical_bar: Queued: ${n(q.running)} imports are running${waiting}; ` +
+        `*${esc(fileName)}* starts when one finishes. Nothing to do: this message changes when it does.`,
+    ),
+  ];
+}
 
 export function importProgressBlocks(fileName: string, rows: number): KnownBlock[] {
   return [text(`:hourglass_flowing_sand: Importing *${esc(fileName)}*… ${n(rows)} rows read so far.`)];
@@ -35,13 +49,13 @@ export function importResultBlocks(r: {
     elements: [
       button(
         replaced ? 'Undo (reactivate previous)' : 'Undo (deactivate)',
-        actionIds.undo,
+        actionIds.importUndo,
         JSON.stringify({ batchId: batch.id, previousId: replaced?.id ?? null }),
         'danger',
       ),
       button(
         'Show contacts',
-        actionIds.details,
+        actionIds.batchDetails,
         JSON.stringify({ id: batch.id, view: 'import', page: null }),
       ),
     ],

@@ -1,5 +1,5 @@
 import type { ValidationSummary } from '../../core/validation/validation-service.js';
-import { esc } from '../escape.js';
+import { esc } from '../kit/escape.js';
 import { code, context, type KnownBlock, n, text, when } from './common.js';
 
 /** The validation counts of a batch, the run under way, and whether invalid domains are mailed. */

@@ -1,70 +1,44 @@
 import type { App } from '@slack/bolt';
-import { z } from 'zod';
-import { clickedOnHome, tellClicker } from '../../action-kit.js';
-import { campaignActions } from '../../blocks/campaigns.js';
-import type { KnownBlock } from '../../blocks/common.js';
-import { campaignModalFor } from '../../campaign-open.js';
-import { progressBlocksOf, progressText, refreshProgress, snapshot } from '../../campaign-view.js';
-import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
-import { publishHome } from '../../home.js';
-import { respondReliably } from '../../respond.js';
+import { actionIds } from '../../blocks/action-ids.js';
+import { progressBlocks, progressText } from '../../blocks/campaigns.js';
+import { refreshProgress } from '../../flows/campaign-progress.js';
+import { actionListener } from '../../kit/action.js';
+import { parseCampaignValue } from '../../kit/button-value.js';
+import { assertAdmin, type SlackDeps } from '../../kit/context.js';
+import { publishHome } from '../../views/home.js';
 
-const body = z
-  .object({
-    user: z.object({ id: z.string() }),
-    actions: z.array(z.object({ value: z.string() }).loose()).min(1),
-    trigger_id: z.string().optional(),
-    channel: z.object({ id: z.string() }).loose().optional(),
-  })
-  .loose();
-const value = z.object({ id: z.string().max(100) });
+const verbs = [
+  ['pause', actionIds.campaignPause],
+  ['resume', actionIds.campaignResume],
+  ['cancel', actionIds.campaignCancel],
+  ['approve', actionIds.campaignApprove],
+] as const;
 
-/** Pause / Resume (or confirm a missed schedule) / Cancel / Approve (a second admin) buttons, and New campaign. */
+/**
+ * Pause / Resume (or confirm a missed schedule) / Cancel / Approve (a second admin): the message
+ * clicked becomes the campaign's progress (the App Home is re-published), and so does its
+ * progress message.
+ */
 export function register(app: App, deps: SlackDeps): void {
-  for (const verb of ['pause', 'resume', 'cancel', 'approve'] as const) {
-    app.action(campaignActions[verb], async ({ ack, body: raw, respond, client }) => {
-      await ack();
-      const b = body.parse(raw);
-      const fromHome = clickedOnHome(raw);
-      let id: string;
-      let blocks: KnownBlock[] = [];
-      let said = '';
-      try {
-        id = value.parse(JSON.parse(b.actions[0]!.value)).id;
-        assertAdmin(deps, b.user.id, `${verb} campaigns`);
-        deps.services.campaigns[verb](id, b.user.id);
-        const s = snapshot(deps, id);
-        blocks = progressBlocksOf(s);
-        said = progressText(s);
-      } catch (e) {
-        await tellClicker(
-          deps,
-          { body: raw, client, respond },
-          failureText(deps, e, `trying to ${verb} the campaign`),
-        );
-        return;
-      }
-      // Done: the progress message and the answer follow; a Slack failure there is only logged.
-      deps.background.run(refreshProgress(deps, client, id).catch(() => {}));
-      if (fromHome) await publishHome(deps, client, b.user.id);
-      else await respondReliably(respond)({ replace_original: true, text: said, blocks });
-    });
+  for (const [verb, actionId] of verbs) {
+    app.action(
+      actionId,
+      actionListener(deps, `trying to ${verb} the campaign`, async (click) => {
+        const id = parseCampaignValue(click.value);
+        assertAdmin(deps, click.userId, `${verb} campaigns`);
+        deps.services.campaigns[verb](id, click.userId);
+        const p = await deps.services.progress.get(id);
+        return async () => {
+          deps.background.run(refreshProgress(deps, click.client, id).catch(() => {}));
+          if (click.fromHome) await publishHome(deps, click.client, click.userId);
+          else
+            await click.answer({
+              replace_original: true,
+              text: progressText(p.campaign),
+              blocks: progressBlocks(p),
+            });
+        };
+      }),
+    );
   }
-  app.action(campaignActions.new, async ({ ack, body: raw, client, respond }) => {
-    await ack();
-    const b = body.parse(raw);
-    try {
-      assertAdmin(deps, b.user.id, 'write campaigns');
-      // From a message, the progress message goes to its channel (as with `/campaigns new` typed there).
-      const channelId = clickedOnHome(raw) ? null : (b.channel?.id ?? null);
-      await client.views.open({ trigger_id: b.trigger_id ?? '', view: campaignModalFor(deps, channelId) });
-    } catch (e) {
-      // Refused (or failed) where the click was: under `/campaigns list`, or in the App Home.
-      await tellClicker(
-        deps,
-        { body: raw, client, respond },
-        failureText(deps, e, 'opening the campaign form'),
-      );
-    }
-  });
 }

@@ -1,27 +1,19 @@
 import type { App } from '@slack/bolt';
-import { z } from 'zod';
 import { resendUnknownConfirmation } from '../../../core/campaigns/campaign-service.js';
-import { clickedOnHome, tellClicker } from '../../action-kit.js';
-import { campaignActions, resendUnknownConfirmBlocks } from '../../blocks/campaigns.js';
-import { type KnownBlock, n, text } from '../../blocks/common.js';
-import { progressBlocksOf, progressText, refreshProgress, snapshot } from '../../campaign-view.js';
-import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
-import { publishHome } from '../../home.js';
-import { respondReliably } from '../../respond.js';
-
-const body = z
-  .object({
-    user: z.object({ id: z.string() }),
-    actions: z.array(z.object({ value: z.string() }).loose()).min(1),
-  })
-  .loose();
-const value = z.object({ id: z.string().max(100) });
+import { actionIds } from '../../blocks/action-ids.js';
+import { progressBlocks, progressText, resendUnknownConfirmBlocks } from '../../blocks/campaigns.js';
+import { n, text } from '../../blocks/common.js';
+import { refreshProgress } from '../../flows/campaign-progress.js';
+import { actionListener, type Click, type Reply } from '../../kit/action.js';
+import { parseCampaignValue } from '../../kit/button-value.js';
+import { assertAdmin, type SlackDeps } from '../../kit/context.js';
+import { publishHome } from '../../views/home.js';
 
 type Step = 'retry' | 'ask' | 'resend';
 const steps: [string, Step][] = [
-  [campaignActions.retryFailed, 'retry'],
-  [campaignActions.resendUnknown, 'ask'],
-  [campaignActions.resendUnknownConfirm, 'resend'],
+  [actionIds.campaignRetryFailed, 'retry'],
+  [actionIds.campaignResendUnknown, 'ask'],
+  [actionIds.campaignResendUnknownConfirm, 'resend'],
 ];
 
 /**
@@ -32,50 +24,41 @@ const steps: [string, Step][] = [
  */
 export function register(app: App, deps: SlackDeps): void {
   for (const [actionId, step] of steps) {
-    app.action(actionId, async ({ ack, body: raw, respond, client }) => {
-      await ack();
-      const b = body.parse(raw);
-      const fromHome = clickedOnHome(raw);
-      let id: string;
-      let said: string;
-      let requeuedLine: string;
-      let blocks: KnownBlock[];
-      try {
-        id = value.parse(JSON.parse(b.actions[0]!.value)).id;
-        assertAdmin(deps, b.user.id, 'retry failed sends');
-        if (step === 'ask') {
-          const s = snapshot(deps, id);
-          const question = resendUnknownConfirmBlocks(s.campaign, s.counts);
-          if (fromHome) await publishHome(deps, client, b.user.id, { top: question });
-          else
-            await respondReliably(respond)({
-              response_type: 'ephemeral',
-              replace_original: false,
-              text: 'Resend unknown?',
-              blocks: question,
-            });
-          return;
-        }
-        const { requeued } = deps.services.campaigns.retryFailed(
-          id,
-          b.user.id,
-          step === 'resend' ? { includeUnknown: true, confirm: resendUnknownConfirmation } : {},
-        );
-        const s = snapshot(deps, id);
-        requeuedLine = `:repeat: ${n(requeued)} recipients re-queued; the campaign is sending again.`;
-        said = step === 'retry' ? progressText(s) : requeuedLine;
-        blocks = step === 'retry' ? progressBlocksOf(s) : [text(said)];
-      } catch (e) {
-        await tellClicker(
-          deps,
-          { body: raw, client, respond },
-          failureText(deps, e, 'retrying the failed sends'),
-        );
-        return;
-      }
-      deps.background.run(refreshProgress(deps, client, id).catch(() => {}));
-      if (fromHome) await publishHome(deps, client, b.user.id, { notice: requeuedLine });
-      else await respondReliably(respond)({ replace_original: true, text: said, blocks });
-    });
+    app.action(
+      actionId,
+      actionListener(deps, 'retrying the failed sends', (click) => handle(deps, click, step)),
+    );
   }
+}
+
+async function handle(deps: SlackDeps, click: Click, step: Step): Promise<Reply> {
+  const id = parseCampaignValue(click.value);
+  assertAdmin(deps, click.userId, 'retry failed sends');
+  if (step === 'ask') {
+    const p = await deps.services.progress.get(id);
+    const question = resendUnknownConfirmBlocks(p.campaign, p.counts);
+    if (click.fromHome) await publishHome(deps, click.client, click.userId, { top: question });
+    else
+      await click.answer({
+        response_type: 'ephemeral',
+        replace_original: false,
+        text: 'Resend unknown?',
+        blocks: question,
+      });
+    return null;
+  }
+  const { requeued } = deps.services.campaigns.retryFailed(
+    id,
+    click.userId,
+    step === 'resend' ? { includeUnknown: true, confirm: resendUnknownConfirmation } : {},
+  );
+  const p = await deps.services.progress.get(id);
+  const requeuedLine = `:repeat: ${n(requeued)} recipients re-queued; the campaign is sending again.`;
+  const said = step === 'retry' ? progressText(p.campaign) : requeuedLine;
+  const blocks = step === 'retry' ? progressBlocks(p) : [text(said)];
+  return async () => {
+    deps.background.run(refreshProgress(deps, click.client, id).catch(() => {}));
+    if (click.fromHome) await publishHome(deps, click.client, click.userId, { notice: requeuedLine });
+    else await click.answer({ replace_original: true, text: said, blocks });
+  };
 }

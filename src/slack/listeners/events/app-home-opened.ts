@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import type { SlackDeps } from '../../context.js';
-import { publishHome } from '../../home.js';
+import type { SlackDeps } from '../../kit/context.js';
+import { publishHome } from '../../views/home.js';
 
 const homeOpened = z.object({ user: z.string(), tab: z.string().optional() }).loose();
 

@@ -1,7 +1,7 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
-import type { SlackDeps } from '../../context.js';
-import { importSharedFile } from '../../file-import.js';
+import { importSharedFile } from '../../flows/file-import.js';
+import type { SlackDeps } from '../../kit/context.js';
 
 const fileShared = z.object({ file_id: z.string(), channel_id: z.string(), user_id: z.string() }).loose();
 

@@ -1,10 +1,10 @@
 import type { App } from '@slack/bolt';
 import { z } from 'zod';
 import { isDomainError } from '../../../errors.js';
-import { newCampaignCallback } from '../../blocks/campaigns.js';
-import { blockForError, modalMetadata, readCampaignModal } from '../../campaign-modal.js';
-import { postNewProgress } from '../../campaign-view.js';
-import { assertAdmin, failureText, type SlackDeps } from '../../context.js';
+import { viewIds } from '../../blocks/action-ids.js';
+import { postNewProgress } from '../../flows/campaign-progress.js';
+import { assertAdmin, failureText, type SlackDeps } from '../../kit/context.js';
+import { blockForError, modalMetadata, readCampaignModal } from '../../views/campaign-modal.js';
 
 const submission = z
   .object({
@@ -17,7 +17,7 @@ const submission = z
 
 /** The "New campaign" modal submitted: validate, save (and schedule), then post its progress message. */
 export function register(app: App, deps: SlackDeps): void {
-  app.view(newCampaignCallback, async ({ ack, body, client }) => {
+  app.view(viewIds.campaignNew, async ({ ack, body, client }) => {
     const parsed = submission.safeParse(body);
     const form = parsed.success ? readModalSafely(parsed.data.view.state.values) : null;
     if (!parsed.success || !form) {

@@ -1,0 +1,66 @@
+/** A message the SMTP server accepted, waiting to be marked `sent` in the ledger. */
+export type SentResult = {
+  sendId: number;
+  messageId: string;
+  response: string;
+  /** The sending identity that took it (SMTP_URLS); absent with one transport. */
+  account?: string;
+};
+
+/** A recipient claimed in the ledger (row `claimed`) before its SMTP call. */
+export type Claimed = {
+  sendId: number;
+  contactId: number;
+  emailHash: Buffer;
+  attempts: number;
+  retry: boolean;
+  recipient: { email: string; name: string | null; company: string | null; position: string | null };
+};
+
+/** The campaign a claim is for: its run, and whether it completed (then only re-queued rows go). */
+export type ClaimTarget = { id: string; runCount: number; completedAt: number | null };
+
+/**
+ * The send ledger (`sends`): claims before the SMTP call, settlements after, figures for pacing.
+ * `attempts` counts every delivery try the mail server saw or may have seen: each 4xx, and the try
+ * that settled the row (sent, bounced, unknown). A try that never reached a server is not one.
+ * Each method is one atomic unit of work.
+ *
+ * The hot path (claim and the settlements) and the start-up sweep are synchronous: a claim is one
+ * transaction per few messages, run between SMTP answers, and an await there would only add a
+ * turn of the event loop per batch for nothing on SQLite. The figures the engine reads once per
+ * run or day return Promises.
+ */
+export interface SendStore {
+  /**
+   * Claims up to `limit` recipients in one transaction: due retries first (rows whose contact left
+   * the audience become `failed`), then contacts of the audience after `afterContactId` the
+   * campaign has no row for. `settled` (messages accepted since the last claim) are marked sent in
+   * the same commit.
+   */
+  claim(c: ClaimTarget, limit: number, now: number, afterContactId: number, settled: SentResult[]): Claimed[];
+  /** Marks accepted messages sent, in one transaction. */
+  settleSent(results: SentResult[], now: number): void;
+  /** A transient failure: retried at `nextAttemptAt`, or `failed` when that is null. */
+  settleRetry(
+    sendId: number,
+    attempts: number,
+    nextAttemptAt: number | null,
+    response: string,
+    now: number,
+  ): void;
+  /** The server may or may not have taken the message (no answer after it was sent): never re-sent blindly. */
+  settleUnknown(sendId: number, response: string, now: number): void;
+  /** A hard bounce's ledger row (the bounce rule runs it inside its transaction). */
+  settleBounced(sendId: number, attempts: number, response: string, now: number): void;
+  /** Rows a crash left `claimed` become `unknown`; how many. Run once at start. */
+  markClaimedUnknown(now: number): number;
+  /** Whether the campaign has rows waiting for a retry. */
+  hasPendingRetries(campaignId: string): Promise<boolean>;
+  /** Rows claimed in one run (a drip's per-run limit). */
+  countRun(campaignId: string, run: number): Promise<number>;
+  /** Recipients first claimed since a moment (a retry does not count twice against a daily limit). */
+  countSince(campaignId: string, since: number): Promise<number>;
+  /** Attempts and bounces of one run (the auto-pause on bounce rate). */
+  runStats(campaignId: string, run: number): Promise<{ attempted: number; bounced: number }>;
+}

@@ -1,0 +1,68 @@
+/**
+ * The words core speaks in: who acted, and every status and kind a row can hold. Transports and
+ * db/ read them from here (core/types.ts re-exports them). The schema (db/schema.ts) builds its
+ * enum columns from these lists and its CHECK constraints spell the same values out, so changing a
+ * list needs a migration (npx drizzle-kit generate).
+ */
+
+/** Who did something: a Slack user id, `api`, `cli` or `system`. */
+export type Actor = string;
+
+export const batchSources = ['slack', 'api', 'cli', 'legacy'] as const;
+export type BatchSource = (typeof batchSources)[number];
+
+/** `importing` is a batch whose rows are still arriving; a start-up sweep removes any left by a crash. */
+export const batchStatuses = ['importing', 'active', 'inactive'] as const;
+export type BatchStatus = (typeof batchStatuses)[number];
+
+export const batchEventKinds = [
+  'imported',
+  'activated',
+  'deactivated',
+  'included_invalid_domains',
+  'excluded_invalid_domains',
+] as const;
+export type BatchEventKind = (typeof batchEventKinds)[number];
+
+/** Least to most restrictive: merging duplicates keeps the later one (db/legacy-contacts.ts ranks by it). */
+export const contactStatuses = ['active', 'inactive', 'bounced', 'unsubscribed'] as const;
+export type ContactStatus = (typeof contactStatuses)[number];
+
+export const suppressionReasons = ['bounced', 'unsubscribed', 'deleted', 'manual'] as const;
+export type SuppressionReason = (typeof suppressionReasons)[number];
+
+/**
+ * A bulk validation's verdict per contact: `valid` (syntax and a domain that receives mail),
+ * `role` (info@, sales@…), `disposable` (a throwaway-mail domain), `no_mail_domain` (no MX and no
+ * A record: excluded from sends unless an admin includes them), `unknown` (DNS did not answer).
+ */
+export const validationResults = ['valid', 'role', 'disposable', 'no_mail_domain', 'unknown'] as const;
+export type ValidationResult = (typeof validationResults)[number];
+
+/** A bulk validation run: `running` (at most one per batch), then `finished` or `dns_unavailable`. */
+export const validationRunStatuses = ['running', 'finished', 'dns_unavailable'] as const;
+export type ValidationRunStatus = (typeof validationRunStatuses)[number];
+
+export const scheduledActivationStates = ['pending', 'applied', 'cancelled', 'failed'] as const;
+export type ScheduledActivationState = (typeof scheduledActivationStates)[number];
+
+/** A remote file taken for import (e.g. a Slack upload): claimed once, then imported or failed. */
+export const fileImportStates = ['claimed', 'imported', 'failed'] as const;
+export type FileImportState = (typeof fileImportStates)[number];
+
+export const campaignStatuses = [
+  'draft',
+  'scheduled',
+  'sending',
+  'paused',
+  'completed',
+  'cancelled',
+] as const;
+export type CampaignStatus = (typeof campaignStatuses)[number];
+
+/** A send ledger row: `claimed` before the SMTP call, settled after it; `unknown` if a crash left it claimed. */
+export const sendStatuses = ['claimed', 'sent', 'retry', 'failed', 'bounced', 'unknown'] as const;
+export type SendStatus = (typeof sendStatuses)[number];
+
+export const webhookDeliveryStates = ['pending', 'delivered', 'failed'] as const;
+export type WebhookDeliveryState = (typeof webhookDeliveryStates)[number];

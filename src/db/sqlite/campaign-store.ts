@@ -1,0 +1,148 @@
+import { and, desc, eq, inArray, isNotNull, isNull, lt, lte, or } from 'drizzle-orm';
+import type {
+  CampaignGuard,
+  CampaignPatch,
+  CampaignRecord,
+  CampaignStore,
+  NewCampaign,
+  RequeueResult,
+  SendStatusCount,
+  Tx,
+} from '../../core/campaigns/campaign-store.js';
+import type { CampaignStatus, SendStatus } from '../../core/types.js';
+import type { Db } from '../client.js';
+import { campaigns } from '../schema.js';
+import { audienceFrom, sendInAudience } from './audience-sql.js';
+import { SendCounts } from './send-counts.js';
+
+/** The campaigns table over SQLite; statements the send engine or every detail reads are prepared once. */
+export class SqliteCampaignStore implements CampaignStore {
+  private readonly s;
+  private readonly counts: SendCounts;
+  constructor(private readonly db: Db) {
+    const sqlite = db.$client;
+    this.counts = new SendCounts(sqlite);
+    this.s = {
+      status: sqlite.prepare<[string], { status: CampaignStatus }>(
+        'SELECT status FROM campaigns WHERE id = ?',
+      ),
+      remaining: sqlite.prepare<[string], { n: number }>(
+        `SELECT count(*) AS n ${audienceFrom}
+           AND NOT EXISTS (SELECT 1 FROM sends x WHERE x.campaign_id = ? AND x.contact_id = c.id)`,
+      ),
+      // Only people still in the audience (not unsubscribed, suppressed, deleted or in an inactive
+      // batch); the ledger's staleRetries still drops any who leave it before the retry is sent.
+      requeue: sqlite.prepare<[number, number, string, string, string]>(
+        `UPDATE sends SET status = 'retry', attempts = 0, next_attempt_at = ?, updated_at = ?
+         WHERE campaign_id = ? AND status IN (?, ?) AND ${sendInAudience}`,
+      ),
+      tell: sqlite.prepare<[string, number, string]>(
+        `UPDATE campaigns SET status_reason = ?, updated_at = ? WHERE id = ? AND status = 'sending' AND status_reason IS NULL`,
+      ),
+      clear: sqlite.prepare<[number, string, string]>(
+        `UPDATE campaigns SET status_reason = NULL, updated_at = ? WHERE id = ? AND status_reason LIKE ? || '%'`,
+      ),
+    };
+  }
+
+  find(id: string): CampaignRecord | null {
+    return this.db.select().from(campaigns).where(eq(campaigns.id, id)).get() ?? null;
+  }
+
+  statusOf(id: string): CampaignStatus | null {
+    return this.s.status.get(id)?.status ?? null;
+  }
+
+  list(query: {
+    status?: CampaignStatus | undefined;
+    before?: { createdAt: number; id: string } | undefined;
+    limit: number;
+  }): CampaignRecord[] {
+    const b = query.before;
+    return this.db
+      .select()
+      .from(campaigns)
+      .where(
+        and(
+          query.status ? eq(campaigns.status, query.status) : undefined,
+          b
+            ? or(
+                lt(campaigns.createdAt, b.createdAt),
+                and(eq(campaigns.createdAt, b.createdAt), lt(campaigns.id, b.id)),
+              )
+            : undefined,
+        ),
+      )
+      .orderBy(desc(campaigns.createdAt), desc(campaigns.id))
+      .limit(query.limit)
+      .all();
+  }
+
+  listByStatus(status: CampaignStatus): CampaignRecord[] {
+    return this.db.select().from(campaigns).where(eq(campaigns.status, status)).all();
+  }
+
+  listDue(now: number): CampaignRecord[] {
+    return this.db
+      .select()
+      .from(campaigns)
+      .where(
+        and(
+          eq(campaigns.status, 'scheduled'),
+          eq(campaigns.awaitingConfirmation, false),
+          // Two-person rule: a campaign that needs an approval waits (scheduled) until it has one.
+          or(isNull(campaigns.approvalRequiredAt), isNotNull(campaigns.approvedBy)),
+          isNotNull(campaigns.nextRunAt),
+          lte(campaigns.nextRunAt, now),
+        ),
+      )
+      .all();
+  }
+
+  insert(campaign: NewCampaign): void {
+    this.db.insert(campaigns).values(campaign).run();
+  }
+
+  update(id: string, patch: CampaignPatch, guard: CampaignGuard = {}, then?: (tx: Tx) => void): boolean {
+    const where = and(
+      eq(campaigns.id, id),
+      guard.status ? inArray(campaigns.status, [...guard.status]) : undefined,
+      guard.unapproved ? isNull(campaigns.approvedBy) : undefined,
+    );
+    if (!then) return this.db.update(campaigns).set(patch).where(where).run().changes === 1;
+    return this.db.transaction((tx) => {
+      const done = tx.update(campaigns).set(patch).where(where).run().changes === 1;
+      if (done) then(tx);
+      return done;
+    });
+  }
+
+  setNotice(id: string, text: string, now: number): boolean {
+    return this.s.tell.run(text, now, id).changes > 0;
+  }
+
+  clearNotice(id: string, prefix: string, now: number): boolean {
+    return this.s.clear.run(now, id, prefix).changes > 0;
+  }
+
+  sendCounts(id: string): SendStatusCount[] {
+    return this.counts.byStatus(id);
+  }
+
+  remaining(id: string): number {
+    return this.s.remaining.get(id)?.n ?? 0;
+  }
+
+  requeue(id: string, statuses: readonly SendStatus[], now: number, reopen: CampaignPatch): RequeueResult {
+    const [a = 'failed', b = a] = statuses;
+    return this.db.$client.transaction((): RequeueResult => {
+      const status = this.statusOf(id);
+      if (status === null) return { kind: 'missing' };
+      if (status !== 'completed') return { kind: 'not_completed', status };
+      const count = this.s.requeue.run(now, now, id, a, b).changes;
+      if (count === 0) return { kind: 'nothing' };
+      this.update(id, reopen, { status: ['completed'] });
+      return { kind: 'requeued', count };
+    })();
+  }
+}

@@ -1,0 +1,169 @@
+import type { Claimed, ClaimTarget, SendStore, SentResult } from '../../core/sending/send-store.js';
+import type { Sqlite } from '../client.js';
+import { audienceFrom, audienceRule, sendInAudience } from './audience-sql.js';
+
+type Candidate = {
+  contact_id: number;
+  email: string;
+  email_hash: Buffer;
+  name: string | null;
+  company: string | null;
+  position: string | null;
+};
+
+/** The send ledger over SQLite: every statement prepared once; a claim is one transaction per batch of recipients. */
+export class SqliteSendStore implements SendStore {
+  private readonly s;
+  private readonly claimTx;
+  private readonly sentTx;
+  constructor(sqlite: Sqlite) {
+    const db = sqlite;
+    this.s = {
+      dueRetries: db.prepare<[string, number, number], Candidate & { id: number; attempts: number }>(
+        `SELECT x.id, x.attempts, c.id AS contact_id, c.email, c.email_hash, c.name, c.company, c.position
+         FROM sends x JOIN contacts c ON c.id = x.contact_id JOIN batches b ON b.id = c.batch_id
+         WHERE x.campaign_id = ? AND x.status = 'retry' AND x.next_attempt_at <= ? AND ${audienceRule}
+         ORDER BY x.next_attempt_at LIMIT ?`,
+      ),
+      staleRetries: db.prepare<[number, string, number]>(
+        `UPDATE sends SET status = 'failed', updated_at = ?,
+           response = 'not retried: no longer in the audience (inactive, suppressed, deleted or batch deactivated)'
+         WHERE campaign_id = ? AND status = 'retry' AND next_attempt_at <= ? AND NOT ${sendInAudience}`,
+      ),
+      /** Keeps claimed_at (the first claim): daily limits count people, not attempts. */
+      reclaim: db.prepare<[number]>(`UPDATE sends SET status = 'claimed' WHERE id = ?`),
+      fresh: db.prepare<[number, string, number], Candidate>(
+        `SELECT c.id AS contact_id, c.email, c.email_hash, c.name, c.company, c.position ${audienceFrom}
+           AND c.id > ? AND NOT EXISTS (SELECT 1 FROM sends x WHERE x.campaign_id = ? AND x.contact_id = c.id)
+         ORDER BY c.id LIMIT ?`,
+      ),
+      insert: db.prepare<[string, number, Buffer, number, number, number], { id: number }>(
+        `INSERT INTO sends (campaign_id, contact_id, email_hash, run, status, attempts, claimed_at, updated_at)
+         VALUES (?, ?, ?, ?, 'claimed', 0, ?, ?) RETURNING id`,
+      ),
+      sent: db.prepare<[string, string, string | null, number, number]>(
+        `UPDATE sends SET status = 'sent', attempts = attempts + 1, message_id = ?, response = ?, account = coalesce(?, account), updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
+      ),
+      retry: db.prepare<[string, number, number | null, string, number, number]>(
+        `UPDATE sends SET status = ?, attempts = ?, next_attempt_at = ?, response = ?, updated_at = ? WHERE id = ?`,
+      ),
+      bounced: db.prepare<[number, string, number, number]>(
+        `UPDATE sends SET status = 'bounced', attempts = ?, response = ?, updated_at = ? WHERE id = ?`,
+      ),
+      lost: db.prepare<[string, number, number]>(
+        `UPDATE sends SET status = 'unknown', attempts = attempts + 1, response = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
+      ),
+      unknown: db.prepare<[number]>(
+        `UPDATE sends SET status = 'unknown', attempts = attempts + 1, response = 'the app stopped during delivery: not re-sent', updated_at = ?
+         WHERE status = 'claimed'`,
+      ),
+      pendingRetries: db.prepare<[string], { one: number }>(
+        `SELECT 1 AS one FROM sends WHERE campaign_id = ? AND status = 'retry' LIMIT 1`,
+      ),
+      countRun: db.prepare<[string, number], { n: number }>(
+        `SELECT count(*) AS n FROM sends WHERE campaign_id = ? AND run = ?`,
+      ),
+      countSince: db.prepare<[string, number], { n: number }>(
+        `SELECT count(*) AS n FROM sends WHERE campaign_id = ? AND claimed_at >= ?`,
+      ),
+      runStats: db.prepare<[string, number], { attempted: number; bounced: number }>(
+        `SELECT coalesce(sum(status IN ('sent', 'bounced', 'failed')), 0) AS attempted,
+                coalesce(sum(status = 'bounced'), 0) AS bounced
+         FROM sends WHERE campaign_id = ? AND run = ?`,
+      ),
+    };
+    this.claimTx = sqlite.transaction(
+      (c: ClaimTarget, limit: number, now: number, after: number, settled: SentResult[]): Claimed[] => {
+        const s = this.s;
+        // Messages sent since the last claim are settled in the same commit (one WAL write, not two).
+        for (const r of settled) this.markSent(r, now);
+        if (limit <= 0) return [];
+        const out: Claimed[] = [];
+        s.staleRetries.run(now, c.id, now);
+        for (const r of s.dueRetries.all(c.id, now, limit)) {
+          s.reclaim.run(r.id);
+          out.push(toClaimed(r.id, r, r.attempts, true));
+        }
+        // A completed campaign sending again (retryFailed) takes only its re-queued rows.
+        if (out.length < limit && c.completedAt === null) {
+          for (const r of s.fresh.all(after, c.id, limit - out.length)) {
+            const { id } = s.insert.get(c.id, r.contact_id, r.email_hash, c.runCount, now, now)!;
+            out.push(toClaimed(id, r, 0, false));
+          }
+        }
+        return out;
+      },
+    );
+    this.sentTx = sqlite.transaction((results: SentResult[], now: number) => {
+      for (const r of results) this.markSent(r, now);
+    });
+  }
+
+  claim(
+    c: ClaimTarget,
+    limit: number,
+    now: number,
+    afterContactId: number,
+    settled: SentResult[],
+  ): Claimed[] {
+    return this.claimTx(c, limit, now, afterContactId, settled);
+  }
+
+  settleSent(results: SentResult[], now: number): void {
+    if (results.length > 0) this.sentTx(results, now);
+  }
+
+  settleRetry(
+    sendId: number,
+    attempts: number,
+    nextAttemptAt: number | null,
+    response: string,
+    now: number,
+  ): void {
+    const status = nextAttemptAt === null ? 'failed' : 'retry';
+    this.s.retry.run(status, attempts, nextAttemptAt, response.slice(0, 500), now, sendId);
+  }
+
+  settleUnknown(sendId: number, response: string, now: number): void {
+    this.s.lost.run(response.slice(0, 500), now, sendId);
+  }
+
+  settleBounced(sendId: number, attempts: number, response: string, now: number): void {
+    this.s.bounced.run(attempts, response.slice(0, 500), now, sendId);
+  }
+
+  markClaimedUnknown(now: number): number {
+    return this.s.unknown.run(now).changes;
+  }
+
+  async hasPendingRetries(campaignId: string): Promise<boolean> {
+    return this.s.pendingRetries.get(campaignId) !== undefined;
+  }
+
+  async countRun(campaignId: string, run: number): Promise<number> {
+    return this.s.countRun.get(campaignId, run)?.n ?? 0;
+  }
+
+  async countSince(campaignId: string, since: number): Promise<number> {
+    return this.s.countSince.get(campaignId, since)?.n ?? 0;
+  }
+
+  async runStats(campaignId: string, run: number): Promise<{ attempted: number; bounced: number }> {
+    return this.s.runStats.get(campaignId, run) ?? { attempted: 0, bounced: 0 };
+  }
+
+  private markSent(r: SentResult, now: number): void {
+    this.s.sent.run(r.messageId, r.response.slice(0, 500), r.account ?? null, now, r.sendId);
+  }
+}
+
+function toClaimed(sendId: number, r: Candidate, attempts: number, retry: boolean): Claimed {
+  return {
+    sendId,
+    contactId: r.contact_id,
+    emailHash: r.email_hash,
+    attempts,
+    retry,
+    recipient: { email: r.email, name: r.name, company: r.company, position: r.position },
+  };
+}

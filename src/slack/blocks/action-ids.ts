@@ -1,0 +1,33 @@
+/**
+ * Every action id of a button the app posts, and the callback id of every modal it opens: the one
+ * list, used by the blocks that post them and the listeners that answer them. Changing a value
+ * breaks the buttons of messages already posted.
+ */
+export const actionIds = {
+  batchActivate: 'batch_activate',
+  batchDeactivate: 'batch_deactivate',
+  batchDetails: 'batch_details',
+  batchesPage: 'batches_page',
+  batchExport: 'batch_export',
+  batchScheduleActivation: 'batch_schedule_activation',
+  batchCancelActivation: 'batch_cancel_activation',
+  importUndo: 'import_undo',
+  campaignPause: 'campaign_pause',
+  campaignResume: 'campaign_resume',
+  campaignCancel: 'campaign_cancel',
+  campaignApprove: 'campaign_approve',
+  campaignNew: 'campaign_new',
+  campaignRetryFailed: 'campaign_retry_failed',
+  campaignResendUnknown: 'campaign_resend_unknown',
+  campaignResendUnknownConfirm: 'campaign_resend_unknown_confirm',
+  /** The Forget button of `/contacts forget`; its value is the address. */
+  contactForget: 'contact_forget',
+  /** The "Delete batch" button of a retention proposal; its value is the batch id. */
+  retentionDelete: 'retention_delete_batch',
+} as const;
+
+/** The callback ids of the modals the app opens. */
+export const viewIds = {
+  campaignNew: 'campaign_new_modal',
+  batchSchedule: 'batch_schedule_activation_modal',
+} as const;

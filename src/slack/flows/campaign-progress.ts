@@ -1,0 +1,105 @@
+import type { WebClient } from '@slack/web-api';
+import { z } from 'zod';
+import { isCampaignEvent } from '../../core/events.js';
+import { progressBlocks } from '../blocks/campaigns.js';
+import type { SlackDeps } from '../kit/context.js';
+import { esc } from '../kit/escape.js';
+import { notInChannel } from '../kit/slack-errors.js';
+
+const progressRef = z.object({ channel: z.string(), ts: z.string() });
+
+const posted = z.object({ ts: z.string(), channel: z.string().optional() });
+
+/** Posts the campaign's one progress message and remembers where it is. */
+export async function postProgress(
+  deps: SlackDeps,
+  client: WebClient,
+  id: string,
+  channel: string,
+): Promise<void> {
+  const p = await deps.services.progress.get(id);
+  const r = posted.parse(
+    await client.chat.postMessage({
+      channel,
+      text: `Campaign ${esc(p.campaign.name)}`,
+      blocks: progressBlocks(p),
+    }),
+  );
+  // Posted to a user id, the message is in the app's DM with them: chat.update needs that DM's id.
+  deps.services.campaigns.setProgressRef(id, JSON.stringify({ channel: r.channel ?? channel, ts: r.ts }));
+}
+
+/**
+ * Posts a new campaign's progress message where it was asked for: the channel `/campaigns new` (or
+ * New campaign) was used in, else the person's DM. Where the app is not a member of that channel,
+ * the message goes to the person's DM instead, with a line saying why and how to have it there.
+ */
+export async function postNewProgress(
+  deps: SlackDeps,
+  client: WebClient,
+  id: string,
+  to: { channelId: string | null; userId: string },
+): Promise<void> {
+  try {
+    await postProgress(deps, client, id, to.channelId ?? to.userId);
+    return;
+  } catch (e) {
+    if (!to.channelId || !notInChannel(e)) throw e;
+  }
+  const campaign = deps.services.campaigns.get(id);
+  await client.chat.postMessage({
+    channel: to.userId,
+    text:
+      `:information_source: I am not in <#${to.channelId}>, so the progress message of *${esc(campaign.name)}* ` +
+      `\`${campaign.id}\` is here instead. To have campaign messages in that channel, \`/invite @coldbatch\` there.`,
+  });
+  await postProgress(deps, client, id, to.userId);
+  deps.log.info(
+    { campaignId: id, channel: to.channelId },
+    'campaign progress posted by DM: not in the channel',
+  );
+}
+
+/** Updates the progress message in place, if the campaign has one. */
+export async function refreshProgress(deps: SlackDeps, client: WebClient, id: string): Promise<void> {
+  const raw = deps.services.campaigns.progressRef(id);
+  if (!raw) return;
+  const ref = progressRef.parse(JSON.parse(raw));
+  const p = await deps.services.progress.get(id);
+  await client.chat.update({
+    channel: ref.channel,
+    ts: ref.ts,
+    text: `Campaign ${esc(p.campaign.name)}`,
+    blocks: progressBlocks(p),
+  });
+}
+
+/**
+ * Keeps progress messages current as the send engine reports: at most one update per campaign
+ * per interval, always one after the last event (so the final figures show).
+ */
+export function followCampaigns(deps: SlackDeps, client: WebClient, intervalMs: number): () => void {
+  const timers = new Map<string, NodeJS.Timeout>();
+  const last = new Map<string, number>();
+  const flush = (id: string) => {
+    timers.delete(id);
+    last.set(id, Date.now());
+    deps.background.run(
+      refreshProgress(deps, client, id).catch((err: unknown) =>
+        deps.log.warn({ err, campaignId: id }, 'progress update failed'),
+      ),
+    );
+  };
+  const off = deps.services.events.on((e) => {
+    if (!isCampaignEvent(e) || timers.has(e.campaignId)) return;
+    const wait = Math.max(0, (last.get(e.campaignId) ?? 0) + intervalMs - Date.now());
+    timers.set(
+      e.campaignId,
+      setTimeout(() => flush(e.campaignId), wait),
+    );
+  });
+  return () => {
+    off();
+    for (const t of timers.values()) clearTimeout(t);
+  };
+}

@@ -1,0 +1,206 @@
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createServices, type Services } from '../../src/core/index.js';
+import { type Db, migrateDb, openDb } from '../../src/db/client.js';
+import { createLogger } from '../../src/logger.js';
+import { createMailer } from '../../src/mail/index.js';
+import { importText, testCore, waitFor } from '../helpers.js';
+import { FakeDns, type Zone } from './fake-dns.js';
+
+/*
+ * Before validation_runs (migration 0005_validation_runs), validation kept its runs, counts and
+ * failures as JSON in `settings`. A database of that version keeps them after the upgrade: the
+ * run under way continues from its cursor, the counts and the last failure read as before.
+ */
+
+const zone = (name: string): Zone | undefined =>
+  name === 'probe.test' || /^d\d+\.test$/.test(name) ? { mx: [`mail.${name}`] } : undefined;
+
+let dns: FakeDns | undefined;
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+  await dns?.stop();
+  dns = undefined;
+});
+
+const T = Date.UTC(2026, 0, 5, 10, 0, 0);
+
+/** Core services over an existing database file, as the app builds them at start (migrated first). */
+function servicesOver(
+  path: string,
+  dir: string,
+  env: Record<string, string>,
+): { db: Db; services: Services } {
+  const db = openDb(path);
+  migrateDb(db);
+  const log = createLogger('silent');
+  const config = loadConfig({
+    MAIL_FROM: 'Sales <sales@coldbatch.test>',
+    MAIL_POSTAL_ADDRESS: 'Rua Exemplo 100, São Paulo, Brasil',
+    PUBLIC_URL: 'https://coldbatch.test',
+    MAIL_OUTBOX_DIR: join(dir, 'outbox'),
+    DATABASE_PATH: path,
+    BACKUP_DIR: join(dir, 'backups'),
+    VALIDATE_ON_IMPORT: 'false',
+    ...env,
+  });
+  const services = createServices(
+    { db, log, clock: { now: () => Date.now() } },
+    config,
+    createMailer({ outboxDir: config.mail.outboxDir, log }),
+  );
+  return { db, services };
+}
+
+/** Turns a database of today's schema back into one of the version before validation_runs. */
+function backToSettingsVersion(db: Db, rows: Record<string, unknown>): void {
+  const s = db.$client;
+  s.exec('DROP TABLE validation_runs');
+  // The migrator applies every migration newer than the last one it recorded.
+  const last = s.prepare('SELECT max(created_at) FROM __drizzle_migrations').pluck().get();
+  s.prepare('DELETE FROM __drizzle_migrations WHERE created_at = ?').run(last);
+  const put = s.prepare('INSERT INTO settings (key, value) VALUES (?, ?)');
+  for (const [key, value] of Object.entries(rows)) put.run(key, JSON.stringify(value));
+}
+
+describe('upgrading a database that kept validation in settings', () => {
+  it('keeps its finished counts, its failure and its run under way, which continues from its cursor', async () => {
+    dns = await new FakeDns(zone).start();
+    const env = {
+      VALIDATION_DNS_SERVERS: dns.address,
+      VALIDATION_TIMEOUT: '300ms',
+      VALIDATION_PROBE_DOMAINS: 'probe.test',
+    };
+    const old = testCore({ env });
+    cleanups.push(() => old.cleanup());
+    const csv = (n: number, tag: string) =>
+      `email\n${Array.from({ length: n }, (_, i) => `${tag}${i}@d${i}.test`).join('\n')}\n`;
+    const done = (await importText(old.services, csv(3, 'a'))).batch.id;
+    const running = (await importText(old.services, csv(4, 'b'))).batch.id;
+    const failed = (await importText(old.services, csv(2, 'c'))).batch.id;
+    const s = old.db.$client;
+    const ids = (b: string) =>
+      s.prepare('SELECT id FROM contacts WHERE batch_id = ? ORDER BY id').pluck().all(b) as number[];
+    // What the old version had written: verdicts on contacts, and its JSON in settings.
+    const mark = s.prepare('UPDATE contacts SET validation = ?, validated_at = ? WHERE id = ?');
+    for (const id of ids(done)) mark.run('valid', T, id);
+    const first = ids(running)[0]!;
+    mark.run('valid', T, first);
+    const secret = s.prepare('SELECT key, value FROM settings ORDER BY key').all();
+    const message = 'DNS lookups are failing on this server; no contact was marked.';
+    backToSettingsVersion(old.db, {
+      [`validation:counts:${done}`]: {
+        valid: 3,
+        role: 0,
+        disposable: 0,
+        no_mail_domain: 0,
+        unknown: 0,
+        contactCount: 3,
+        finishedAt: T,
+      },
+      [`validation:run:${running}`]: {
+        id: 'val_0000beef',
+        batchId: running,
+        actor: 'U123',
+        startedAt: T,
+        afterId: first,
+        checked: 1,
+      },
+      [`validation:counts:${running}`]: {
+        valid: 1,
+        role: 0,
+        disposable: 0,
+        no_mail_domain: 0,
+        unknown: 0,
+        contactCount: 4,
+        finishedAt: null,
+      },
+      [`validation:failure:${failed}`]: {
+        runId: 'val_0000dead',
+        status: 'dns_unavailable',
+        message,
+        at: T,
+        checked: 0,
+      },
+      // A run of a batch deleted since: nothing to keep.
+      'validation:run:batch_00000000_1700000000': {
+        id: 'val_00000000',
+        batchId: 'batch_00000000_1700000000',
+        actor: 'api',
+        startedAt: T,
+        afterId: 0,
+        checked: 0,
+      },
+    });
+    s.close();
+
+    const now = servicesOver(old.path, join(old.path, '..'), env);
+    cleanups.push(async () => {
+      await now.services.validation.stop();
+      now.db.$client.close();
+    });
+    const v = now.services.validation;
+    // Other features' settings are untouched; validation's moved out.
+    expect(now.db.$client.prepare('SELECT key, value FROM settings ORDER BY key').all()).toEqual(secret);
+
+    expect(v.summary(done)).toEqual({
+      counts: { valid: 3, role: 0, disposable: 0, no_mail_domain: 0, unknown: 0, unchecked: 0 },
+      run: null,
+      failure: null,
+      lastValidatedAt: new Date(T).toISOString(),
+      includeInvalidDomains: false,
+    });
+    expect(v.summary(failed)).toMatchObject({
+      counts: { valid: 0, unchecked: 2 },
+      run: null,
+      failure: {
+        runId: 'val_0000dead',
+        status: 'dns_unavailable',
+        message,
+        at: new Date(T).toISOString(),
+        checked: 0,
+      },
+      lastValidatedAt: null,
+    });
+    expect(v.summary(running)).toMatchObject({
+      counts: { valid: 1, unchecked: 3 },
+      run: { id: 'val_0000beef', actor: 'U123', startedAt: new Date(T).toISOString(), checked: 1, total: 4 },
+      failure: null,
+    });
+
+    // The run under way continues from its cursor: the first contact's domain is not asked again.
+    expect(v.resumeInterrupted()).toEqual([running]);
+    await waitFor(() => v.summary(running).run === null);
+    await v.idle();
+    expect(v.counts(running)).toEqual({
+      valid: 4,
+      role: 0,
+      disposable: 0,
+      no_mail_domain: 0,
+      unknown: 0,
+      unchecked: 0,
+    });
+    expect(dns.queries.map((q) => q.name)).not.toContain('d0.test');
+    expect(dns.queries.map((q) => q.name)).toContain('d1.test');
+    expect(v.summary(running).lastValidatedAt).not.toBeNull();
+
+    // A second start finds nothing left to move and changes nothing.
+    const again = servicesOver(old.path, join(old.path, '..'), env);
+    expect(again.services.validation.summary(done).lastValidatedAt).toBe(new Date(T).toISOString());
+    expect(again.services.validation.summary(failed).failure?.runId).toBe('val_0000dead');
+    const runs = again.db.$client
+      .prepare('SELECT batch_id AS batchId, seq, status FROM validation_runs ORDER BY batch_id')
+      .all();
+    again.db.$client.close();
+    expect(runs).toHaveLength(3);
+    expect(runs).toEqual(
+      expect.arrayContaining([
+        { batchId: done, seq: 1, status: 'finished' },
+        { batchId: running, seq: 1, status: 'finished' },
+        { batchId: failed, seq: 1, status: 'dns_unavailable' },
+      ]),
+    );
+  });
+});
