@@ -39,6 +39,15 @@ export type SuppressionReason = (typeof suppressionReasons)[number];
 export const validationResults = ['valid', 'role', 'disposable', 'no_mail_domain', 'unknown'] as const;
 export type ValidationResult = (typeof validationResults)[number];
 
+/** Zero contacts under every verdict. */
+export const zeroCounts = (): Record<ValidationResult, number> => ({
+  valid: 0,
+  role: 0,
+  disposable: 0,
+  no_mail_domain: 0,
+  unknown: 0,
+});
+
 /** A bulk validation run: `running` (at most one per batch), then `finished` or `dns_unavailable`. */
 export const validationRunStatuses = ['running', 'finished', 'dns_unavailable'] as const;
 export type ValidationRunStatus = (typeof validationRunStatuses)[number];

@@ -1,14 +1,7 @@
-/** A campaign's ledger figures: every row by what became of it, and how many unsubscribed (the CampaignCounts shape). */
-export type SendTally = {
-  total: number;
-  /** Claimed or waiting for a retry. */
-  pending: number;
-  sent: number;
-  failed: number;
-  bounced: number;
-  unsubscribed: number;
-  unknown: number;
-};
+import type { CampaignCounts } from '../campaigns/campaign.js';
+
+/** A campaign's ledger figures (the CampaignCounts shape): every row by what became of it, and how many unsubscribed. */
+export type SendTally = CampaignCounts;
 
 /** Folds ledger rows by status (SendStore/CampaignStore `sendCounts`) into figures. */
 export function tallySends(rows: readonly { status: string; n: number; unsub?: number }[]): SendTally {

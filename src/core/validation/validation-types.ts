@@ -57,13 +57,7 @@ export type ValidationSettings = DnsSettings & {
 
 export const newRunId = () => `val_${randomBytes(4).toString('hex')}`;
 
-export const zeroCounts = (): Record<ValidationResult, number> => ({
-  valid: 0,
-  role: 0,
-  disposable: 0,
-  no_mail_domain: 0,
-  unknown: 0,
-});
+export { zeroCounts } from '../vocabulary.js';
 
 /** Stored counts as callers see them: the verdicts and the contacts not checked yet. */
 export function withUnchecked(c: StoredCounts): ValidationCounts {

@@ -1,5 +1,5 @@
 import type { RunState, StoredCounts } from '../../core/validation/validation-store.js';
-import type { ValidationResult, ValidationRunStatus } from '../../core/vocabulary.js';
+import type { ValidationRunStatus } from '../../core/vocabulary.js';
 
 /* The rows of validation_runs as the SQLite ValidationStore reads and writes them. */
 
@@ -54,13 +54,7 @@ export const runColumns = `id, batch_id AS batchId, seq, actor, status, started_
   counted_of AS countedOf, validated_at AS validatedAt`;
 export const setCounts = `valid = ?, role = ?, disposable = ?, no_mail_domain = ?, unknown = ?, counted_of = ?, validated_at = ?`;
 
-export const zeroCounts = (): Record<ValidationResult, number> => ({
-  valid: 0,
-  role: 0,
-  disposable: 0,
-  no_mail_domain: 0,
-  unknown: 0,
-});
+export { zeroCounts } from '../../core/vocabulary.js';
 
 export function toRunState(r: RunRow): RunState {
   return {
