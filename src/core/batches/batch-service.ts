@@ -134,8 +134,10 @@ export class BatchService {
    * Undoes an import's activation, only while its batch is still the active one: the batch it
    * replaced is active again (none, if it replaced none). Otherwise nothing changes and the
    * outcome says which batch is active now, so an old Undo never switches away from a newer choice.
+   * The batch to bring back is the one core recorded at the import, never the caller's word.
    */
-  undoImport(batchId: string, previousId: string | null, actor: Actor): UndoImportOutcome {
+  undoImport(batchId: string, actor: Actor): UndoImportOutcome {
+    const previousId = this.find(batchId)?.replacedBatchId ?? null;
     const now = this.deps.clock.now();
     const done = this.store.undoImport(batchId, {
       actor,

@@ -173,11 +173,11 @@ describe('import-activate and manual activation', () => {
   it('undo reactivates the replaced batch, or deactivates when it replaced none', async () => {
     const a = await importCsv('email\na@x.com\n', 'a.csv');
     const b = await importCsv('email\nb@x.com\n', 'b.csv');
-    expect(batches.undoImport(b.batch.id, a.batch.id, 'U3').kind).toBe('undone');
+    expect(batches.undoImport(b.batch.id, 'U3').kind).toBe('undone');
     expect(events(a.batch.id).at(-1)).toEqual(['activated', 'U3', `undo import ${b.batch.id}`]);
     expect(events(b.batch.id).at(-1)).toEqual(['deactivated', 'U3', `replaced by ${a.batch.id}`]);
-    expect(batches.undoImport(b.batch.id, a.batch.id, 'U3')).toMatchObject({ kind: 'not_active' });
-    expect(batches.undoImport(a.batch.id, null, 'U3').kind).toBe('undone');
+    expect(batches.undoImport(b.batch.id, 'U3')).toMatchObject({ kind: 'not_active' });
+    expect(batches.undoImport(a.batch.id, 'U3').kind).toBe('undone');
     expect(events(a.batch.id).at(-1)).toEqual(['deactivated', 'U3', 'undo import']);
     expect(batches.getActive()).toBeNull();
   });

@@ -24,9 +24,8 @@ export function register(app: App, deps: SlackDeps): void {
     actionListener(deps, 'undoing the import', async (click) => {
       const { batchId } = undoValue.parse(JSON.parse(z.string().parse(click.value)));
       assertAdmin(deps, click.userId, 'undo imports');
-      // The batch the import replaced, as core recorded it at the import (never the button's word).
-      const replaced = deps.services.batches.get(batchId).replacedBatchId;
-      const outcome = deps.services.batches.undoImport(batchId, replaced, click.userId);
+      // Core knows the batch the import replaced (recorded at the import), never the button's word.
+      const outcome = deps.services.batches.undoImport(batchId, click.userId);
       if (outcome.kind === 'not_active') {
         const said = undoTooLateText(outcome);
         await click.answer({
