@@ -79,7 +79,7 @@ export function testCore(
     DATABASE_PATH: path,
     BACKUP_DIR: join(dir, 'backups'),
     IMPORT_MAX_BYTES: String(opts.importMaxBytes ?? 50 * 1024 * 1024),
-    // No DNS from tests unless one opts in (test/validation runs its own DNS server on loopback).
+    // No DNS from tests unless one opts in (test/core/validation runs its own DNS server on loopback).
     VALIDATE_ON_IMPORT: 'false',
     ...opts.env,
   });

@@ -16,16 +16,16 @@ import { ContactService } from './contacts/contact-service.js';
 import { recordHardBounce } from './contacts/hard-bounce.js';
 import { EventHub } from './events.js';
 import { ImportService } from './imports/import-service.js';
-import { InboxService } from './inbox/file-claims.js';
+import { InboxService } from './inbox/inbox-service.js';
 import { PeopleService } from './people/people-service.js';
 import { RetentionService } from './people/retention.js';
-import { ReportService } from './reports/batch-report.js';
+import { ReportService } from './reports/report-service.js';
 import { SendEngine } from './sending/send-engine.js';
-import { DomainSuppressionService } from './suppression/domains.js';
+import { DomainSuppressionService } from './suppression/domain-suppression-service.js';
 import type { CoreDeps } from './types.js';
 import { ValidatingImportService } from './validation/on-import.js';
 import { ValidationService } from './validation/validation-service.js';
-import { WebhookOutbox } from './webhooks/outbox.js';
+import { WebhookOutbox } from './webhooks/webhook-outbox.js';
 import { WebhookService } from './webhooks/webhook-service.js';
 
 export type Services = {

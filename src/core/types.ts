@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Db } from '../db/client.js';
 import type { Logger } from '../logger.js';
-import type { WebhookOutbox } from './webhooks/outbox.js';
+import type { WebhookOutbox } from './webhooks/webhook-outbox.js';
 
 export * from './vocabulary.js';
 

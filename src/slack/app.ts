@@ -3,7 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Express } from 'express';
 import { z } from 'zod';
 import type { SlackConfig } from '../config.js';
-import type { FileClaim } from '../core/inbox/file-claims.js';
+import type { FileClaim } from '../core/inbox/inbox-service.js';
 import type { Services } from '../core/index.js';
 import { boltLogger, type Logger } from '../logger.js';
 import { errorBlocks } from './blocks/common.js';

@@ -45,7 +45,7 @@ const upload = async (csv: string, name: string) => {
   const r = await uploadCsv(url, csv, { fileName: name });
   return (r.body as { batch: { id: string } }).batch.id;
 };
-/** Stands in for a bulk validation's verdict (test/validation runs the real one against a DNS server). */
+/** Stands in for a bulk validation's verdict (test/core/validation runs the real one against a DNS server). */
 const markNoMailDomain = (domain: string) =>
   app.db.$client
     .prepare(`UPDATE contacts SET validation = 'no_mail_domain' WHERE email LIKE ?`)

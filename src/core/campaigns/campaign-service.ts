@@ -2,9 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { DomainError } from '../../errors.js';
 import { type AudienceService, type AudienceSummary, assertAudience } from '../audience/audience-service.js';
-import { exportCampaignResultsCsv } from '../batches/export.js';
 import { decodeCursor, newestFirstPage, pageLimit } from '../pagination.js';
-import { tallySends } from '../sending/send-counts.js';
+import { tallySends } from '../sending/send-tally.js';
 import type { Actor, CampaignStatus, CoreDeps } from '../types.js';
 import {
   type Campaign,
@@ -17,6 +16,7 @@ import {
   toCampaign,
 } from './campaign.js';
 import type { CampaignStore } from './campaign-store.js';
+import { exportCampaignResultsCsv } from './export.js';
 import { approvalPlan, assertReady, type CampaignSettings, planSchedule } from './plan.js';
 import { parseSender } from './sender.js';
 import { CampaignStateMachine } from './state-machine.js';

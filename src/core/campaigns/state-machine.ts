@@ -1,9 +1,9 @@
 import type { Clock } from '../../clock.js';
 import { DomainError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { tallySends } from '../sending/send-counts.js';
+import { tallySends } from '../sending/send-tally.js';
 import type { Actor, CampaignStatus, SendStatus } from '../types.js';
-import { campaignCompletedData, type WebhookOutbox } from '../webhooks/outbox.js';
+import { campaignCompletedData, type WebhookOutbox } from '../webhooks/webhook-outbox.js';
 import type { CampaignPatch, CampaignRecord, CampaignStore, RequeueResult } from './campaign-store.js';
 
 /**

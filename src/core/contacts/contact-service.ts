@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client.js';
 import { batches, contactHistory, contacts, suppressions } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
-import { exportSuppressionsCsv } from '../batches/export.js';
+import { exportSuppressionsCsv } from '../suppression/export.js';
 import type { Actor, ContactStatus, CoreDeps, SuppressionReason } from '../types.js';
 import { type Contact, contactColumns, toContact } from './contact.js';
 import { emailHash } from './email-hash.js';

@@ -1,5 +1,5 @@
 import type { Sqlite } from '../../db/client.js';
-import { DomainMatcher } from '../suppression/domains.js';
+import { DomainMatcher } from '../suppression/domain-suppression-service.js';
 import { hashBytes } from './contact-chunks.js';
 import type { ContactRow } from './rows.js';
 

@@ -8,7 +8,7 @@ import { openReadOnlyDb } from '../../db/client.js';
 import { isDomainError } from '../../errors.js';
 import { createLogger } from '../../logger.js';
 import { BatchService } from '../batches/batch-service.js';
-import { ReportService } from './batch-report.js';
+import { ReportService } from './report-service.js';
 
 const input = z
   .object({ databasePath: z.string().min(1), batchId: z.string(), now: z.number() })

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Services } from '../../core/index.js';
-import { domainRuleInputSchema } from '../../core/suppression/domains.js';
+import { domainRuleInputSchema } from '../../core/suppression/domain-suppression-service.js';
 import { jsonBody } from '../json-body.js';
 
 const patternParam = z.object({ pattern: z.string().min(1).max(300) });

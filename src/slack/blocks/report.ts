@@ -1,4 +1,4 @@
-import type { BatchReport, KeyFigures, Rates } from '../../core/reports/batch-report.js';
+import type { BatchReport, KeyFigures, Rates } from '../../core/reports/report-service.js';
 import { clip, esc } from '../kit/escape.js';
 import { actorText, batchLine, reportLine } from './batches.js';
 import { code, context, divider, type KnownBlock, n, text, when } from './common.js';

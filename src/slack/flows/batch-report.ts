@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import { renderBatchChart } from '../../charts/batch-chart.js';
-import type { BatchReport } from '../../core/reports/batch-report.js';
+import type { BatchReport } from '../../core/reports/report-service.js';
 import { reportBlocks, reportSummary } from '../blocks/report.js';
 import type { SlackDeps } from '../kit/context.js';
 

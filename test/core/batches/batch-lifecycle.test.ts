@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchService } from '../../../src/core/batches/batch-service.js';
 import { ImportService } from '../../../src/core/imports/import-service.js';
 import { RetentionService } from '../../../src/core/people/retention.js';
-import { WebhookOutbox } from '../../../src/core/webhooks/outbox.js';
+import { WebhookOutbox } from '../../../src/core/webhooks/webhook-outbox.js';
 import { SqliteBatchStore } from '../../../src/db/sqlite/batch-store.js';
 import { bytes, refusal, testClock, testCore } from '../../helpers.js';
 

@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
 import type { Services } from '../../../src/core/index.js';
-import { DomainMatcher, domainPatternSchema } from '../../../src/core/suppression/domains.js';
+import {
+  DomainMatcher,
+  domainPatternSchema,
+} from '../../../src/core/suppression/domain-suppression-service.js';
 import { createLogger } from '../../../src/logger.js';
 import { createMailer } from '../../../src/mail/index.js';
 import { importText, refusal, testClock, testCore } from '../../helpers.js';

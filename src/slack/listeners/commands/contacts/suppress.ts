@@ -1,4 +1,4 @@
-import { domainPatternSchema } from '../../../../core/suppression/domains.js';
+import { domainPatternSchema } from '../../../../core/suppression/domain-suppression-service.js';
 import { DomainError } from '../../../../errors.js';
 import { code, context, n, text } from '../../../blocks/common.js';
 import type { Subcommand } from '../../../kit/command.js';

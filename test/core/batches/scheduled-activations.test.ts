@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { parseActivationTime } from '../../src/core/batches/scheduled-activations.js';
-import { importText, refusal, testClock, testConfig, testCore, waitFor } from '../helpers.js';
+import { buildApp } from '../../../src/app.js';
+import { parseActivationTime } from '../../../src/core/batches/scheduled-activations.js';
+import { importText, refusal, testClock, testConfig, testCore, waitFor } from '../../helpers.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

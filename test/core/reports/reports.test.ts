@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Services } from '../../src/core/index.js';
-import { createLogger } from '../../src/logger.js';
-import { createMailer } from '../../src/mail/index.js';
-import { importText, refusal, testClock, testCore } from '../helpers.js';
-import { startSink } from '../smtp-sink.js';
+import type { Services } from '../../../src/core/index.js';
+import { createLogger } from '../../../src/logger.js';
+import { createMailer } from '../../../src/mail/index.js';
+import { importText, refusal, testClock, testCore } from '../../helpers.js';
+import { startSink } from '../../smtp-sink.js';
 
 type Sink = Awaited<ReturnType<typeof startSink>>;
 let sink: Sink | undefined;

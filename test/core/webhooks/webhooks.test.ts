@@ -3,10 +3,10 @@ import { rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { MailError, type Mailer } from '../../src/mail/mailer.js';
-import { signUnsubscribeToken } from '../../src/mail/unsubscribe-token.js';
-import { importText, memoryLog, testClock, testConfig, testCore, waitFor } from '../helpers.js';
+import { buildApp } from '../../../src/app.js';
+import { MailError, type Mailer } from '../../../src/mail/mailer.js';
+import { signUnsubscribeToken } from '../../../src/mail/unsubscribe-token.js';
+import { importText, memoryLog, testClock, testConfig, testCore, waitFor } from '../../helpers.js';
 
 const secret = 'webhook-secret-0123456789';
 const unsubscribeSecret = 'unsubscribe-secret-0123456789';

@@ -1,7 +1,7 @@
 /** A date filter that is not a real day is refused (400, saying what to write), not an empty page. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseFilterText } from '../../src/core/batches/contact-filter.js';
-import { importText, refusal, startTestApp } from '../helpers.js';
+import { parseFilterText } from '../../../src/core/batches/contact-filter.js';
+import { importText, refusal, startTestApp } from '../../helpers.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

@@ -3,14 +3,14 @@
  * person, erasing them everywhere while keeping the hashed suppression, and retention proposals.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { emailHash } from '../../src/core/contacts/email-hash.js';
-import type { Services } from '../../src/core/index.js';
-import type { CampaignVerdict } from '../../src/core/people/people-service.js';
-import { createLogger } from '../../src/logger.js';
-import { createMailer } from '../../src/mail/index.js';
-import { rowsMentioning } from '../db-scan.js';
-import { importText, refusal, tempDir, testClock, testCore } from '../helpers.js';
-import { startSink } from '../smtp-sink.js';
+import { emailHash } from '../../../src/core/contacts/email-hash.js';
+import type { Services } from '../../../src/core/index.js';
+import type { CampaignVerdict } from '../../../src/core/people/people-service.js';
+import { createLogger } from '../../../src/logger.js';
+import { createMailer } from '../../../src/mail/index.js';
+import { rowsMentioning } from '../../db-scan.js';
+import { importText, refusal, tempDir, testClock, testCore } from '../../helpers.js';
+import { startSink } from '../../smtp-sink.js';
 
 const minute = 60_000;
 const day = 86_400_000;

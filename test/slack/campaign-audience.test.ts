@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bytes, startTestApp, tempDir, waitFor } from '../helpers.js';
-import { campaignSubmission, commandBody, FakeSlack, signingSecret, slackPost } from '../slack/fake-slack.js';
+import { campaignSubmission, commandBody, FakeSlack, signingSecret, slackPost } from './fake-slack.js';
 
 let slack: FakeSlack;
 let url: string;
@@ -39,7 +39,7 @@ afterEach(async () => {
   dir.cleanup();
 });
 
-/** Stands in for a bulk validation's verdict (test/validation runs the real one against a DNS server). */
+/** Stands in for a bulk validation's verdict (test/core/validation runs the real one against a DNS server). */
 const markNoMailDomain = (pattern: string) =>
   app.db.$client.prepare(`UPDATE contacts SET validation = 'no_mail_domain' WHERE email LIKE ?`).run(pattern);
 

@@ -3,16 +3,16 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import type { Services } from '../../src/core/index.js';
-import type { ValidationResult } from '../../src/core/types.js';
-import { isDisposableDomain } from '../../src/core/validation/disposable.js';
-import { isRoleAddress } from '../../src/core/validation/roles.js';
-import { verdictOf } from '../../src/core/validation/verdict.js';
-import { createLogger } from '../../src/logger.js';
-import { createMailer } from '../../src/mail/index.js';
-import { importText, startTestApp, tempDir, testClock, testCore, waitFor } from '../helpers.js';
-import { startSink } from '../smtp-sink.js';
+import { loadConfig } from '../../../src/config.js';
+import type { Services } from '../../../src/core/index.js';
+import type { ValidationResult } from '../../../src/core/types.js';
+import { isDisposableDomain } from '../../../src/core/validation/disposable.js';
+import { isRoleAddress } from '../../../src/core/validation/roles.js';
+import { verdictOf } from '../../../src/core/validation/verdict.js';
+import { createLogger } from '../../../src/logger.js';
+import { createMailer } from '../../../src/mail/index.js';
+import { importText, startTestApp, tempDir, testClock, testCore, waitFor } from '../../helpers.js';
+import { startSink } from '../../smtp-sink.js';
 import { FakeDns, type Zone } from './fake-dns.js';
 
 /**
@@ -566,7 +566,7 @@ describe('npm run import', () => {
     cleanups.push(() => dir.cleanup());
     const file = join(dir.dir, 'leads.csv');
     writeFileSync(file, csv(['ana@mx.test', 'info@mx.test', 'bob@nx.test', 'joe@mailinator.com']));
-    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const root = fileURLToPath(new URL('../../..', import.meta.url));
     // Asynchronous: the fake DNS server answers from this process's event loop.
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/import.ts', file], {
       cwd: root,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { importText, startTestApp, tempDir, waitFor } from '../helpers.js';
-import { commandBody, FakeSlack, signingSecret, slackPost } from '../slack/fake-slack.js';
+import { importText, startTestApp, tempDir, waitFor } from '../../helpers.js';
+import { commandBody, FakeSlack, signingSecret, slackPost } from '../../slack/fake-slack.js';
 import { FakeDns, type Zone } from './fake-dns.js';
 
 const zones: Record<string, Zone> = {

@@ -1,8 +1,8 @@
 import { afterEach, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
-import { createMailer } from '../../src/mail/index.js';
-import { importText, testCore, waitFor } from '../helpers.js';
-import { startSink } from '../smtp-sink.js';
+import { createLogger } from '../../../src/logger.js';
+import { createMailer } from '../../../src/mail/index.js';
+import { importText, testCore, waitFor } from '../../helpers.js';
+import { startSink } from '../../smtp-sink.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

@@ -1,6 +1,6 @@
 /** The plain-address fast path in isSendableEmail must be a strict subset of validator.isEmail. */
 import { describe, expect, it } from 'vitest';
-import { isSendableEmail } from '../../src/core/imports/email.js';
+import { isSendableEmail } from '../../../src/core/imports/email.js';
 
 describe('the fast path for plain addresses', () => {
   it('accepts nothing validator.isEmail refuses (20,000 generated near-addresses)', async () => {

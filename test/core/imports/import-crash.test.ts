@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildApp } from '../../src/app.js';
-import { importText, tempDir, testConfig, waitFor } from '../helpers.js';
+import { buildApp } from '../../../src/app.js';
+import { importText, tempDir, testConfig, waitFor } from '../../helpers.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 
 function bigCsv(rows: number): string {
   const lines = ['email,name,company'];

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config.js';
-import { createServices, type Services } from '../../src/core/index.js';
-import { type Db, migrateDb, openDb } from '../../src/db/client.js';
-import { createLogger } from '../../src/logger.js';
-import { createMailer } from '../../src/mail/index.js';
-import { importText, testCore, waitFor } from '../helpers.js';
+import { loadConfig } from '../../../src/config.js';
+import { createServices, type Services } from '../../../src/core/index.js';
+import { type Db, migrateDb, openDb } from '../../../src/db/client.js';
+import { createLogger } from '../../../src/logger.js';
+import { createMailer } from '../../../src/mail/index.js';
+import { importText, testCore, waitFor } from '../../helpers.js';
 import { FakeDns, type Zone } from './fake-dns.js';
 
 /*

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../../db/client.js';
 import { webhookDeliveries } from '../../db/schema.js';
-import type { SendTally } from '../sending/send-counts.js';
+import type { SendTally } from '../sending/send-tally.js';
 import { publicWebhookUrl } from './webhook-url.js';
 
 /** The events coldbatch tells CRMs about. */

@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DomainError } from '../../src/errors.js';
-import { importText, testCore } from '../helpers.js';
+import { DomainError } from '../../../src/errors.js';
+import { importText, testCore } from '../../helpers.js';
 
 type Core = ReturnType<typeof testCore>;
 let core: Core;

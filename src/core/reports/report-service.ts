@@ -29,7 +29,7 @@ const workerAnswer = z.discriminatedUnion('ok', [
   }),
 ]);
 
-import { BatchLedger, dayString } from './ledger.js';
+import { BatchLedger, dayString } from './batch-ledger.js';
 
 /**
  * Rates are fractions (0.0123 = 1.23 %), rounded to 4 decimals; null when nothing was attempted.

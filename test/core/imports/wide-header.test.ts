@@ -4,9 +4,9 @@
  * line too long to be a header is refused for what it is, never as "no e-mail column".
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { ImportService } from '../../src/core/imports/import-service.js';
-import { DomainError } from '../../src/errors.js';
-import { bytes, testCore } from '../helpers.js';
+import { ImportService } from '../../../src/core/imports/import-service.js';
+import { DomainError } from '../../../src/errors.js';
+import { bytes, testCore } from '../../helpers.js';
 
 type Core = ReturnType<typeof testCore>;
 const cores: Core[] = [];

@@ -1,13 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { audienceFrom, notSendableReasonSql } from '../../src/db/sqlite/audience-sql.js';
-import { importText, refusal, testClock, testCore } from '../helpers.js';
+import { audienceFrom, notSendableReasonSql } from '../../../src/db/sqlite/audience-sql.js';
+import { importText, refusal, testClock, testCore } from '../../helpers.js';
 
 let core: ReturnType<typeof testCore>;
 afterEach(() => core.cleanup());
 
 const input = { name: 'Intro', subject: 'Hi {{first_name|there}}', body: 'Hello', sendAt: 'now' as const };
 
-/** Stands in for a bulk validation's verdict (test/validation runs the real one against a DNS server). */
+/** Stands in for a bulk validation's verdict (test/core/validation runs the real one against a DNS server). */
 function markNoMailDomain(domain: string) {
   core.db.$client
     .prepare(`UPDATE contacts SET validation = 'no_mail_domain' WHERE email LIKE ?`)

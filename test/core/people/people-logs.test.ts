@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { importText, memoryLog, startTestApp } from '../helpers.js';
+import { importText, memoryLog, startTestApp } from '../../helpers.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

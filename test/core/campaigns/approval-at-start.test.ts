@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
-import { createMailer } from '../../src/mail/index.js';
+import { createLogger } from '../../../src/logger.js';
+import { createMailer } from '../../../src/mail/index.js';
 import {
   bytes,
   importText,
@@ -11,9 +11,9 @@ import {
   testClock,
   testCore,
   waitFor,
-} from '../helpers.js';
-import { campaignSubmission, FakeSlack, signingSecret, slackPost } from '../slack/fake-slack.js';
-import { startSink } from '../smtp-sink.js';
+} from '../../helpers.js';
+import { campaignSubmission, FakeSlack, signingSecret, slackPost } from '../../slack/fake-slack.js';
+import { startSink } from '../../smtp-sink.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {

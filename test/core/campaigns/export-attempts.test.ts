@@ -1,9 +1,9 @@
 import { parse } from 'csv-parse/sync';
 import { afterEach, expect, it } from 'vitest';
-import { createLogger } from '../../src/logger.js';
-import { createMailer } from '../../src/mail/index.js';
-import { importText, testClock, testCore } from '../helpers.js';
-import { startSink } from '../smtp-sink.js';
+import { createLogger } from '../../../src/logger.js';
+import { createMailer } from '../../../src/mail/index.js';
+import { importText, testClock, testCore } from '../../helpers.js';
+import { startSink } from '../../smtp-sink.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
