@@ -36,6 +36,11 @@ export const batches = sqliteTable(
     replacedBatchId: text('replaced_batch_id'),
     /** An admin chose to mail this batch's contacts whose domain does not receive mail. */
     includeInvalidDomains: integer('include_invalid_domains', { mode: 'boolean' }).notNull().default(false),
+    /**
+     * While importing: the process filling it (`host:pid:token`), so a start-up sweep in another
+     * process (the CLI next to the app) leaves a live import alone. Null on older rows.
+     */
+    importer: text('importer'),
   },
   (t) => [
     uniqueIndex('batches_one_active').on(t.status).where(sql`status = 'active'`),

@@ -2,7 +2,7 @@ import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../helpers.js';
+import { tempDir, testCore, waitFor } from '../helpers.js';
 import { root, runCli } from './run-cli.js';
 
 const cleanups: (() => void)[] = [];
@@ -85,5 +85,42 @@ describe('npm run import', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe(`No file at ${join(dir, 'nothing.csv')}.`);
     expect(existsSync(databasePath)).toBe(false);
+  });
+});
+
+describe('npm run import beside the running app', () => {
+  it("leaves the app's import under way alone (its start-up sweep used to delete it)", async () => {
+    const core = testCore();
+    cleanups.push(core.cleanup);
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    // More than the 64 KB the importer reads before it starts the batch, then it waits.
+    const first = Array.from({ length: 3000 }, (_, i) => `lead${i}@acme.test,Lead ${i}`).join('\n');
+    async function* slowUpload() {
+      yield Buffer.from(`email,name\n${first}\n`);
+      await held;
+      yield Buffer.from('bruno@acme.test,Bruno\n');
+    }
+    const appImport = core.services.imports.importFile({
+      source: slowUpload(),
+      fileName: 'slow.csv',
+      origin: 'api',
+      actor: 'test',
+    });
+    await waitFor(() => core.services.batches.listImporting().length === 1);
+    const r = await runCli('import', [join(root, 'examples/contacts.csv')], { DATABASE_PATH: core.path });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    release();
+    const done = await appImport;
+    expect(done.report.imported).toBe(3001);
+    expect(batchesOf(core.path)).toEqual(
+      expect.arrayContaining([
+        { name: 'contacts.csv', status: 'inactive', createdBy: 'cli', contacts: 12 },
+        { name: 'slow.csv', status: 'active', createdBy: 'test', contacts: 3001 },
+      ]),
+    );
   });
 });

@@ -35,6 +35,8 @@ const newestCursor = z.tuple([z.number(), z.string()]);
 
 /** Contacts deleted per step of a discarded import (an event-loop turn between steps). */
 const discardChunk = 5000;
+/** Starting an import records the file's name, where it came from, who, and which process fills it. */
+type ImportOrder = { name: string; origin: BatchSource; actor: Actor; importer: string };
 
 /**
  * The batches and their lifecycle: import (start, finish, discard), activation (by hand, by
@@ -156,10 +158,11 @@ export class BatchService {
   }
 
   /** Creates the `importing` batch an import fills; returns its id. */
-  async startImport(start: { name: string; origin: BatchSource; actor: Actor }): Promise<string> {
+  async startImport(start: ImportOrder): Promise<string> {
     const now = this.deps.clock.now();
     const id = newBatchId(now);
-    await this.store.startImport({ id, name: start.name, source: start.origin, actor: start.actor, at: now });
+    const { origin, ...rest } = start;
+    await this.store.startImport({ id, source: origin, at: now, ...rest });
     return id;
   }
 
@@ -196,7 +199,7 @@ export class BatchService {
   }
 
   /** Batches left `importing` (by a crash, when read at start). */
-  listImporting(): string[] {
+  listImporting(): { id: string; importer: string | null }[] {
     return this.store.listImporting();
   }
 

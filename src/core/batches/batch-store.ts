@@ -32,7 +32,15 @@ export type ActivationResult =
 export type ChunkResult = { kind: 'deleted'; count: number } | { kind: 'moved'; status: BatchStatus | null };
 
 /** A new batch, `importing` until the import finishes. */
-export type ImportStart = { id: string; name: string; source: BatchSource; actor: string; at: number };
+export type ImportStart = {
+  id: string;
+  name: string;
+  source: BatchSource;
+  actor: string;
+  at: number;
+  /** The process filling it (core/imports/importer.ts). */
+  importer: string;
+};
 
 /** The finished import's figures, written on the batch with its `imported` event. */
 export type ImportFinish = {
@@ -68,7 +76,7 @@ export interface BatchStore {
   /** The newest finished batch (other than `exceptId`) holding a file with this SHA-256. */
   findByFile(sha256: string, exceptId: string): { id: string; name: string } | null;
   /** Ids of batches left `importing`. */
-  listImporting(): string[];
+  listImporting(): { id: string; importer: string | null }[];
   /** How many of the batch's contacts are in each status (statuses with none are left out). */
   countContactsByStatus(id: string): { status: ContactStatus; count: number }[];
   /** A batch's events, oldest first. */

@@ -10,6 +10,7 @@ import { openContactStream } from './contact-stream.js';
 import { ContactWriter } from './contact-writer.js';
 import { Lane } from './import-lane.js';
 import type { ImportOptions, ImportRequest, ImportResult } from './import-request.js';
+import { importerMayBeAlive, newImporter } from './importer.js';
 import type { ContactRow } from './rows.js';
 
 export type { ImportOptions, ImportRequest, ImportResult, QueuePosition } from './import-request.js';
@@ -34,6 +35,8 @@ const defaultQueueTimeoutMs = 60_000;
 export class ImportService {
   private readonly log;
   private readonly lane = new Lane(concurrentImports);
+  /** This service's name on the batches it fills, so other processes' sweeps leave them alone. */
+  private readonly importer = newImporter();
   private readonly writer;
 
   constructor(
@@ -100,6 +103,7 @@ export class ImportService {
       name: req.fileName,
       origin: req.origin,
       actor: req.actor,
+      importer: this.importer,
     });
     this.log.info(
       {
@@ -247,14 +251,18 @@ export class ImportService {
   }
 
   /**
-   * Removes batches left `importing` by a crash; run once at start, before serving. A batch that
-   * cannot be removed now (a full disk: deleting needs room in the WAL) stays `importing`, which
-   * no list activates and no campaign reaches, and is removed at a later start.
+   * Removes batches left `importing` by a crash; run once at start, before serving. An import
+   * another live process is still filling (the app while `npm run import` starts, or the reverse)
+   * is left alone. A batch that cannot be removed now (a full disk: deleting needs room in the WAL)
+   * stays `importing`, which no list activates and no campaign reaches, and is removed at a later start.
    */
   sweepInterrupted(): string[] {
-    const ids = this.batches.listImporting();
     const removed: string[] = [];
-    for (const id of ids) {
+    for (const { id, importer } of this.batches.listImporting()) {
+      if (importerMayBeAlive(importer, this.importer)) {
+        this.log.info({ batchId: id }, 'import under way in another process: left alone');
+        continue;
+      }
       try {
         this.batches.removeImporting(id);
       } catch (e) {

@@ -26,7 +26,9 @@ export class SqliteBatchStore implements BatchStore {
     this.stmts = {
       status: s.prepare<[string], { status: BatchStatus }>(`SELECT status FROM batches WHERE id = ?`),
       activeId: s.prepare<[], { id: string }>(`SELECT id FROM batches WHERE status = 'active'`),
-      importing: s.prepare<[], { id: string }>(`SELECT id FROM batches WHERE status = 'importing'`),
+      importing: s.prepare<[], { id: string; importer: string | null }>(
+        `SELECT id, importer FROM batches WHERE status = 'importing'`,
+      ),
       sameFile: s.prepare<[string, string], { id: string; name: string }>(
         `SELECT id, name FROM batches WHERE file_sha256 = ? AND status != 'importing' AND id != ? ORDER BY created_at DESC LIMIT 1`,
       ),
@@ -42,8 +44,8 @@ export class SqliteBatchStore implements BatchStore {
       event: s.prepare<[string, string, string, string | null, number]>(
         `INSERT INTO batch_events (batch_id, kind, actor, reason, at) VALUES (?, ?, ?, ?, ?)`,
       ),
-      create: s.prepare<[string, string, string, string, number]>(
-        `INSERT INTO batches (id, name, source, status, created_by, created_at) VALUES (?, ?, ?, 'importing', ?, ?)`,
+      create: s.prepare<[string, string, string, string, number, string]>(
+        `INSERT INTO batches (id, name, source, status, created_by, created_at, importer) VALUES (?, ?, ?, 'importing', ?, ?, ?)`,
       ),
       finish: s.prepare<[string, string, string, number, string]>(
         `UPDATE batches SET status = 'inactive', name = ?, report = ?, file_sha256 = ?, contact_count = ?
@@ -90,8 +92,8 @@ export class SqliteBatchStore implements BatchStore {
     return this.stmts.sameFile.get(sha256, exceptId) ?? null;
   }
 
-  listImporting(): string[] {
-    return this.stmts.importing.all().map((r) => r.id);
+  listImporting(): { id: string; importer: string | null }[] {
+    return this.stmts.importing.all();
   }
 
   countContactsByStatus(id: string): { status: ContactStatus; count: number }[] {
@@ -178,7 +180,7 @@ export class SqliteBatchStore implements BatchStore {
   }
 
   async startImport(start: ImportStart): Promise<void> {
-    this.stmts.create.run(start.id, start.name, start.source, start.actor, start.at);
+    this.stmts.create.run(start.id, start.name, start.source, start.actor, start.at, start.importer);
   }
 
   async finishImport(finish: ImportFinish, within?: (tx: Tx) => void): Promise<void> {

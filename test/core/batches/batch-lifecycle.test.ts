@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchService } from '../../../src/core/batches/batch-service.js';
@@ -9,6 +11,8 @@ import { SqliteBatchStore } from '../../../src/db/sqlite/batch-store.js';
 import { bytes, refusal, testClock, testCore } from '../../helpers.js';
 
 const root = join(import.meta.dirname, '../../..');
+/** An importer whose process is gone (another host). */
+const gone = 'gone.invalid:1:00000000';
 
 /** Every .ts file under src/, as a path relative to the repository. */
 function sources(dir = join(root, 'src')): string[] {
@@ -160,7 +164,7 @@ describe('import-activate and manual activation', () => {
     expect(refusal(() => batches.activate('batch_00000000_1700000000', 'U1')).message).toBe(
       'No batch batch_00000000_1700000000. List batches to see the ids.',
     );
-    const id = await batches.startImport({ name: 'x.csv', origin: 'api', actor: 'U1' });
+    const id = await batches.startImport({ name: 'x.csv', origin: 'api', actor: 'U1', importer: gone });
     const e = refusal(() => batches.activate(id, 'U1'));
     expect([e.code, e.message]).toEqual([
       'conflict',
@@ -196,7 +200,7 @@ describe('deleting a batch', () => {
   });
 
   it('the start-up sweep removes batches left importing, with their contacts', async () => {
-    const id = await batches.startImport({ name: 'x.csv', origin: 'api', actor: 'U1' });
+    const id = await batches.startImport({ name: 'x.csv', origin: 'api', actor: 'U1', importer: gone });
     core.db.$client
       .prepare(
         `INSERT INTO contacts (email, email_hash, status, batch_id, created_at, updated_at)
@@ -206,6 +210,39 @@ describe('deleting a batch', () => {
     expect(imports.sweepInterrupted()).toEqual([id]);
     expect(core.db.$client.prepare('SELECT count(*) AS n FROM contacts').get()).toEqual({ n: 0 });
     expect(batches.listImporting()).toEqual([]);
+  });
+
+  it('the sweep leaves an import another live process is filling, and removes it once that process ended', async () => {
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    try {
+      const importer = `${hostname()}:${other.pid}:a1b2c3d4`;
+      const id = await batches.startImport({ name: 'x.csv', origin: 'cli', actor: 'cli', importer });
+      expect(imports.sweepInterrupted()).toEqual([]);
+      expect(batches.listImporting()).toEqual([{ id, importer }]);
+      other.kill('SIGKILL');
+      await new Promise((r) => other.once('exit', r));
+      expect(imports.sweepInterrupted()).toEqual([id]);
+    } finally {
+      other.kill('SIGKILL');
+    }
+  });
+
+  it('the sweep removes imports of an earlier service in this process, of another host, or with no importer', async () => {
+    const earlier = await batches.startImport({
+      name: 'a.csv',
+      origin: 'api',
+      actor: 'U1',
+      importer: `${hostname()}:${process.pid}:00000000`,
+    });
+    const elsewhere = await batches.startImport({
+      name: 'b.csv',
+      origin: 'api',
+      actor: 'U1',
+      importer: `not-${hostname()}:1:00000000`,
+    });
+    const older = await batches.startImport({ name: 'c.csv', origin: 'api', actor: 'U1', importer: gone });
+    core.db.$client.prepare('UPDATE batches SET importer = NULL WHERE id = ?').run(older);
+    expect(imports.sweepInterrupted().sort()).toEqual([earlier, elsewhere, older].sort());
   });
 
   it('retention deletes an inactive batch through the batch service, in chunks, forgetting its proposal', async () => {
