@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { loadConfig } from '../../../src/config.js';
 import { createServices, type Services } from '../../../src/core/index.js';
 import { type Db, migrateDb, openDb } from '../../../src/db/client.js';
@@ -58,9 +60,14 @@ function servicesOver(
 function backToSettingsVersion(db: Db, rows: Record<string, unknown>): void {
   const s = db.$client;
   s.exec('DROP TABLE validation_runs');
-  // The migrator applies every migration newer than the last one it recorded.
-  const last = s.prepare('SELECT max(created_at) FROM __drizzle_migrations').pluck().get();
-  s.prepare('DELETE FROM __drizzle_migrations WHERE created_at = ?').run(last);
+  // And every later migration's change (0006: batches.importer).
+  s.exec('ALTER TABLE batches DROP COLUMN importer');
+  // The migrator applies every migration newer than the last one it recorded: forget 0005 onwards.
+  const journal = z
+    .object({ entries: z.array(z.object({ tag: z.string(), when: z.number() })) })
+    .parse(JSON.parse(readFileSync(new URL('../../../drizzle/meta/_journal.json', import.meta.url), 'utf8')));
+  const since = journal.entries.find((e) => e.tag === '0005_validation_runs')?.when;
+  s.prepare('DELETE FROM __drizzle_migrations WHERE created_at >= ?').run(since);
   const put = s.prepare('INSERT INTO settings (key, value) VALUES (?, ?)');
   for (const [key, value] of Object.entries(rows)) put.run(key, JSON.stringify(value));
 }
