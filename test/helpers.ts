@@ -57,7 +57,14 @@ export function testClock(
 
 /** Core services over a real, migrated SQLite file in a temp dir (mail to an outbox in the same dir). */
 export function testCore(
-  opts: { importMaxBytes?: number; clock?: Clock; env?: Record<string, string>; mailer?: Mailer } = {},
+  opts: {
+    importMaxBytes?: number;
+    clock?: Clock;
+    env?: Record<string, string>;
+    mailer?: Mailer;
+    /** An existing database file (and the folder for the outbox and backups), opened and migrated as at a start; left in place. */
+    at?: { path: string; dir: string };
+  } = {},
 ): {
   db: Db;
   deps: CoreDeps;
@@ -65,8 +72,8 @@ export function testCore(
   path: string;
   cleanup: () => void;
 } {
-  const { dir, cleanup } = tempDir();
-  const path = join(dir, 'test.db');
+  const { dir, cleanup } = opts.at ? { dir: opts.at.dir, cleanup: () => {} } : tempDir();
+  const path = opts.at?.path ?? join(dir, 'test.db');
   const db = openDb(path);
   migrateDb(db);
   const log = createLogger('silent');

@@ -1,7 +1,7 @@
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers.js';
-import { eventBody, slackPost } from '../slack/fake-slack.js';
+import { eventBody, slackPost, viewSubmission } from '../slack/fake-slack.js';
 import { campaignSubmission, command, interactive, postForm, startSlackApp } from './slack-kit.js';
 
 /**
@@ -346,31 +346,15 @@ describe('exported CSV cells never start a formula', () => {
 describe('plain text where Slack shows text as it is', () => {
   it("a modal's errors carry no mrkdwn: no escaped entities, no mentions", async () => {
     const submit = (user: string, id: string) =>
-      interactive({
-        type: 'view_submission',
-        team: { id: 'T1', domain: 'acme' },
-        user: { id: user, username: 'u', team_id: 'T1' },
-        api_app_id: 'A1',
-        token: 'legacy',
-        trigger_id: '1.2.3',
-        view: {
-          id: 'V1',
-          team_id: 'T1',
-          type: 'modal',
-          callback_id: 'batch_schedule_activation_modal',
-          private_metadata: JSON.stringify({ id }),
-          state: {
-            values: {
-              when: {
-                at: { type: 'datetimepicker', selected_date_time: Math.floor(Date.now() / 1000) + 86_400 },
-              },
-            },
+      viewSubmission(
+        { callbackId: 'batch_schedule_activation_modal', title: 'Schedule activation', metadata: { id } },
+        {
+          when: {
+            at: { type: 'datetimepicker', selected_date_time: Math.floor(Date.now() / 1000) + 86_400 },
           },
-          hash: 'h',
-          title: { type: 'plain_text', text: 'Schedule activation' },
-          blocks: [],
         },
-      });
+        user,
+      );
     const refused = await postForm(t.url, submit('UOTHER', 'batch_x'));
     const notFound = await postForm(t.url, submit('UADMIN', 'R&D <b>'));
     const errors = [refused, notFound].map((r) => (r.json() as { errors: { when: string } }).errors.when);

@@ -1,30 +1,16 @@
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bytes, startTestApp, tempDir, waitFor } from '../helpers.js';
-import { campaignSubmission, commandBody, FakeSlack, signingSecret, slackPost } from './fake-slack.js';
+import { bytes, waitFor } from '../helpers.js';
+import { startSlackApp } from '../security/slack-kit.js';
+import { campaignSubmission, commandBody, type FakeSlack, slackPost } from './fake-slack.js';
 
 let slack: FakeSlack;
 let url: string;
 let stop: () => Promise<void>;
-let app: Awaited<ReturnType<typeof startTestApp>>['app'];
-let dir: ReturnType<typeof tempDir>;
+let app: Awaited<ReturnType<typeof startSlackApp>>['app'];
 let batchId: string;
 
 beforeEach(async () => {
-  slack = await new FakeSlack().start();
-  dir = tempDir();
-  ({ url, stop, app } = await startTestApp(
-    {
-      SLACK_BOT_TOKEN: slack.botToken,
-      SLACK_SIGNING_SECRET: signingSecret,
-      SLACK_API_URL: slack.apiUrl,
-      SLACK_ADMIN_USERS: 'UADMIN',
-      MAIL_FROM: 'Sales <sales@coldbatch.test>',
-      MAIL_POSTAL_ADDRESS: 'Rua Exemplo 1, São Paulo',
-      MAIL_OUTBOX_DIR: join(dir.dir, 'outbox'),
-    },
-    { slackRetries: 0, slackProgressIntervalMs: 0, scheduler: false },
-  ));
+  ({ slack, url, stop, app } = await startSlackApp({ SLACK_ADMIN_USERS: 'UADMIN' }));
   const r = await app.services.imports.importFile({
     source: bytes('email\nana@x.com\nbia@x.com\na@nomx.test\nb@nomx.test\n'),
     fileName: 'leads.csv',
@@ -35,8 +21,6 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   await stop();
-  await slack.stop();
-  dir.cleanup();
 });
 
 /** Stands in for a bulk validation's verdict (test/core/validation runs the real one against a DNS server). */

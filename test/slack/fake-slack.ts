@@ -354,13 +354,12 @@ export function viewActionBody(
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
-/** A view_submission of the "New campaign" modal with the given input values. */
-export function campaignSubmission(
+/** A view_submission of a modal, as Slack sends it: `values` is the view's state (block → action → value). */
+export function viewSubmission(
+  modal: { callbackId: string; title: string; metadata: unknown },
   values: Record<string, Record<string, unknown>>,
   user = 'UADMIN',
-  channelId: string | null = 'C1',
 ) {
-  const state = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { v }]));
   return new URLSearchParams({
     payload: JSON.stringify({
       type: 'view_submission',
@@ -373,13 +372,27 @@ export function campaignSubmission(
         id: 'V1',
         team_id: 'T1',
         type: 'modal',
-        callback_id: 'campaign_new_modal',
-        private_metadata: JSON.stringify({ channelId }),
-        state: { values: state },
+        callback_id: modal.callbackId,
+        private_metadata: JSON.stringify(modal.metadata),
+        state: { values },
         hash: 'h',
-        title: { type: 'plain_text', text: 'New campaign' },
+        title: { type: 'plain_text', text: modal.title },
         blocks: [],
       },
     }),
   }).toString();
+}
+
+/** A view_submission of the "New campaign" modal with the given input values. */
+export function campaignSubmission(
+  values: Record<string, Record<string, unknown>>,
+  user = 'UADMIN',
+  channelId: string | null = 'C1',
+) {
+  const state = Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { v }]));
+  return viewSubmission(
+    { callbackId: 'campaign_new_modal', title: 'New campaign', metadata: { channelId } },
+    state,
+    user,
+  );
 }

@@ -2,11 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { loadConfig } from '../../../src/config.js';
-import { createServices, type Services } from '../../../src/core/index.js';
-import { type Db, migrateDb, openDb } from '../../../src/db/client.js';
-import { createLogger } from '../../../src/logger.js';
-import { createMailer } from '../../../src/mail/index.js';
+import type { Db } from '../../../src/db/client.js';
 import { importText, testCore, waitFor } from '../../helpers.js';
 import { FakeDns, type Zone } from './fake-dns.js';
 
@@ -30,31 +26,8 @@ afterEach(async () => {
 const T = Date.UTC(2026, 0, 5, 10, 0, 0);
 
 /** Core services over an existing database file, as the app builds them at start (migrated first). */
-function servicesOver(
-  path: string,
-  dir: string,
-  env: Record<string, string>,
-): { db: Db; services: Services } {
-  const db = openDb(path);
-  migrateDb(db);
-  const log = createLogger('silent');
-  const config = loadConfig({
-    MAIL_FROM: 'Sales <sales@coldbatch.test>',
-    MAIL_POSTAL_ADDRESS: 'Rua Exemplo 100, São Paulo, Brasil',
-    PUBLIC_URL: 'https://coldbatch.test',
-    MAIL_OUTBOX_DIR: join(dir, 'outbox'),
-    DATABASE_PATH: path,
-    BACKUP_DIR: join(dir, 'backups'),
-    VALIDATE_ON_IMPORT: 'false',
-    ...env,
-  });
-  const services = createServices(
-    { db, log, clock: { now: () => Date.now() } },
-    config,
-    createMailer({ outboxDir: config.mail.outboxDir, log }),
-  );
-  return { db, services };
-}
+const servicesOver = (path: string, dir: string, env: Record<string, string>) =>
+  testCore({ at: { path, dir }, env });
 
 /** Turns a database of today's schema back into one of the version before validation_runs. */
 function backToSettingsVersion(db: Db, rows: Record<string, unknown>): void {
