@@ -31,8 +31,6 @@ export type SharedFile = {
   fileId: string;
   channelId: string;
   userId: string;
-  /** The message that shared the file, when the event says (message/file_share). */
-  messageTs?: string;
 };
 
 const csvTypes = new Set(['csv', 'tsv', 'text']);
@@ -62,9 +60,7 @@ export async function importSharedFile(
   if (botUserId && file.user === botUserId) return; // our own exports
   if (!isTableFile(file)) return;
   const threadTs =
-    f.messageTs ??
-    file.shares?.public?.[f.channelId]?.[0]?.ts ??
-    file.shares?.private?.[f.channelId]?.[0]?.ts;
+    file.shares?.public?.[f.channelId]?.[0]?.ts ?? file.shares?.private?.[f.channelId]?.[0]?.ts;
 
   try {
     assertAdmin(deps, f.userId, 'import contact lists');
