@@ -7,6 +7,7 @@ import { createReadStream } from 'node:fs';
 import { loadConfig } from '../src/config.js';
 import { createServices } from '../src/core/index.js';
 import { openDb } from '../src/db/client.js';
+import { sqliteStores } from '../src/db/sqlite/stores.js';
 import { createLogger } from '../src/logger.js';
 import { createMailer } from '../src/mail/index.js';
 import { measure } from './util.js';
@@ -23,7 +24,8 @@ const config = loadConfig({
 });
 const db = openDb(dbPath);
 const services = createServices(
-  { db, log, clock: { now: () => Date.now() } },
+  { log, clock: { now: () => Date.now() } },
+  sqliteStores(db),
   config,
   createMailer({ outboxDir: `${dbPath}.outbox`, log }),
 );

@@ -14,6 +14,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createServices } from '../src/core/index.js';
 import { migrateDb, openDb } from '../src/db/client.js';
+import { sqliteStores } from '../src/db/sqlite/stores.js';
 import { createLogger } from '../src/logger.js';
 import { createMailer } from '../src/mail/index.js';
 import { benchSend } from './send.js';
@@ -126,7 +127,8 @@ async function main() {
   migrateDb(db);
   seedContacts(db.$client, rows, 'batch_0000seed_1', 'old');
   const services = createServices(
-    { db, log, clock: { now: () => Date.now() } },
+    { log, clock: { now: () => Date.now() } },
+    sqliteStores(db),
     config,
     createMailer({ outboxDir: dir, log }),
   );
@@ -157,18 +159,18 @@ async function main() {
 
   if (want('activate') && bigBatch) {
     seedContacts(db.$client, 10_000, 'batch_00small_1', 'small');
-    const timeToggles = (id: string) => {
+    const timeToggles = async (id: string) => {
       const times: number[] = [];
       for (let i = 0; i < 100; i++) {
         const t = performance.now();
-        services.batches.activate(id, 'bench');
-        services.batches.deactivate(id, 'bench');
+        await services.batches.activate(id, 'bench');
+        await services.batches.deactivate(id, 'bench');
         times.push((performance.now() - t) / 2);
       }
       return round(percentile(times, 50), 2);
     };
-    const small = timeToggles('batch_00small_1');
-    const big = timeToggles(bigBatch);
+    const small = await timeToggles('batch_00small_1');
+    const big = await timeToggles(bigBatch);
     report({
       case: 'activate (median)',
       figure: big,
@@ -177,7 +179,7 @@ async function main() {
       met: big < 5 && small < 5,
       extra: { '10k batch ms': small, [`${rows} batch ms`]: big },
     });
-    services.batches.activate(bigBatch, 'bench');
+    await services.batches.activate(bigBatch, 'bench');
   }
 
   if (want('audience') && bigBatch) {
@@ -198,13 +200,13 @@ async function main() {
       .get() as { n: number };
     const bareMs = performance.now() - t0;
     const t1 = performance.now();
-    const count = services.audience.count();
+    const count = await services.audience.count();
     const countMs = performance.now() - t1;
     const rssBefore = process.memoryUsage().rss;
     let n = 0;
     let peak = rssBefore;
     const t2 = performance.now();
-    for (const _ of services.audience.iterate(2000)) {
+    for await (const _ of services.audience.iterate(2000)) {
       if (++n % 100_000 === 0) peak = Math.max(peak, process.memoryUsage().rss);
     }
     const rate = n / ((performance.now() - t2) / 1000);

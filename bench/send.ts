@@ -5,6 +5,7 @@ import nodemailer from 'nodemailer';
 import { loadConfig } from '../src/config.js';
 import { createServices } from '../src/core/index.js';
 import { migrateDb, openDb } from '../src/db/client.js';
+import { sqliteStores } from '../src/db/sqlite/stores.js';
 import type { Logger } from '../src/logger.js';
 import { createMailer } from '../src/mail/index.js';
 import { round, seedContacts } from './util.js';
@@ -58,8 +59,13 @@ export async function benchSend(n: number, dir: string, log: Logger) {
   migrateDb(db);
   seedContacts(db.$client, n, 'batch_000send_1', 'send', 'active');
   const mailer = createMailer({ smtpUrl: s.url, outboxDir: dir, maxConnections: 5, log });
-  const services = createServices({ db, log, clock: { now: () => Date.now() } }, config, mailer);
-  const campaign = services.campaigns.create(
+  const services = createServices(
+    { log, clock: { now: () => Date.now() } },
+    sqliteStores(db),
+    config,
+    mailer,
+  );
+  const campaign = await services.campaigns.create(
     {
       name: 'bench',
       subject: 'Hi {{first_name|there}}',
@@ -69,9 +75,9 @@ export async function benchSend(n: number, dir: string, log: Logger) {
     'bench',
   );
   const t1 = performance.now();
-  while (services.campaigns.get(campaign.id).status !== 'completed') await services.sending.runDue();
+  while ((await services.campaigns.get(campaign.id)).status !== 'completed') await services.sending.runDue();
   const rate = n / ((performance.now() - t1) / 1000);
-  const counts = services.campaigns.counts(campaign.id);
+  const counts = await services.campaigns.counts(campaign.id);
   await mailer.close();
   db.$client.close();
   await s.close();

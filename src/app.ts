@@ -5,11 +5,11 @@ import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { HealthService } from './core/health.js';
 import { createServices, type Services } from './core/index.js';
-import { createIdentityStore } from './core/sending/identity-store.js';
 import type { CoreDeps } from './core/types.js';
 import { type Db, migrateDb, openDb } from './db/client.js';
 import { needsLegacyUpgrade } from './db/legacy-upgrade.js';
-import { SqliteHealthStore } from './db/sqlite/health-store.js';
+import { SqliteIdentityStore } from './db/sqlite/identity-store.js';
+import { sqliteStores } from './db/sqlite/stores.js';
 import { createHttpApp } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMailer, type Mailer } from './mail/index.js';
@@ -24,6 +24,8 @@ export type App = {
   services: Services;
   /** The Slack runtime, when Slack tokens are configured. */
   readonly slack: SlackRuntime | null;
+  /** Settles when the start-up sweeps (a crash's claimed sends, imports, Slack files) are done; start waits for it. */
+  readonly ready: Promise<void>;
   /** Starts listening (and Slack); resolves with the bound port. */
   start(): Promise<{ port: number; host: string }>;
   stop(): Promise<void>;
@@ -96,22 +98,27 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     );
   }
   migrateDb(db);
-  const core: CoreDeps = { db, log, clock: options.clock ?? systemClock };
+  const core: CoreDeps = { log, clock: options.clock ?? systemClock };
   const mailer =
     options.mailer ??
     createMailer({
       ...mailerOptions(config),
       log,
-      identityStore: createIdentityStore(db),
+      identityStore: new SqliteIdentityStore(db.$client),
       clock: core.clock,
     });
-  const services = createServices(core, config, mailer);
-  services.sending.sweepInterrupted();
-  const swept = services.imports.sweepInterrupted();
-  if (swept.length > 0) log.warn({ batches: swept }, 'removed batches of imports interrupted by a crash');
+  const stores = sqliteStores(db, { reportsOffThread: true });
+  const services = createServices(core, stores, config, mailer);
+  // Rows a crash left claimed become unknown before anything is claimed (runDue waits for it too).
+  const sendsSwept = services.sending.sweepInterrupted();
+  // Batches a crash left `importing` are removed before serving (start waits for it).
+  const importsSwept = services.imports.sweepInterrupted().then((swept) => {
+    if (swept.length > 0) log.warn({ batches: swept }, 'removed batches of imports interrupted by a crash');
+  });
 
-  const interruptedFiles = services.inbox.sweepInterruptedFiles();
-  services.inbox.pruneEvents();
+  // Files a crash left claimed are failed before Slack can claim any (start waits for it).
+  const inboxSwept = Promise.all([services.inbox.sweepInterruptedFiles(), services.inbox.pruneEvents()]);
+  const ready = Promise.all([sendsSwept, importsSwept, inboxSwept]).then(() => undefined);
 
   let slack: SlackRuntime | null = null;
   const http = createHttpApp(
@@ -121,7 +128,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       apiToken: config.apiToken,
       importMaxBytes: config.importMaxBytes,
       health: {
-        core: new HealthService(new SqliteHealthStore(db.$client)),
+        core: new HealthService(stores.health),
         slack: () => slack?.mode ?? 'disabled',
         smtp: () => smtpState,
         identities: () => mailer.identities?.(core.clock.now()),
@@ -152,12 +159,16 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     db,
     log,
     services,
+    ready,
     get slack() {
       return slack;
     },
     start: async () => {
+      await sendsSwept;
+      const [interruptedFiles] = await inboxSwept;
+      await importsSwept;
       const bound = await listen();
-      services.validation.resumeInterrupted();
+      await services.validation.resumeInterrupted();
       services.webhooks.kick(); // deliveries left pending by a stop or crash go now
       for (const w of campaignWarnings(config)) log.warn({ variable: w.variable }, w.message);
       if (mailer.kind === 'outbox') {
@@ -181,7 +192,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
             {
               name: 'batch-activations',
               everyMs: config.campaigns.tickMs,
-              run: async () => services.scheduledActivations.applyDue(),
+              run: () => services.scheduledActivations.applyDue(),
             },
             { name: 'webhooks', everyMs: config.campaigns.tickMs, run: () => services.webhooks.deliverDue() },
             ...(config.backup.cron

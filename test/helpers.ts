@@ -8,6 +8,7 @@ import { type Config, loadConfig } from '../src/config.js';
 import { createServices, type Services } from '../src/core/index.js';
 import type { CoreDeps } from '../src/core/types.js';
 import { type Db, migrateDb, openDb } from '../src/db/client.js';
+import { sqliteStores } from '../src/db/sqlite/stores.js';
 import { DomainError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { createMailer } from '../src/mail/index.js';
@@ -77,7 +78,7 @@ export function testCore(
   const db = openDb(path);
   migrateDb(db);
   const log = createLogger('silent');
-  const deps: CoreDeps = { db, log, clock: opts.clock ?? { now: () => Date.now() } };
+  const deps: CoreDeps = { log, clock: opts.clock ?? { now: () => Date.now() } };
   const config = loadConfig({
     MAIL_FROM: 'Sales <sales@coldbatch.test>',
     MAIL_POSTAL_ADDRESS: 'Rua Exemplo 100, São Paulo, Brasil',
@@ -91,7 +92,7 @@ export function testCore(
     ...opts.env,
   });
   const mailer = opts.mailer ?? createMailer({ outboxDir: config.mail.outboxDir, log });
-  const services = createServices(deps, config, mailer);
+  const services = createServices(deps, sqliteStores(db), config, mailer);
   return {
     db,
     deps,
@@ -191,14 +192,27 @@ export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000):
   }
 }
 
-/** Runs fn and returns the DomainError it throws (fails the test if it throws nothing or something else). */
-export function refusal(fn: () => void): DomainError {
-  try {
-    fn();
-  } catch (e) {
+/**
+ * Runs fn and returns the DomainError it throws, or (for an async fn) a promise of the one it
+ * rejects with; fails the test if it throws nothing or something else.
+ */
+export function refusal(fn: () => Promise<unknown>): Promise<DomainError>;
+export function refusal(fn: () => void): DomainError;
+export function refusal(fn: () => unknown): DomainError | Promise<DomainError> {
+  const caught = (e: unknown): DomainError => {
     if (e instanceof DomainError) return e;
     throw e;
+  };
+  let result: unknown;
+  try {
+    result = fn();
+  } catch (e) {
+    return caught(e);
   }
+  if (result instanceof Promise)
+    return result.then(() => {
+      throw new Error('expected a DomainError');
+    }, caught);
   throw new Error('expected a DomainError');
 }
 

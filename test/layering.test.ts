@@ -1,7 +1,8 @@
 /**
- * The layers' import rules, read from the import lines of src/: the transports (http/, slack/)
- * never import db/; db/ takes from core/ only the vocabulary and the interfaces it implements.
- * src/app.ts, the composition root, may import every layer.
+ * The layers' rules, read from the source of src/: the transports (http/, slack/) never import
+ * db/; core/ imports nothing from db/ (the composition roots — app.ts, the CLIs, the workers —
+ * build the stores and hand them in); db/ takes from core/ only the vocabulary and the interfaces
+ * it implements; no SQL outside db/; no file over 300 lines.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, relative, resolve } from 'node:path';
@@ -16,6 +17,7 @@ const dbMayImportFromCore = [
   'core/vocabulary.ts', // statuses, kinds, Actor
   'core/keys.ts', // normalized e-mail, e-mail hash, batch id format
   'core/health.ts', // HealthStore
+  'core/stores.ts', // Stores: the set of interfaces db/sqlite/stores.ts builds
 ];
 /** Store interfaces (`core/<area>/<name>-store.ts`) are what db/ implements. */
 const storeInterface = /^core\/(?:[a-z0-9-]+\/)*[a-z0-9-]+-store\.ts$/;
@@ -88,6 +90,19 @@ const layer = (path: string) => posix.normalize(path).split('/')[0]!;
 /** A transport (http/, slack/) reaching into db/. */
 const transportIntoDb = (i: Import) => ['http', 'slack'].includes(layer(i.file)) && layer(i.target) === 'db';
 
+/** core/ reaching into db/ (stores are handed in by the composition root). */
+const coreIntoDb = (i: Import) => layer(i.file) === 'core' && layer(i.target) === 'db';
+
+/** SQL outside db/: the database drivers, the query builder, prepared statements, SQL text. */
+const sqlMarkers = [
+  /from ['"](?:better-sqlite3|drizzle-orm)[^'"]*['"]/,
+  /\.prepare\(\s*[`'"]/,
+  /\bsql`/,
+  /[`'"]\s*(?:SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM|PRAGMA)\b/,
+];
+const sqlOutsideDb = (file: string, text: string) =>
+  !file.startsWith('db/') && sqlMarkers.some((m) => m.test(text));
+
 /** db/ taking from core/ something other than the vocabulary or an interface it implements. */
 function dbIntoCore(i: Import): boolean {
   if (layer(i.file) !== 'db' || layer(i.target) !== 'core') return false;
@@ -99,13 +114,31 @@ function dbIntoCore(i: Import): boolean {
 describe('layering', () => {
   it('reads the import lines of src/ (so the rules below have something to check)', () => {
     expect(all.some((i) => i.file === 'app.ts' && i.target === 'db/client.ts')).toBe(true);
-    expect(all.some((i) => i.file === 'db/schema.ts' && i.target === 'core/vocabulary.ts')).toBe(true);
+    expect(all.some((i) => i.file === 'db/schema/batches.ts' && i.target === 'core/vocabulary.ts')).toBe(
+      true,
+    );
     expect(namedImports('type { A, type B, c as d }')).toEqual(['A', 'B', 'c']);
     expect(vocabularyNames.has('BatchStatus')).toBe(true);
   });
 
   it('http/ and slack/ import nothing from db/', () => {
     expect(show(all.filter(transportIntoDb))).toEqual([]);
+  });
+
+  it('core/ imports nothing from db/', () => {
+    expect(show(all.filter(coreIntoDb))).toEqual([]);
+  });
+
+  it('no SQL outside db/', () => {
+    const files = sourceFiles(src).map((p) => relative(src, p).split('\\').join('/'));
+    expect(files.filter((f) => sqlOutsideDb(f, read(join(src, f))))).toEqual([]);
+  });
+
+  it('no file in src/ over 300 lines', () => {
+    const long = sourceFiles(src)
+      .map((p) => ({ file: relative(src, p), lines: read(p).split('\n').length - 1 }))
+      .filter((f) => f.lines > 300);
+    expect(long).toEqual([]);
   });
 
   it('db/ imports from core/ only the vocabulary and the interfaces it implements', () => {
@@ -128,5 +161,12 @@ describe('layering', () => {
     expect(dbIntoCore(at('db/sqlite/x-store.ts', 'core/types.ts', ['BatchStatus']))).toBe(false);
     expect(dbIntoCore(at('db/sqlite/batch-store.ts', 'core/batches/batch-store.ts'))).toBe(false);
     expect(dbIntoCore(at('db/schema.ts', 'core/vocabulary.ts'))).toBe(false);
+    expect(coreIntoDb(at('core/batches/batch-service.ts', 'db/sqlite/batch-store.ts'))).toBe(true);
+    expect(coreIntoDb(at('core/batches/batch-service.ts', 'core/batches/batch-store.ts'))).toBe(false);
+    expect(sqlOutsideDb('core/x.ts', "import { eq } from 'drizzle-orm';")).toBe(true);
+    expect(sqlOutsideDb('core/x.ts', 'this.db.prepare(`SELECT 1`)')).toBe(true);
+    expect(sqlOutsideDb('core/x.ts', "const q = 'SELECT id FROM batches';")).toBe(true);
+    expect(sqlOutsideDb('db/sqlite/x.ts', "import { eq } from 'drizzle-orm';")).toBe(false);
+    expect(sqlOutsideDb('core/x.ts', "const text = 'Select a batch to activate';")).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { systemClock } from '../clock.js';
 import { loadConfig } from '../config.js';
 import { BackupService } from '../core/backup/backup-service.js';
+import { SqliteBackupStore } from '../db/sqlite/backup-store.js';
 import { readEnv } from '../env.js';
 import { createLogger } from '../logger.js';
 import { parseCommandLine, runCli } from './cli-kit.js';
@@ -9,9 +10,11 @@ import { parseCommandLine, runCli } from './cli-kit.js';
 async function main(): Promise<number> {
   const config = loadConfig(readEnv());
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn', undefined, { format: config.logFormat, fd: 2 });
+  // No connection of its own: the copy is taken from the file by a worker thread.
   const service = new BackupService(
     { log, clock: systemClock },
-    { databasePath: config.databasePath, ...config.backup },
+    config.backup,
+    new SqliteBackupStore(config.databasePath),
   );
   const b = await service.run('manual');
   console.log(

@@ -46,20 +46,20 @@ async function main(): Promise<number> {
         cursor: values.cursor,
       };
       noMore(rest, id);
-      return withCore((core) => {
-        const page = core.services.batches.list(query);
+      return withCore(async (core) => {
+        const page = await core.services.batches.list(query);
         out(page, () => listText(page.batches, page.nextCursor));
       });
     }
     case 'show': {
       const bid = needId();
       noMore(rest);
-      return withCore((core) => {
+      return withCore(async (core) => {
         const details = {
-          batch: core.services.batches.get(bid),
-          contactsByStatus: core.services.batches.statusCounts(bid),
-          validation: core.services.validation.counts(bid),
-          events: core.services.batches.events(bid),
+          batch: await core.services.batches.get(bid),
+          contactsByStatus: await core.services.batches.statusCounts(bid),
+          validation: await core.services.validation.counts(bid),
+          events: await core.services.batches.events(bid),
         };
         out(details, () => showText(details));
       });
@@ -70,15 +70,15 @@ async function main(): Promise<number> {
       if (word === 'at' || word === 'in') {
         if (when.length === 0) throw new UsageError(`activate: give a time after "${word}".`);
         const text = word === 'in' ? rest.join(' ') : when.join(' ');
-        return withCore((core) => {
-          const s = core.services.scheduledActivations.scheduleFromText(bid, text, cliActor);
+        return withCore(async (core) => {
+          const s = await core.services.scheduledActivations.scheduleFromText(bid, text, cliActor);
           out({ scheduledActivation: s }, () => `${s.batchId} will become the active batch at ${s.at}.`);
         });
       }
       noMore(rest);
-      return withCore((core) => {
-        const before = core.services.batches.getActive();
-        const batch = core.services.batches.activate(bid, cliActor, values.reason);
+      return withCore(async (core) => {
+        const before = await core.services.batches.getActive();
+        const batch = await core.services.batches.activate(bid, cliActor, values.reason);
         const replaced = before && before.id !== batch.id ? ` ${before.id} is no longer active.` : '';
         out(
           { batch },
@@ -89,8 +89,8 @@ async function main(): Promise<number> {
     case 'deactivate': {
       const bid = needId();
       noMore(rest);
-      return withCore((core) => {
-        const batch = core.services.batches.deactivate(bid, cliActor, values.reason);
+      return withCore(async (core) => {
+        const batch = await core.services.batches.deactivate(bid, cliActor, values.reason);
         out({ batch }, () => `${batch.id} is inactive; no batch receives campaigns until one is activated.`);
       });
     }
@@ -99,8 +99,8 @@ async function main(): Promise<number> {
       const [value, ...more] = rest;
       const on = parseArg(onOff, value, 'include-invalid: the setting') === 'on';
       noMore(more);
-      return withCore((core) => {
-        const batch = core.services.validation.setIncludeInvalidDomains(bid, on, cliActor);
+      return withCore(async (core) => {
+        const batch = await core.services.validation.setIncludeInvalidDomains(bid, on, cliActor);
         out({ batch }, () =>
           on
             ? `Campaigns now also reach the contacts of ${batch.id} whose domain receives no mail.`

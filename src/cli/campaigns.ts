@@ -43,23 +43,22 @@ async function main(): Promise<number> {
       limit: parseArg(z.coerce.number().int().min(1).max(200).optional(), values.limit, '--limit'),
       cursor: values.cursor,
     };
-    return withCore((core) => {
-      const page = core.services.campaigns.list(query);
-      const items = page.campaigns.map((c) => ({
-        campaign: c,
-        counts: core.services.campaigns.counts(c.id),
-      }));
+    return withCore(async (core) => {
+      const page = await core.services.campaigns.list(query);
+      const items: { campaign: Campaign; counts: CampaignCounts }[] = [];
+      for (const c of page.campaigns)
+        items.push({ campaign: c, counts: await core.services.campaigns.counts(c.id) });
       out({ campaigns: items, nextCursor: page.nextCursor }, () => listText(items, page.nextCursor));
     });
   }
   if (command === 'show' || command === 'pause' || command === 'resume' || command === 'cancel') {
     const cid = parseArg(campaignId, id, `${command}: the campaign id`);
-    return withCore((core) => {
+    return withCore(async (core) => {
       const campaigns = core.services.campaigns;
-      if (command === 'pause') campaigns.pause(cid, cliActor, values.reason);
-      if (command === 'resume') campaigns.resume(cid, cliActor);
-      if (command === 'cancel') campaigns.cancel(cid, cliActor);
-      const details = { campaign: campaigns.get(cid), counts: campaigns.counts(cid) };
+      if (command === 'pause') await campaigns.pause(cid, cliActor, values.reason);
+      if (command === 'resume') await campaigns.resume(cid, cliActor);
+      if (command === 'cancel') await campaigns.cancel(cid, cliActor);
+      const details = { campaign: await campaigns.get(cid), counts: await campaigns.counts(cid) };
       const done = { pause: 'Paused.', resume: 'Resumed.', cancel: 'Cancelled.', show: '' }[command];
       out(details, () => (done ? `${done}\n` : '') + showText(details.campaign, details.counts));
     });

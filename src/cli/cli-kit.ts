@@ -6,6 +6,7 @@ import { type Config, ConfigError, loadConfig } from '../config.js';
 import { createServices, type Services } from '../core/index.js';
 import { migrateDb, openDb } from '../db/client.js';
 import { needsLegacyUpgrade } from '../db/legacy-upgrade.js';
+import { sqliteStores } from '../db/sqlite/stores.js';
 import { readEnv } from '../env.js';
 import { isDomainError, storageError } from '../errors.js';
 import { createLogger } from '../logger.js';
@@ -70,7 +71,7 @@ export function openCore(): CliCore {
   }
   // The CLIs never send (the app's send engine does): an outbox mailer that stays unused.
   const mailer = createOutboxMailer({ dir: config.mail.outboxDir, log });
-  const services = createServices({ db, log, clock: systemClock }, config, mailer);
+  const services = createServices({ log, clock: systemClock }, sqliteStores(db), config, mailer);
   return {
     config,
     services,
@@ -84,10 +85,10 @@ export function openCore(): CliCore {
 }
 
 /** Runs fn over the opened core, then closes it; exit code 0 (a refusal it throws: 1, via runCli). */
-export async function withCore(fn: (core: CliCore) => void): Promise<number> {
+export async function withCore(fn: (core: CliCore) => void | Promise<void>): Promise<number> {
   const core = openCore();
   try {
-    fn(core);
+    await fn(core);
     return 0;
   } finally {
     await core.close();

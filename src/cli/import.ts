@@ -29,7 +29,7 @@ async function main(): Promise<number> {
   if (!existsSync(path)) throw new UsageError(`No file at ${path}.`);
   const core = openCore();
   const { services, config } = core;
-  services.imports.sweepInterrupted();
+  await services.imports.sweepInterrupted();
   try {
     const result = await services.imports.importFile({
       source: createReadStream(path),
@@ -47,12 +47,12 @@ async function main(): Promise<number> {
     if (config.validation.onImport) {
       console.log('Checking the addresses (Ctrl-C leaves the rest to the next start of the app)...');
       await services.validation.idle();
-      const v = services.validation.counts(result.batch.id);
+      const v = await services.validation.counts(result.batch.id);
       console.log(
         `Validation: ${v.valid} valid, ${v.role} role, ${v.disposable} disposable, ${v.no_mail_domain} without a mail domain (not mailed), ` +
           `${v.unknown} unknown (DNS did not answer), ${v.unchecked} not checked.`,
       );
-      const failure = services.validation.summary(result.batch.id).failure;
+      const failure = (await services.validation.summary(result.batch.id)).failure;
       if (failure) console.log(`Validation stopped: ${failure.message}`);
     }
     return 0;

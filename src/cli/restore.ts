@@ -1,10 +1,11 @@
 import { copyFileSync, existsSync, renameSync } from 'node:fs';
 import { resolve } from 'node:path';
-import Database from 'better-sqlite3';
 import { systemClock } from '../clock.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { createServices } from '../core/index.js';
+import { checkBackup } from '../db/backup-check.js';
 import { migrateDb, openDb } from '../db/client.js';
+import { sqliteStores } from '../db/sqlite/stores.js';
 import { readEnv } from '../env.js';
 import { createLogger } from '../logger.js';
 import { createMailer } from '../mail/index.js';
@@ -12,31 +13,13 @@ import { callerPath } from './cli-kit.js';
 
 const usage = 'usage: npm run restore -- <backup.db>   (stop the app first)';
 
-/** Refuses a file that is not a sound coldbatch database. */
-function checkBackup(file: string): { batches: number; contacts: number } {
-  if (!existsSync(file)) throw new Error(`${file} does not exist.`);
-  const db = new Database(file, { readonly: true, fileMustExist: true });
-  try {
-    const integrity = String(db.pragma('integrity_check', { simple: true }));
-    if (integrity !== 'ok')
-      throw new Error(`${file} fails integrity_check (${integrity}); pick another backup.`);
-    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).pluck().all();
-    if (!tables.includes('batches') || !tables.includes('contacts'))
-      throw new Error(`${file} is not a coldbatch database (no batches/contacts tables).`);
-    const count = (t: string) => db.prepare(`SELECT count(*) FROM ${t}`).pluck().get() as number;
-    return { batches: count('batches'), contacts: count('contacts') };
-  } finally {
-    db.close();
-  }
-}
-
 /**
  * `npm run restore -- <backup.db>`: puts a backup in place of DATABASE_PATH. The current file (and
  * its -wal/-shm) is kept beside it as `.before-restore-<time>`. Campaigns that were scheduled or
  * sending are paused: messages sent after the backup was taken are not in it, so a person checks
  * before resuming (nobody must get a campaign twice).
  */
-function main(): number {
+async function main(): Promise<number> {
   const file = process.argv[2];
   if (file === '--help' || file === '-h') {
     console.log(usage);
@@ -63,7 +46,8 @@ function main(): number {
   try {
     migrateDb(db);
     const services = createServices(
-      { db, log, clock: systemClock },
+      { log, clock: systemClock },
+      sqliteStores(db),
       config,
       createMailer({ outboxDir: config.mail.outboxDir, log }),
     );
@@ -71,12 +55,12 @@ function main(): number {
     for (const status of ['sending', 'scheduled'] as const) {
       // Each pass pauses what it lists, so the next pass lists the rest.
       for (
-        let page = services.campaigns.list({ status });
+        let page = await services.campaigns.list({ status });
         page.campaigns.length > 0;
-        page = services.campaigns.list({ status })
+        page = await services.campaigns.list({ status })
       ) {
         for (const c of page.campaigns) {
-          services.campaigns.pause(
+          await services.campaigns.pause(
             c.id,
             'restore',
             'restored from a backup: check who already received it before resuming',
@@ -99,11 +83,12 @@ function main(): number {
   }
 }
 
-try {
-  process.exit(main());
-} catch (e) {
-  console.error(
-    e instanceof ConfigError ? e.message : `Restore failed: ${e instanceof Error ? e.message : String(e)}`,
-  );
-  process.exit(1);
-}
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(
+      e instanceof ConfigError ? e.message : `Restore failed: ${e instanceof Error ? e.message : String(e)}`,
+    );
+    process.exit(1);
+  },
+);

@@ -11,19 +11,19 @@ export function neutralizeCell(value: string | null | undefined): string {
 export const iso = (ms: number | null | undefined) => (ms == null ? '' : new Date(ms).toISOString());
 
 /**
- * A CSV stream (header, CRLF) filled page by page from `page(afterId)` until it returns no row,
+ * A CSV stream (header, CRLF) filled page by page from `page(afterId)` (a store read) until it returns no row,
  * so memory stays flat for any size; every text cell goes through neutralizeCell.
  */
 export function csvPages<R extends { id: number }>(
   columns: readonly string[],
-  page: (afterId: number) => R[],
+  page: (afterId: number) => R[] | Promise<R[]>,
   cells: (row: R) => (string | null | undefined)[],
 ): AsyncIterable<string> {
   const out = stringify({ header: true, columns: [...columns], record_delimiter: '\r\n' });
   (async () => {
     let after = 0;
     for (;;) {
-      const rows = page(after);
+      const rows = await page(after);
       if (rows.length === 0) break;
       for (const r of rows) {
         const ok = out.write(cells(r).map(neutralizeCell));

@@ -1,26 +1,23 @@
 import type { Config } from '../config.js';
-import { SqliteAudienceStore } from '../db/sqlite/audience-store.js';
-import { SqliteBatchStore } from '../db/sqlite/batch-store.js';
-import { SqliteCampaignStore } from '../db/sqlite/campaign-store.js';
-import { SqliteSendStore } from '../db/sqlite/send-store.js';
-import { SqliteValidationStore } from '../db/sqlite/validation-store.js';
 import type { Mailer } from '../mail/mailer.js';
 import { AudienceService } from './audience/audience-service.js';
 import { BackupService } from './backup/backup-service.js';
 import { BatchService } from './batches/batch-service.js';
+import { RetentionService } from './batches/retention.js';
 import { ScheduledActivations } from './batches/scheduled-activations.js';
 import { CampaignService } from './campaigns/campaign-service.js';
 import { ProgressService } from './campaigns/progress.js';
-import { UnsubscribeService, unsubscribeSecrets } from './campaigns/unsubscribe.js';
+import { UnsubscribeService } from './campaigns/unsubscribe.js';
+import { UnsubscribeKeys } from './campaigns/unsubscribe-keys.js';
 import { ContactService } from './contacts/contact-service.js';
-import { recordHardBounce } from './contacts/hard-bounce.js';
+import { hardBounceRule } from './contacts/hard-bounce.js';
 import { EventHub } from './events.js';
 import { ImportService } from './imports/import-service.js';
 import { InboxService } from './inbox/inbox-service.js';
 import { PeopleService } from './people/people-service.js';
-import { RetentionService } from './people/retention.js';
 import { ReportService } from './reports/report-service.js';
 import { SendEngine } from './sending/send-engine.js';
+import type { Stores } from './stores.js';
 import { DomainSuppressionService } from './suppression/domain-suppression-service.js';
 import type { CoreDeps } from './types.js';
 import { ValidatingImportService } from './validation/on-import.js';
@@ -56,7 +53,6 @@ export type ServiceConfig = Pick<
   | 'importQueueTimeoutMs'
   | 'mail'
   | 'campaigns'
-  | 'databasePath'
   | 'backup'
   | 'validation'
   | 'approval'
@@ -66,17 +62,22 @@ export type ServiceConfig = Pick<
 /** Retry delays after a 4xx or a dropped connection: 1 min, 10 min, then 1 h. */
 export const retryDelaysMs = [60_000, 600_000, 3_600_000];
 
-/** Builds every core service over the same database, logger and clock, and the one send engine. */
-export function createServices(coreDeps: CoreDeps, config: ServiceConfig, mailer: Mailer): Services {
-  const webhooks = new WebhookService(coreDeps, config.webhooks);
+/** Builds every core service over the same stores, logger and clock, and the one send engine. */
+export function createServices(
+  coreDeps: CoreDeps,
+  stores: Stores,
+  config: ServiceConfig,
+  mailer: Mailer,
+): Services {
+  const webhooks = new WebhookService(coreDeps, config.webhooks, stores.webhooks);
   // Every service records its webhooks through deps.webhooks (absent without WEBHOOK_URLS).
   const deps: CoreDeps =
     config.webhooks.urls.length > 0
       ? { ...coreDeps, webhooks: new WebhookOutbox(config.webhooks.urls, () => webhooks.kick()) }
       : coreDeps;
   const events = new EventHub();
-  const secrets = unsubscribeSecrets(deps, config.mail.unsubscribeSecret);
-  const audience = new AudienceService(new SqliteAudienceStore(deps.db.$client));
+  const unsubscribeKeys = new UnsubscribeKeys(stores.settings, config.mail.unsubscribeSecret);
+  const audience = new AudienceService(stores.audience);
   const campaigns = new CampaignService(
     deps,
     {
@@ -84,7 +85,7 @@ export function createServices(coreDeps: CoreDeps, config: ServiceConfig, mailer
       postalAddress: config.mail.postalAddress,
       approvalThreshold: config.approval.threshold,
     },
-    new SqliteCampaignStore(deps.db),
+    stores.campaigns,
     audience,
   );
   const sending = new SendEngine(
@@ -92,16 +93,16 @@ export function createServices(coreDeps: CoreDeps, config: ServiceConfig, mailer
       log: deps.log,
       clock: deps.clock,
       mailer,
-      store: new SqliteSendStore(deps.db.$client),
+      store: stores.sends,
       campaigns: campaigns.machine,
       audience,
-      bounces: (bounce, settleLedger) => recordHardBounce(deps, bounce, settleLedger),
+      bounces: hardBounceRule(stores.suppressions, deps.webhooks),
     },
     {
       publicUrl: config.mail.publicUrl,
       postalAddress: config.mail.postalAddress ?? '',
       unsubscribeMailto: config.mail.unsubscribeMailto,
-      unsubscribeSecrets: secrets,
+      unsubscribeKey: () => unsubscribeKeys.signing(),
       missedGraceMs: config.campaigns.missedGraceMs,
       bouncePause: config.campaigns.bouncePause,
       maxAttempts: 3,
@@ -112,7 +113,7 @@ export function createServices(coreDeps: CoreDeps, config: ServiceConfig, mailer
     },
     (e) => events.emit(e),
   );
-  const batches = new BatchService(deps, new SqliteBatchStore(deps.db));
+  const batches = new BatchService(deps, stores.batches);
   const v = config.validation;
   const validation = new ValidationService(
     deps,
@@ -122,7 +123,7 @@ export function createServices(coreDeps: CoreDeps, config: ServiceConfig, mailer
       timeoutMs: v.timeoutMs,
       probeDomains: v.probeDomains,
     },
-    new SqliteValidationStore(deps.db),
+    stores.validation,
     batches,
   );
   const importLimits = {
@@ -132,26 +133,26 @@ export function createServices(coreDeps: CoreDeps, config: ServiceConfig, mailer
   };
   const services: Services = {
     batches,
-    scheduledActivations: new ScheduledActivations(deps, batches, (e) => events.emit(e)),
-    contacts: new ContactService(deps),
-    imports: v.onImport
-      ? new ValidatingImportService(deps, importLimits, validation)
-      : new ImportService(deps, importLimits, batches),
-    audience,
-    inbox: new InboxService(deps),
-    campaigns,
-    sending,
-    unsubscribe: new UnsubscribeService(deps, secrets),
-    reports: new ReportService(deps, batches, config.databasePath),
-    events,
-    backup: new BackupService(deps, { databasePath: config.databasePath, ...config.backup }, (e) =>
+    scheduledActivations: new ScheduledActivations(deps, stores.scheduledActivations, batches, (e) =>
       events.emit(e),
     ),
+    contacts: new ContactService(deps, stores.contacts, stores.suppressions),
+    imports: v.onImport
+      ? new ValidatingImportService(deps, importLimits, stores.contactImports, batches, validation)
+      : new ImportService(deps, importLimits, stores.contactImports, batches),
+    audience,
+    inbox: new InboxService(deps, stores.inbox),
+    campaigns,
+    sending,
+    unsubscribe: new UnsubscribeService(deps, stores.unsubscribes, unsubscribeKeys),
+    reports: new ReportService(deps, stores.reports, batches),
+    events,
+    backup: new BackupService(deps, config.backup, stores.backup, (e) => events.emit(e)),
     validation,
-    people: new PeopleService(deps),
-    retention: new RetentionService(deps, batches),
+    people: new PeopleService(deps, stores.people),
+    retention: new RetentionService(deps, stores.retention, batches),
     webhooks,
-    domainSuppressions: new DomainSuppressionService(deps),
+    domainSuppressions: new DomainSuppressionService(deps, stores.suppressions),
     // Reads the campaigns and the audience of this same object (built above).
     progress: new ProgressService(deps, {
       get campaigns() {

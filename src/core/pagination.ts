@@ -1,5 +1,3 @@
-import { and, eq, lt, or, type SQL } from 'drizzle-orm';
-import type { SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import { z } from 'zod';
 import { DomainError } from '../errors.js';
 
@@ -22,17 +20,15 @@ export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T {
 export const pageLimit = (limit: number | undefined, max = 500, fallback = 50) =>
   Math.min(Math.max(Math.trunc(limit ?? fallback), 1), max);
 
-const newestCursor = z.tuple([z.number(), z.string()]);
+/** A newest-first listing's cursor: the [createdAt, id] of the last row of the previous page. */
+export const newestCursor = z.tuple([z.number(), z.string()]);
 
-/** The condition for "older than the cursor" in a newest-first listing (created_at desc, id desc). */
-export function olderThan(
-  cursor: string | undefined,
-  createdAt: SQLiteColumn,
-  id: SQLiteColumn,
-): SQL | undefined {
-  if (!cursor) return undefined;
-  const [at, last] = decodeCursor(cursor, newestCursor);
-  return or(lt(createdAt, at), and(eq(createdAt, at), lt(id, last)));
+/**
+ * The position a newest-first cursor (from newestFirstPage) stands for, for a store to list the
+ * rows older than it (db/sqlite/pagination-sql.ts builds the SQL condition); undefined: first page.
+ */
+export function decodeNewestCursor(cursor: string | undefined): [number, string] | undefined {
+  return cursor ? decodeCursor(cursor, newestCursor) : undefined;
 }
 
 /** Cuts a newest-first query fetched with limit + 1 rows into a page and the cursor of the next one. */

@@ -122,7 +122,7 @@ export function createSlack(opts: SlackOptions): SlackRuntime {
   // Each Slack event is handled once, even when Slack retries it or after a restart.
   bolt.use(async ({ body, next }) => {
     const event = eventEnvelope.safeParse(body);
-    if (event.success && !deps.services.inbox.firstDelivery(event.data.event_id)) {
+    if (event.success && !(await deps.services.inbox.firstDelivery(event.data.event_id))) {
       log.info({ eventId: event.data.event_id }, 'duplicate Slack event ignored');
       return;
     }

@@ -30,7 +30,7 @@ describe('npm run batches', () => {
     const json = await batches('list', '--status', 'inactive', '--json');
     expect(json.code).toBe(0);
     const page = JSON.parse(json.stdout) as { batches: Batch[]; nextCursor: string | null };
-    expect(page).toEqual(core.services.batches.list({ status: 'inactive' }));
+    expect(page).toEqual(await core.services.batches.list({ status: 'inactive' }));
   });
 
   it('show prints counts and history', async () => {
@@ -50,27 +50,27 @@ describe('npm run batches', () => {
     expect(activated.stdout.trim()).toBe(
       `${older.id} is now the active batch (2 contacts). ${newer.id} is no longer active.`,
     );
-    expect(core.services.batches.getActive()?.id).toBe(older.id);
-    expect(core.services.batches.events(older.id).at(-1)).toMatchObject({
+    expect((await core.services.batches.getActive())?.id).toBe(older.id);
+    expect((await core.services.batches.events(older.id)).at(-1)).toMatchObject({
       kind: 'activated',
       actor: 'cli',
       reason: 'April leads paused',
     });
-    expect(core.services.batches.events(newer.id).at(-1)).toMatchObject({
+    expect((await core.services.batches.events(newer.id)).at(-1)).toMatchObject({
       kind: 'deactivated',
       actor: 'cli',
     });
 
     expect((await batches('deactivate', older.id)).code).toBe(0);
-    expect(core.services.batches.getActive()).toBeNull();
-    expect(core.services.batches.events(older.id).at(-1)).toMatchObject({
+    expect(await core.services.batches.getActive()).toBeNull();
+    expect((await core.services.batches.events(older.id)).at(-1)).toMatchObject({
       kind: 'deactivated',
       actor: 'cli',
     });
 
     expect((await batches('include-invalid', newer.id, 'on')).code).toBe(0);
-    expect(core.services.batches.get(newer.id).includeInvalidDomains).toBe(true);
-    expect(core.services.batches.events(newer.id).at(-1)).toMatchObject({
+    expect((await core.services.batches.get(newer.id)).includeInvalidDomains).toBe(true);
+    expect((await core.services.batches.events(newer.id)).at(-1)).toMatchObject({
       kind: 'included_invalid_domains',
       actor: 'cli',
     });
@@ -80,10 +80,10 @@ describe('npm run batches', () => {
     const r = await batches('activate', older.id, 'in', '2h');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`^${older.id} will become the active batch at \\d{4}-`));
-    expect(core.services.scheduledActivations.listPending()).toMatchObject([
+    expect(await core.services.scheduledActivations.listPending()).toMatchObject([
       { batchId: older.id, state: 'pending', createdBy: 'cli' },
     ]);
-    expect(core.services.batches.getActive()?.id).toBe(newer.id);
+    expect((await core.services.batches.getActive())?.id).toBe(newer.id);
   });
 
   it('--help exits 0; bad input exits 2 with the usage and changes nothing; an unknown batch exits 1', async () => {
@@ -113,6 +113,6 @@ describe('npm run batches', () => {
     const unknown = await batches('activate', 'batch_00000000_1700000000');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr.trim()).toBe('No batch batch_00000000_1700000000. List batches to see the ids.');
-    expect(core.services.batches.getActive()?.id).toBe(newer.id);
+    expect((await core.services.batches.getActive())?.id).toBe(newer.id);
   });
 });

@@ -16,7 +16,7 @@ const campaigns = (...args: string[]) =>
 beforeEach(async () => {
   core = testCore();
   await importText(core.services, 'email,name\na@x.com,Ana\nb@x.com,Bo\n');
-  campaign = core.services.campaigns.create(
+  campaign = await core.services.campaigns.create(
     { name: 'Intro', subject: 'Hi {{first_name|there}}', body: 'Hello', sendAt: '2099-01-01T09:00:00Z' },
     'U1',
   );
@@ -40,8 +40,8 @@ describe('npm run campaigns', () => {
     expect(show.stdout).toContain(`${campaign.id}  Intro`);
     expect(show.stdout).toContain('figures: 2 total, 0 sent, 2 pending');
     expect(JSON.parse(json.stdout)).toEqual({
-      campaign: core.services.campaigns.get(campaign.id),
-      counts: core.services.campaigns.counts(campaign.id),
+      campaign: await core.services.campaigns.get(campaign.id),
+      counts: await core.services.campaigns.counts(campaign.id),
     });
   });
 
@@ -50,19 +50,19 @@ describe('npm run campaigns', () => {
     expect(paused.stderr).toBe('');
     expect(paused.code).toBe(0);
     expect(paused.stdout).toMatch(/^Paused\.\n/);
-    expect(core.services.campaigns.get(campaign.id)).toMatchObject({
+    expect(await core.services.campaigns.get(campaign.id)).toMatchObject({
       status: 'paused',
       statusReason: 'paused by cli',
     });
 
     expect((await campaigns('resume', campaign.id)).code).toBe(0);
-    expect(core.services.campaigns.get(campaign.id)).toMatchObject({
+    expect(await core.services.campaigns.get(campaign.id)).toMatchObject({
       status: 'scheduled',
       statusReason: null,
     });
 
     expect((await campaigns('cancel', campaign.id)).code).toBe(0);
-    expect(core.services.campaigns.get(campaign.id)).toMatchObject({
+    expect(await core.services.campaigns.get(campaign.id)).toMatchObject({
       status: 'cancelled',
       statusReason: 'cancelled by cli',
     });
@@ -70,7 +70,7 @@ describe('npm run campaigns', () => {
     const again = await campaigns('resume', campaign.id);
     expect(again.code).toBe(1);
     expect(again.stderr.trim().split('\n')).toHaveLength(1);
-    expect(core.services.campaigns.get(campaign.id).status).toBe('cancelled');
+    expect((await core.services.campaigns.get(campaign.id)).status).toBe('cancelled');
   });
 
   it('--help exits 0; bad input exits 2 with the usage and changes nothing', async () => {
@@ -94,6 +94,6 @@ describe('npm run campaigns', () => {
       expect(r.stderr.split('\n')[0]).toContain(problem);
       expect(r.stderr).toContain('Usage: npm run campaigns --');
     }
-    expect(core.services.campaigns.get(campaign.id).status).toBe('scheduled');
+    expect((await core.services.campaigns.get(campaign.id)).status).toBe('scheduled');
   });
 });

@@ -109,7 +109,7 @@ describe('npm run import beside the running app', () => {
       origin: 'api',
       actor: 'test',
     });
-    await waitFor(() => core.services.batches.listImporting().length === 1);
+    await waitFor(async () => (await core.services.batches.listImporting()).length === 1);
     const r = await runCli('import', [join(root, 'examples/contacts.csv')], { DATABASE_PATH: core.path });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);

@@ -70,7 +70,7 @@ async function campaignFromSlack(n = 3) {
   const res = await post(campaignNow());
   expect(res.status).toBe(200);
   await settle();
-  const [c] = app().services.campaigns.list().campaigns;
+  const [c] = (await app().services.campaigns.list()).campaigns;
   return c!.id;
 }
 
@@ -86,8 +86,8 @@ describe('Slack Web API faults', () => {
     expect(slack.faultedCalls('chat.postMessage')).toHaveLength(1);
     const posted = slack.callsTo('chat.postMessage');
     expect(posted).toHaveLength(1);
-    expect(JSON.parse(app().services.campaigns.progressRef(id)!)).toMatchObject({ channel: 'C1' });
-    const ts = JSON.parse(app().services.campaigns.progressRef(id)!).ts;
+    expect(JSON.parse((await app().services.campaigns.progressRef(id))!)).toMatchObject({ channel: 'C1' });
+    const ts = JSON.parse((await app().services.campaigns.progressRef(id))!).ts;
 
     slack.inject('chat.update', { status: 429, retryAfter: 1 });
     await app().services.sending.runDue();
@@ -104,7 +104,7 @@ describe('Slack Web API faults', () => {
     const id = await campaignFromSlack();
     expect(slack.faultedCalls('chat.postMessage')).toHaveLength(1);
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
-    const { ts } = JSON.parse(app().services.campaigns.progressRef(id)!);
+    const { ts } = JSON.parse((await app().services.campaigns.progressRef(id))!);
 
     slack.inject('chat.update', { status: 500 });
     await app().services.sending.runDue();
@@ -135,9 +135,12 @@ describe('Slack Web API faults', () => {
     await settle();
     expect(Date.now() - started).toBeLessThan(5_000); // given up after the timeout, not stuck
 
-    const [batch] = app().services.batches.list().batches;
+    const [batch] = (await app().services.batches.list()).batches;
     expect(batch).toMatchObject({ status: 'active', contactCount: 2, name: 'leads.csv' });
-    expect(app().services.inbox.getFile('slack:F1')).toMatchObject({ state: 'imported', batchId: batch!.id });
+    expect(await app().services.inbox.getFile('slack:F1')).toMatchObject({
+      state: 'imported',
+      batchId: batch!.id,
+    });
     expect(slack.faultedCalls('chat.postMessage')).toHaveLength(1);
     // The result is posted in the file's thread as a reply of its own.
     const [result] = slack.callsTo('chat.postMessage');
@@ -152,7 +155,7 @@ describe('Slack Web API faults', () => {
     const id = await campaignFromSlack(20);
     slack.inject('chat.update', 'hang', 1_000);
     await app().services.sending.runDue();
-    expect(app().services.campaigns.get(id).status).toBe('completed');
+    expect((await app().services.campaigns.get(id)).status).toBe('completed');
     expect(new Set(sink.received.map((m) => m.to)).size).toBe(20);
     expect(sink.received).toHaveLength(20);
     expect((await fetch(`${t!.url}/healthz`)).status).toBe(200);
@@ -181,7 +184,7 @@ describe('8. no user action is lost when answering fails', () => {
     const res = await post(commandBody(`activate ${oldId}`, 'UADMIN', slack.responseUrl('cmd')));
     expect(res.status).toBe(200);
     expect(JSON.stringify(res.json())).toContain('Activated');
-    expect(app().services.batches.getActive()?.id).toBe(oldId);
+    expect((await app().services.batches.getActive())?.id).toBe(oldId);
   });
 
   it('the Activate button with response_url failing 500 twice: active at once, answered once Slack recovers', async () => {
@@ -194,19 +197,19 @@ describe('8. no user action is lost when answering fails', () => {
       slack.responseUrl('click'),
     );
     expect((await post(click)).status).toBe(200);
-    await waitFor(() => app().services.batches.getActive()?.id === oldId);
+    await waitFor(async () => (await app().services.batches.getActive())?.id === oldId);
     await settle();
     expect(slack.faultedCalls('response_url')).toHaveLength(2);
     const answers = slack.responses.filter((r) => r.path === '/respond/click');
     expect(answers).toHaveLength(1);
     expect(JSON.stringify(answers[0]!.body)).toContain('is now the active batch');
-    expect(app().services.batches.getActive()?.id).toBe(oldId);
+    expect((await app().services.batches.getActive())?.id).toBe(oldId);
   });
 
   it('/campaigns pause <id> with response_url failing 500 twice: paused at once, answered once', async () => {
     await boot({ slackRetries: 0 });
     await importText(app().services, 'email\na@x.com\n');
-    const c = app().services.campaigns.create(
+    const c = await app().services.campaigns.create(
       { name: 'Later', subject: 's', body: 'b', sendAt: '2099-01-01T00:00:00Z' },
       'UADMIN',
     );
@@ -216,7 +219,7 @@ describe('8. no user action is lost when answering fails', () => {
       'campaigns',
     );
     expect((await post(body)).status).toBe(200);
-    await waitFor(() => app().services.campaigns.get(c.id).status === 'paused');
+    await waitFor(async () => (await app().services.campaigns.get(c.id)).status === 'paused');
     await settle();
     const answers = slack.responses.filter((r) => r.path === '/respond/pause');
     expect(answers).toHaveLength(1);
@@ -234,7 +237,7 @@ describe('8. no user action is lost when answering fails', () => {
     );
     expect((await post(click)).status).toBe(200);
     await settle();
-    expect(app().services.batches.getActive()?.id).toBe(oldId);
+    expect((await app().services.batches.getActive())?.id).toBe(oldId);
     // Tried four times (the answer, then three retries), each refused; never a "failed" answer.
     expect(slack.faultedCalls('response_url')).toHaveLength(4);
     expect(

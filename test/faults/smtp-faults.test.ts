@@ -39,7 +39,7 @@ async function setup(
   core = testCore({ clock, mailer });
   cleanups.push(() => core.cleanup());
   await importText(core.services, 'email,name\nana@x.com,Ana\nbia@x.com,Bia\ncai@x.com,Cai\n');
-  return core.services.campaigns.create(
+  return await core.services.campaigns.create(
     {
       name: 'Faults',
       subject: 'Hi {{first_name|there}}',
@@ -55,9 +55,9 @@ async function setup(
 async function drain(id: string) {
   for (let i = 0; i < 20; i++) {
     await core.services.sending.runDue();
-    if (core.services.campaigns.get(id).status !== 'sending') break;
+    if ((await core.services.campaigns.get(id)).status !== 'sending') break;
   }
-  return core.services.campaigns.get(id);
+  return await core.services.campaigns.get(id);
 }
 
 type LedgerRow = { email: string; status: string; attempts: number; next: number | null; response: string };
@@ -138,7 +138,7 @@ describe('SMTP server faults', () => {
       expect(faults).toBe(1);
       expect(statuses(c.id)).toEqual({ ...allSent, 'bia@x.com': 'unknown' });
       expect(ledger(c.id)['bia@x.com']!.response).toMatch(/no answer after the message was sent/);
-      const counts = core.services.campaigns.counts(c.id);
+      const counts = await core.services.campaigns.counts(c.id);
       expect(counts).toMatchObject({ total: 3, sent: 2, unknown: 1, failed: 0, pending: 0 });
       // The campaign's figures (its Slack message and App Home) show it.
       expect(JSON.stringify(campaignProgressBlocks(done, counts, null))).toContain(
@@ -229,7 +229,7 @@ describe('4. SMTP server down when the campaign starts', () => {
     const res = await slackPost(url(t), campaignNow(), { type: 'form' });
     expect(res.status).toBe(200);
     await app.slack?.background.idle();
-    const [campaign] = app.services.campaigns.list().campaigns;
+    const [campaign] = (await app.services.campaigns.list()).campaigns;
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
 
     const health = async () => (await fetch(`${url(t)}/healthz`)).status;
@@ -238,7 +238,7 @@ describe('4. SMTP server down when the campaign starts', () => {
 
     // The server refuses connections: nobody is sent to, nobody's attempts are spent.
     await app.services.sending.runDue();
-    let c = app.services.campaigns.get(id);
+    let c = await app.services.campaigns.get(id);
     expect(c.status).toBe('sending');
     expect(c.statusReason).toMatch(/^The mail server cannot be reached \(.*ECONNREFUSED.*\)/);
     const rows = app.db.$client
@@ -263,14 +263,19 @@ describe('4. SMTP server down when the campaign starts', () => {
     const up = await startRawSmtp({ port });
     cleanups.push(() => up.close());
     clock.advance(minute + 1_000);
-    for (let i = 0; i < 10 && app.services.campaigns.get(id).status === 'sending'; i++) {
+    for (let i = 0; i < 10 && (await app.services.campaigns.get(id)).status === 'sending'; i++) {
       await app.services.sending.runDue();
     }
-    c = app.services.campaigns.get(id);
+    c = await app.services.campaigns.get(id);
     expect(c.status).toBe('completed');
     expect(c.statusReason).toBeNull();
     expect(up.countsByRecipient()).toEqual(everyoneOnce);
-    expect(app.services.campaigns.counts(id)).toMatchObject({ sent: 3, failed: 0, unknown: 0, pending: 0 });
+    expect(await app.services.campaigns.counts(id)).toMatchObject({
+      sent: 3,
+      failed: 0,
+      unknown: 0,
+      pending: 0,
+    });
     expect(events.filter((e) => e.type === 'mail_recovered')).toHaveLength(1);
     await waitFor(() => lastUpdate().includes('*3/3* sent'));
     expect(lastUpdate()).not.toContain('cannot be reached');

@@ -169,8 +169,11 @@ describe('exports', () => {
     cleanups.push(() => mailer.close());
     const { url, app } = await boot(mailer);
     const s = app.services;
-    const campaign = s.campaigns.create({ name: 'Q1', subject: 'Hi', body: 'Hello', sendAt: 'now' }, 'U1');
-    for (let i = 0; i < 10 && s.campaigns.get(campaign.id).status !== 'completed'; i++)
+    const campaign = await s.campaigns.create(
+      { name: 'Q1', subject: 'Hi', body: 'Hello', sendAt: 'now' },
+      'U1',
+    );
+    for (let i = 0; i < 10 && (await s.campaigns.get(campaign.id)).status !== 'completed'; i++)
       await s.sending.runDue();
 
     const results = parse(await (await fetch(`${url}/campaigns/${campaign.id}/export`)).text(), {
@@ -197,7 +200,7 @@ describe('exports', () => {
     // Slack: both arrive by DM as uploads.
     for (const text of [
       'export-suppressions',
-      `export ${app.services.batches.getActive()!.id} status:active`,
+      `export ${(await app.services.batches.getActive())!.id} status:active`,
     ]) {
       await slackPost(url, commandBody(text, 'U1', slack.responseUrl()), { type: 'form' });
     }

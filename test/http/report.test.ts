@@ -40,7 +40,7 @@ describe('GET /contacts/batches/{id}/report', () => {
       body: JSON.stringify({ name: 'Intro', subject: 'Hi', body: 'Hello', sendAt: 'now' }),
     });
     const campaignId = ((await created.json()) as { campaign: { id: string } }).campaign.id;
-    for (let i = 0; i < 10 && app.services.campaigns.get(campaignId).status !== 'completed'; i++) {
+    for (let i = 0; i < 10 && (await app.services.campaigns.get(campaignId)).status !== 'completed'; i++) {
       await app.services.sending.runDue();
     }
 

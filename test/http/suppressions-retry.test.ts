@@ -58,8 +58,8 @@ describe('REST domain suppressions', () => {
       rule: { pattern: '*.acme.com', actor: 'api', reason: 'client' },
       suppressedContacts: 2,
     });
-    expect(app.services.contacts.isSuppressed('bob@eu.acme.com')).toBe(true);
-    expect(app.services.contacts.isSuppressed('cai@notacme.com')).toBe(false);
+    expect(await app.services.contacts.isSuppressed('bob@eu.acme.com')).toBe(true);
+    expect(await app.services.contacts.isSuppressed('cai@notacme.com')).toBe(false);
 
     const bad = await call('POST', '/contacts/suppressions/domains', { pattern: 'acme' });
     expect(bad.status).toBe(400);
@@ -82,7 +82,7 @@ describe('REST domain suppressions', () => {
     expect((await call('DELETE', '/contacts/suppressions/domains/acme.com')).status).toBe(404);
     expect((await call('GET', '/contacts/suppressions/domains')).body.rules).toEqual([]);
     // Removing a rule keeps the contacts it suppressed suppressed.
-    expect(app.services.contacts.isSuppressed('ana@acme.com')).toBe(true);
+    expect(await app.services.contacts.isSuppressed('ana@acme.com')).toBe(true);
   });
 });
 
@@ -92,14 +92,14 @@ describe('REST retry-failed', () => {
     const created = await call('POST', '/campaigns', { name: 'c', subject: 's', body: 'b', sendAt: 'now' });
     const id = String(created.body.campaign.id);
     const tick = async () => {
-      for (let i = 0; i < 20 && app.services.campaigns.get(id).status !== 'completed'; i++) {
+      for (let i = 0; i < 20 && (await app.services.campaigns.get(id)).status !== 'completed'; i++) {
         await app.services.sending.runDue();
         clock.advance(2 * 3_600_000);
       }
     };
     expect((await call('POST', `/campaigns/${id}/retry-failed`, {})).status).toBe(409); // still sending
     await tick();
-    expect(app.services.campaigns.counts(id)).toMatchObject({ sent: 1, failed: 2 });
+    expect(await app.services.campaigns.counts(id)).toMatchObject({ sent: 1, failed: 2 });
 
     const noConfirm = await call('POST', `/campaigns/${id}/retry-failed`, { includeUnknown: true });
     expect(noConfirm.status).toBe(400);
@@ -109,7 +109,7 @@ describe('REST retry-failed', () => {
       confirm: 'yes',
     });
     expect(wrongConfirm.status).toBe(400);
-    expect(app.services.campaigns.get(id).status).toBe('completed');
+    expect((await app.services.campaigns.get(id)).status).toBe('completed');
 
     failing = false;
     const r = await call('POST', `/campaigns/${id}/retry-failed`);
@@ -117,6 +117,6 @@ describe('REST retry-failed', () => {
     expect(r.body).toMatchObject({ requeued: 2, campaign: { status: 'sending' } });
     await tick();
     expect(sink.received.map((m) => m.to).sort()).toEqual(['f1@x.com', 'f2@x.com', 'ok@x.com']);
-    expect(app.services.campaigns.counts(id)).toMatchObject({ sent: 3, failed: 0 });
+    expect(await app.services.campaigns.counts(id)).toMatchObject({ sent: 3, failed: 0 });
   });
 });

@@ -67,7 +67,7 @@ describe('under load', () => {
     for (let i = 0; i < audience; i++) lines.push(`lead${i}@x.com`);
     const base = await importText(app.services, `${lines.join('\n')}\n`, { fileName: 'base.csv' });
     // Sent to the base batch only: the imports below come in inactive, so the audience is fixed.
-    const campaign = app.services.campaigns.create(
+    const campaign = await app.services.campaigns.create(
       { name: 'load', subject: 'Hello {{name}}', body: 'Hi', sendAt: 'now', ratePerMinute: 3000 },
       'U1',
     );
@@ -185,9 +185,9 @@ describe('under load', () => {
 
     // The campaign: everyone in the base batch once, and the ledger agrees with the sink.
     const deadline = Date.now() + 60_000;
-    while (app.services.campaigns.get(campaign.id).status !== 'completed' && Date.now() < deadline)
+    while ((await app.services.campaigns.get(campaign.id)).status !== 'completed' && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 200));
-    const counts = app.services.campaigns.counts(campaign.id);
+    const counts = await app.services.campaigns.counts(campaign.id);
     // Batches were activated while it ran, so it also reached some of theirs: still nobody twice,
     // the ledger agrees with the sink, and everyone in the batch active at the end has it.
     const to = sink.received.map((m) => m.to);

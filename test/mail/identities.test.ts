@@ -46,15 +46,18 @@ const emails = (n: number, prefix = 'p') => Array.from({ length: n }, (_, i) => 
 
 async function campaignTo(a: App, list: string[]) {
   await importText(a.services, `email\n${list.join('\n')}\n`);
-  return a.services.campaigns.create({ name: 'Intro', subject: 'Hi', body: 'Hello', sendAt: 'now' }, 'U1');
+  return await a.services.campaigns.create(
+    { name: 'Intro', subject: 'Hi', body: 'Hello', sendAt: 'now' },
+    'U1',
+  );
 }
 
 async function drain(a: App, id: string, ticks = 30) {
   for (let i = 0; i < ticks; i++) {
     await a.services.sending.runDue();
-    if (a.services.campaigns.get(id).status !== 'sending') break;
+    if ((await a.services.campaigns.get(id)).status !== 'sending') break;
   }
-  return a.services.campaigns.get(id);
+  return await a.services.campaigns.get(id);
 }
 
 const rows = (a: App) =>

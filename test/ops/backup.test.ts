@@ -61,10 +61,13 @@ describe('backups', () => {
     cleanups.push(() => app.stop());
     const s = app.services;
     await importText(s, csv(400, 'lead'), { fileName: 'leads.csv' });
-    const campaign = s.campaigns.create({ name: 'c', subject: 'Hi', body: 'Hello', sendAt: 'now' }, 'U1');
+    const campaign = await s.campaigns.create(
+      { name: 'c', subject: 'Hi', body: 'Hello', sendAt: 'now' },
+      'U1',
+    );
 
     const sending = (async () => {
-      for (let i = 0; i < 200 && s.campaigns.get(campaign.id).status !== 'completed'; i++)
+      for (let i = 0; i < 200 && (await s.campaigns.get(campaign.id)).status !== 'completed'; i++)
         await s.sending.runDue();
     })();
     const importing = importText(s, csv(60_000, 'big'), { fileName: 'big.csv', activate: false });
@@ -89,10 +92,11 @@ describe('backups', () => {
     expect(r.code).toBe(0);
     const restored = buildApp(testConfig({ DATABASE_PATH: restoredPath }), { scheduler: false });
     cleanups.push(() => restored.stop());
+    await restored.ready;
     const batches = restored.db.$client.prepare('SELECT status FROM batches').pluck().all();
     expect(batches).not.toContain('importing'); // an import half-way in the backup is swept at start
     expect(batches.filter((b) => b === 'active')).toHaveLength(1);
-    const c = restored.services.campaigns.get(campaign.id);
+    const c = await restored.services.campaigns.get(campaign.id);
     // A campaign sending at backup time comes back paused: who got it since is not in the backup.
     expect(c.status).toBe('paused');
     expect(r.out).toContain('Paused 1 campaign');

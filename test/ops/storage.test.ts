@@ -84,13 +84,14 @@ describe('storage faults', () => {
       const statuses = () =>
         app.db.$client.prepare(`SELECT status FROM batches ORDER BY status`).pluck().all();
       expect(statuses().filter((s) => s !== 'importing')).toEqual(['active']);
-      expect(app.services.batches.getActive()?.id).toBe(first.batch.id);
-      expect(app.services.audience.count()).toBe(200);
+      expect((await app.services.batches.getActive())?.id).toBe(first.batch.id);
+      expect(await app.services.audience.count()).toBe(200);
 
       // Once there is room again, the next start removes it: exactly the first import remains.
       await app.stop();
       execFileSync('mount', ['-o', 'remount,size=64m', dir]);
       app = buildApp(config, { scheduler: false });
+      await app.start(); // the start-up sweep runs before serving
       const db = app.db.$client;
       expect(db.prepare(`SELECT id, status FROM batches`).all()).toEqual([
         { id: first.batch.id, status: 'active' },
@@ -144,7 +145,7 @@ describe('storage faults', () => {
       else chmodSync(dir, 0o755);
       const after = buildApp(config, { scheduler: false });
       cleanups.push(() => after.stop());
-      expect(after.services.batches.getActive()?.id).toBe(first.batch.id);
+      expect((await after.services.batches.getActive())?.id).toBe(first.batch.id);
       expect(after.db.$client.prepare('SELECT count(*) FROM contacts').pluck().get()).toBe(50);
     },
   );

@@ -37,9 +37,9 @@ async function app() {
     return { status: res.status, body: (await res.json()) as Answer };
   };
   const send = async (id: string) => {
-    for (let i = 0; i < 20 && t.app.services.campaigns.get(id).status !== 'completed'; i++)
+    for (let i = 0; i < 20 && (await t.app.services.campaigns.get(id)).status !== 'completed'; i++)
       await t.app.services.sending.runDue();
-    expect(t.app.services.campaigns.get(id).status).toBe('completed');
+    expect((await t.app.services.campaigns.get(id)).status).toBe('completed');
   };
   return { t, sink, post, send };
 }
@@ -72,7 +72,7 @@ describe('campaign from: exactly one mailbox', () => {
         /sender \(from\).*(more than one address|line break|not an address)/,
       );
     }
-    expect(t.app.services.campaigns.list({}).campaigns).toHaveLength(0);
+    expect((await t.app.services.campaigns.list({})).campaigns).toHaveLength(0);
   });
 
   it('a single mailbox (with a display name, even a quoted one with a comma) is what the SMTP server receives', async () => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ImportService } from '../../src/core/imports/import-service.js';
+import { SqliteContactImportStore } from '../../src/db/sqlite/contact-import-store.js';
 import { DomainError } from '../../src/errors.js';
 import { httpStatus } from '../../src/http/errors.js';
 import { bytes, testCore } from '../helpers.js';
@@ -29,7 +30,7 @@ beforeEach(async () => {
     .prepare(`SELECT id FROM contacts WHERE email = 'suppressed@example.com'`)
     .pluck()
     .get() as number;
-  core.services.contacts.delete(gone, 'api', 'fuzz seed');
+  await core.services.contacts.delete(gone, 'api', 'fuzz seed');
 });
 afterEach(() => core.cleanup());
 
@@ -72,7 +73,12 @@ type Input = { content: Uint8Array; chunkSize: number; worker: boolean; force: b
 async function checkImport({ content, chunkSize, worker, force }: Input): Promise<void> {
   const before = tables();
   const service = worker
-    ? new ImportService(core.deps, { maxBytes, inlineMaxBytes: 0 })
+    ? new ImportService(
+        core.deps,
+        { maxBytes, inlineMaxBytes: 0 },
+        new SqliteContactImportStore(core.db.$client),
+        core.services.batches,
+      )
     : core.services.imports;
   let result: Awaited<ReturnType<ImportService['importFile']>>;
   try {

@@ -39,7 +39,7 @@ describe('file modes', () => {
       () => app.db.$client.close(),
     );
     await importText(app.services, 'email,name\nana@x.com,Ana\n');
-    app.services.campaigns.create(
+    await app.services.campaigns.create(
       { name: 'Intro', subject: 'Hi', body: 'Hello {{name}}', sendAt: 'now' },
       'U1',
     );

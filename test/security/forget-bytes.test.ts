@@ -31,15 +31,16 @@ describe('forget erases the address from the database file', () => {
       s,
       `email,name\n${others.slice(0, 150).join('\n')}\n${target},Forget Me\n${others.slice(150).join('\n')}\n`,
     );
-    const c = s.campaigns.create(
+    const c = await s.campaigns.create(
       { name: 'Intro', subject: 'Hi', body: 'Hello {{name}}', sendAt: 'now' },
       'U1',
     );
-    for (let i = 0; i < 20 && s.campaigns.get(c.id).status !== 'completed'; i++) await s.sending.runDue();
+    for (let i = 0; i < 20 && (await s.campaigns.get(c.id)).status !== 'completed'; i++)
+      await s.sending.runDue();
     core.db.$client.pragma('wal_checkpoint(PASSIVE)'); // some copies in the file, some in the WAL
     expect(onDisk(core.path)).toContain(target);
 
-    s.people.forgetPerson(target, 'U1');
+    await s.people.forgetPerson(target, 'U1');
 
     expect(onDisk(core.path)).not.toContain(target);
     expect(onDisk(core.path)).toContain('other299@leads-example.com'); // the others are still there

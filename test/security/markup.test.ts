@@ -88,7 +88,7 @@ async function dropHostileFile() {
   };
   expect((await slackPost(t.url, eventBody(ev, 'EvHost'))).status).toBe(200);
   await t.settle();
-  const batch = t.app.services.batches.getActive();
+  const batch = await t.app.services.batches.getActive();
   expect(batch?.name).toBe(`${hostile}.csv`);
   return batch!;
 }
@@ -137,7 +137,7 @@ describe('Slack markup in user data is escaped in every message', () => {
       actor: 'api',
       options: { name: hostile, activate: false },
     });
-    t.app.services.batches.activate(batch.id, 'api', hostile);
+    await t.app.services.batches.activate(batch.id, 'api', hostile);
 
     // 2. /batches list, show, and ids that are markup
     await ack('/batches list', command('/batches', 'list', 'UADMIN', t.slack.responseUrl('l')));
@@ -210,7 +210,7 @@ describe('Slack markup in user data is escaped in every message', () => {
       t.slack.callsTo('chat.postMessage').find((c) => JSON.stringify(c.params).includes('Pause')),
     );
     expect(JSON.stringify(progress.params)).toContain(escapedMention);
-    const campaign = t.app.services.campaigns.list({}).campaigns[0]!;
+    const campaign = (await t.app.services.campaigns.list({})).campaigns[0]!;
     expect(campaign.name).toBe(hostile);
     await t.app.services.sending.runDue();
     const updated = await waitFor(() =>

@@ -77,13 +77,13 @@ describe('Slack hostile requests: forged and replayed signatures', () => {
       });
       expect(res.status, `timestamp ${JSON.stringify(ts)}`).toBe(401);
     }
-    expect(t.app.services.batches.get(batchId).status).toBe('active');
+    expect((await t.app.services.batches.get(batchId)).status).toBe('active');
     expect(effects()).toEqual([]);
     expect(t.slack.responses).toEqual([]);
     // the same request, correctly signed now, works (the refusals above were about the signature)
     const ok = await postForm(t.url, body);
     expect(ok.status).toBe(200);
-    expect(t.app.services.batches.get(batchId).status).toBe('inactive');
+    expect((await t.app.services.batches.get(batchId)).status).toBe('inactive');
   });
 
   it('refuses a forged button click and a forged modal submission', async () => {
@@ -333,7 +333,7 @@ describe('Slack hostile requests: signed payloads of unexpected shapes', () => {
         errors: { name: expect.stringMatching(/could not be read.*\/campaigns new/) },
       });
     }
-    expect(t.app.services.campaigns.list({}).campaigns).toEqual([]);
+    expect((await t.app.services.campaigns.list({})).campaigns).toEqual([]);
   });
 
   it('a button with a broken value gets an answer only its user sees', async () => {
@@ -341,7 +341,7 @@ describe('Slack hostile requests: signed payloads of unexpected shapes', () => {
     const answer = await waitFor(() => t.slack.responses.find((r) => r.path === '/respond/act'));
     expect(answer.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
     expect(JSON.stringify(answer.body)).toMatch(/went wrong|try again/i);
-    expect(t.app.services.batches.get(batchId).status).toBe('active');
+    expect((await t.app.services.batches.get(batchId)).status).toBe('active');
   });
 
   it('a slash command with 100 KB of text gets a polite ephemeral answer', async () => {
@@ -378,7 +378,7 @@ describe('Slack hostile requests: signed payloads of unexpected shapes', () => {
     );
     expect(spaces.status).toBe(200);
     expect(JSON.stringify(spaces.json())).toContain('leads.csv');
-    expect(t.app.services.batches.get(batchId).status).toBe('active');
+    expect((await t.app.services.batches.get(batchId)).status).toBe('active');
   });
 
   it('the signing secret is not the only thing checked: a request for another endpoint path is 404', async () => {
@@ -394,6 +394,6 @@ describe('Slack hostile requests: signed payloads of unexpected shapes', () => {
       body,
     });
     expect(res.status).toBe(404);
-    expect(t.app.services.batches.get(batchId).status).toBe('active');
+    expect((await t.app.services.batches.get(batchId)).status).toBe('active');
   });
 });

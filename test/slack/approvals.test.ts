@@ -59,7 +59,7 @@ describe('two-person rule in Slack', () => {
   it('the progress message waits for another admin; the creator and non-admins are refused, a second admin approves', async () => {
     await slackPost(url, campaignSubmission(base), { type: 'form' });
     await app.slack?.background.idle();
-    const [campaign] = app.services.campaigns.list().campaigns;
+    const [campaign] = (await app.services.campaigns.list()).campaigns;
     const posted = slack.callsTo('chat.postMessage')[0]!;
     expect(JSON.stringify(posted.params.blocks)).toContain('Waiting for approval by another admin');
     const approve = (posted.params.blocks as Block[])
@@ -68,7 +68,7 @@ describe('two-person rule in Slack', () => {
     expect(approve).toBeDefined();
 
     await app.services.sending.runDue();
-    expect(app.services.campaigns.get(campaign!.id).status).toBe('scheduled');
+    expect((await app.services.campaigns.get(campaign!.id)).status).toBe('scheduled');
 
     await click(approve.value!, 'UADMIN', 'self');
     const self = await waitFor(() => slack.responses.find((r) => r.path === '/respond/self'));
@@ -78,20 +78,20 @@ describe('two-person rule in Slack', () => {
     await click(approve.value!, 'UNOBODY', 'stranger');
     const stranger = await waitFor(() => slack.responses.find((r) => r.path === '/respond/stranger'));
     expect(JSON.stringify(stranger.body)).toContain('Only coldbatch admins');
-    expect(app.services.campaigns.get(campaign!.id).approval?.approvedBy).toBeNull();
+    expect((await app.services.campaigns.get(campaign!.id)).approval?.approvedBy).toBeNull();
 
     await click(approve.value!, 'USECOND', 'ok');
     const ok = await waitFor(() => slack.responses.find((r) => r.path === '/respond/ok'));
     expect(ok.body.replace_original).toBe(true);
     expect(JSON.stringify(ok.body)).not.toContain('Waiting for approval');
-    expect(app.services.campaigns.get(campaign!.id).approval?.approvedBy).toBe('USECOND');
+    expect((await app.services.campaigns.get(campaign!.id)).approval?.approvedBy).toBe('USECOND');
 
     await app.services.sending.runDue();
-    expect(app.services.campaigns.get(campaign!.id).status).toBe('completed');
+    expect((await app.services.campaigns.get(campaign!.id)).status).toBe('completed');
   });
 
   it('REST cannot approve: the API token is not a person (403), and the campaign keeps waiting', async () => {
-    const c = app.services.campaigns.create(
+    const c = await app.services.campaigns.create(
       { name: 'API send', subject: 's', body: 'b', sendAt: 'now' },
       'api',
     );

@@ -63,12 +63,12 @@ describe('the New campaign modal and the audience', () => {
       response_action: 'errors',
       errors: { when: expect.stringContaining('4 contacts excluded: 4 no_mail_domain') },
     });
-    expect(app.services.campaigns.list().campaigns).toHaveLength(0);
+    expect((await app.services.campaigns.list()).campaigns).toHaveLength(0);
 
     const draft = await slackPost(url, campaignSubmission(form('draft')), { type: 'form' });
     expect(draft.text).toBe('');
     await app.slack?.background.idle();
-    expect(app.services.campaigns.list().campaigns[0]).toMatchObject({ status: 'draft' });
+    expect((await app.services.campaigns.list()).campaigns[0]).toMatchObject({ status: 'draft' });
   });
 
   it('a campaign held at its send time for nobody to send to says so in its progress message', async () => {
@@ -79,9 +79,9 @@ describe('the New campaign modal and the audience', () => {
       { type: 'form' },
     );
     await app.slack?.background.idle();
-    const [campaign] = app.services.campaigns.list().campaigns;
+    const [campaign] = (await app.services.campaigns.list()).campaigns;
     expect(campaign).toMatchObject({ status: 'scheduled' });
-    app.services.batches.deactivate(batchId, 'UADMIN');
+    await app.services.batches.deactivate(batchId, 'UADMIN');
     app.db.$client
       .prepare('UPDATE campaigns SET next_run_at = ? WHERE id = ?')
       .run(Date.now() - 1, campaign!.id);
@@ -94,6 +94,6 @@ describe('the New campaign modal and the audience', () => {
     expect(blocks).toContain('no batch is active');
     expect(blocks).toContain('waiting for confirmation');
     expect(blocks).toContain('Confirm: send now');
-    expect(app.services.campaigns.get(campaign!.id).status).toBe('scheduled');
+    expect((await app.services.campaigns.get(campaign!.id)).status).toBe('scheduled');
   });
 });

@@ -78,7 +78,7 @@ describe('Slack campaigns', () => {
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
     await settle();
-    const [campaign] = app.services.campaigns.list().campaigns;
+    const [campaign] = (await app.services.campaigns.list()).campaigns;
     expect(campaign).toMatchObject({ name: 'Intro Q1', status: 'scheduled', createdBy: 'UADMIN' });
     const posted = slack.callsTo('chat.postMessage')[0]!;
     expect(posted.params.channel).toBe('C1');
@@ -89,12 +89,12 @@ describe('Slack campaigns', () => {
       slack.callsTo('chat.update').some((u) => JSON.stringify(u.params.blocks).includes('*3/3* sent')),
     );
     const last = slack.callsTo('chat.update').at(-1)!;
-    expect(last.params.ts).toBe(JSON.parse(app.services.campaigns.progressRef(campaign!.id)!).ts);
+    expect(last.params.ts).toBe(JSON.parse((await app.services.campaigns.progressRef(campaign!.id))!).ts);
     expect(JSON.stringify(last.params.blocks)).toContain('completed');
   });
 
   it('/campaigns list acks at once and answers only the user through response_url', async () => {
-    app.services.campaigns.create({ name: 'Listed one', subject: 's', body: 'b' }, 'UADMIN');
+    await app.services.campaigns.create({ name: 'Listed one', subject: 's', body: 'b' }, 'UADMIN');
     const body = commandBody('list', 'UOTHER', slack.responseUrl('list')).replace('batches', 'campaigns');
     const res = await slackPost(url, body, { type: 'form' });
     expect(res.status).toBe(200);
@@ -117,7 +117,7 @@ describe('Slack campaigns', () => {
     });
     const other = await slackPost(url, submission(base, 'UOTHER'), { type: 'form' });
     expect(JSON.stringify(other.json())).toContain('Only coldbatch admins');
-    expect(app.services.campaigns.list().campaigns).toEqual([]);
+    expect((await app.services.campaigns.list()).campaigns).toEqual([]);
   });
 
   it('the Pause button on the progress message pauses the campaign and updates the message in place', async () => {
@@ -133,7 +133,7 @@ describe('Slack campaigns', () => {
       },
     );
     await settle();
-    const [campaign] = app.services.campaigns.list().campaigns;
+    const [campaign] = (await app.services.campaigns.list()).campaigns;
     expect(campaign?.sendAt).toBe(new Date(1_900_000_000 * 1000).toISOString());
     const blocks = slack.callsTo('chat.postMessage')[0]!.params.blocks as {
       elements?: { action_id?: string; value?: string }[];
@@ -151,7 +151,7 @@ describe('Slack campaigns', () => {
     const answer = await waitFor(() => slack.responses.find((r) => r.path === '/respond/p'));
     expect(answer.body.replace_original).toBe(true);
     expect(JSON.stringify(answer.body)).toContain('Resume');
-    expect(app.services.campaigns.get(campaign!.id).status).toBe('paused');
+    expect((await app.services.campaigns.get(campaign!.id)).status).toBe('paused');
   });
 
   it('where the app is not in the channel, the progress message goes to the writer by DM, saying why', async () => {
@@ -160,12 +160,12 @@ describe('Slack campaigns', () => {
     const res = await slackPost(url, submission(base), { type: 'form' });
     expect(res.status).toBe(200);
     await settle();
-    const [campaign] = app.services.campaigns.list().campaigns;
+    const [campaign] = (await app.services.campaigns.list()).campaigns;
     const toUser = slack.callsTo('chat.postMessage').filter((c) => c.params.channel === 'UADMIN');
     expect(String(toUser[0]?.params.text)).toMatch(/I am not in <#C1>.*\/invite @coldbatch/);
     expect(JSON.stringify(toUser[1]?.params.blocks)).toContain('*0/3* sent');
     // The progress message follows the send there.
-    expect(JSON.parse(app.services.campaigns.progressRef(campaign!.id)!).channel).toBe('UADMIN');
+    expect(JSON.parse((await app.services.campaigns.progressRef(campaign!.id))!).channel).toBe('UADMIN');
     await app.services.sending.runDue();
     await waitFor(() =>
       slack

@@ -123,7 +123,7 @@ async function use(t: Running) {
 
   // An old batch, inactive for long (a retention proposal), then ten more over time; two CSV drops.
   const old = await importApi('old-1.csv', 'email\nold1@x.com\n');
-  app.services.batches.deactivate(old.batch.id, 'UADMIN');
+  await app.services.batches.deactivate(old.batch.id, 'UADMIN');
   clock.advance(40 * day);
   const older: string[] = [];
   for (let i = 2; i <= 10; i++)
@@ -143,15 +143,15 @@ async function use(t: Running) {
       'EvF2',
     ),
   );
-  const active = app.services.batches.getActive()!;
+  const active = (await app.services.batches.getActive())!;
   expect(active.name).toBe('F22.csv');
-  expect(app.services.batches.list({ limit: 50 }).batches).toHaveLength(12);
+  expect((await app.services.batches.list({ limit: 50 })).batches).toHaveLength(12);
 
   // A campaign written in the modal, approved by a second admin, sent: one failure, one unknown.
   await post(modal({ kind: 'now' }, 'Intro'), 'form');
-  const [sent] = app.services.campaigns.list().campaigns;
-  app.services.campaigns.approve(sent!.id, clicker);
-  for (let i = 0; i < 20 && app.services.campaigns.get(sent!.id).status !== 'completed'; i++) {
+  const [sent] = (await app.services.campaigns.list()).campaigns;
+  await app.services.campaigns.approve(sent!.id, clicker);
+  for (let i = 0; i < 20 && (await app.services.campaigns.get(sent!.id)).status !== 'completed'; i++) {
     await app.services.sending.runDue();
     clock.advance(2 * 3_600_000);
   }
@@ -160,8 +160,8 @@ async function use(t: Running) {
       `UPDATE sends SET status = 'claimed' WHERE contact_id = (SELECT id FROM contacts WHERE email = ?)`,
     )
     .run('u1@x.com');
-  app.services.sending.sweepInterrupted();
-  expect(app.services.campaigns.counts(sent!.id)).toMatchObject({ failed: 1, unknown: 1 });
+  await app.services.sending.sweepInterrupted();
+  expect(await app.services.campaigns.counts(sent!.id)).toMatchObject({ failed: 1, unknown: 1 });
   // One scheduled for tomorrow (waiting for approval), one draft.
   await post(modal({ kind: 'at', at: Math.floor((clock.now() + day) / 1000) }, 'Follow-up'), 'form');
   await post(modal({ kind: 'draft' }, 'Someday'), 'form');

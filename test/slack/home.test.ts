@@ -63,7 +63,7 @@ describe('App Home batch buttons', () => {
     expect(page2).not.toContain('batch-12.csv');
     expect(JSON.stringify(lastHome().blocks)).toContain(':rocket: Send'); // still the whole Home
 
-    const oldest = t.app.services.batches.list({ limit: 20 }).batches.at(-1)!;
+    const oldest = (await t.app.services.batches.list({ limit: 20 })).batches.at(-1)!;
     expect(oldest.name).toBe('batch-01.csv');
     const details = manage(
       await clickHome((b) => b.text.text === 'Details' && JSON.parse(b.value).id === oldest.id),
@@ -74,7 +74,7 @@ describe('App Home batch buttons', () => {
     // Activate in the details keeps the details, now active.
     const activated = JSON.stringify(await clickHome((b) => b.action_id === 'batch_activate'));
     expect(manage(lastHome().blocks)).toContain('Contacts by status');
-    expect(t.app.services.batches.getActive()?.id).toBe(oldest.id);
+    expect((await t.app.services.batches.getActive())?.id).toBe(oldest.id);
     expect(activated).toContain('is now the active batch');
     expect(activated).toContain('Contacts by status');
 

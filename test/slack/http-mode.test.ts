@@ -51,7 +51,7 @@ afterEach(async () => {
   dbDir.cleanup();
 });
 
-const batches = () => app.services.batches.list().batches;
+const batches = async () => (await app.services.batches.list()).batches;
 const allBlocks = (body: Record<string, unknown>) => (body.blocks ?? []) as Block[];
 const blockText = (blocks: Block[]) => JSON.stringify(blocks);
 const findButton = (blocks: Block[], actionId: string) =>
@@ -113,8 +113,8 @@ describe('Slack HTTP mode: CSV drops', () => {
     const res = await slackPost(url, eventBody(ev, 'Ev1'));
     expect(res.status).toBe(200);
     await settle();
-    expect(batches()).toHaveLength(1);
-    const batch = batches()[0]!;
+    expect(await batches()).toHaveLength(1);
+    const batch = (await batches())[0]!;
     expect(batch).toMatchObject({
       status: 'active',
       contactCount: 2,
@@ -131,7 +131,10 @@ describe('Slack HTTP mode: CSV drops', () => {
     expect(text).toContain(batch.id);
     expect(text).toContain('2 imported');
     expect(findButton(allBlocks(final.params), 'import_undo')).toBeDefined();
-    expect(app.services.inbox.getFile('slack:F1')).toMatchObject({ state: 'imported', batchId: batch.id });
+    expect(await app.services.inbox.getFile('slack:F1')).toMatchObject({
+      state: 'imported',
+      batchId: batch.id,
+    });
   });
 
   it('shows progress on a large file by updating the one threaded message', async () => {
@@ -156,14 +159,14 @@ describe('Slack HTTP mode: CSV drops', () => {
     // The same file in another event (Slack sends file_shared again when the file is shared again).
     await slackPost(url, eventBody(ev, 'Ev3'));
     await settle();
-    expect(batches()).toHaveLength(1);
+    expect(await batches()).toHaveLength(1);
 
     await stopApp();
     await boot();
     await slackPost(url, eventBody(ev, 'Ev2'));
     await slackPost(url, eventBody(ev, 'Ev4'));
     await settle();
-    expect(batches()).toHaveLength(1);
+    expect(await batches()).toHaveLength(1);
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
   });
 
@@ -177,7 +180,7 @@ describe('Slack HTTP mode: CSV drops', () => {
     );
     await slackPost(url, eventBody(shareFile('F4', csv, { user: 'UBOT' }), 'Ev6'));
     await settle();
-    expect(batches()).toHaveLength(0);
+    expect(await batches()).toHaveLength(0);
     expect(slack.callsTo('chat.postMessage')).toHaveLength(0);
   });
 
@@ -187,23 +190,26 @@ describe('Slack HTTP mode: CSV drops', () => {
       eventBody(shareFile('F5', '<!DOCTYPE html><html>Sign in</html>', { contentType: 'text/html' }), 'Ev7'),
     );
     await settle();
-    expect(batches()).toHaveLength(0);
+    expect(await batches()).toHaveLength(0);
     const final = slack.callsTo('chat.update').at(-1)!;
     expect(blockText(allBlocks(final.params))).toMatch(/files:read/);
-    expect(app.services.inbox.getFile('slack:F5')).toMatchObject({ state: 'failed', errorCode: 'not_csv' });
+    expect(await app.services.inbox.getFile('slack:F5')).toMatchObject({
+      state: 'failed',
+      errorCode: 'not_csv',
+    });
   });
 
   it('answers a fatal CSV in the thread and changes nothing', async () => {
     await slackPost(url, eventBody(shareFile('F6', 'nome,empresa\nAna,Acme\n'), 'Ev8'));
     await settle();
-    expect(batches()).toHaveLength(0);
+    expect(await batches()).toHaveLength(0);
     expect(blockText(allBlocks(slack.callsTo('chat.update').at(-1)!.params))).toMatch(/No e-mail column/);
   });
 
   it('Undo reactivates the previous batch', async () => {
     await slackPost(url, eventBody(shareFile('F7', csv), 'Ev9'));
     await settle();
-    const first = batches()[0]!;
+    const first = (await batches())[0]!;
     await slackPost(url, eventBody(shareFile('F8', 'email\ncarla@beta.io\n'), 'Ev10'));
     await settle();
     const result = allBlocks(slack.callsTo('chat.update').at(-1)!.params);
@@ -220,7 +226,7 @@ describe('Slack HTTP mode: CSV drops', () => {
     const answer = await waitFor(() => slack.responses.find((r) => r.path === '/respond/undo'));
     expect(answer.body.replace_original).toBe(true);
     expect(JSON.stringify(answer.body)).toContain('active again');
-    expect(app.services.batches.getActive()?.id).toBe(first.id);
+    expect((await app.services.batches.getActive())?.id).toBe(first.id);
   });
 });
 
@@ -248,36 +254,36 @@ describe('Slack HTTP mode: old import replies', () => {
 
   it('Undo on a reply whose batch is no longer active changes nothing and says which batch is active', async () => {
     const firstReply = await drop('F20', csv, 'Ev20');
-    const first = batches()[0]!;
+    const first = (await batches())[0]!;
     const secondReply = await drop('F21', 'email\ncarla@beta.io\n', 'Ev21');
     await drop('F22', 'email\ndora@gamma.io\n', 'Ev22');
-    const [third, second] = batches();
+    const [third, second] = await batches();
 
     // The first import replaced nothing: its Undo would deactivate it, but it is not active any more.
     const tooLate = await undo(firstReply, 'u1');
     expect(tooLate).toMatchObject({ response_type: 'ephemeral', replace_original: false });
     expect(String(tooLate.text)).toContain(`batch \`${third!.id}\` (F22.csv) is the active batch now`);
     expect(String(tooLate.text)).not.toMatch(/no batch is active/);
-    expect(app.services.batches.getActive()?.id).toBe(third!.id);
+    expect((await app.services.batches.getActive())?.id).toBe(third!.id);
 
     // The second replaced the first: its Undo must not switch away from the third.
     const stale = await undo(secondReply, 'u2');
     expect(String(stale.text)).toContain(`batch \`${third!.id}\` (F22.csv) is the active batch now`);
     expect(String(stale.text)).toContain(`This import replaced \`${first.id}\``);
     expect(String(stale.text)).toContain(`/batches activate ${first.id}`);
-    expect(app.services.batches.getActive()?.id).toBe(third!.id);
-    expect(app.services.batches.get(second!.id).status).toBe('inactive');
+    expect((await app.services.batches.getActive())?.id).toBe(third!.id);
+    expect((await app.services.batches.get(second!.id)).status).toBe('inactive');
 
     // With nothing active, the answer says so, and still changes nothing.
-    app.services.batches.deactivate(third!.id, 'UADMIN');
+    await app.services.batches.deactivate(third!.id, 'UADMIN');
     const none = await undo(secondReply, 'u3');
     expect(String(none.text)).toMatch(/is no longer active, and no batch is active now/);
-    expect(app.services.batches.getActive()).toBeNull();
+    expect(await app.services.batches.getActive()).toBeNull();
   });
 
   it('Show contacts under an import reply (also one posted before its value named the view) answers privately', async () => {
     const reply = await drop('F30', csv, 'Ev30');
-    const batch = batches()[0]!;
+    const batch = (await batches())[0]!;
     for (const [name, value] of [
       ['s1', findButton(reply, 'batch_details')!.value!],
       ['s2', batch.id], // how import replies already in Slack carry it
@@ -312,13 +318,13 @@ describe('Slack HTTP mode: acks never wait on auth.test', () => {
 
     await slackPost(url, eventBody(shareFile('F40', csv), 'Ev40'));
     await settle();
-    expect(batches()).toHaveLength(1);
+    expect(await batches()).toHaveLength(1);
     const click = await slackPost(
       url,
       actionBody(
         {
           action_id: 'batch_details',
-          value: JSON.stringify({ id: batches()[0]!.id, view: 'list', page: null }),
+          value: JSON.stringify({ id: (await batches())[0]!.id, view: 'list', page: null }),
         },
         'UADMIN',
         slack.responseUrl('d'),
@@ -347,7 +353,7 @@ describe('Slack HTTP mode: acks never wait on auth.test', () => {
     expect(slack.callsTo('auth.test')).toHaveLength(0);
     await settle();
     expect(slack.callsTo('auth.test')).toHaveLength(1);
-    expect(batches()).toHaveLength(1);
+    expect(await batches()).toHaveLength(1);
   });
 });
 
@@ -391,7 +397,7 @@ describe('Slack HTTP mode: /batches and buttons', () => {
     expect(click.status).toBe(200);
     const answer = await waitFor(() => slack.responses.find((r) => r.path === '/respond/click'));
     expect(answer.body.replace_original).toBe(true);
-    expect(app.services.batches.getActive()?.name).toBe('old.csv');
+    expect((await app.services.batches.getActive())?.name).toBe('old.csv');
     expect(JSON.stringify(answer.body)).toContain('is now the active batch');
   });
 
@@ -408,7 +414,7 @@ describe('Slack HTTP mode: /batches and buttons', () => {
       { type: 'form' },
     );
     expect(JSON.stringify(res.json())).toMatch(/Only coldbatch admins may deactivate batches.*<@UADMIN>/);
-    expect(app.services.batches.getActive()?.id).toBe(r.batch.id);
+    expect((await app.services.batches.getActive())?.id).toBe(r.batch.id);
     const look = await slackPost(url, commandBody(`show ${r.batch.id}`, 'UOTHER', slack.responseUrl('c')), {
       type: 'form',
     });
@@ -423,12 +429,12 @@ describe('Slack HTTP mode: /batches and buttons', () => {
     const answer = await waitFor(() => slack.responses.find((x) => x.path === '/respond/nope'));
     expect(answer.body.response_type).toBe('ephemeral');
     expect(JSON.stringify(answer.body)).toMatch(/Only coldbatch admins/);
-    expect(app.services.batches.getActive()?.id).toBe(r.batch.id);
+    expect((await app.services.batches.getActive())?.id).toBe(r.batch.id);
 
     await slackPost(url, eventBody(shareFile('F9', 'email\nz@x.com\n', { user: 'UOTHER' }), 'Ev11'));
     await settle();
     expect(slack.callsTo('chat.postEphemeral').at(-1)?.params).toMatchObject({ user: 'UOTHER' });
-    expect(batches()).toHaveLength(1);
+    expect(await batches()).toHaveLength(1);
   });
 
   it('help for unknown input, and an internal error still answers the user', async () => {

@@ -86,7 +86,7 @@ describe('a Slack import while every import slot is busy', () => {
     expect(queued.params.ts).toBe(reply.result?.ts);
     // Nothing is fetched from Slack while it waits, so nothing there can time out.
     expect(k.slack.downloads).toEqual([]);
-    expect(k.app.services.inbox.getFile('slack:FQ')).toMatchObject({ state: 'claimed' });
+    expect(await k.app.services.inbox.getFile('slack:FQ')).toMatchObject({ state: 'claimed' });
 
     for (const h of holders) h.release();
     const held = await Promise.all(holders.map((h) => h.done));
@@ -101,9 +101,9 @@ describe('a Slack import while every import slot is busy', () => {
     expect(steps[0]).toBe('queued');
     expect(steps.at(-1)).toBe('imported');
     expect(steps).toContain('importing');
-    const batchId = k.app.services.inbox.getFile('slack:FQ')?.batchId;
+    const batchId = (await k.app.services.inbox.getFile('slack:FQ'))?.batchId;
     expect(batchId).toBeTruthy();
-    expect(k.app.services.batches.list().batches.find((b) => b.id === batchId)).toMatchObject({
+    expect((await k.app.services.batches.list()).batches.find((b) => b.id === batchId)).toMatchObject({
       contactCount: 3,
       status: 'active',
     });
@@ -114,20 +114,20 @@ describe('a Slack import while every import slot is busy', () => {
     const k = kit;
     await share(k, 'FSTALL', csv(0, 3), { stall: true });
     await k.settle();
-    expect(k.app.services.inbox.getFile('slack:FSTALL')).toMatchObject({
+    expect(await k.app.services.inbox.getFile('slack:FSTALL')).toMatchObject({
       state: 'failed',
       errorCode: 'upload_timeout',
     });
     const final = k.slack.callsTo('chat.update').at(-1)!;
     expect(textOf(final)).toMatch(/Could not import FSTALL\.csv.*stopped arriving: nothing came for 1 s/);
     expect(importing(k)).toBe(0);
-    expect(k.app.services.batches.list().batches).toHaveLength(0);
+    expect((await k.app.services.batches.list()).batches).toHaveLength(0);
 
     // Both slots are free again: two more imports run at once.
     await share(k, 'FA', csv(100, 2));
     await share(k, 'FB', csv(200, 2));
     await k.settle();
-    expect(k.app.services.inbox.getFile('slack:FA')).toMatchObject({ state: 'imported' });
-    expect(k.app.services.inbox.getFile('slack:FB')).toMatchObject({ state: 'imported' });
+    expect(await k.app.services.inbox.getFile('slack:FA')).toMatchObject({ state: 'imported' });
+    expect(await k.app.services.inbox.getFile('slack:FB')).toMatchObject({ state: 'imported' });
   });
 });

@@ -65,12 +65,12 @@ describe('scheduled activation in Slack', () => {
     const ack = await command(url, `activate ${a} at 2026-01-15 15:00 America/Sao_Paulo`);
     expect(JSON.stringify(ack.blocks)).toContain(':calendar:');
     expect(JSON.stringify(ack.blocks)).toContain(`<!date^${Date.UTC(2026, 0, 15, 18) / 1000}^`);
-    expect(app.services.scheduledActivations.pendingFor(a)?.at).toBe('2026-01-15T18:00:00.000Z');
-    expect(app.services.batches.getActive()?.id).toBe(b);
+    expect((await app.services.scheduledActivations.pendingFor(a))?.at).toBe('2026-01-15T18:00:00.000Z');
+    expect((await app.services.batches.getActive())?.id).toBe(b);
 
     clock.set(Date.UTC(2026, 0, 15, 18, 0, 30));
-    app.services.scheduledActivations.applyDue();
-    expect(app.services.batches.getActive()?.id).toBe(a);
+    await app.services.scheduledActivations.applyDue();
+    expect((await app.services.batches.getActive())?.id).toBe(a);
     const dm = await waitFor(() =>
       slack
         .callsTo('chat.postMessage')
@@ -84,7 +84,7 @@ describe('scheduled activation in Slack', () => {
     const { url, app, a } = await boot();
     const refused = await command(url, `activate ${a} in 2h`, 'USOMEONE');
     expect(JSON.stringify(refused.blocks)).toContain('Only coldbatch admins may schedule activations');
-    expect(app.services.scheduledActivations.listPending()).toEqual([]);
+    expect(await app.services.scheduledActivations.listPending()).toEqual([]);
 
     await command(url, `activate ${a} in 2h`);
     const list = await command(url, 'scheduled');
@@ -102,7 +102,7 @@ describe('scheduled activation in Slack', () => {
     expect(click.status).toBe(200);
     const answer = await waitFor(() => slack.responses.find((r) => r.path === '/respond/c'));
     expect(JSON.stringify(answer.body)).toContain('is cancelled');
-    expect(app.services.scheduledActivations.listPending()).toEqual([]);
+    expect(await app.services.scheduledActivations.listPending()).toEqual([]);
 
     const bad = await command(url, `activate ${a} at someday`);
     expect(JSON.stringify(bad.blocks)).toContain('Could not read');
@@ -157,7 +157,7 @@ describe('scheduled activation in Slack', () => {
     expect(past.text).toContain('has passed');
     const ok = await submit(at);
     expect(ok.status).toBe(200);
-    expect(app.services.scheduledActivations.pendingFor(a)?.at).toBe('2026-01-16T09:00:00.000Z');
+    expect((await app.services.scheduledActivations.pendingFor(a))?.at).toBe('2026-01-16T09:00:00.000Z');
     const details2 = await command(url, `show ${a}`);
     expect(JSON.stringify(details2.blocks)).toContain('Activates on');
     expect(buttons(details2.blocks).map((e) => e.action_id)).toContain('batch_cancel_activation');

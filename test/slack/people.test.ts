@@ -86,7 +86,10 @@ const buttons = (blocks: Block[]) => blocks.flatMap((b) => b.elements ?? []);
 describe('why over REST and Slack', () => {
   it('GET /contacts/why: 200 with the explanation, 404 when nothing is known, 400 for a bad address', async () => {
     const { url, app } = await boot();
-    const campaign = app.services.campaigns.create({ name: 'Later', subject: 'Hi', body: 'Hello' }, 'U1');
+    const campaign = await app.services.campaigns.create(
+      { name: 'Later', subject: 'Hi', body: 'Hello' },
+      'U1',
+    );
     const res = await fetch(`${url}/contacts/why?email=${encodeURIComponent('ANA@x.com')}`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as { email: string; contact: unknown; campaigns: unknown[] };
@@ -108,7 +111,7 @@ describe('why over REST and Slack', () => {
 
   it('/contacts why <email> answers in readable blocks (Slack mailto links too)', async () => {
     const { url, app, batch } = await boot();
-    app.services.campaigns.create({ name: 'Q1 <!channel>', subject: 'Hi', body: 'Hello' }, 'U1');
+    await app.services.campaigns.create({ name: 'Q1 <!channel>', subject: 'Hi', body: 'Hello' }, 'U1');
     const answer = await contacts(url, 'why <mailto:ana@x.com|ana@x.com>');
     const shown = JSON.stringify(answer.blocks);
     expect(shown).toContain('ana@x.com');
@@ -142,7 +145,7 @@ describe('export and forget', () => {
       erased: expect.objectContaining({ contacts: 1, ledgerRows: 0, suppressionAdded: true }),
     });
     expect(rowsMentioning(app.db, 'ana@x.com')).toEqual([]);
-    expect(app.services.contacts.isSuppressed('ana@x.com')).toBe(true);
+    expect(await app.services.contacts.isSuppressed('ana@x.com')).toBe(true);
     expect((await fetch(`${url}/contacts/person?email=zed@x.com`, { method: 'DELETE' })).status).toBe(404);
   });
 
@@ -175,17 +178,17 @@ describe('export and forget', () => {
     const forget = buttons(ask.blocks).find((b) => b.action_id === 'contact_forget')!;
     expect(forget).toMatchObject({ style: 'danger', value: 'ana@x.com' });
     // Asking erased nothing.
-    expect(app.services.batches.get(batch.id).contactCount).toBe(2);
+    expect((await app.services.batches.get(batch.id)).contactCount).toBe(2);
 
     const notAdmin = await click(url, 'contact_forget', forget.value!, 'USOMEONE');
     expect(JSON.stringify(notAdmin.blocks)).toContain('Only coldbatch admins may');
-    expect(app.services.batches.get(batch.id).contactCount).toBe(2);
+    expect((await app.services.batches.get(batch.id)).contactCount).toBe(2);
 
     const done = await click(url, 'contact_forget', forget.value!);
     expect(JSON.stringify(done.blocks)).toContain('Forgotten');
-    expect(app.services.batches.get(batch.id).contactCount).toBe(1);
+    expect((await app.services.batches.get(batch.id)).contactCount).toBe(1);
     expect(rowsMentioning(app.db, 'ana@x.com')).toEqual([]);
-    expect(app.services.people.why('ana@x.com')).toMatchObject({
+    expect(await app.services.people.why('ana@x.com')).toMatchObject({
       contact: null,
       suppression: { reason: 'deleted' },
     });
@@ -233,19 +236,19 @@ describe('retention', () => {
     const del = buttons(blocks).find((b) => b.action_id === 'retention_delete_batch')!;
     expect(del).toMatchObject({ style: 'danger', value: old.id });
     // Proposed, not deleted.
-    expect(app.services.batches.get(old.id).contactCount).toBe(1);
+    expect((await app.services.batches.get(old.id)).contactCount).toBe(1);
 
     clock.advance(31 * day);
     expect(await proposeRetention(ctx, 30)).toBe(1); // once per period
 
     const refused = await click(url, 'retention_delete_batch', old.id, 'USOMEONE');
     expect(JSON.stringify(refused.blocks)).toContain('Only coldbatch admins may');
-    expect(app.services.batches.get(old.id).id).toBe(old.id);
+    expect((await app.services.batches.get(old.id)).id).toBe(old.id);
 
     const done = await click(url, 'retention_delete_batch', old.id);
     expect(JSON.stringify(done.blocks)).toContain('deleted batch');
-    expect(() => app.services.batches.get(old.id)).toThrow(/No batch/);
-    expect(app.services.batches.get(batch.id).contactCount).toBe(2);
+    await expect(app.services.batches.get(old.id)).rejects.toThrow(/No batch/);
+    expect((await app.services.batches.get(batch.id)).contactCount).toBe(2);
     expect(app.log).toBeDefined();
   });
 });

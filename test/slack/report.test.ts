@@ -38,14 +38,15 @@ beforeEach(async () => {
   });
   if (r.kind !== 'imported') throw new Error('import failed');
   batchId = r.batch.id;
-  const c = s.campaigns.create(
+  const c = await s.campaigns.create(
     { name: 'Intro <b>', subject: 's', body: '{{unsubscribe_url}}', sendAt: 'now' },
     'U1',
   );
-  for (let i = 0; i < 10 && s.campaigns.get(c.id).status !== 'completed'; i++) await s.sending.runDue();
+  for (let i = 0; i < 10 && (await s.campaigns.get(c.id)).status !== 'completed'; i++)
+    await s.sending.runDue();
   const cai = sink.received.find((m) => m.to === 'cai@x.com');
   const token = /\/u\/([^>]+)>/.exec(cai?.headers['list-unsubscribe'] ?? '')?.[1] ?? '';
-  expect(s.unsubscribe.unsubscribe(token)).toBe(true);
+  expect(await s.unsubscribe.unsubscribe(token)).toBe(true);
 });
 afterEach(async () => {
   await stop();

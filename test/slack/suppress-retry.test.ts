@@ -75,19 +75,19 @@ describe('/contacts suppress', () => {
     await importText(app.services, 'email\nana@acme.com\nbob@sub.acme.com\ncai@notacme.com\n');
     const refused = await command('contacts', 'suppress @acme.com', 'USOMEONE');
     expect(JSON.stringify(refused.blocks)).toContain('Only coldbatch admins may suppress domains');
-    expect(app.services.domainSuppressions.list()).toEqual([]);
+    expect(await app.services.domainSuppressions.list()).toEqual([]);
 
     const bad = await command('contacts', 'suppress acme');
     expect(JSON.stringify(bad.blocks)).toContain('is not a domain');
-    expect(app.services.domainSuppressions.list()).toEqual([]);
+    expect(await app.services.domainSuppressions.list()).toEqual([]);
 
     const ok = await command('contacts', 'suppress *.ACME.com asked to stop');
     expect(JSON.stringify(ok.blocks)).toContain('2 contacts already held were suppressed');
-    expect(app.services.domainSuppressions.list()).toMatchObject([
+    expect(await app.services.domainSuppressions.list()).toMatchObject([
       { pattern: '*.acme.com', actor: 'UADMIN', reason: 'asked to stop' },
     ]);
-    expect(app.services.contacts.isSuppressed('bob@sub.acme.com')).toBe(true);
-    expect(app.services.contacts.isSuppressed('cai@notacme.com')).toBe(false);
+    expect(await app.services.contacts.isSuppressed('bob@sub.acme.com')).toBe(true);
+    expect(await app.services.contacts.isSuppressed('cai@notacme.com')).toBe(false);
 
     const list = await command('contacts', 'suppressed');
     expect(JSON.stringify(list.blocks)).toContain('*.acme.com');
@@ -95,33 +95,36 @@ describe('/contacts suppress', () => {
 
     const notAdmin = await command('contacts', 'unsuppress *.acme.com', 'USOMEONE');
     expect(JSON.stringify(notAdmin.blocks)).toContain('Only coldbatch admins');
-    expect(app.services.domainSuppressions.list()).toHaveLength(1);
+    expect(await app.services.domainSuppressions.list()).toHaveLength(1);
     const removed = await command('contacts', 'unsuppress *.acme.com');
     expect(JSON.stringify(removed.blocks)).toContain('no longer suppressed');
-    expect(app.services.domainSuppressions.list()).toEqual([]);
+    expect(await app.services.domainSuppressions.list()).toEqual([]);
   });
 });
 
 describe('campaign retry buttons', () => {
   async function ticks(id: string) {
-    for (let i = 0; i < 20 && app.services.campaigns.get(id).status !== 'completed'; i++) {
+    for (let i = 0; i < 20 && (await app.services.campaigns.get(id)).status !== 'completed'; i++) {
       await app.services.sending.runDue();
       clock.advance(2 * 3_600_000);
     }
-    expect(app.services.campaigns.get(id).status).toBe('completed');
+    expect((await app.services.campaigns.get(id)).status).toBe('completed');
   }
   /** A completed campaign: ok and u1 sent, f1 and f2 failed; then u1 made unknown the way a crash does. */
   async function completed() {
     await importText(app.services, 'email\nok@x.com\nf1@x.com\nf2@x.com\nu1@x.com\n');
-    const c = app.services.campaigns.create({ name: 'c', subject: 's', body: 'b', sendAt: 'now' }, 'UADMIN');
+    const c = await app.services.campaigns.create(
+      { name: 'c', subject: 's', body: 'b', sendAt: 'now' },
+      'UADMIN',
+    );
     await ticks(c.id);
     app.db.$client
       .prepare(
         `UPDATE sends SET status = 'claimed' WHERE contact_id = (SELECT id FROM contacts WHERE email = ?)`,
       )
       .run('u1@x.com');
-    expect(app.services.sending.sweepInterrupted()).toBe(1);
-    expect(app.services.campaigns.counts(c.id)).toMatchObject({ sent: 1, failed: 2, unknown: 1 });
+    expect(await app.services.sending.sweepInterrupted()).toBe(1);
+    expect(await app.services.campaigns.counts(c.id)).toMatchObject({ sent: 1, failed: 2, unknown: 1 });
     failing = false;
     return c.id;
   }
@@ -135,14 +138,14 @@ describe('campaign retry buttons', () => {
 
     const refused = await click('campaign_retry_failed', retry!.value!, 'USOMEONE');
     expect(JSON.stringify(refused.blocks)).toContain('Only coldbatch admins');
-    expect(app.services.campaigns.get(id).status).toBe('completed');
+    expect((await app.services.campaigns.get(id)).status).toBe('completed');
 
     const done = await click('campaign_retry_failed', retry!.value!);
     expect(done.replace_original).toBe(true);
-    expect(app.services.campaigns.get(id).status).toBe('sending');
+    expect((await app.services.campaigns.get(id)).status).toBe('sending');
     await ticks(id);
     expect(sink.received.map((m) => m.to).sort()).toEqual(['f1@x.com', 'f2@x.com', 'ok@x.com', 'u1@x.com']);
-    expect(app.services.campaigns.counts(id)).toMatchObject({ sent: 3, failed: 0, unknown: 1 });
+    expect(await app.services.campaigns.counts(id)).toMatchObject({ sent: 3, failed: 0, unknown: 1 });
     const after = await command('campaigns', `show ${id}`);
     expect(buttons(after.blocks).map((b) => b.action_id)).not.toContain('campaign_retry_failed');
   });
@@ -155,7 +158,7 @@ describe('campaign retry buttons', () => {
 
     const question = await click('campaign_resend_unknown', ask!.value!);
     expect(JSON.stringify(question.blocks)).toContain('may already have this message');
-    expect(app.services.campaigns.get(id).status).toBe('completed'); // nothing re-queued yet
+    expect((await app.services.campaigns.get(id)).status).toBe('completed'); // nothing re-queued yet
     const yes = buttons(question.blocks).find((b) => b.action_id === 'campaign_resend_unknown_confirm');
     expect(yes?.text?.text).toBe('Yes, resend');
 
@@ -168,6 +171,6 @@ describe('campaign retry buttons', () => {
     expect(received('u1@x.com')).toBe(2);
     expect(received('ok@x.com')).toBe(1);
     expect(received('f1@x.com')).toBe(1);
-    expect(app.services.campaigns.counts(id)).toMatchObject({ sent: 4, failed: 0, unknown: 0 });
+    expect(await app.services.campaigns.counts(id)).toMatchObject({ sent: 4, failed: 0, unknown: 0 });
   });
 });

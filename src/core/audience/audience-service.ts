@@ -39,12 +39,6 @@ export type ExclusionReason = (typeof exclusionReasons)[number];
 const isExclusionReason = (r: string): r is ExclusionReason => exclusionReasons.some((x) => x === r);
 
 /**
- * The rule itself (who may be mailed) is SQL defined once in db/sqlite/audience-sql.ts.
- * Re-exported for contacts/contact.ts's sendable column until that query moves into a store.
- */
-export { notSendableReasonSql } from '../../db/sqlite/audience-sql.js';
-
-/**
  * Who a campaign would reach now and why the others of the active batch are left out.
  * `batch` is null when no batch is active (then `count` is 0 and nothing is excluded).
  */
@@ -91,7 +85,7 @@ export class AudienceService {
   constructor(private readonly store: AudienceStore) {}
 
   /** How many contacts the audience holds now. */
-  count(): number {
+  count(): Promise<number> {
     return this.store.count();
   }
 
@@ -100,12 +94,12 @@ export class AudienceService {
    * campaign id, those it already reached are left out too (`already_reached`). One GROUP BY over
    * the active batch: for creating, scheduling and starting a campaign, not for lists.
    */
-  summary(campaignId?: string): AudienceSummary {
-    const batch = this.store.activeBatch();
+  async summary(campaignId?: string): Promise<AudienceSummary> {
+    const batch = await this.store.activeBatch();
     if (!batch) return { count: 0, excluded: {}, batch: null };
     let count = 0;
     const excluded: AudienceSummary['excluded'] = {};
-    for (const r of this.store.reasons(batch.id, campaignId ?? null)) {
+    for (const r of await this.store.reasons(batch.id, campaignId ?? null)) {
       if (isExclusionReason(r.reason)) excluded[r.reason] = r.n;
       else count += r.n; // 'sendable'
     }
@@ -113,20 +107,20 @@ export class AudienceService {
   }
 
   /** When the active batch was activated (null: none, or never recorded). */
-  activeSince(): number | null {
-    return this.store.activeBatch()?.activatedAt ?? null;
+  async activeSince(): Promise<number | null> {
+    return (await this.store.activeBatch())?.activatedAt ?? null;
   }
 
   /** One page of the audience after a contact id (keyset), so callers iterate with flat memory. */
-  page(afterId: number, limit: number): Recipient[] {
+  page(afterId: number, limit: number): Promise<Recipient[]> {
     return this.store.page(afterId, limit);
   }
 
   /** Every recipient, page by page. */
-  *iterate(pageSize = 1000): Generator<Recipient> {
+  async *iterate(pageSize = 1000): AsyncGenerator<Recipient> {
     let after = 0;
     for (;;) {
-      const rows = this.page(after, pageSize);
+      const rows = await this.page(after, pageSize);
       if (rows.length === 0) return;
       yield* rows;
       after = rows.at(-1)!.id;

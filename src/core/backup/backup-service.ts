@@ -8,15 +8,12 @@ import {
   rmSync,
   statSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { z } from 'zod';
-import { spawnWorker } from '../../worker-thread.js';
+import { join } from 'node:path';
 import type { OpsEvent } from '../events.js';
 import type { CoreDeps } from '../types.js';
+import type { BackupStore } from './backup-store.js';
 
 export type BackupConfig = {
-  /** The live database file. */
-  databasePath: string;
   dir: string;
   /** Backups kept; older ones are removed after each new one. */
   keep: number;
@@ -32,13 +29,6 @@ export type Backup = {
   removed: string[];
 };
 
-const checkSchema = z.object({
-  integrity: z.string(),
-  foreignKeyProblems: z.number().int(),
-  batches: z.number().int(),
-  contacts: z.number().int(),
-});
-
 const backupName = /^coldbatch-\d{8}-\d{6}-\d{3}\.db$/;
 
 const stamp = (ms: number) => {
@@ -47,9 +37,9 @@ const stamp = (ms: number) => {
 };
 
 /**
- * Online backups of the SQLite file: a snapshot taken in a worker thread while imports and sends
- * go on, checked (integrity_check, foreign_key_check) before it takes its final name, then the
- * oldest beyond `keep` removed. One backup at a time: a second call while one runs gets the same.
+ * Online backups of the database into files: a snapshot the BackupStore takes while imports and
+ * sends go on, checked (integrity_check, foreign_key_check) before it takes its final name, then
+ * the oldest beyond `keep` removed. One backup at a time: a second call while one runs gets the same.
  */
 export class BackupService {
   private readonly log;
@@ -58,11 +48,13 @@ export class BackupService {
   constructor(
     private readonly deps: Pick<CoreDeps, 'log' | 'clock'>,
     readonly config: BackupConfig,
+    private readonly store: BackupStore,
     private readonly notify: (e: OpsEvent) => void = () => {},
   ) {
     this.log = deps.log.child({ module: 'backup' });
   }
 
+  /** Takes one backup now (or joins the one under way); `reason` goes to the log. */
   run(reason: string): Promise<Backup> {
     this.running ??= this.backup(reason).finally(() => {
       this.running = null;
@@ -95,7 +87,7 @@ export class BackupService {
       rmSync(partial, { force: true });
       // VACUUM INTO fills an empty file that exists, keeping its mode: created 0600 before the copy.
       closeSync(openSync(partial, 'wx', 0o600));
-      const check = await this.snapshot(partial);
+      const check = await this.store.snapshot(partial);
       if (check.integrity !== 'ok' || check.foreignKeyProblems > 0) {
         throw new Error(
           `the copy failed its check (integrity_check: ${check.integrity}; ${check.foreignKeyProblems} foreign key problems)`,
@@ -124,25 +116,6 @@ export class BackupService {
       this.notify({ type: 'backup_failed', reason, message: e instanceof Error ? e.message : String(e) });
       throw e;
     }
-  }
-
-  private snapshot(target: string): Promise<z.infer<typeof checkSchema>> {
-    return new Promise((done, fail) => {
-      const worker = spawnWorker(import.meta.url, './backup-worker', {
-        source: resolve(this.config.databasePath),
-        target: resolve(target),
-      });
-      let result: z.infer<typeof checkSchema> | null = null;
-      worker.once('message', (m: unknown) => {
-        result = checkSchema.parse(m);
-      });
-      worker.once('error', fail);
-      worker.once('exit', (code) =>
-        result
-          ? done(result)
-          : fail(new Error(`backup worker stopped (exit code ${code}) before checking the copy`)),
-      );
-    });
   }
 
   private prune(): string[] {

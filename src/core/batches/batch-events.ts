@@ -1,10 +1,11 @@
 import { DomainError } from '../../errors.js';
 import type { Actor } from '../types.js';
-import type { ActivationChange, ActivationResult } from './batch-store.js';
+import type { FinishedImport } from './batch.js';
+import type { ActivationChange, ActivationResult, ImportFinish } from './batch-store.js';
 
 /** The texts of the batch events the batch service writes, and the refusals activations share. */
 
-export type Activated = Extract<ActivationResult, { kind: 'activated' }>;
+export type { Activated } from './batch-store.js';
 
 export const batchNotFound = (id: string) =>
   new DomainError('not_found', `No batch ${id}. List batches to see the ids.`, { batchId: id });
@@ -27,11 +28,21 @@ export const byImport = (id: string, actor: Actor, at: number): ActivationChange
   keepReplaced: true,
 });
 
+/** The refusal when there is nothing to activate (no such batch, or one still importing); else null. */
+export function activationRefusal(done: ActivationResult, id: string): DomainError | null {
+  if (done.kind === 'missing') return batchNotFound(id);
+  if (done.kind === 'importing')
+    return new DomainError(
+      'conflict',
+      `Batch ${id} is still importing; activate it once the import is done.`,
+    );
+  return null;
+}
+
 /** Throws when there is nothing to activate: no such batch, or one still importing. */
 export function refuseActivation(done: ActivationResult, id: string): void {
-  if (done.kind === 'missing') throw batchNotFound(id);
-  if (done.kind === 'importing')
-    throw new DomainError('conflict', `Batch ${id} is still importing; activate it once the import is done.`);
+  const refused = activationRefusal(done, id);
+  if (refused) throw refused;
 }
 
 /** The event of an admin's choice to mail (or not) the batch's contacts whose domain takes no mail. */
@@ -42,4 +53,26 @@ export const invalidDomainsEvent = (include: boolean, actor: Actor, at: number) 
     ? 'campaigns also reach contacts whose domain receives no mail'
     : 'campaigns skip contacts whose domain receives no mail',
   at,
+});
+
+/** What a finished import writes on its batch, with its `imported` event. */
+export const importFinish = (f: FinishedImport, at: number): ImportFinish => ({
+  id: f.id,
+  name: f.name,
+  report: JSON.stringify(f.report),
+  sha256: f.sha256,
+  contactCount: f.report.imported,
+  actor: f.actor,
+  reason: `${f.report.imported} contacts from ${f.origin}`,
+  at,
+});
+
+/** The `batch.imported` webhook's data. */
+export const importedData = (f: FinishedImport) => ({
+  batchId: f.id,
+  name: f.name,
+  origin: f.origin,
+  rows: f.report.rows,
+  imported: f.report.imported,
+  activated: f.activate,
 });

@@ -1,10 +1,8 @@
-import { gte, lt, or, type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { contacts } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
 import { type ContactStatus, contactStatuses, type ValidationResult, validationResults } from '../types.js';
 
-/** Which of a batch's contacts to show or export; every field narrows (AND). */
+/** Which of a batch's contacts to show or export; every field narrows (AND). The store turns it into its query. */
 export type ContactFilter = {
   status?: ContactStatus;
   /** Substring of the company, any case. */
@@ -52,38 +50,6 @@ export const contactFilterQuery = z.object({
   createdTo: instant.optional(),
   q: z.string().trim().max(200).optional(),
 });
-
-/** Escapes LIKE wildcards so user text is matched literally. */
-export const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
-/** The filter as SQL conditions on `contacts`. */
-export function filterConditions(f: ContactFilter): SQL[] {
-  const conds: SQL[] = [];
-  if (f.status) conds.push(sql`${contacts.status} = ${f.status}`);
-  if (f.company) conds.push(sql`${contacts.company} LIKE ${likePattern(f.company)} ESCAPE '\\'`);
-  if (f.position) conds.push(sql`${contacts.position} LIKE ${likePattern(f.position)} ESCAPE '\\'`);
-  if (f.domain) {
-    const escaped = f.domain.replace(/[\\%_]/g, (c) => `\\${c}`);
-    conds.push(sql`${contacts.email} LIKE ${`%@${escaped}`} ESCAPE '\\'`);
-  }
-  if (f.validation === 'unchecked') conds.push(sql`${contacts.validation} IS NULL`);
-  else if (f.validation) conds.push(sql`${contacts.validation} = ${f.validation}`);
-  if (f.createdFrom !== undefined) conds.push(gte(contacts.createdAt, f.createdFrom));
-  if (f.createdTo !== undefined) conds.push(lt(contacts.createdAt, f.createdTo));
-  const q = f.q?.trim();
-  if (q) {
-    const p = likePattern(q);
-    conds.push(
-      or(
-        sql`${contacts.email} LIKE ${p} ESCAPE '\\'`,
-        sql`${contacts.name} LIKE ${p} ESCAPE '\\'`,
-        sql`${contacts.company} LIKE ${p} ESCAPE '\\'`,
-        sql`${contacts.position} LIKE ${p} ESCAPE '\\'`,
-      )!,
-    );
-  }
-  return conds;
-}
 
 const slackKeys: Record<string, keyof z.infer<typeof contactFilterQuery>> = {
   status: 'status',

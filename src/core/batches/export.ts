@@ -1,9 +1,7 @@
-import { and, asc, eq, getTableColumns, gt } from 'drizzle-orm';
-import { contacts } from '../../db/schema.js';
-import { notSendableReasonColumn, toNotSendableReason } from '../contacts/contact.js';
+import { toNotSendableReason } from '../contacts/contact.js';
 import { csvPages, iso, pageSize } from '../csv-export.js';
-import type { CoreDeps } from '../types.js';
-import { type ContactFilter, filterConditions } from './contact-filter.js';
+import type { BatchStore } from './batch-store.js';
+import type { ContactFilter } from './contact-filter.js';
 
 /**
  * PRODUCT.md section 5's columns first, in its order; later additions go at the end so a
@@ -24,23 +22,15 @@ export const exportColumns = [
   'not_sendable_reason',
 ] as const;
 
-/** Streams a batch's contacts (those the filter keeps) as CSV. */
+/** Streams a batch's contacts (those the filter keeps) as CSV, read from the store a page at a time. */
 export function exportBatchCsv(
-  deps: CoreDeps,
+  store: Pick<BatchStore, 'listContacts'>,
   batchId: string,
   filter: ContactFilter = {},
 ): AsyncIterable<string> {
-  const conds = [eq(contacts.batchId, batchId), ...filterConditions(filter)];
   return csvPages(
     exportColumns,
-    (after) =>
-      deps.db
-        .select({ ...getTableColumns(contacts), notSendableReason: notSendableReasonColumn })
-        .from(contacts)
-        .where(and(...conds, gt(contacts.id, after)))
-        .orderBy(asc(contacts.id))
-        .limit(pageSize)
-        .all(),
+    (after) => store.listContacts(batchId, { filter, after, limit: pageSize }),
     (r) => {
       const reason = toNotSendableReason(r.notSendableReason);
       return [

@@ -1,10 +1,10 @@
-import { and, asc, eq, lte } from 'drizzle-orm';
-import { batches, scheduledActivations } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
 import { instantAt, isTimezone } from '../campaigns/schedule.js';
 import type { OpsEvent } from '../events.js';
 import { type Actor, type CoreDeps, type ScheduledActivationState, toIso } from '../types.js';
+import { activationRefusal } from './batch-events.js';
 import type { BatchService } from './batch-service.js';
+import type { ScheduledActivationRow, ScheduledActivationStore } from './scheduled-activation-store.js';
 
 export type ScheduledActivation = {
   id: number;
@@ -60,8 +60,6 @@ export function parseActivationTime(text: string, now: number): number {
   throw new DomainError('invalid_input', `Could not read "${t.slice(0, 80)}" as a time. ${timeHelp}`);
 }
 
-type Row = typeof scheduledActivations.$inferSelect;
-
 /**
  * Batch activations set for later: stored in the database (they survive restarts), at most one
  * pending per batch (a new one replaces it), applied by the scheduler's tick within a minute of
@@ -70,15 +68,16 @@ type Row = typeof scheduledActivations.$inferSelect;
 export class ScheduledActivations {
   private readonly log;
   constructor(
-    private readonly deps: CoreDeps,
-    private readonly batches: BatchService,
+    private readonly deps: Pick<CoreDeps, 'log' | 'clock'>,
+    private readonly store: ScheduledActivationStore,
+    private readonly batches: Pick<BatchService, 'get' | 'activationOrder'>,
     private readonly notify: (e: OpsEvent) => void = () => {},
   ) {
     this.log = deps.log.child({ module: 'scheduled-activations' });
   }
 
   /** Schedules (or reschedules) the activation of a batch at `atMs`. */
-  schedule(batchId: string, atMs: number, actor: Actor): ScheduledActivation {
+  async schedule(batchId: string, atMs: number, actor: Actor): Promise<ScheduledActivation> {
     const now = this.deps.clock.now();
     if (atMs <= now)
       throw new DomainError(
@@ -87,22 +86,18 @@ export class ScheduledActivations {
       );
     if (atMs - now > maxAheadMs)
       throw new DomainError('invalid_input', 'An activation can be scheduled at most a year ahead.');
-    const batch = this.batches.get(batchId);
+    const batch = await this.batches.get(batchId);
     if (batch.status === 'importing')
       throw new DomainError(
         'conflict',
         `Batch ${batchId} is still importing; schedule it once the import is done.`,
       );
-    const id = this.deps.db.transaction((tx) => {
-      tx.update(scheduledActivations)
-        .set({ state: 'cancelled', doneAt: now, doneBy: actor, note: 'replaced by a new schedule' })
-        .where(and(eq(scheduledActivations.batchId, batchId), eq(scheduledActivations.state, 'pending')))
-        .run();
-      return tx
-        .insert(scheduledActivations)
-        .values({ batchId, at: atMs, state: 'pending', createdBy: actor, createdAt: now })
-        .returning({ id: scheduledActivations.id })
-        .get().id;
+    const id = await this.store.schedule({
+      batchId,
+      at: atMs,
+      actor,
+      createdAt: now,
+      replaced: { at: now, actor, note: 'replaced by a new schedule' },
     });
     this.log.info(
       { batchId, at: new Date(atMs).toISOString(), actor, scheduleId: id },
@@ -112,55 +107,40 @@ export class ScheduledActivations {
   }
 
   /** Schedules from what a person wrote: "2026-12-01 09:00 Europe/Lisbon", "in 2h", an ISO time. */
-  scheduleFromText(batchId: string, when: string, actor: Actor): ScheduledActivation {
+  scheduleFromText(batchId: string, when: string, actor: Actor): Promise<ScheduledActivation> {
     return this.schedule(batchId, parseActivationTime(when, this.deps.clock.now()), actor);
   }
 
   /** Cancels the pending activation of a batch. */
-  cancel(batchId: string, actor: Actor): ScheduledActivation {
-    const pending = this.pendingFor(batchId);
+  async cancel(batchId: string, actor: Actor): Promise<ScheduledActivation> {
+    const pending = await this.pendingFor(batchId);
     if (!pending)
       throw new DomainError('not_found', `Batch ${batchId} has no scheduled activation to cancel.`, {
         batchId,
       });
     const now = this.deps.clock.now();
-    const r = this.deps.db
-      .update(scheduledActivations)
-      .set({ state: 'cancelled', doneAt: now, doneBy: actor, note: `cancelled by ${actor}` })
-      .where(and(eq(scheduledActivations.id, pending.id), eq(scheduledActivations.state, 'pending')))
-      .run();
-    if (r.changes === 0)
-      throw new DomainError('conflict', 'That activation was applied or cancelled meanwhile.');
+    const cancelled = await this.store.cancel(pending.id, { at: now, actor, note: `cancelled by ${actor}` });
+    if (!cancelled) throw new DomainError('conflict', 'That activation was applied or cancelled meanwhile.');
     this.log.info({ batchId, scheduleId: pending.id, actor }, 'scheduled batch activation cancelled');
     return this.get(pending.id);
   }
 
   /** The pending activation of a batch, if any. */
-  pendingFor(batchId: string): ScheduledActivation | null {
-    const row = this.deps.db
-      .select()
-      .from(scheduledActivations)
-      .where(and(eq(scheduledActivations.batchId, batchId), eq(scheduledActivations.state, 'pending')))
-      .get();
-    return row ? this.toView(row) : null;
+  async pendingFor(batchId: string): Promise<ScheduledActivation | null> {
+    const row = await this.store.findPending(batchId);
+    return row ? toView(row) : null;
   }
 
   /** Pending activations, soonest first. */
-  listPending(limit = 100): ScheduledActivation[] {
-    return this.deps.db
-      .select()
-      .from(scheduledActivations)
-      .where(eq(scheduledActivations.state, 'pending'))
-      .orderBy(asc(scheduledActivations.at), asc(scheduledActivations.id))
-      .limit(limit)
-      .all()
-      .map((r) => this.toView(r));
+  async listPending(limit = 100): Promise<ScheduledActivation[]> {
+    return (await this.store.listPending(limit)).map(toView);
   }
 
-  get(id: number): ScheduledActivation {
-    const row = this.deps.db.select().from(scheduledActivations).where(eq(scheduledActivations.id, id)).get();
+  /** One scheduled activation, or throws not_found. */
+  async get(id: number): Promise<ScheduledActivation> {
+    const row = await this.store.find(id);
     if (!row) throw new DomainError('not_found', `No scheduled activation ${id}.`);
-    return this.toView(row);
+    return toView(row);
   }
 
   /**
@@ -168,38 +148,17 @@ export class ScheduledActivations {
    * with its activation (a crash leaves it either pending or applied with the batch active). One
    * that cannot apply (the batch is importing) is marked failed with the reason.
    */
-  applyDue(): ActivationOutcome[] {
+  async applyDue(): Promise<ActivationOutcome[]> {
     const now = this.deps.clock.now();
-    const due = this.deps.db
-      .select()
-      .from(scheduledActivations)
-      .where(and(eq(scheduledActivations.state, 'pending'), lte(scheduledActivations.at, now)))
-      .orderBy(asc(scheduledActivations.at), asc(scheduledActivations.id))
-      .all();
     const outcomes: ActivationOutcome[] = [];
-    for (const row of due) {
+    for (const row of await this.store.listDue(now)) {
       const actor = `schedule:${row.createdBy}`;
-      let replaced: string | null = null;
-      let failure: string | null = null;
-      try {
-        this.deps.db.transaction((tx) => {
-          replaced =
-            this.batches.activateWithin(tx, row.batchId, actor, `scheduled by ${row.createdBy}`, now) ?? null;
-          tx.update(scheduledActivations)
-            .set({ state: 'applied', doneAt: now, doneBy: 'scheduler' })
-            .where(and(eq(scheduledActivations.id, row.id), eq(scheduledActivations.state, 'pending')))
-            .run();
-        });
-      } catch (e) {
-        if (!(e instanceof DomainError)) throw e;
-        failure = e.message;
-        this.deps.db
-          .update(scheduledActivations)
-          .set({ state: 'failed', doneAt: now, doneBy: 'scheduler', note: e.message })
-          .where(and(eq(scheduledActivations.id, row.id), eq(scheduledActivations.state, 'pending')))
-          .run();
-      }
-      const schedule = this.get(row.id);
+      const order = this.batches.activationOrder(row.batchId, actor, `scheduled by ${row.createdBy}`, now);
+      const done = await this.store.apply(row.id, order, { at: now, doneBy: 'scheduler' });
+      const failure = activationRefusal(done, row.batchId)?.message ?? null;
+      if (failure) await this.store.fail(row.id, { at: now, actor: 'scheduler', note: failure });
+      const replaced = done.kind === 'activated' ? done.previous : null;
+      const schedule = await this.get(row.id);
       if (failure)
         this.log.warn(
           { batchId: row.batchId, scheduleId: row.id, reason: failure },
@@ -213,24 +172,19 @@ export class ScheduledActivations {
     }
     return outcomes;
   }
+}
 
-  private toView(row: Row): ScheduledActivation {
-    const batch = this.deps.db
-      .select({ name: batches.name })
-      .from(batches)
-      .where(eq(batches.id, row.batchId))
-      .get();
-    return {
-      id: row.id,
-      batchId: row.batchId,
-      batchName: batch?.name ?? row.batchId,
-      at: toIso(row.at)!,
-      state: row.state,
-      createdBy: row.createdBy,
-      createdAt: toIso(row.createdAt)!,
-      doneAt: toIso(row.doneAt),
-      doneBy: row.doneBy,
-      note: row.note,
-    };
-  }
+function toView(row: ScheduledActivationRow): ScheduledActivation {
+  return {
+    id: row.id,
+    batchId: row.batchId,
+    batchName: row.batchName ?? row.batchId,
+    at: toIso(row.at)!,
+    state: row.state,
+    createdBy: row.createdBy,
+    createdAt: toIso(row.createdAt)!,
+    doneAt: toIso(row.doneAt),
+    doneBy: row.doneBy,
+    note: row.note,
+  };
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { DomainError } from '../../errors.js';
-import { type AudienceService, type AudienceSummary, assertAudience } from '../audience/audience-service.js';
+import { type AudienceService, assertAudience } from '../audience/audience-service.js';
 import { decodeCursor, newestFirstPage, pageLimit } from '../pagination.js';
 import { tallySends } from '../sending/send-tally.js';
 import type { Actor, CampaignStatus, CoreDeps } from '../types.js';
@@ -29,9 +29,6 @@ export const resendUnknownConfirmation = 'resend-unknown';
 
 export type RetryFailedOptions = { includeUnknown?: boolean; confirm?: string };
 
-/** A campaign with its ledger figures and, until it is finished, who it would reach now. */
-export type CampaignDetail = { campaign: Campaign; counts: CampaignCounts; audience?: AudienceSummary };
-
 /** Actors that are not a person (REST token, CLI, the app itself): they can never be the second person. */
 const notPeople = new Set(['api', 'cli', 'system', 'recipient']);
 
@@ -43,7 +40,7 @@ export class CampaignService {
   /** The one campaign state machine: this service and the send engine move campaigns only through it. */
   readonly machine: CampaignStateMachine;
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: Pick<CoreDeps, 'log' | 'clock' | 'webhooks'>,
     private readonly settings: CampaignSettings,
     private readonly store: CampaignStore,
     private readonly audience: AudienceService,
@@ -58,11 +55,11 @@ export class CampaignService {
    * confirm 'resend-unknown', the `unknown` ones) and sets it sending again; only those rows go,
    * never new contacts. Returns how many were re-queued.
    */
-  retryFailed(
+  async retryFailed(
     id: string,
     actor: Actor,
     opts: RetryFailedOptions = {},
-  ): { campaign: Campaign; requeued: number } {
+  ): Promise<{ campaign: Campaign; requeued: number }> {
     if (opts.includeUnknown && opts.confirm !== resendUnknownConfirmation) {
       throw new DomainError(
         'invalid_input',
@@ -70,8 +67,8 @@ export class CampaignService {
       );
     }
     const statuses = opts.includeUnknown ? (['failed', 'unknown'] as const) : (['failed'] as const);
-    const r = this.machine.reopen(id, statuses, this.deps.clock.now());
-    if (r.kind === 'missing') this.machine.get(id);
+    const r = await this.machine.reopen(id, statuses, this.deps.clock.now());
+    if (r.kind === 'missing') await this.machine.get(id);
     if (r.kind === 'not_completed') {
       throw new DomainError(
         'conflict',
@@ -89,11 +86,11 @@ export class CampaignService {
       { campaignId: id, actor, requeued, includeUnknown: opts.includeUnknown === true, to: 'sending' },
       'failed sends re-queued',
     );
-    return { campaign: this.get(id), requeued };
+    return { campaign: await this.get(id), requeued };
   }
 
   /** Saves a campaign; with sendAt or cron it is scheduled at once, otherwise it is a draft. */
-  create(raw: CampaignInput, actor: Actor): Campaign {
+  async create(raw: CampaignInput, actor: Actor): Promise<Campaign> {
     const input = campaignInputSchema.parse(raw);
     validateTemplate(input.subject, 'subject');
     validateTemplate(input.body, 'body');
@@ -114,9 +111,9 @@ export class CampaignService {
       input.sendAt !== undefined || input.cron !== undefined ? planSchedule(this.settings, input, now) : null;
     // Sending now to nobody is refused with the reasons; a later time or a drip may still get a batch.
     // One pass over the active batch serves both checks (refusal and approval).
-    const audience = schedule ? this.audience.summary() : null;
+    const audience = schedule ? await this.audience.summary() : null;
     if (schedule && audience && schedule.nextRunAt <= now) assertAudience(audience);
-    this.store.insert({
+    await this.store.insert({
       id,
       name: input.name,
       subject: input.subject,
@@ -135,9 +132,9 @@ export class CampaignService {
   }
 
   /** Schedules a draft (or reschedules a paused campaign) with sendAt or cron. */
-  schedule(id: string, raw: ScheduleInput, actor: Actor): Campaign {
+  async schedule(id: string, raw: ScheduleInput, actor: Actor): Promise<Campaign> {
     const input = scheduleInputSchema.parse(raw);
-    const row = this.machine.get(id);
+    const row = await this.machine.get(id);
     if (row.status !== 'draft' && row.status !== 'paused' && row.status !== 'scheduled') {
       throw new DomainError(
         'conflict',
@@ -147,9 +144,9 @@ export class CampaignService {
     const now = this.deps.clock.now();
     const plan = planSchedule(this.settings, input, now);
     // The whole audience (a campaign that never started has reached nobody yet); one pass for both checks.
-    const audience = this.audience.summary();
+    const audience = await this.audience.summary();
     if (plan.nextRunAt <= now && row.startedAt === null) assertAudience(audience);
-    this.machine.schedule(id, {
+    await this.machine.schedule(id, {
       ...plan,
       ...approvalPlan(this.log, this.settings, id, now, audience.count),
       statusReason: null,
@@ -165,14 +162,14 @@ export class CampaignService {
    * to actors that are not people (the REST token). A send time that passed while it waited is
    * taken as now: the approval is a person deciding to send, so no missed-schedule confirmation.
    */
-  approve(id: string, actor: Actor): Campaign {
+  async approve(id: string, actor: Actor): Promise<Campaign> {
     if (notPeople.has(actor)) {
       throw new DomainError(
         'forbidden',
         'Campaigns are approved in Slack by a second admin (the Approve button): an API token is not a person, so it cannot be the second one.',
       );
     }
-    const row = this.machine.get(id);
+    const row = await this.machine.get(id);
     if (row.approvalRequiredAt === null) {
       throw new DomainError('conflict', `Campaign ${id} does not need an approval.`);
     }
@@ -197,84 +194,79 @@ export class CampaignService {
       ...(row.status === 'scheduled' ? { statusReason: null } : {}),
       ...(late ? { nextRunAt: now, awaitingConfirmation: false } : {}),
     };
-    this.machine.amend(id, patch, undefined, true);
+    await this.machine.amend(id, patch, undefined, true);
     this.log.info({ campaignId: id, actor, createdBy: row.createdBy }, 'campaign approved');
     return this.get(id);
   }
 
   /** Pauses sending; the engine sees it before its next message. */
-  pause(id: string, actor: Actor, reason?: string): Campaign {
-    this.machine.transition(id, ['scheduled', 'sending'], 'paused', actor, reason ?? `paused by ${actor}`);
+  async pause(id: string, actor: Actor, reason?: string): Promise<Campaign> {
+    await this.machine.transition(
+      id,
+      ['scheduled', 'sending'],
+      'paused',
+      actor,
+      reason ?? `paused by ${actor}`,
+    );
     return this.get(id);
   }
 
   /** Resumes a paused campaign, or confirms one that waits after a missed schedule. */
-  resume(id: string, actor: Actor): Campaign {
-    const row = this.machine.get(id);
+  async resume(id: string, actor: Actor): Promise<Campaign> {
+    const row = await this.machine.get(id);
     const now = this.deps.clock.now();
     if (row.status === 'scheduled' && row.awaitingConfirmation) {
       assertReady(this.settings);
       // Confirming a first run (e.g. one held because nobody could be reached) needs someone to reach.
-      if (row.startedAt === null) assertAudience(this.audience.summary(id));
+      if (row.startedAt === null) assertAudience(await this.audience.summary(id));
       const patch = { awaitingConfirmation: false, statusReason: null, nextRunAt: now, updatedAt: now };
-      this.machine.amend(id, patch);
+      await this.machine.amend(id, patch);
       this.log.info({ campaignId: id, actor }, 'missed schedule confirmed');
       return this.get(id);
     }
     assertReady(this.settings);
     // A run that was under way goes on; otherwise the campaign waits for its next run.
     const to: CampaignStatus = row.runStartedAt !== null ? 'sending' : 'scheduled';
-    this.machine.transition(id, ['paused'], to, actor, null);
+    await this.machine.transition(id, ['paused'], to, actor, null);
     return this.get(id);
   }
 
   /** Cancels for good: nothing more is sent. */
-  cancel(id: string, actor: Actor): Campaign {
+  async cancel(id: string, actor: Actor): Promise<Campaign> {
     const from: CampaignStatus[] = ['draft', 'scheduled', 'sending', 'paused'];
-    this.machine.transition(id, from, 'cancelled', actor, `cancelled by ${actor}`);
+    await this.machine.transition(id, from, 'cancelled', actor, `cancelled by ${actor}`);
     return this.get(id);
   }
 
-  /** Per-recipient results (who got it, when, Message-ID, status) as CSV, streamed. */
-  exportResults(id: string): AsyncIterable<string> {
-    return exportCampaignResultsCsv(this.deps, id);
+  /** Per-recipient results (who got it, when, Message-ID, status) as CSV, streamed; not_found first. */
+  exportResults(id: string): Promise<AsyncIterable<string>> {
+    return exportCampaignResultsCsv(this.store, id);
   }
 
   /** The campaign, or not_found. */
-  get(id: string): Campaign {
-    return toCampaign(this.machine.get(id));
-  }
-
-  /**
-   * The campaign, its figures and, until it is finished, its audience now (who it would reach and
-   * why the others are left out). One GROUP BY over the active batch: for one campaign, not lists.
-   */
-  detail(id: string): CampaignDetail {
-    const campaign = this.get(id);
-    if (!isUnfinished(campaign)) return { campaign, counts: this.counts(id) };
-    const audience = this.audience.summary(id);
-    return { campaign, counts: this.counts(id, audience.count), audience };
+  async get(id: string): Promise<Campaign> {
+    return toCampaign(await this.machine.get(id));
   }
 
   /** Newest first, by cursor. */
-  list(query: { limit?: number; cursor?: string; status?: CampaignStatus } = {}): {
+  async list(query: { limit?: number; cursor?: string; status?: CampaignStatus } = {}): Promise<{
     campaigns: Campaign[];
     nextCursor: string | null;
-  } {
+  }> {
     const limit = pageLimit(query.limit, 200);
     const cursor = query.cursor ? decodeCursor(query.cursor, newestCursor) : undefined;
     const before = cursor ? { createdAt: cursor[0], id: cursor[1] } : undefined;
-    const rows = this.store.list({ status: query.status, before, limit: limit + 1 });
+    const rows = await this.store.list({ status: query.status, before, limit: limit + 1 });
     const { page, nextCursor } = newestFirstPage(rows, limit);
     return { campaigns: page.map(toCampaign), nextCursor };
   }
 
   /** Ledger figures: sent, failed, bounced, unknown, unsubscribed, and what is still to go. */
-  counts(id: string, remainingNow?: number): CampaignCounts {
-    const row = this.machine.get(id);
-    const c = tallySends(this.store.sendCounts(id));
+  async counts(id: string, remainingNow?: number): Promise<CampaignCounts> {
+    const row = await this.machine.get(id);
+    const c = tallySends(await this.store.sendCounts(id));
     if (isUnfinished(row)) {
-      const remaining = remainingNow ?? this.remainingAudience(id);
+      const remaining = remainingNow ?? (await this.remainingAudience(id));
       c.pending += remaining;
       c.total += remaining;
     }
@@ -282,17 +274,17 @@ export class CampaignService {
   }
 
   /** Contacts of the audience this campaign has not reached yet. */
-  remainingAudience(id: string): number {
+  remainingAudience(id: string): Promise<number> {
     return this.store.remaining(id);
   }
 
   /** Stores where a transport shows this campaign's progress. */
-  setProgressRef(id: string, ref: string): void {
-    this.store.update(id, { progressRef: ref });
+  async setProgressRef(id: string, ref: string): Promise<void> {
+    await this.store.update(id, { progressRef: ref });
   }
 
   /** Where a transport shows this campaign's progress, if it stored it. */
-  progressRef(id: string): string | null {
-    return this.machine.get(id).progressRef;
+  async progressRef(id: string): Promise<string | null> {
+    return (await this.machine.get(id)).progressRef;
   }
 }

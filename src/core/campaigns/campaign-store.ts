@@ -1,7 +1,5 @@
-import type { CampaignStatus, CoreDeps, SendStatus } from '../types.js';
-
-/** A transaction on the app's connection, handed to the `then` hooks that commit with a change. */
-export type Tx = Parameters<Parameters<CoreDeps['db']['transaction']>[0]>[0];
+import type { CampaignStatus, SendStatus } from '../types.js';
+import type { WebhookDelivery } from '../webhooks/webhook-outbox.js';
 
 /** A campaign as stored (times in ms). */
 export type CampaignRecord = {
@@ -67,44 +65,69 @@ export type RequeueResult =
   | { kind: 'nothing' }
   | { kind: 'requeued'; count: number };
 
+/** One ledger row of a campaign as its results export shows it (a deleted contact has no email or name). */
+export type CampaignResultRow = {
+  id: number;
+  email: string | null;
+  emailHash: Buffer;
+  name: string | null;
+  status: SendStatus;
+  attempts: number;
+  messageId: string | null;
+  updatedAt: number;
+  unsubscribedAt: number | null;
+  response: string | null;
+};
+
 /**
  * The campaigns table (and the ledger figures read with it). Every method is one atomic unit of
- * work owning its transaction; a `then(tx)` hook runs last inside it (webhooks that commit with
- * the change). Only CampaignStateMachine and CampaignService call the writes.
- *
- * Synchronous: every CampaignService method is, and its callers (REST, Slack, CLI, the send
- * engine's loop, which reads the status before every message) use the answers at once;
- * better-sqlite3 transactions cannot await anyway.
+ * work owning its transaction. Only CampaignStateMachine and CampaignService call the writes.
  */
 export interface CampaignStore {
   /** The campaign, or null. */
-  find(id: string): CampaignRecord | null;
-  /** Its status alone (prepared once: the send engine reads it before every message). */
-  statusOf(id: string): CampaignStatus | null;
+  find(id: string): Promise<CampaignRecord | null>;
+  /** Its status alone (cheap: the send engine reads it before every message). */
+  statusOf(id: string): Promise<CampaignStatus | null>;
   /** Newest first (created_at, id), older than `before`, at most `limit` rows. */
   list(query: {
     status?: CampaignStatus | undefined;
     before?: { createdAt: number; id: string } | undefined;
     limit: number;
-  }): CampaignRecord[];
+  }): Promise<CampaignRecord[]>;
   /** Campaigns in one status. */
-  listByStatus(status: CampaignStatus): CampaignRecord[];
+  listByStatus(status: CampaignStatus): Promise<CampaignRecord[]>;
   /** Scheduled campaigns whose run may start at `now`: not awaiting confirmation, approved where the two-person rule asks it. */
-  listDue(now: number): CampaignRecord[];
-  insert(campaign: NewCampaign): void;
-  /** Applies `patch` when `guard` holds; `then` runs in the same transaction once it applied. True when it applied. */
-  update(id: string, patch: CampaignPatch, guard?: CampaignGuard, then?: (tx: Tx) => void): boolean;
+  listDue(now: number): Promise<CampaignRecord[]>;
+  insert(campaign: NewCampaign): Promise<void>;
+  /** Applies `patch` when `guard` holds. True when it applied. */
+  update(id: string, patch: CampaignPatch, guard?: CampaignGuard): Promise<boolean>;
+  /**
+   * Applies `patch` to a `sending` campaign and, once it applied, inserts the rows `webhooks`
+   * builds from the campaign's final send counts, in one transaction. True when it applied.
+   */
+  complete(
+    id: string,
+    patch: CampaignPatch,
+    webhooks?: (counts: SendStatusCount[]) => WebhookDelivery[],
+  ): Promise<boolean>;
   /** Sets the status reason of a sending campaign that has none. */
-  setNotice(id: string, text: string, now: number): boolean;
+  setNotice(id: string, text: string, now: number): Promise<boolean>;
   /** Clears the status reason when it starts with `prefix`. */
-  clearNotice(id: string, prefix: string, now: number): boolean;
+  clearNotice(id: string, prefix: string, now: number): Promise<boolean>;
   /** The campaign's ledger rows by status (the one count: figures, webhooks, reports). */
-  sendCounts(id: string): SendStatusCount[];
+  sendCounts(id: string): Promise<SendStatusCount[]>;
   /** Contacts of the audience the campaign has no ledger row for yet. */
-  remaining(id: string): number;
+  remaining(id: string): Promise<number>;
   /**
    * A completed campaign's rows in `statuses` whose contact is still in the audience go back to
    * `retry`, and `reopen` is applied to the campaign, in one transaction.
    */
-  requeue(id: string, statuses: readonly SendStatus[], now: number, reopen: CampaignPatch): RequeueResult;
+  requeue(
+    id: string,
+    statuses: readonly SendStatus[],
+    now: number,
+    reopen: CampaignPatch,
+  ): Promise<RequeueResult>;
+  /** Up to `limit` of the campaign's ledger rows with ids above `afterId`, by id (the results export). */
+  results(id: string, afterId: number, limit: number): Promise<CampaignResultRow[]>;
 }

@@ -19,8 +19,8 @@ export class CampaignStateMachine {
   ) {}
 
   /** The campaign, or throws not_found. */
-  get(id: string): CampaignRecord {
-    const row = this.store.find(id);
+  async get(id: string): Promise<CampaignRecord> {
+    const row = await this.store.find(id);
     if (!row)
       throw new DomainError('not_found', `No campaign ${id}. /campaigns list shows the ids.`, {
         campaignId: id,
@@ -29,38 +29,38 @@ export class CampaignStateMachine {
   }
 
   /** The campaign, or null (the engine's reads). */
-  find(id: string): CampaignRecord | null {
+  find(id: string): Promise<CampaignRecord | null> {
     return this.store.find(id);
   }
 
   /** Its status alone: read before every message. */
-  statusOf(id: string): CampaignStatus | null {
+  statusOf(id: string): Promise<CampaignStatus | null> {
     return this.store.statusOf(id);
   }
 
   /** Campaigns with a run under way. */
-  sending(): CampaignRecord[] {
+  sending(): Promise<CampaignRecord[]> {
     return this.store.listByStatus('sending');
   }
 
   /** Scheduled campaigns whose run may start now. */
-  due(now: number): CampaignRecord[] {
+  due(now: number): Promise<CampaignRecord[]> {
     return this.store.listDue(now);
   }
 
   /** A person's move from one of `from` to `to`; the same status again is a no-op, any other a conflict. */
-  transition(
+  async transition(
     id: string,
     from: CampaignStatus[],
     to: CampaignStatus,
     actor: Actor,
     reason: string | null,
-  ): void {
+  ): Promise<void> {
     const now = this.deps.clock.now();
     const done = to === 'cancelled' ? { completedAt: now } : {};
     const patch = { status: to, statusReason: reason, updatedAt: now, ...done };
-    if (!this.store.update(id, patch, { status: from })) {
-      const row = this.get(id);
+    if (!(await this.store.update(id, patch, { status: from }))) {
+      const row = await this.get(id);
       if (row.status === to) return;
       throw new DomainError('conflict', `Campaign ${id} is ${row.status}; it cannot become ${to}.`);
     }
@@ -71,7 +71,7 @@ export class CampaignStateMachine {
    * completed → sending again: its `statuses` rows whose contact is still in the audience are
    * re-queued in the same transaction. completedAt stays set: the engine takes only those rows.
    */
-  reopen(id: string, statuses: readonly SendStatus[], now: number): RequeueResult {
+  reopen(id: string, statuses: readonly SendStatus[], now: number): Promise<RequeueResult> {
     const patch = { status: 'sending' as const, statusReason: null, runStartedAt: now, updatedAt: now };
     return this.store.requeue(id, statuses, now, patch);
   }
@@ -82,7 +82,7 @@ export class CampaignStateMachine {
     patch: Omit<CampaignPatch, 'status'>,
     from?: CampaignStatus[],
     unapproved?: boolean,
-  ): boolean {
+  ): Promise<boolean> {
     return this.store.update(id, patch, {
       ...(from ? { status: from } : {}),
       ...(unapproved ? { unapproved } : {}),
@@ -90,23 +90,23 @@ export class CampaignStateMachine {
   }
 
   /** Draft, scheduled or paused → scheduled with a new plan. */
-  schedule(id: string, patch: CampaignPatch): void {
-    this.store.update(id, { ...patch, status: 'scheduled' });
+  async schedule(id: string, patch: CampaignPatch): Promise<void> {
+    await this.store.update(id, { ...patch, status: 'scheduled' });
   }
 
   /** A run that was missed, or found nobody to send to, waits (scheduled) for a person to confirm. */
-  holdForConfirmation(id: string, reason: string): boolean {
+  holdForConfirmation(id: string, reason: string): Promise<boolean> {
     return this.move(id, 'scheduled', { awaitingConfirmation: true, statusReason: reason });
   }
 
   /** A run over APPROVAL_THRESHOLD waits (scheduled) for a second admin's new approval. */
-  holdForApproval(id: string, reason: string, now: number): boolean {
+  holdForApproval(id: string, reason: string, now: number): Promise<boolean> {
     const patch = { approvalRequiredAt: now, approvedBy: null, approvedAt: null, statusReason: reason };
     return this.move(id, 'scheduled', patch);
   }
 
   /** scheduled → sending: a run starts. */
-  startRun(c: CampaignRecord, now: number): boolean {
+  startRun(c: CampaignRecord, now: number): Promise<boolean> {
     const patch = {
       status: 'sending' as const,
       runCount: c.runCount + 1,
@@ -118,43 +118,46 @@ export class CampaignStateMachine {
   }
 
   /** sending → paused, saying why (the auto-pause on bounce rate). */
-  pause(id: string, reason: string): boolean {
+  pause(id: string, reason: string): Promise<boolean> {
     return this.move(id, 'sending', { status: 'paused', statusReason: reason });
   }
 
   /** sending → scheduled: a drip's run is done and the next one waits for `next`. */
-  finishDripRun(id: string, next: number): boolean {
+  finishDripRun(id: string, next: number): Promise<boolean> {
     return this.move(id, 'sending', { status: 'scheduled', runStartedAt: null, nextRunAt: next });
   }
 
-  /** sending → completed; the campaign.completed webhook commits with it (outbox). */
-  complete(c: CampaignRecord, now: number): boolean {
-    const patch = { status: 'completed' as const, runStartedAt: null, completedAt: now, nextRunAt: null };
+  /** sending → completed; the campaign.completed webhook (with the final figures) commits with it (outbox). */
+  complete(c: CampaignRecord, now: number): Promise<boolean> {
+    const patch = {
+      status: 'completed' as const,
+      runStartedAt: null,
+      completedAt: now,
+      nextRunAt: null,
+      updatedAt: this.deps.clock.now(),
+    };
     const webhooks = this.deps.webhooks;
-    if (!webhooks) return this.move(c.id, 'sending', patch);
-    return this.move(c.id, 'sending', patch, (tx) => {
-      const data = campaignCompletedData(c, tallySends(this.store.sendCounts(c.id)), now);
-      webhooks.record(tx, 'campaign.completed', data, now);
-    });
+    return this.store.complete(
+      c.id,
+      patch,
+      webhooks &&
+        ((counts) =>
+          webhooks.deliveries('campaign.completed', campaignCompletedData(c, tallySends(counts), now), now)),
+    );
   }
 
   /** Puts a notice on a sending campaign that has none (the mail server cannot be reached). */
-  tellNotice(id: string, text: string): boolean {
+  tellNotice(id: string, text: string): Promise<boolean> {
     return this.store.setNotice(id, text, this.deps.clock.now());
   }
 
   /** Takes the notice that starts with `prefix` away again. */
-  clearNotice(id: string, prefix: string): boolean {
+  clearNotice(id: string, prefix: string): Promise<boolean> {
     return this.store.clearNotice(id, prefix, this.deps.clock.now());
   }
 
   /** Conditional update: applies only if the campaign is still in `from` (a pause always wins). */
-  private move(
-    id: string,
-    from: CampaignStatus,
-    patch: CampaignPatch,
-    then?: Parameters<CampaignStore['update']>[3],
-  ): boolean {
-    return this.store.update(id, { ...patch, updatedAt: this.deps.clock.now() }, { status: [from] }, then);
+  private move(id: string, from: CampaignStatus, patch: CampaignPatch): Promise<boolean> {
+    return this.store.update(id, { ...patch, updatedAt: this.deps.clock.now() }, { status: [from] });
   }
 }

@@ -1,44 +1,36 @@
-import { suppressions } from '../../db/schema.js';
-import type { CoreDeps } from '../types.js';
-import { changeStatus } from './contact-service.js';
+import type { BounceRecord, HardBounce, SuppressionStore } from '../suppression/suppression-store.js';
+import type { WebhookOutbox } from '../webhooks/webhook-outbox.js';
 
-/** A hard bounce (5xx) of one message of a campaign. */
-export type HardBounce = {
-  campaignId: string;
-  contactId: number;
-  email: string;
-  emailHash: Buffer;
-  /** The SMTP answer (code and text). */
-  response: string;
-  at: number;
-};
+export type { BounceRecord, HardBounce } from '../suppression/suppression-store.js';
 
 /**
- * The bounce rule, in one place: the contact becomes `bounced` (with a history row), its address
- * goes on the suppression list, and the contact.bounced webhook is recorded, in one transaction
- * with `settleLedger` (the ledger row's own change), so they commit together or not at all.
+ * The bounce rule as the send engine calls it: one awaited call that settles the ledger row,
+ * makes the contact `bounced` (with a history row), suppresses the address and records the
+ * contact.bounced webhook, all in one transaction.
  */
-export function recordHardBounce(
-  deps: Pick<CoreDeps, 'db' | 'webhooks'>,
-  b: HardBounce,
-  settleLedger: () => void,
-): void {
-  deps.db.transaction((tx) => {
-    settleLedger();
-    if (b.contactId) {
-      const reason = `hard bounce in ${b.campaignId}: ${b.response.slice(0, 200)}`;
-      changeStatus(tx, b.contactId, 'bounced', 'system', reason, b.at);
-    }
-    tx.insert(suppressions)
-      .values({ emailHash: b.emailHash, reason: 'bounced', actor: 'system', createdAt: b.at })
-      .onConflictDoNothing()
-      .run();
-    const data = {
-      email: b.email,
-      contactId: b.contactId,
-      campaignId: b.campaignId,
-      smtpResponse: b.response.slice(0, 200),
-    };
-    deps.webhooks?.record(tx, 'contact.bounced', data, b.at);
-  });
+export type BounceRule = (bounce: BounceRecord) => Promise<void>;
+
+/** The contact.bounced webhook's data (the SMTP answer cut to 200 characters). */
+export function bouncedData(b: HardBounce): Record<string, unknown> {
+  return {
+    email: b.email,
+    contactId: b.contactId,
+    campaignId: b.campaignId,
+    smtpResponse: b.response.slice(0, 200),
+  };
+}
+
+/** The reason written on the contact's history row. */
+export const bounceReason = (b: HardBounce) => `hard bounce in ${b.campaignId}: ${b.response.slice(0, 200)}`;
+
+/**
+ * The bounce rule, in one place: the ledger row, the contact (`bounced`, with a history row), the
+ * suppression and the contact.bounced webhook commit together or not at all (one store method).
+ */
+export function hardBounceRule(store: SuppressionStore, webhooks?: WebhookOutbox): BounceRule {
+  return (b) =>
+    store.recordHardBounce(b, {
+      reason: bounceReason(b),
+      webhooks: webhooks?.deliveries('contact.bounced', bouncedData(b), b.at) ?? [],
+    });
 }

@@ -1,4 +1,5 @@
 import { emailHash } from '../contacts/email-hash.js';
+import { hashBytes } from './contact-import-store.js';
 import type { Delimiter } from './dialect.js';
 import { type ContactRow, isBlankRecord, toContactRow } from './rows.js';
 import type { Encoding } from './sniff.js';
@@ -6,8 +7,6 @@ import type { OpenedTable } from './table.js';
 
 /** At most this many invalid rows are listed (with line and reason) in an import report. */
 export const maxReportedErrors = 100;
-
-export const hashBytes = 32;
 
 /** Validated contact rows of a stretch of the file, with what was skipped in that stretch. */
 export type ContactChunk = {

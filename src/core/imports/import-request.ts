@@ -13,6 +13,14 @@ export type ImportOptions = {
   force?: boolean;
 };
 
+/** Sizes and waits: IMPORT_MAX_BYTES, the size parsed on the calling thread, IMPORT_IDLE_TIMEOUT, IMPORT_QUEUE_TIMEOUT. */
+export type ImportLimits = {
+  maxBytes: number;
+  inlineMaxBytes?: number;
+  idleTimeoutMs?: number;
+  queueTimeoutMs?: number;
+};
+
 /** Where a queued import stands: imports running now, and imports queued ahead of it. */
 export type QueuePosition = { running: number; ahead: number };
 

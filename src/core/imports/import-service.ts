@@ -2,22 +2,34 @@ import { Readable } from 'node:stream';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { DomainError, storageError } from '../../errors.js';
 import type { ImportReport } from '../batches/batch.js';
-import { BatchService } from '../batches/batch-service.js';
+import type { BatchService } from '../batches/batch-service.js';
 import type { CoreDeps } from '../types.js';
 import { idleLimited } from './byte-source.js';
 import { type ContactStream, maxReportedErrors } from './contact-chunks.js';
+import type { ContactImportStore, ImportPart } from './contact-import-store.js';
 import { openContactStream } from './contact-stream.js';
 import { ContactWriter } from './contact-writer.js';
 import { Lane } from './import-lane.js';
-import type { ImportOptions, ImportRequest, ImportResult } from './import-request.js';
+import type { ImportLimits, ImportOptions, ImportRequest, ImportResult } from './import-request.js';
 import { importerMayBeAlive, newImporter } from './importer.js';
-import type { ContactRow } from './rows.js';
 
-export type { ImportOptions, ImportRequest, ImportResult, QueuePosition } from './import-request.js';
+export type {
+  ImportLimits,
+  ImportOptions,
+  ImportRequest,
+  ImportResult,
+  QueuePosition,
+} from './import-request.js';
 
 type Counters = Omit<ImportReport, 'durationMs'>;
 
 const chunkRows = 2000;
+
+/** What an import asks of the batches' owner. */
+type ImportBatches = Pick<
+  BatchService,
+  'startImport' | 'finishImport' | 'discardImport' | 'findByFile' | 'listImporting' | 'removeImporting'
+>;
 
 /**
  * Imports running at once; later ones wait their turn (their uploads wait in the socket; a REST
@@ -37,21 +49,18 @@ export class ImportService {
   private readonly lane = new Lane(concurrentImports);
   /** This service's name on the batches it fills, so other processes' sweeps leave them alone. */
   private readonly importer = newImporter();
-  private readonly writer;
+  private readonly writer: ContactWriter;
 
   constructor(
-    private readonly deps: CoreDeps,
-    private readonly limits: {
-      maxBytes: number;
-      inlineMaxBytes?: number;
-      idleTimeoutMs?: number;
-      queueTimeoutMs?: number;
-    },
+    private readonly deps: Pick<CoreDeps, 'log' | 'clock'>,
+    private readonly limits: ImportLimits,
+    /** Where the rows go, one chunk per call. */
+    store: ContactImportStore,
     /** The batches' owner: it creates, finishes (and activates) or discards the import's batch. */
-    private readonly batches: BatchService = new BatchService(deps),
+    private readonly batches: ImportBatches,
   ) {
     this.log = deps.log.child({ module: 'imports' });
-    this.writer = new ContactWriter(deps.db.$client);
+    this.writer = new ContactWriter(store);
   }
 
   /** Imports one CSV as a new batch: all or nothing; the report counts every row. */
@@ -123,7 +132,7 @@ export class ImportService {
         ...counters.report,
         durationMs: Math.round(performance.now() - started),
       };
-      this.refuseUnlessUseful(batchId, sha256, options, report, counters.holders);
+      await this.refuseUnlessUseful(batchId, sha256, options, report, counters.holders);
       const { batch, replaced } = await this.batches.finishImport({
         id: batchId,
         name: options.name?.trim() || req.fileName,
@@ -178,10 +187,10 @@ export class ImportService {
       errors: [],
     };
     const holders = new Map<string, number>();
-    let pending: { rows: ContactRow[]; hashes: Uint8Array }[] = [];
+    let pending: ImportPart[] = [];
     let pendingRows = 0;
     const flush = async () => {
-      this.writer.write(batchId, pending, report, holders, this.deps.clock.now());
+      await this.writer.write(batchId, pending, report, holders, this.deps.clock.now());
       pending = [];
       pendingRows = 0;
       onProgress?.({ rows: report.rows, imported: report.imported, bytes: stream.bytesRead() });
@@ -204,14 +213,14 @@ export class ImportService {
   }
 
   /** Throws (and so discards the batch) when the file repeats one already imported or adds nobody. */
-  private refuseUnlessUseful(
+  private async refuseUnlessUseful(
     batchId: string,
     sha256: string,
     options: ImportOptions,
     report: ImportReport,
     holders: Map<string, number>,
-  ): void {
-    const same = this.batches.findByFile(sha256, batchId);
+  ): Promise<void> {
+    const same = await this.batches.findByFile(sha256, batchId);
     if (same && !options.force) {
       throw new DomainError(
         'duplicate_file',
@@ -256,15 +265,15 @@ export class ImportService {
    * is left alone. A batch that cannot be removed now (a full disk: deleting needs room in the WAL)
    * stays `importing`, which no list activates and no campaign reaches, and is removed at a later start.
    */
-  sweepInterrupted(): string[] {
+  async sweepInterrupted(): Promise<string[]> {
     const removed: string[] = [];
-    for (const { id, importer } of this.batches.listImporting()) {
+    for (const { id, importer } of await this.batches.listImporting()) {
       if (importerMayBeAlive(importer, this.importer)) {
         this.log.info({ batchId: id }, 'import under way in another process: left alone');
         continue;
       }
       try {
-        this.batches.removeImporting(id);
+        await this.batches.removeImporting(id);
       } catch (e) {
         const storage = storageError(e);
         if (!storage) throw e;

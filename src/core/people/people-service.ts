@@ -1,17 +1,14 @@
-import { and, eq, isNotNull, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
-import { truncateWal } from '../../db/client.js';
-import { contactHistory, sends, suppressions, webhookDeliveries } from '../../db/schema.js';
 import { DomainError } from '../../errors.js';
-import { BatchService } from '../batches/batch-service.js';
-import { deleteContactWithin } from '../contacts/contact-service.js';
 import { emailHash } from '../contacts/email-hash.js';
 import { normalizeEmail } from '../imports/email.js';
 import type { Actor, CoreDeps } from '../types.js';
 import { toIso } from '../types.js';
-import { loadPerson, type PersonRows } from './person-rows.js';
+import type { ForgetCounts, PeopleStore } from './people-store.js';
+import { isKnown, type PersonRows } from './person-rows.js';
 import { explain, type WhyAnswer } from './why.js';
 
+export type { ForgetCounts } from './people-store.js';
 export type { CampaignVerdict, NotMailedReason, WhyAnswer } from './why.js';
 
 /** Campaigns `why` looks at, newest first. */
@@ -58,40 +55,27 @@ export type PersonExport = {
   suppression: { reason: string; actor: string; at: string } | null;
 };
 
-/** What a forget erased, by place. */
-export type ForgetCounts = {
-  contacts: number;
-  ledgerRows: number;
-  historyTexts: number;
-  batchEventTexts: number;
-  importReports: number;
-  /** Outgoing webhook deliveries (the delivery log) whose payload held the address: removed. */
-  webhookDeliveries: number;
-  /** The hashed suppression ('deleted') was added now; false: the address was already suppressed. */
-  suppressionAdded: boolean;
-};
-
 const emailInput = z.string().trim().max(320).pipe(z.email());
 
 /** Explains, exports and erases what is held about one person (by address). */
 export class PeopleService {
   private readonly log;
   constructor(
-    private readonly deps: CoreDeps,
-    private readonly batches: BatchService = new BatchService(deps),
+    private readonly deps: Pick<CoreDeps, 'log' | 'clock'>,
+    private readonly store: PeopleStore,
   ) {
     this.log = deps.log.child({ module: 'people' });
   }
 
   /** Why an address was or was not mailed by each campaign (newest first); not_found when nothing is known. */
-  why(email: string): WhyAnswer {
-    const rows = this.load(email, whyCampaignLimit);
+  async why(email: string): Promise<WhyAnswer> {
+    const rows = await this.load(email, whyCampaignLimit);
     return explain(rows, this.deps.clock.now());
   }
 
   /** Everything held about the person as JSON-ready data, logged (hash prefix, contact id); not_found when nothing is known. */
-  exportPerson(email: string, actor: Actor): PersonExport {
-    const person = this.preview(email);
+  async exportPerson(email: string, actor: Actor): Promise<PersonExport> {
+    const person = await this.preview(email);
     this.log.info(
       { hash: person.emailHash.slice(0, 12), contactId: person.contact?.id ?? null, actor },
       'person exported',
@@ -100,8 +84,8 @@ export class PeopleService {
   }
 
   /** What exportPerson returns, without logging an export (a confirmation shown before a forget). */
-  preview(email: string): PersonExport {
-    const r = this.load(email, 0);
+  async preview(email: string): Promise<PersonExport> {
+    const r = await this.load(email, 0);
     const c = r.contact;
     return {
       email: r.email,
@@ -154,71 +138,21 @@ export class PeopleService {
    * Erases the person everywhere in one transaction (contact, ledger answers, free text naming
    * them) and keeps their hash suppressed so they are never mailed again.
    */
-  forgetPerson(email: string, actor: Actor): ForgetCounts {
+  async forgetPerson(email: string, actor: Actor): Promise<ForgetCounts> {
     const address = this.normalize(email);
     const hash = emailHash(address);
-    const now = this.deps.clock.now();
-    const names = (col: typeof contactHistory.reason) => sql`instr(lower(${col}), ${address}) > 0`;
-    let forgottenId: number | null = null;
-    const counts = this.deps.db.transaction((tx): ForgetCounts => {
-      const r = loadPerson(tx, address, hash, 0);
-      if (!r.contact && !r.suppression && r.sends.length === 0) throw notKnown();
-      const contactId = r.contact?.id ?? null;
-      // Free text naming the person, before the contact's history loses its link to them.
-      const historyTexts = tx
-        .update(contactHistory)
-        .set({ reason: erasedText })
-        .where(
-          and(
-            isNotNull(contactHistory.reason),
-            contactId != null
-              ? or(eq(contactHistory.contactId, contactId), names(contactHistory.reason))
-              : names(contactHistory.reason),
-          ),
-        )
-        .run().changes;
-      const erased = this.batches.eraseAddressWithin(tx, address, erasedText);
-      const batchEventTexts = erased.events;
-      const importReports = erased.reports;
-      const webhookRows = tx
-        .delete(webhookDeliveries)
-        .where(sql`instr(lower(${webhookDeliveries.payload}), ${address}) > 0`)
-        .run().changes;
-      // The ledger keeps the hash and the outcome, never the answer text (it may quote the address).
-      const ledgerRows = tx
-        .update(sends)
-        .set({ response: null })
-        .where(
-          contactId != null
-            ? or(eq(sends.contactId, contactId), eq(sends.emailHash, hash))
-            : eq(sends.emailHash, hash),
-        )
-        .run().changes;
-      const suppressionAdded = !r.suppression;
-      if (contactId != null) {
-        // Suppresses the hash ('deleted'), keeps the batch count in step; the ledger's and the
-        // history's contact_id become null (ON DELETE SET NULL).
-        deleteContactWithin(tx, contactId, actor, erasedText, now);
-      } else if (!r.suppression) {
-        tx.insert(suppressions).values({ emailHash: hash, reason: 'deleted', actor, createdAt: now }).run();
-      }
-      forgottenId = contactId;
-      return {
-        contacts: contactId != null ? 1 : 0,
-        ledgerRows,
-        historyTexts,
-        batchEventTexts,
-        importReports,
-        webhookDeliveries: webhookRows,
-        suppressionAdded,
-      };
+    const forgotten = await this.store.forget({
+      email: address,
+      hash,
+      actor,
+      at: this.deps.clock.now(),
+      replacement: erasedText,
     });
+    if (!forgotten) throw notKnown();
+    const { contactId, counts } = forgotten;
     // secure_delete zeroed the rows in the database file; older copies of the pages live in the WAL until it is reset.
-    const walCleared = truncateWal(this.deps.db);
-    this.log.info(
-      { hash: hashPrefix(hash), contactId: forgottenId, actor, walCleared, ...counts },
-      'person forgotten',
-    );
+    const walCleared = await this.store.compact();
+    this.log.info({ hash: hashPrefix(hash), contactId, actor, walCleared, ...counts }, 'person forgotten');
     return counts;
   }
 
@@ -234,10 +168,10 @@ export class PeopleService {
     return normalizeEmail(parsed.data);
   }
 
-  private load(email: string, campaignLimit: number): PersonRows {
+  private async load(email: string, campaignLimit: number): Promise<PersonRows> {
     const address = this.normalize(email);
-    const rows = loadPerson(this.deps.db, address, emailHash(address), campaignLimit);
-    if (!rows.contact && !rows.suppression && rows.sends.length === 0) throw notKnown();
+    const rows = await this.store.load(address, emailHash(address), campaignLimit);
+    if (!isKnown(rows)) throw notKnown();
     return rows;
   }
 }

@@ -1,90 +1,31 @@
-import { desc, eq, or } from 'drizzle-orm';
+import type { ContactStatus } from '../types.js';
+
 import {
-  batchEvents,
-  batches,
-  campaigns,
-  contactHistory,
-  contacts,
-  sends,
-  suppressions,
-} from '../../db/schema.js';
-import type { ContactStatus, CoreDeps } from '../types.js';
+  isKnown,
+  type PersonBatch,
+  type PersonBatchEvent,
+  type PersonCampaign,
+  type PersonContact,
+  type PersonHistoryRow,
+  type PersonRows,
+  type PersonSuppression,
+  type SendRow,
+} from './people-store.js';
 
-type Read = Pick<CoreDeps['db'], 'select'>;
-
-export type SendRow = typeof sends.$inferSelect & { campaignName: string };
-export type PersonRows = {
-  email: string;
-  hash: Buffer;
-  contact: typeof contacts.$inferSelect | null;
-  batch: typeof batches.$inferSelect | null;
-  batchEvents: (typeof batchEvents.$inferSelect)[];
-  history: (typeof contactHistory.$inferSelect)[];
-  suppression: typeof suppressions.$inferSelect | null;
-  /** Ledger rows of the contact or of its address hash (kept after a deletion), newest first. */
-  sends: SendRow[];
-  /** Campaigns, newest first (at most the limit given). */
-  campaigns: (typeof campaigns.$inferSelect)[];
+export type {
+  PersonBatch,
+  PersonBatchEvent,
+  PersonCampaign,
+  PersonContact,
+  PersonHistoryRow,
+  PersonRows,
+  PersonSuppression,
+  SendRow,
 };
-
-/** Everything the database holds about one normalized address (campaigns bounded by `campaignLimit`). */
-export function loadPerson(db: Read, email: string, hash: Buffer, campaignLimit: number): PersonRows {
-  const contact = db.select().from(contacts).where(eq(contacts.email, email)).get() ?? null;
-  const batch = contact
-    ? (db.select().from(batches).where(eq(batches.id, contact.batchId)).get() ?? null)
-    : null;
-  const events = batch
-    ? db
-        .select()
-        .from(batchEvents)
-        .where(eq(batchEvents.batchId, batch.id))
-        .orderBy(batchEvents.at, batchEvents.id)
-        .all()
-    : [];
-  const history = contact
-    ? db
-        .select()
-        .from(contactHistory)
-        .where(eq(contactHistory.contactId, contact.id))
-        .orderBy(contactHistory.at, contactHistory.id)
-        .all()
-    : [];
-  const suppression = db.select().from(suppressions).where(eq(suppressions.emailHash, hash)).get() ?? null;
-  const ledger = db
-    .select({ send: sends, campaignName: campaigns.name })
-    .from(sends)
-    .innerJoin(campaigns, eq(campaigns.id, sends.campaignId))
-    .where(
-      contact ? or(eq(sends.contactId, contact.id), eq(sends.emailHash, hash)) : eq(sends.emailHash, hash),
-    )
-    .orderBy(desc(sends.claimedAt), desc(sends.id))
-    .all()
-    .map((r) => ({ ...r.send, campaignName: r.campaignName }));
-  const campaignRows = db
-    .select()
-    .from(campaigns)
-    .orderBy(desc(campaigns.createdAt), desc(campaigns.id))
-    .limit(campaignLimit)
-    .all();
-  return {
-    email,
-    hash,
-    contact,
-    batch,
-    batchEvents: events,
-    history,
-    suppression,
-    sends: ledger,
-    campaigns: campaignRows,
-  };
-}
+export { isKnown };
 
 /** Whether the batch was the active one at `at`, from its activations and deactivations. */
-export function wasActiveAt(
-  batch: typeof batches.$inferSelect,
-  events: PersonRows['batchEvents'],
-  at: number,
-): boolean {
+export function wasActiveAt(batch: PersonBatch, events: PersonRows['batchEvents'], at: number): boolean {
   const toggles = events.filter((e) => e.kind === 'activated' || e.kind === 'deactivated');
   if (toggles.length === 0) {
     // No events (an old database): the batch's own dates.

@@ -1,8 +1,3 @@
-import { resolve as resolve_ } from 'node:path';
-import type { Statement } from 'better-sqlite3';
-import { z } from 'zod';
-import { DomainError, isErrorCode } from '../../errors.js';
-import { spawnWorker } from '../../worker-thread.js';
 import type { Batch } from '../batches/batch.js';
 import type { BatchEvent, BatchService } from '../batches/batch-service.js';
 import {
@@ -13,23 +8,12 @@ import {
   type ValidationResult,
   validationResults,
 } from '../types.js';
+import type { BatchFigures, ContactCounts, ReportStore } from './report-store.js';
 
-const workerAnswer = z.discriminatedUnion('ok', [
-  z.object({
-    ok: z.literal(true),
-    report: z.object({ batch: z.object({ id: z.string() }).loose() }).loose(),
-  }),
-  z.object({
-    ok: z.literal(false),
-    error: z.object({
-      code: z.string().optional(),
-      message: z.string(),
-      details: z.record(z.string(), z.unknown()).optional(),
-    }),
-  }),
-]);
+const dayMs = 86_400_000;
 
-import { BatchLedger, dayString } from './batch-ledger.js';
+/** A UTC day number (ms / 86 400 000) as `YYYY-MM-DD`. */
+const dayString = (day: number) => new Date(day * dayMs).toISOString().slice(0, 10);
 
 /**
  * Rates are fractions (0.0123 = 1.23 %), rounded to 4 decimals; null when nothing was attempted.
@@ -140,102 +124,54 @@ function withRates<T extends SendFigures>(f: T): T {
 }
 
 /**
- * Per-batch reports, read-only. Contacts are counted by `contacts_batch_status` (index only); the
- * ledger through BatchLedger, whose cost follows the rows of this batch, not the whole ledger.
+ * Per-batch reports, read-only, from the ReportStore's counts (whose cost follows the rows of the
+ * batch, not the whole ledger).
  */
 export class ReportService {
-  private readonly statusStmt: Statement<[string], { status: ContactStatus; n: number }>;
-  private readonly validationStmt: Statement<[string], { validation: string | null; n: number }>;
-  private readonly ledger: BatchLedger;
-
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: Pick<CoreDeps, 'log' | 'clock'>,
+    private readonly store: ReportStore,
     private readonly batches: BatchService,
-    /** The database file: reports are then built in a worker thread (see build). */
-    private readonly databasePath?: string,
-  ) {
-    const sqlite = deps.db.$client;
-    this.statusStmt = sqlite.prepare(
-      'SELECT status, count(*) AS n FROM contacts WHERE batch_id = ? GROUP BY status',
-    );
-    this.validationStmt = sqlite.prepare(
-      'SELECT validation, count(*) AS n FROM contacts WHERE batch_id = ? GROUP BY validation',
-    );
-    this.ledger = new BatchLedger(deps.db);
-  }
+  ) {}
 
-  /**
-   * The full report, built in a worker thread with its own read-only connection when the database
-   * is a file, so a million-contact batch does not hold up the event loop for a second.
-   */
+  /** The full report of one batch (throws not_found for an unknown id). */
   async build(batchId: string): Promise<BatchReport> {
-    const path = this.databasePath;
-    if (!path || path === ':memory:') return this.batchReport(batchId);
-    this.batches.get(batchId); // not_found at once, without a thread
-    const answer = await new Promise<unknown>((resolve, reject) => {
-      const worker = spawnWorker(import.meta.url, './report-worker', {
-        databasePath: resolve_(path),
-        batchId,
-        now: this.deps.clock.now(),
-      });
-      let message: unknown;
-      worker.once('message', (m: unknown) => {
-        message = m;
-      });
-      worker.once('error', reject);
-      worker.once('exit', (code) =>
-        message === undefined
-          ? reject(new Error(`report worker stopped (exit code ${code})`))
-          : resolve(message),
-      );
-    });
-    const parsed = workerAnswer.parse(answer);
-    if (parsed.ok) return parsed.report as BatchReport; // built by ReportService.batchReport in the worker
-    const f = parsed.error;
-    if (f.code && isErrorCode(f.code)) throw new DomainError(f.code, f.message, f.details);
-    throw new Error(`report failed: ${f.message}`);
-  }
-
-  /** The full report of one batch, on this thread (throws not_found for an unknown id). */
-  batchReport(batchId: string): BatchReport {
     const started = performance.now();
-    const batch = this.batches.get(batchId);
-    const byStatus = this.statusCounts(batchId);
+    const batch = await this.batches.get(batchId); // not_found before any counting
+    const figures = await this.store.batchFigures(batchId);
+    const byStatus = statusRecord(figures.contacts);
     const total = contactStatuses.reduce((sum, s) => sum + byStatus[s], 0);
 
     const totals = emptyFigures();
     const days = new Map<number, number>();
-    // The ledger's candidates may include a campaign that only reached another batch whose ids
-    // interleave with this one's: it counts nothing in the join and is left out.
-    const campaigns: CampaignReach[] = this.ledger.candidates(batchId).flatMap((c) => {
+    // A candidate campaign may count nothing here (it reached another batch whose contact ids
+    // interleave with this one's): it is left out.
+    const campaigns: CampaignReach[] = figures.campaigns.flatMap((c) => {
       const f = emptyFigures();
-      for (const r of this.ledger.statusCounts(c, batchId)) {
+      for (const r of c.byStatus) {
         add(f, r.status, r.n, r.unsub);
         add(totals, r.status, r.n, r.unsub);
       }
-      for (const d of this.ledger.sentPerDay(c, batchId)) days.set(d.day, (days.get(d.day) ?? 0) + d.n);
+      for (const d of c.sentPerDay) days.set(d.day, (days.get(d.day) ?? 0) + d.n);
       return f.reached > 0 ? [{ id: c.id, name: c.name, status: c.status, ...withRates(f) }] : [];
     });
-    // A person is in a campaign's ledger once, so with one campaign its sent count is the people count.
-    const peopleSent =
-      campaigns.length === 0 ? 0 : campaigns.length === 1 ? totals.sent : this.ledger.peopleSent(batchId);
 
     const report: BatchReport = {
       batch,
       importReport: batch.report,
       contacts: { total, byStatus },
-      validation: this.validation(batchId),
+      validation: validationFigures(figures.validation),
       campaigns,
       totals: withRates(totals),
       sendsPerDay: [...days].sort(([a], [b]) => a - b).map(([day, sent]) => ({ day: dayString(day), sent })),
       funnel: {
         imported: batch.report?.imported ?? batch.contactCount,
         active: byStatus.active,
-        sent: peopleSent,
+        sent: figures.peopleSent,
         bounced: byStatus.bounced,
         unsubscribed: byStatus.unsubscribed,
       },
-      history: this.batches.events(batchId),
+      history: await this.batches.events(batchId),
       generatedAt: new Date(this.deps.clock.now()).toISOString(),
     };
     this.deps.log.debug(
@@ -246,13 +182,12 @@ export class ReportService {
   }
 
   /** Contacts, statuses, messages sent and the bounce rate of one batch, cheaply (for the App Home). */
-  keyFigures(batchId: string): KeyFigures {
-    const batch = this.batches.get(batchId);
-    const byStatus = this.statusCounts(batchId);
+  async keyFigures(batchId: string): Promise<KeyFigures> {
+    const batch = await this.batches.get(batchId);
+    const quick = await this.store.quickFigures(batchId);
+    const byStatus = statusRecord(quick.contacts);
     const f = emptyFigures();
-    for (const c of this.ledger.candidates(batchId)) {
-      for (const r of this.ledger.quickStatusCounts(c, batchId)) add(f, r.status, r.n, 0);
-    }
+    for (const r of quick.sends) add(f, r.status, r.n, 0);
     withRates(f);
     return {
       batchId,
@@ -264,30 +199,30 @@ export class ReportService {
       bounceRate: f.rates.bounce,
     };
   }
+}
 
-  private statusCounts(batchId: string): Record<ContactStatus, number> {
-    const byStatus: Record<ContactStatus, number> = { active: 0, inactive: 0, bounced: 0, unsubscribed: 0 };
-    for (const r of this.statusStmt.all(batchId)) byStatus[r.status] = r.n;
-    return byStatus;
-  }
+function statusRecord(counts: ContactCounts): Record<ContactStatus, number> {
+  const byStatus: Record<ContactStatus, number> = { active: 0, inactive: 0, bounced: 0, unsubscribed: 0 };
+  for (const r of counts) byStatus[r.status] = r.n;
+  return byStatus;
+}
 
-  private validation(batchId: string): BatchReport['validation'] {
-    const byResult: Record<ValidationResult, number> = {
-      valid: 0,
-      role: 0,
-      disposable: 0,
-      no_mail_domain: 0,
-      unknown: 0,
-    };
-    let checked = 0;
-    let unchecked = 0;
-    for (const r of this.validationStmt.all(batchId)) {
-      if (r.validation === null) unchecked += r.n;
-      else {
-        checked += r.n;
-        if (isValidationResult(r.validation)) byResult[r.validation] += r.n;
-      }
+function validationFigures(counts: BatchFigures['validation']): BatchReport['validation'] {
+  const byResult: Record<ValidationResult, number> = {
+    valid: 0,
+    role: 0,
+    disposable: 0,
+    no_mail_domain: 0,
+    unknown: 0,
+  };
+  let checked = 0;
+  let unchecked = 0;
+  for (const r of counts) {
+    if (r.validation === null) unchecked += r.n;
+    else {
+      checked += r.n;
+      if (isValidationResult(r.validation)) byResult[r.validation] += r.n;
     }
-    return checked > 0 ? { checked, unchecked, byResult } : null;
   }
+  return checked > 0 ? { checked, unchecked, byResult } : null;
 }

@@ -75,18 +75,19 @@ export class CampaignRun {
   }
 
   /** Puts a delivery in the window; when it settles its outcome is counted and `answered` told. */
-  launch(item: Claimed, delivery: Promise<Outcome>, answered: () => void): void {
+  launch(item: Claimed, delivery: Promise<Outcome>, answered: () => Promise<void>): void {
     if (!item.retry) {
       this.after = Math.max(this.after, item.contactId);
       this.used++;
     }
-    const p: Promise<unknown> = delivery.then((outcome) => {
-      this.inFlight.delete(p);
-      if (typeof outcome === 'object') this.settled.push(outcome);
-      if (outcome !== 'retry' && outcome !== 'unreachable') this.stats.attempted++;
-      if (outcome === 'bounced') this.stats.bounced++;
-      if (outcome !== 'unreachable') answered();
-    });
+    const p: Promise<unknown> = delivery
+      .then(async (outcome) => {
+        if (typeof outcome === 'object') this.settled.push(outcome);
+        if (outcome !== 'retry' && outcome !== 'unreachable') this.stats.attempted++;
+        if (outcome === 'bounced') this.stats.bounced++;
+        if (outcome !== 'unreachable') await answered();
+      })
+      .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
 

@@ -3,7 +3,7 @@ import type { Logger } from '../../logger.js';
 import { MailError, type Mailer } from '../../mail/mailer.js';
 import { signUnsubscribeToken } from '../../mail/unsubscribe-token.js';
 import type { CampaignRecord } from '../campaigns/campaign-store.js';
-import type { HardBounce } from '../contacts/hard-bounce.js';
+import type { BounceRule } from '../contacts/hard-bounce.js';
 import { composeMessage } from './compose.js';
 import type { SendEngineSettings } from './engine-types.js';
 import type { MailOutage } from './mail-outage.js';
@@ -11,9 +11,6 @@ import type { Claimed, SendStore, SentResult } from './send-store.js';
 
 /** What became of one message: accepted (to be marked sent with the next claim) or settled here. */
 export type Outcome = SentResult | 'bounced' | 'retry' | 'failed' | 'unknown' | 'unreachable';
-
-/** The bounce rule (contacts side): runs `settleLedger` in the transaction that bounces the contact. */
-export type BounceRule = (bounce: HardBounce, settleLedger: () => void) => void;
 
 export type DeliveryDeps = {
   mailer: Mailer;
@@ -39,7 +36,7 @@ export async function deliver(
       campaign: { id: c.id, subject: c.subject, body: c.body, html: c.html, from: c.fromAddress },
       recipient: item.recipient,
       sendId: item.sendId,
-      token: signUnsubscribeToken(item.sendId, s.unsubscribeSecrets[0]!),
+      token: signUnsubscribeToken(item.sendId, await s.unsubscribeKey()),
     });
     const info = await deps.mailer.send(message);
     return { sendId: item.sendId, messageId: info.messageId, response: info.response, account: info.account };
@@ -48,33 +45,33 @@ export async function deliver(
   }
 }
 
-function settleFailure(
+async function settleFailure(
   deps: DeliveryDeps,
   s: SendEngineSettings,
   outage: MailOutage,
   c: CampaignRecord,
   item: Claimed,
   e: unknown,
-): Outcome {
+): Promise<Outcome> {
   const { store, log } = deps;
   const now = deps.clock.now();
   if (e instanceof MailError && e.kind === 'permanent') {
     const response = `${e.responseCode ?? ''} ${e.response}`.trim();
-    const bounce = {
+    await deps.bounces({
       campaignId: c.id,
       contactId: item.contactId,
       email: item.recipient.email,
       emailHash: item.emailHash,
       response,
       at: now,
-    };
-    deps.bounces(bounce, () => store.settleBounced(item.sendId, item.attempts + 1, response, now));
+      ledger: { sendId: item.sendId, attempts: item.attempts + 1 },
+    });
     log.info({ campaignId: c.id, sendId: item.sendId }, 'hard bounce: contact suppressed');
     return 'bounced';
   }
   if (e instanceof MailError && e.kind === 'unknown') {
     // Sent, then no answer: the server may have it. Reported, never re-sent (at-most-once).
-    store.settleUnknown(item.sendId, e.response, now);
+    await store.settleUnknown(item.sendId, e.response, now);
     log.warn({ campaignId: c.id, sendId: item.sendId }, 'delivery unknown: no answer after sending');
     return 'unknown';
   }
@@ -82,7 +79,7 @@ function settleFailure(
     // Nothing left this machine and it says nothing about the recipient: the row waits for the
     // server without spending one of its attempts, so an outage of any length loses no one.
     const retryAt = now + (s.retryDelaysMs[0] ?? 60_000);
-    store.settleRetry(item.sendId, item.attempts, retryAt, e.response, now);
+    await store.settleRetry(item.sendId, item.attempts, retryAt, e.response, now);
     outage.wentDown(c.id, retryAt, e.response);
     return 'unreachable';
   }
@@ -91,10 +88,16 @@ function settleFailure(
     const delays = s.retryDelaysMs;
     const delay = delays[Math.min(attempts - 1, delays.length - 1)] ?? 60_000;
     const last = attempts >= s.maxAttempts;
-    store.settleRetry(item.sendId, attempts, last ? null : now + delay, e.response, now);
+    await store.settleRetry(item.sendId, attempts, last ? null : now + delay, e.response, now);
     return last ? 'failed' : 'retry';
   }
   log.error({ err: e, campaignId: c.id, sendId: item.sendId }, 'delivery failed unexpectedly');
-  store.settleRetry(item.sendId, item.attempts + 1, null, `internal error: ${String(e).slice(0, 200)}`, now);
+  await store.settleRetry(
+    item.sendId,
+    item.attempts + 1,
+    null,
+    `internal error: ${String(e).slice(0, 200)}`,
+    now,
+  );
   return 'failed';
 }

@@ -1,8 +1,8 @@
 import type { ComposeSettings } from './compose.js';
 
 export type SendEngineSettings = ComposeSettings & {
-  /** Signing keys for unsubscribe links; the first signs, all verify. */
-  unsubscribeSecrets: string[];
+  /** The key that signs unsubscribe links (UnsubscribeKeys.signing: read once, then kept). */
+  unsubscribeKey: () => Promise<string>;
   /** A run missed by more than this (the app was down) waits for a person to confirm. */
   missedGraceMs: number;
   /** Auto-pause when a run's bounce rate passes `rate` after `minSends` attempts. */

@@ -35,22 +35,22 @@ export class MailOutage {
   }
 
   /** Says once per outage, on the campaign (its Slack message shows it), that sending waits for the mail server. */
-  tell(id: string, reason: string): void {
+  async tell(id: string, reason: string): Promise<void> {
     if (this.told.has(id)) return;
     const text = `${mailUnreachableNotice} (${reason.slice(0, 120)}): sending waits and tries again until it answers. No one is skipped or e-mailed twice.`;
-    if (!this.campaigns.tellNotice(id, text)) return;
+    if (!(await this.campaigns.tellNotice(id, text))) return;
     this.told.add(id);
     this.notify({ type: 'mail_unreachable', campaignId: id, reason });
   }
 
   /** The mail server answered (whatever it said): sending goes on and the campaign's notice goes. */
-  answered(id: string): void {
+  async answered(id: string): Promise<void> {
     if (this.down) {
       this.down = null;
       this.log.info({ campaignId: id }, 'mail server reachable again');
     }
     if (!this.told.delete(id)) return;
-    if (this.campaigns.clearNotice(id, mailUnreachableNotice))
+    if (await this.campaigns.clearNotice(id, mailUnreachableNotice))
       this.notify({ type: 'mail_recovered', campaignId: id });
   }
 }

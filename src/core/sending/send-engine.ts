@@ -10,8 +10,9 @@ import { parseWindow } from '../campaigns/campaign.js';
 import type { CampaignRecord } from '../campaigns/campaign-store.js';
 import { isInWindow, nextCronRun } from '../campaigns/schedule.js';
 import type { CampaignStateMachine } from '../campaigns/state-machine.js';
+import type { BounceRule } from '../contacts/hard-bounce.js';
 import { CampaignRun } from './campaign-run.js';
-import { type BounceRule, deliver } from './delivery.js';
+import { deliver } from './delivery.js';
 import type { CampaignEvent, SendEngineSettings } from './engine-types.js';
 import { MailOutage } from './mail-outage.js';
 import { RateBuckets } from './rate-buckets.js';
@@ -42,6 +43,8 @@ export class SendEngine {
   private readonly buckets = new RateBuckets();
   private readonly outage: MailOutage;
   private running = false;
+  /** The last start-up sweep: runDue waits for it, so nothing is claimed before leftovers are marked. */
+  private swept: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly deps: SendEngineDeps,
@@ -54,10 +57,15 @@ export class SendEngine {
   }
 
   /** Rows a crash left claimed become `unknown`: reported, never re-sent blindly. Run once at start. */
-  sweepInterrupted(): number {
-    const n = this.deps.store.markClaimedUnknown(this.deps.clock.now());
-    if (n > 0) this.log.warn({ count: n }, 'deliveries interrupted by a stop marked unknown');
-    return n;
+  sweepInterrupted(): Promise<number> {
+    const sweep = this.deps.store.markClaimedUnknown(this.deps.clock.now()).then((n) => {
+      if (n > 0) this.log.warn({ count: n }, 'deliveries interrupted by a stop marked unknown');
+      return n;
+    });
+    // Handled here too: a failed sweep makes every runDue fail (nothing is sent), not the process.
+    this.swept = sweep;
+    void sweep.catch(() => undefined);
+    return sweep;
   }
 
   /** One scheduler tick: start due runs, then send for every campaign that is sending. */
@@ -65,9 +73,10 @@ export class SendEngine {
     if (this.running) return;
     this.running = true;
     try {
+      await this.swept;
       const started = performance.now();
-      this.startDueRuns();
-      for (const c of this.campaigns.sending()) {
+      await this.startDueRuns();
+      for (const c of await this.campaigns.sending()) {
         if (performance.now() - started > this.settings.runBudgetMs) break;
         await this.work(c.id, started);
       }
@@ -76,19 +85,19 @@ export class SendEngine {
     }
   }
 
-  private startDueRuns(): void {
+  private async startDueRuns(): Promise<void> {
     const now = this.deps.clock.now();
-    for (const c of this.campaigns.due(now)) {
+    for (const c of await this.campaigns.due(now)) {
       const missedBy = now - (c.nextRunAt ?? now);
       if (missedBy > this.settings.missedGraceMs) {
         const reason = `Its send time passed ${Math.round(missedBy / 60000)} min ago while coldbatch was not running: confirm to send now.`;
-        this.campaigns.holdForConfirmation(c.id, reason);
+        await this.campaigns.holdForConfirmation(c.id, reason);
         this.log.warn({ campaignId: c.id, missedBy }, 'missed schedule waits for confirmation');
         this.notify({ type: 'needs_confirmation', campaignId: c.id, missedBy });
         continue;
       }
-      if (!this.mayStart(c, now)) continue;
-      if (this.campaigns.startRun(c, now)) {
+      if (!(await this.mayStart(c, now))) continue;
+      if (await this.campaigns.startRun(c, now)) {
         this.log.info({ campaignId: c.id, run: c.runCount + 1 }, 'campaign run started');
         this.notify({ type: 'started', campaignId: c.id });
       }
@@ -102,23 +111,23 @@ export class SendEngine {
    * APPROVAL_THRESHOLD waits for a second admin unless an approval was given after the active batch
    * was activated. One pass over the active batch per run start (only when there is a check).
    */
-  private mayStart(c: CampaignRecord, now: number): boolean {
+  private async mayStart(c: CampaignRecord, now: number): Promise<boolean> {
     const threshold = this.settings.approvalThreshold;
     const first = c.startedAt === null;
     if (!first && threshold === undefined) return true;
     const audience = this.deps.audience;
     // A first run has reached nobody yet: the plain count will do, the reasons only when it is 0.
-    const count = first ? audience.count() : audience.summary(c.id).count;
+    const count = first ? await audience.count() : (await audience.summary(c.id)).count;
     if (first && count === 0) {
-      this.holdEmpty(c, audience.summary());
+      await this.holdEmpty(c, await audience.summary());
       return false;
     }
-    if (threshold === undefined || count <= threshold || this.approvalCovers(c)) return true;
+    if (threshold === undefined || count <= threshold || (await this.approvalCovers(c))) return true;
     const again = c.approvedBy !== null ? ' and approved' : '';
     const reason =
       `Held for approval: it would now reach ${count} people, over APPROVAL_THRESHOLD (${threshold}); ` +
       `its audience grew after it was scheduled${again} (e.g. another batch was activated). Nothing is sent until an admin other than its creator approves it.`;
-    if (this.campaigns.holdForApproval(c.id, reason, now)) {
+    if (await this.campaigns.holdForApproval(c.id, reason, now)) {
       this.log.warn(
         { campaignId: c.id, run: c.runCount + 1, audience: count, threshold },
         'campaign run held for approval: audience over the threshold',
@@ -129,16 +138,16 @@ export class SendEngine {
   }
 
   /** An approval covers the audience when it was given after the active batch was activated. */
-  private approvalCovers(c: CampaignRecord): boolean {
+  private async approvalCovers(c: CampaignRecord): Promise<boolean> {
     if (c.approvedBy === null || c.approvedAt === null) return false;
-    const since = this.deps.audience.activeSince();
+    const since = await this.deps.audience.activeSince();
     return since === null || since <= c.approvedAt;
   }
 
   /** A first run with nobody to send to waits for a person to confirm, saying why (never completes with 0). */
-  private holdEmpty(c: CampaignRecord, audience: AudienceSummary): void {
+  private async holdEmpty(c: CampaignRecord, audience: AudienceSummary): Promise<void> {
     const reason = `${emptyAudienceMessage(audience)} Nothing was sent: fix that, then confirm to send (Confirm: send now, or POST /campaigns/${c.id}/resume).`;
-    if (this.campaigns.holdForConfirmation(c.id, reason)) {
+    if (await this.campaigns.holdForConfirmation(c.id, reason)) {
       this.log.warn(
         { campaignId: c.id, batchId: audience.batch?.id ?? null, excluded: audience.excluded },
         'campaign held: nobody to send to',
@@ -153,7 +162,7 @@ export class SendEngine {
    * stops it at the next message.
    */
   private async work(id: string, started: number): Promise<void> {
-    const c = this.campaigns.find(id);
+    const c = await this.campaigns.find(id);
     if (c?.status !== 'sending') return;
     const run = new CampaignRun(
       c,
@@ -168,7 +177,7 @@ export class SendEngine {
       }
     } finally {
       await run.drain();
-      this.deps.store.settleSent(run.takeSettled(), this.deps.clock.now());
+      await this.deps.store.settleSent(run.takeSettled(), this.deps.clock.now());
     }
   }
 
@@ -176,18 +185,18 @@ export class SendEngine {
   private async step(run: CampaignRun, sendWindow: ReturnType<typeof parseWindow>): Promise<boolean> {
     const c = run.c;
     // A pause or cancel takes effect before the next message.
-    if (this.campaigns.statusOf(c.id) !== 'sending') return false;
+    if ((await this.campaigns.statusOf(c.id)) !== 'sending') return false;
     const now = this.deps.clock.now();
     if (!isInWindow(sendWindow, now)) return false;
     // The mail server cannot be reached: claim nothing until it is worth trying again.
     const down = this.outage.waiting(now);
     if (down !== null) {
-      this.outage.tell(c.id, down);
+      await this.outage.tell(c.id, down);
       return false;
     }
     const left = c.dailyLimit === null ? Number.POSITIVE_INFINITY : await run.limitRoom(this.deps.store, now);
     if (left <= 0 && run.idle) {
-      if (c.cron) this.finishRun(c);
+      if (c.cron) await this.finishRun(c);
       return false;
     }
     let room = Math.min(run.room, left);
@@ -203,10 +212,10 @@ export class SendEngine {
     const refill = run.idle || room >= Math.max(1, Math.floor(run.window / 2));
     if (refill && room > 0) room = this.buckets.take(c, room, now);
     if (refill && room > 0) {
-      const batch = this.deps.store.claim(c, room, now, run.after, run.takeSettled());
+      const batch = await this.deps.store.claim(c, room, now, run.after, run.takeSettled());
       if (batch.length === 0 && run.idle) {
         if (run.rewind()) return true;
-        if (!(await this.deps.store.hasPendingRetries(c.id))) this.finishRun(c);
+        if (!(await this.deps.store.hasPendingRetries(c.id))) await this.finishRun(c);
         return false;
       }
       for (const item of batch) {
@@ -217,7 +226,7 @@ export class SendEngine {
     if (run.idle) return false; // nothing may go now (rate or limit): the next tick goes on
     await run.next();
     this.notify({ type: 'progress', campaignId: c.id });
-    return !this.pauseOnBounces(c, run.stats);
+    return !(await this.pauseOnBounces(c, run.stats));
   }
 
   private get deliveryDeps() {
@@ -225,30 +234,33 @@ export class SendEngine {
     return { mailer, store, clock, bounces, log: this.log };
   }
 
-  private pauseOnBounces(c: CampaignRecord, stats: { attempted: number; bounced: number }): boolean {
+  private async pauseOnBounces(
+    c: CampaignRecord,
+    stats: { attempted: number; bounced: number },
+  ): Promise<boolean> {
     const { attempted, bounced } = stats;
     const { rate, minSends } = this.settings.bouncePause;
     if (attempted < minSends || bounced / attempted <= rate) return false;
     const pct = Math.round((bounced / attempted) * 1000) / 10;
     const reason = `Paused automatically: ${bounced} of ${attempted} messages bounced (${pct}%, over ${rate * 100}%). Check the list before resuming.`;
-    if (this.campaigns.pause(c.id, reason)) {
+    if (await this.campaigns.pause(c.id, reason)) {
       this.log.warn({ campaignId: c.id, bounced, attempted }, 'campaign auto-paused on bounce rate');
       this.notify({ type: 'paused', campaignId: c.id, reason });
     }
     return true;
   }
 
-  private finishRun(c: CampaignRecord): void {
+  private async finishRun(c: CampaignRecord): Promise<void> {
     const now = this.deps.clock.now();
     if (c.cron) {
       const next = nextCronRun(c.cron, c.timezone, now);
-      if (this.campaigns.finishDripRun(c.id, next)) {
+      if (await this.campaigns.finishDripRun(c.id, next)) {
         this.log.info({ campaignId: c.id, run: c.runCount, next }, 'drip run finished');
         this.notify({ type: 'run_finished', campaignId: c.id });
       }
       return;
     }
-    if (this.campaigns.complete(c, now)) {
+    if (await this.campaigns.complete(c, now)) {
       this.log.info({ campaignId: c.id }, 'campaign completed');
       this.notify({ type: 'completed', campaignId: c.id });
     }

@@ -21,15 +21,19 @@ export type Claimed = {
 export type ClaimTarget = { id: string; runCount: number; completedAt: number | null };
 
 /**
+ * A hard bounce's ledger row, as data: the store that applies the bounce rule (contact status,
+ * suppression, webhook) marks it `bounced`, with `attempts` counting the try that bounced, in
+ * the same transaction.
+ */
+export type BouncedSend = { sendId: number; attempts: number; response: string; at: number };
+
+/**
  * The send ledger (`sends`): claims before the SMTP call, settlements after, figures for pacing.
  * `attempts` counts every delivery try the mail server saw or may have seen: each 4xx, and the try
  * that settled the row (sent, bounced, unknown). A try that never reached a server is not one.
- * Each method is one atomic unit of work.
- *
- * The hot path (claim and the settlements) and the start-up sweep are synchronous: a claim is one
- * transaction per few messages, run between SMTP answers, and an await there would only add a
- * turn of the event loop per batch for nothing on SQLite. The figures the engine reads once per
- * run or day return Promises.
+ * Each method is one atomic unit of work. A claim is one transaction (one statement batch) per few
+ * messages, run between SMTP answers, never one per message. A hard bounce's row is settled by
+ * the bounce rule's own store method (contacts/hard-bounce.ts), in its transaction.
  */
 export interface SendStore {
   /**
@@ -38,9 +42,15 @@ export interface SendStore {
    * campaign has no row for. `settled` (messages accepted since the last claim) are marked sent in
    * the same commit.
    */
-  claim(c: ClaimTarget, limit: number, now: number, afterContactId: number, settled: SentResult[]): Claimed[];
+  claim(
+    c: ClaimTarget,
+    limit: number,
+    now: number,
+    afterContactId: number,
+    settled: SentResult[],
+  ): Promise<Claimed[]>;
   /** Marks accepted messages sent, in one transaction. */
-  settleSent(results: SentResult[], now: number): void;
+  settleSent(results: SentResult[], now: number): Promise<void>;
   /** A transient failure: retried at `nextAttemptAt`, or `failed` when that is null. */
   settleRetry(
     sendId: number,
@@ -48,13 +58,11 @@ export interface SendStore {
     nextAttemptAt: number | null,
     response: string,
     now: number,
-  ): void;
+  ): Promise<void>;
   /** The server may or may not have taken the message (no answer after it was sent): never re-sent blindly. */
-  settleUnknown(sendId: number, response: string, now: number): void;
-  /** A hard bounce's ledger row (the bounce rule runs it inside its transaction). */
-  settleBounced(sendId: number, attempts: number, response: string, now: number): void;
+  settleUnknown(sendId: number, response: string, now: number): Promise<void>;
   /** Rows a crash left `claimed` become `unknown`; how many. Run once at start. */
-  markClaimedUnknown(now: number): number;
+  markClaimedUnknown(now: number): Promise<number>;
   /** Whether the campaign has rows waiting for a retry. */
   hasPendingRetries(campaignId: string): Promise<boolean>;
   /** Rows claimed in one run (a drip's per-run limit). */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DomainError } from '../../errors.js';
 import { type Actor, type CoreDeps, toIso } from '../types.js';
+import type { DomainRuleRow, SuppressionStore } from './suppression-store.js';
 
 /** A whole-domain suppression rule as callers see it. */
 export type DomainRule = { pattern: string; actor: string; reason: string | null; createdAt: string };
@@ -61,88 +62,59 @@ export class DomainMatcher {
   }
 }
 
-type RuleRow = { pattern: string; actor: string; reason: string | null; created_at: number };
-const toRule = (r: RuleRow): DomainRule => ({
+const toRule = (r: DomainRuleRow): DomainRule => ({
   pattern: r.pattern,
   actor: r.actor,
   reason: r.reason,
-  createdAt: toIso(r.created_at)!,
+  createdAt: toIso(r.createdAt)!,
 });
-
-/** SQL LIKE patterns (no `%`/`_` can occur in a valid domain) for the addresses a rule covers. */
-function likePatterns(pattern: string): [string, string] {
-  if (pattern.startsWith('*.')) {
-    const base = pattern.slice(2);
-    return [`%@${base}`, `%@%.${base}`];
-  }
-  return [`%@${pattern}`, `%@${pattern}`];
-}
 
 /** Whole-domain suppressions: kept as rules, applied at import and (as hashed suppressions) at send. */
 export class DomainSuppressionService {
   private readonly log;
-  private readonly s;
-  constructor(private readonly deps: CoreDeps) {
+  constructor(
+    private readonly deps: Pick<CoreDeps, 'log' | 'clock'>,
+    private readonly store: SuppressionStore,
+  ) {
     this.log = deps.log.child({ module: 'domain-suppressions' });
-    const db = deps.db.$client;
-    this.s = {
-      insert: db.prepare<[string, string, string | null, number]>(
-        `INSERT INTO domain_suppressions (pattern, actor, reason, created_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT(pattern) DO NOTHING`,
-      ),
-      // One statement over the whole contacts table: no addresses pass through JS, and an
-      // already-suppressed address keeps its first reason.
-      suppressMatching: db.prepare<[string, number, string, string]>(
-        `INSERT INTO suppressions (email_hash, reason, actor, created_at)
-         SELECT email_hash, 'manual', ?, ? FROM contacts WHERE email LIKE ? OR email LIKE ?
-         ON CONFLICT(email_hash) DO NOTHING`,
-      ),
-      remove: db.prepare<[string]>(`DELETE FROM domain_suppressions WHERE pattern = ?`),
-      list: db.prepare<[], RuleRow>(
-        `SELECT pattern, actor, reason, created_at FROM domain_suppressions ORDER BY pattern`,
-      ),
-      get: db.prepare<[string], RuleRow>(
-        `SELECT pattern, actor, reason, created_at FROM domain_suppressions WHERE pattern = ?`,
-      ),
-    };
   }
 
   /**
    * Adds a rule and, in the same transaction, suppresses (hashed, reason `manual`) every contact
    * already held whose address it covers. Returns the rule and how many were newly suppressed.
    */
-  add(raw: DomainRuleInput, actor: Actor): { rule: DomainRule; suppressedContacts: number } {
+  async add(raw: DomainRuleInput, actor: Actor): Promise<{ rule: DomainRule; suppressedContacts: number }> {
     const input = domainRuleInputSchema.parse(raw);
-    const now = this.deps.clock.now();
-    const [a, b] = likePatterns(input.pattern);
-    const suppressedContacts = this.deps.db.$client.transaction(() => {
-      if (this.s.insert.run(input.pattern, actor, input.reason ?? null, now).changes === 0) {
-        throw new DomainError('conflict', `${input.pattern} is already suppressed.`, {
-          pattern: input.pattern,
-        });
-      }
-      return this.s.suppressMatching.run(actor, now, a, b).changes;
-    })();
+    const added = await this.store.addDomainRule({
+      pattern: input.pattern,
+      actor,
+      reason: input.reason ?? null,
+      createdAt: this.deps.clock.now(),
+    });
+    if (!added) {
+      throw new DomainError('conflict', `${input.pattern} is already suppressed.`, {
+        pattern: input.pattern,
+      });
+    }
+    const { suppressedContacts } = added;
     this.log.info({ pattern: input.pattern, actor, suppressedContacts }, 'domain suppression added');
-    return { rule: toRule(this.s.get.get(input.pattern)!), suppressedContacts };
+    return { rule: toRule(added.rule), suppressedContacts };
   }
 
   /**
    * Removes a rule: later imports accept the domain again. Contacts it already suppressed stay
    * suppressed (their hashes carry no domain, so they cannot be told apart from manual ones).
    */
-  remove(rawPattern: string, actor: Actor): DomainRule {
+  async remove(rawPattern: string, actor: Actor): Promise<DomainRule> {
     const pattern = domainPatternSchema.parse(rawPattern);
-    const row = this.s.get.get(pattern);
-    if (!row || this.s.remove.run(pattern).changes === 0) {
-      throw new DomainError('not_found', `No domain suppression ${pattern}.`, { pattern });
-    }
+    const row = await this.store.removeDomainRule(pattern);
+    if (!row) throw new DomainError('not_found', `No domain suppression ${pattern}.`, { pattern });
     this.log.info({ pattern, actor }, 'domain suppression removed');
     return toRule(row);
   }
 
   /** Every rule, by pattern. */
-  list(): DomainRule[] {
-    return this.s.list.all().map(toRule);
+  async list(): Promise<DomainRule[]> {
+    return (await this.store.listDomainRules()).map(toRule);
   }
 }

@@ -1,6 +1,7 @@
 import { type ImportRequest, type ImportResult, ImportService } from '../imports/import-service.js';
-import type { CoreDeps } from '../types.js';
 import type { ValidationService } from './validation-service.js';
+
+type ImportServiceArgs = ConstructorParameters<typeof ImportService>;
 
 /**
  * The import engine, unchanged, followed by the validation of each imported batch in the
@@ -9,11 +10,13 @@ import type { ValidationService } from './validation-service.js';
 export class ValidatingImportService extends ImportService {
   private readonly validationLog;
   constructor(
-    deps: CoreDeps,
-    limits: ConstructorParameters<typeof ImportService>[1],
-    private readonly validation: ValidationService,
+    deps: ImportServiceArgs[0],
+    limits: ImportServiceArgs[1],
+    store: ImportServiceArgs[2],
+    batches: ImportServiceArgs[3],
+    private readonly validation: Pick<ValidationService, 'start'>,
   ) {
-    super(deps, limits);
+    super(deps, limits, store, batches);
     this.validationLog = deps.log.child({ module: 'validation' });
   }
 

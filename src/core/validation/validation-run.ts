@@ -15,7 +15,7 @@ export type RunnerDeps = {
   checker: DomainChecker;
   resolver: ResolverCheck;
   /** The batch's counts, for the "finished" log line. */
-  counts: (batchId: string) => ValidationCounts;
+  counts: (batchId: string) => Promise<ValidationCounts>;
 };
 
 /**
@@ -73,7 +73,7 @@ export class ValidationRunner {
     let dnsChecked = probed;
     for (;;) {
       if (this.stopping) return;
-      const run = store.getRun(batchId);
+      const run = await store.getRun(batchId);
       if (!run) return;
       if (!dnsChecked) {
         // A run resumed after a restart: the resolver may be broken now.
@@ -122,7 +122,7 @@ export class ValidationRunner {
         runId: run.id,
         checked: run.checked,
         ...figures,
-        counts: this.deps.counts(run.batchId),
+        counts: await this.deps.counts(run.batchId),
       },
       'validation finished',
     );

@@ -82,12 +82,16 @@ export class ValidationService {
   }
 
   private async begin(batchId: string, actor: Actor): Promise<StartResult> {
-    const batch = this.batchInfo(batchId);
+    const batch = await this.batchInfo(batchId);
     assertNotImporting(batch);
-    const current = this.store.getRun(batchId);
+    const current = await this.store.getRun(batchId);
     if (current) {
       this.runner.kick(batchId, false);
-      return { kind: 'running', run: runView(current, batch.contactCount), counts: this.counts(batchId) };
+      return {
+        kind: 'running',
+        run: runView(current, batch.contactCount),
+        counts: await this.counts(batchId),
+      };
     }
     this.assertOpen();
     const health = await this.resolver.probe();
@@ -96,7 +100,7 @@ export class ValidationService {
       const failure = await this.resolver.recordFailure(batchId, null, health);
       // Null: a run was started meanwhile (answered as running), or the batch was deleted (not_found).
       if (!failure) return this.begin(batchId, actor);
-      return { kind: 'dns_unavailable', failure, counts: this.counts(batchId) };
+      return { kind: 'dns_unavailable', failure, counts: await this.counts(batchId) };
     }
     const outcome = await this.store.startRun(batchId, newRunId(), actor, this.deps.clock.now());
     if (outcome.kind === 'not_found') throw notFound(batchId);
@@ -106,13 +110,13 @@ export class ValidationService {
       this.log.info({ batchId, runId: run.id, actor, contacts: info.contactCount }, 'validation started');
     }
     this.runner.kick(batchId, true);
-    return { kind, run: runView(run, info.contactCount), counts: this.counts(batchId) };
+    return { kind, run: runView(run, info.contactCount), counts: await this.counts(batchId) };
   }
 
   /** Continues every run a previous process left unfinished (call once at start). */
-  resumeInterrupted(): string[] {
+  async resumeInterrupted(): Promise<string[]> {
     const resumed: string[] = [];
-    for (const batchId of this.store.listRunning()) {
+    for (const batchId of await this.store.listRunning()) {
       if (this.runner.has(batchId)) continue;
       resumed.push(batchId);
       this.runner.kick(batchId, false);
@@ -122,34 +126,34 @@ export class ValidationService {
   }
 
   /** Contacts per verdict in a batch (cheap: kept with each chunk; recounted after deletions). */
-  counts(batchId: string): ValidationCounts {
-    const batch = this.batchInfo(batchId);
-    const stored = this.store.getCounts(batchId);
+  async counts(batchId: string): Promise<ValidationCounts> {
+    const batch = await this.batchInfo(batchId);
+    const stored = await this.store.getCounts(batchId);
     if (!stored) return { ...zeroCounts(), unchecked: batch.contactCount };
     if (stored.contactCount === batch.contactCount) return withUnchecked(stored);
-    const fresh = this.store.recount(batchId);
+    const fresh = await this.store.recount(batchId);
     if (!fresh) throw notFound(batchId);
     return withUnchecked(fresh);
   }
 
   /** Counts, the run under way, when the last run finished, and whether invalid domains are mailed. */
-  summary(batchId: string): ValidationSummary {
-    const counts = this.counts(batchId);
-    const batch = this.batchInfo(batchId);
-    const run = this.store.getRun(batchId);
-    const failure = this.store.getFailure(batchId);
+  async summary(batchId: string): Promise<ValidationSummary> {
+    const counts = await this.counts(batchId);
+    const batch = await this.batchInfo(batchId);
+    const run = await this.store.getRun(batchId);
+    const failure = await this.store.getFailure(batchId);
     return {
       counts,
       run: run ? runView(run, batch.contactCount) : null,
       failure: failure && failureView(failure),
-      lastValidatedAt: toIso(this.store.getCounts(batchId)?.finishedAt),
+      lastValidatedAt: toIso((await this.store.getCounts(batchId))?.finishedAt),
       includeInvalidDomains: batch.includeInvalidDomains,
     };
   }
 
   /** Lets campaigns reach (true) or skip (false) this batch's contacts whose domain cannot receive mail. */
-  setIncludeInvalidDomains(batchId: string, include: boolean, actor: Actor): Batch {
-    const changed = this.batches.setIncludeInvalidDomains(batchId, include, actor);
+  async setIncludeInvalidDomains(batchId: string, include: boolean, actor: Actor): Promise<Batch> {
+    const changed = await this.batches.setIncludeInvalidDomains(batchId, include, actor);
     if (!changed) throw notFound(batchId);
     if (changed.before !== include) {
       this.log.info(
@@ -180,8 +184,8 @@ export class ValidationService {
       throw new DomainError('conflict', 'coldbatch is shutting down; validate again once it is back.');
   }
 
-  private batchInfo(batchId: string): ValidationBatch {
-    const b = this.store.getBatch(batchId);
+  private async batchInfo(batchId: string): Promise<ValidationBatch> {
+    const b = await this.store.getBatch(batchId);
     if (!b) throw notFound(batchId);
     return b;
   }

@@ -48,23 +48,22 @@ export type StartOutcome =
 
 /**
  * Where validation keeps its runs, counts and verdicts. Each method is one atomic unit of work
- * that owns its transaction. Reads, and the recount that the synchronous counts() and summary()
- * need, answer at once; the run's writes return Promises.
+ * that owns its transaction.
  */
 export interface ValidationStore {
   /** The batch, or undefined when there is none. */
-  getBatch(batchId: string): ValidationBatch | undefined;
+  getBatch(batchId: string): Promise<ValidationBatch | undefined>;
   /** The batch's run under way, if any. */
-  getRun(batchId: string): RunState | null;
+  getRun(batchId: string): Promise<RunState | null>;
   /** The batch's counts as stored (null: no contact was ever validated). */
-  getCounts(batchId: string): StoredCounts | null;
+  getCounts(batchId: string): Promise<StoredCounts | null>;
   /** The batch's last run, when it stopped as dns_unavailable (null once a run starts again). */
-  getFailure(batchId: string): StoredFailure | null;
+  getFailure(batchId: string): Promise<StoredFailure | null>;
   /** Batches with a run under way. */
-  listRunning(): string[];
+  listRunning(): Promise<string[]>;
 
   /** Recounts the verdicts of a batch and stores them (its count changed); null when it is gone. */
-  recount(batchId: string): StoredCounts | null;
+  recount(batchId: string): Promise<StoredCounts | null>;
 
   /** Starts a run unless one is under way (then returns it); refuses a missing or importing batch. */
   startRun(batchId: string, runId: string, actor: Actor, at: number): Promise<StartOutcome>;

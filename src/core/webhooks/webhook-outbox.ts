@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '../../db/client.js';
-import { webhookDeliveries } from '../../db/schema.js';
 import type { SendTally } from '../sending/send-tally.js';
+import type { WebhookDelivery } from './webhook-store.js';
 import { publicWebhookUrl } from './webhook-url.js';
 
 /** The events coldbatch tells CRMs about. */
@@ -22,12 +21,13 @@ export type WebhookBody = {
   data: Record<string, unknown>;
 };
 
-/** The app's connection or a transaction on it: anything that can insert. */
-export type Writer = Pick<Db, 'insert'>;
+// Declared beside the WebhookStore (what db/ implements and may import).
+export type { WebhookDelivery } from './webhook-store.js';
 
 /**
- * The outbox: `record` writes one pending delivery per URL with the caller's writer, so the rows
- * commit (or roll back) with the change they report; then it asks the dispatcher to run soon.
+ * The outbox: `deliveries` builds one pending delivery per URL for an event; the store that
+ * makes the change inserts them in its own transaction, so they commit (or roll back) with the
+ * change they report. It then asks the dispatcher to run soon.
  */
 export class WebhookOutbox {
   constructor(
@@ -35,9 +35,9 @@ export class WebhookOutbox {
     private readonly kick: () => void = () => {},
   ) {}
 
-  /** Inserts the event's deliveries (synchronous: call it inside the change's transaction). */
-  record(db: Writer, type: WebhookEvent, data: Record<string, unknown>, now: number): void {
-    if (this.urls.length === 0) return;
+  /** The event's deliveries, none without WEBHOOK_URLS (pure: call it inside the store's transaction). */
+  deliveries(type: WebhookEvent, data: Record<string, unknown>, now: number): WebhookDelivery[] {
+    if (this.urls.length === 0) return [];
     const body: WebhookBody = {
       id: `evt_${randomUUID()}`,
       type,
@@ -45,20 +45,15 @@ export class WebhookOutbox {
       data,
     };
     const payload = JSON.stringify(body);
-    db.insert(webhookDeliveries)
-      // Stored without credentials: the dispatcher takes them from WEBHOOK_URLS when it posts.
-      .values(
-        this.urls.map((url) => ({
-          event: type,
-          url: publicWebhookUrl(url),
-          payload,
-          createdAt: now,
-          nextAttemptAt: now,
-        })),
-      )
-      .run();
     // After the caller's commit (a rolled-back event finds nothing to send).
     setImmediate(this.kick);
+    return this.urls.map((url) => ({
+      event: type,
+      url: publicWebhookUrl(url),
+      payload,
+      createdAt: now,
+      nextAttemptAt: now,
+    }));
   }
 }
 

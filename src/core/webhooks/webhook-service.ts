@@ -1,9 +1,8 @@
 import { createHmac } from 'node:crypto';
-import { and, desc, eq, lt } from 'drizzle-orm';
 import { z } from 'zod';
-import { webhookDeliveries } from '../../db/schema.js';
 import { decodeCursor, encodeCursor, pageLimit } from '../pagination.js';
 import { type CoreDeps, toIso, type WebhookDeliveryState } from '../types.js';
+import type { DeliveryRow, WebhookStore } from './webhook-store.js';
 import {
   credentialsOf,
   publicWebhookUrl,
@@ -69,7 +68,6 @@ export type WebhookDelivery = {
   deliveredAt: string | null;
 };
 
-type Row = typeof webhookDeliveries.$inferSelect;
 const cursorSchema = z.number().int();
 /** Deliveries posted at once per pass. */
 const parallel = 8;
@@ -92,8 +90,9 @@ export class WebhookService {
   private readonly secrets: string[] = [];
 
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: Pick<CoreDeps, 'log' | 'clock'>,
     private readonly settings: WebhookSettings,
+    private readonly store: WebhookStore,
     private readonly send: WebhookSender = fetchSender,
   ) {
     this.log = deps.log.child({ module: 'webhooks' });
@@ -107,7 +106,7 @@ export class WebhookService {
 
   /** Posts every delivery that is due; resolves with how many were delivered (a pass asked for meanwhile runs too). */
   deliverDue(): Promise<number> {
-    if (this.current) {
+    if (this.current !== null) {
       this.again = true;
       return this.current;
     }
@@ -140,23 +139,16 @@ export class WebhookService {
   }
 
   /** The delivery log, newest first, by cursor; optionally one state. */
-  list(query: { state?: WebhookDeliveryState; limit?: number; cursor?: string } = {}): {
+  async list(query: { state?: WebhookDeliveryState; limit?: number; cursor?: string } = {}): Promise<{
     deliveries: WebhookDelivery[];
     nextCursor: string | null;
-  } {
+  }> {
     const limit = pageLimit(query.limit, 200);
-    const rows = this.deps.db
-      .select()
-      .from(webhookDeliveries)
-      .where(
-        and(
-          query.state ? eq(webhookDeliveries.state, query.state) : undefined,
-          query.cursor ? lt(webhookDeliveries.id, decodeCursor(query.cursor, cursorSchema)) : undefined,
-        ),
-      )
-      .orderBy(desc(webhookDeliveries.id))
-      .limit(limit + 1)
-      .all();
+    const rows = await this.store.listNewestFirst({
+      state: query.state,
+      beforeId: query.cursor ? decodeCursor(query.cursor, cursorSchema) : undefined,
+      limit: limit + 1,
+    });
     const page = rows.slice(0, limit);
     const last = page.at(-1);
     return {
@@ -169,44 +161,53 @@ export class WebhookService {
     let delivered = 0;
     for (;;) {
       if (this.stopped) return delivered;
-      const claimed = this.claim(parallel);
+      const now = this.deps.clock.now();
+      // Leased past the timeout: another pass (or process) leaves them alone meanwhile.
+      const claimed = await this.store.claimDue({
+        now,
+        leaseUntil: now + this.settings.timeoutMs + 60_000,
+        limit: parallel,
+      });
       if (claimed.length === 0) return delivered;
       const results = await Promise.all(claimed.map((r) => this.post(r)));
       delivered += results.filter(Boolean).length;
     }
   }
 
-  /** Takes due rows and moves their next attempt past the timeout, in one transaction. */
-  private claim(limit: number): Row[] {
+  /** One attempt, settled in the log; true when delivered. */
+  private async post(r: DeliveryRow): Promise<boolean> {
+    const answer = await this.attempt(r);
     const now = this.deps.clock.now();
-    const lease = now + this.settings.timeoutMs + 60_000;
-    return this.deps.db.transaction((tx) => {
-      const rows = tx
-        .select()
-        .from(webhookDeliveries)
-        .where(and(eq(webhookDeliveries.state, 'pending'), lt(webhookDeliveries.nextAttemptAt, now + 1)))
-        .orderBy(webhookDeliveries.nextAttemptAt, webhookDeliveries.id)
-        .limit(limit)
-        .all();
-      for (const r of rows) {
-        tx.update(webhookDeliveries)
-          .set({ nextAttemptAt: lease })
-          .where(eq(webhookDeliveries.id, r.id))
-          .run();
-      }
-      return rows;
+    const attempts = r.attempts + 1;
+    if (answer.error === null) {
+      await this.store.settle(r.id, { kind: 'delivered', attempts, status: answer.status, at: now });
+      this.log.info({ deliveryId: r.id, event: r.event, attempts }, 'webhook delivered');
+      return true;
+    }
+    const delay = this.delays[attempts - 1];
+    await this.store.settle(r.id, {
+      kind: 'failed',
+      attempts,
+      status: answer.status,
+      error: answer.error.slice(0, 300),
+      retryAt: delay === undefined ? null : now + delay,
     });
+    this.log.warn(
+      { deliveryId: r.id, event: r.event, attempts, status: answer.status, failed: delay === undefined },
+      delay === undefined ? 'webhook failed for good' : 'webhook attempt failed: retried later',
+    );
+    return false;
   }
 
-  /** One attempt, settled in the log; true when delivered. */
-  private async post(r: Row): Promise<boolean> {
-    let status: number | null = null;
-    let error: string | null = null;
+  /** The signed POST of one delivery: its HTTP status and why it failed (null: a 2xx). */
+  private async attempt(
+    r: DeliveryRow,
+  ): Promise<{ status: number; error: null } | { status: number | null; error: string }> {
     // A row written before URLs were stored without credentials still carries its own.
     const own = webhookTarget(r.url);
     const target = own.authorization ? own : (this.targets.get(own.url) ?? own);
     try {
-      status = await this.send(
+      const status = await this.send(
         target.url,
         r.payload,
         {
@@ -223,48 +224,14 @@ export class WebhookService {
         },
         this.settings.timeoutMs,
       );
-      if (status < 200 || status >= 300) error = `HTTP ${status}`;
+      return status >= 200 && status < 300 ? { status, error: null } : { status, error: `HTTP ${status}` };
     } catch (e) {
-      error = scrubCredentials(describe(e, this.settings.timeoutMs), [
+      const error = scrubCredentials(describe(e, this.settings.timeoutMs), [
         ...this.secrets,
         ...credentialsOf(r.url),
       ]);
+      return { status: null, error };
     }
-    const now = this.deps.clock.now();
-    const attempts = r.attempts + 1;
-    if (error === null) {
-      this.deps.db
-        .update(webhookDeliveries)
-        .set({
-          state: 'delivered',
-          attempts,
-          lastStatus: status,
-          lastError: null,
-          deliveredAt: now,
-          nextAttemptAt: null,
-        })
-        .where(eq(webhookDeliveries.id, r.id))
-        .run();
-      this.log.info({ deliveryId: r.id, event: r.event, attempts }, 'webhook delivered');
-      return true;
-    }
-    const delay = this.delays[attempts - 1];
-    this.deps.db
-      .update(webhookDeliveries)
-      .set({
-        state: delay === undefined ? 'failed' : 'pending',
-        attempts,
-        lastStatus: status,
-        lastError: error.slice(0, 300),
-        nextAttemptAt: delay === undefined ? null : now + delay,
-      })
-      .where(eq(webhookDeliveries.id, r.id))
-      .run();
-    this.log.warn(
-      { deliveryId: r.id, event: r.event, attempts, status, failed: delay === undefined },
-      delay === undefined ? 'webhook failed for good' : 'webhook attempt failed: retried later',
-    );
-    return false;
   }
 }
 
@@ -277,7 +244,7 @@ function describe(e: unknown, timeoutMs: number): string {
   return String(e);
 }
 
-function toDelivery(r: Row): WebhookDelivery {
+function toDelivery(r: DeliveryRow): WebhookDelivery {
   return {
     id: r.id,
     event: r.event,

@@ -28,19 +28,19 @@ export class SqliteAudienceStore implements AudienceStore {
     };
   }
 
-  count(): number {
+  async count(): Promise<number> {
     return this.s.count.get()?.n ?? 0;
   }
 
-  page(afterId: number, limit: number): Recipient[] {
+  async page(afterId: number, limit: number): Promise<Recipient[]> {
     return this.s.page.all(afterId, limit);
   }
 
-  activeBatch(): ActiveBatch | null {
+  async activeBatch(): Promise<ActiveBatch | null> {
     return this.s.active.get() ?? null;
   }
 
-  reasons(batchId: string, campaignId: string | null): { reason: string; n: number }[] {
+  async reasons(batchId: string, campaignId: string | null): Promise<{ reason: string; n: number }[]> {
     return this.s.reasons.all({ campaign: campaignId, batch: batchId });
   }
 }

@@ -1,19 +1,21 @@
-import { and, desc, eq, inArray, isNotNull, isNull, lt, lte, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, lte, or } from 'drizzle-orm';
 import type {
   CampaignGuard,
   CampaignPatch,
   CampaignRecord,
+  CampaignResultRow,
   CampaignStore,
   NewCampaign,
   RequeueResult,
   SendStatusCount,
-  Tx,
 } from '../../core/campaigns/campaign-store.js';
 import type { CampaignStatus, SendStatus } from '../../core/types.js';
+import type { WebhookDelivery } from '../../core/webhooks/webhook-store.js';
 import type { Db } from '../client.js';
-import { campaigns } from '../schema.js';
+import { campaigns, contacts, sends } from '../schema.js';
 import { audienceFrom, sendInAudience } from './audience-sql.js';
 import { SendCounts } from './send-counts.js';
+import { insertWebhooks } from './webhook-rows.js';
 
 /** The campaigns table over SQLite; statements the send engine or every detail reads are prepared once. */
 export class SqliteCampaignStore implements CampaignStore {
@@ -45,19 +47,19 @@ export class SqliteCampaignStore implements CampaignStore {
     };
   }
 
-  find(id: string): CampaignRecord | null {
+  async find(id: string): Promise<CampaignRecord | null> {
     return this.db.select().from(campaigns).where(eq(campaigns.id, id)).get() ?? null;
   }
 
-  statusOf(id: string): CampaignStatus | null {
-    return this.s.status.get(id)?.status ?? null;
+  async statusOf(id: string): Promise<CampaignStatus | null> {
+    return this.status(id);
   }
 
-  list(query: {
+  async list(query: {
     status?: CampaignStatus | undefined;
     before?: { createdAt: number; id: string } | undefined;
     limit: number;
-  }): CampaignRecord[] {
+  }): Promise<CampaignRecord[]> {
     const b = query.before;
     return this.db
       .select()
@@ -78,11 +80,11 @@ export class SqliteCampaignStore implements CampaignStore {
       .all();
   }
 
-  listByStatus(status: CampaignStatus): CampaignRecord[] {
+  async listByStatus(status: CampaignStatus): Promise<CampaignRecord[]> {
     return this.db.select().from(campaigns).where(eq(campaigns.status, status)).all();
   }
 
-  listDue(now: number): CampaignRecord[] {
+  async listDue(now: number): Promise<CampaignRecord[]> {
     return this.db
       .select()
       .from(campaigns)
@@ -99,50 +101,94 @@ export class SqliteCampaignStore implements CampaignStore {
       .all();
   }
 
-  insert(campaign: NewCampaign): void {
+  async insert(campaign: NewCampaign): Promise<void> {
     this.db.insert(campaigns).values(campaign).run();
   }
 
-  update(id: string, patch: CampaignPatch, guard: CampaignGuard = {}, then?: (tx: Tx) => void): boolean {
+  async update(id: string, patch: CampaignPatch, guard: CampaignGuard = {}): Promise<boolean> {
+    return this.apply(id, patch, guard);
+  }
+
+  async complete(
+    id: string,
+    patch: CampaignPatch,
+    webhooks?: (counts: SendStatusCount[]) => WebhookDelivery[],
+  ): Promise<boolean> {
+    return this.db.$client.transaction(() => {
+      const done = this.apply(id, patch, { status: ['sending'] });
+      // The final figures, read in the transaction that ends the run: they are the ones reported.
+      if (done && webhooks) insertWebhooks(this.db, webhooks(this.counts.byStatus(id)));
+      return done;
+    })();
+  }
+
+  async setNotice(id: string, text: string, now: number): Promise<boolean> {
+    return this.s.tell.run(text, now, id).changes > 0;
+  }
+
+  async clearNotice(id: string, prefix: string, now: number): Promise<boolean> {
+    return this.s.clear.run(now, id, prefix).changes > 0;
+  }
+
+  async sendCounts(id: string): Promise<SendStatusCount[]> {
+    return this.counts.byStatus(id);
+  }
+
+  async remaining(id: string): Promise<number> {
+    return this.s.remaining.get(id)?.n ?? 0;
+  }
+
+  async requeue(
+    id: string,
+    statuses: readonly SendStatus[],
+    now: number,
+    reopen: CampaignPatch,
+  ): Promise<RequeueResult> {
+    const [a = 'failed', b = a] = statuses;
+    return this.db.$client.transaction((): RequeueResult => {
+      const status = this.status(id);
+      if (status === null) return { kind: 'missing' };
+      if (status !== 'completed') return { kind: 'not_completed', status };
+      const count = this.s.requeue.run(now, now, id, a, b).changes;
+      if (count === 0) return { kind: 'nothing' };
+      this.apply(id, reopen, { status: ['completed'] });
+      return { kind: 'requeued', count };
+    })();
+  }
+
+  async results(id: string, afterId: number, limit: number): Promise<CampaignResultRow[]> {
+    return this.db
+      .select({
+        id: sends.id,
+        email: contacts.email,
+        emailHash: sends.emailHash,
+        name: contacts.name,
+        status: sends.status,
+        attempts: sends.attempts,
+        messageId: sends.messageId,
+        updatedAt: sends.updatedAt,
+        unsubscribedAt: sends.unsubscribedAt,
+        response: sends.response,
+      })
+      .from(sends)
+      .leftJoin(contacts, eq(contacts.id, sends.contactId))
+      .where(and(eq(sends.campaignId, id), gt(sends.id, afterId)))
+      .orderBy(asc(sends.id))
+      .limit(limit)
+      .all();
+  }
+
+  private status(id: string): CampaignStatus | null {
+    return this.s.status.get(id)?.status ?? null;
+  }
+
+  /** The conditional update (synchronous: also runs inside this store's transactions). */
+  private apply(id: string, patch: CampaignPatch, guard: CampaignGuard): boolean {
     const where = and(
       eq(campaigns.id, id),
       guard.status ? inArray(campaigns.status, [...guard.status]) : undefined,
       guard.unapproved ? isNull(campaigns.approvedBy) : undefined,
     );
-    if (!then) return this.db.update(campaigns).set(patch).where(where).run().changes === 1;
-    return this.db.transaction((tx) => {
-      const done = tx.update(campaigns).set(patch).where(where).run().changes === 1;
-      if (done) then(tx);
-      return done;
-    });
-  }
-
-  setNotice(id: string, text: string, now: number): boolean {
-    return this.s.tell.run(text, now, id).changes > 0;
-  }
-
-  clearNotice(id: string, prefix: string, now: number): boolean {
-    return this.s.clear.run(now, id, prefix).changes > 0;
-  }
-
-  sendCounts(id: string): SendStatusCount[] {
-    return this.counts.byStatus(id);
-  }
-
-  remaining(id: string): number {
-    return this.s.remaining.get(id)?.n ?? 0;
-  }
-
-  requeue(id: string, statuses: readonly SendStatus[], now: number, reopen: CampaignPatch): RequeueResult {
-    const [a = 'failed', b = a] = statuses;
-    return this.db.$client.transaction((): RequeueResult => {
-      const status = this.statusOf(id);
-      if (status === null) return { kind: 'missing' };
-      if (status !== 'completed') return { kind: 'not_completed', status };
-      const count = this.s.requeue.run(now, now, id, a, b).changes;
-      if (count === 0) return { kind: 'nothing' };
-      this.update(id, reopen, { status: ['completed'] });
-      return { kind: 'requeued', count };
-    })();
+    return this.db.update(campaigns).set(patch).where(where).run().changes === 1;
   }
 }

@@ -1,5 +1,13 @@
-import type { Claimed, ClaimTarget, SendStore, SentResult } from '../../core/sending/send-store.js';
-import type { Sqlite } from '../client.js';
+import { eq, or } from 'drizzle-orm';
+import type {
+  BouncedSend,
+  Claimed,
+  ClaimTarget,
+  SendStore,
+  SentResult,
+} from '../../core/sending/send-store.js';
+import type { Db, Sqlite } from '../client.js';
+import { sends } from '../schema.js';
 import { audienceFrom, audienceRule, sendInAudience } from './audience-sql.js';
 
 type Candidate = {
@@ -46,9 +54,6 @@ export class SqliteSendStore implements SendStore {
       ),
       retry: db.prepare<[string, number, number | null, string, number, number]>(
         `UPDATE sends SET status = ?, attempts = ?, next_attempt_at = ?, response = ?, updated_at = ? WHERE id = ?`,
-      ),
-      bounced: db.prepare<[number, string, number, number]>(
-        `UPDATE sends SET status = 'bounced', attempts = ?, response = ?, updated_at = ? WHERE id = ?`,
       ),
       lost: db.prepare<[string, number, number]>(
         `UPDATE sends SET status = 'unknown', attempts = attempts + 1, response = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
@@ -99,40 +104,36 @@ export class SqliteSendStore implements SendStore {
     });
   }
 
-  claim(
+  async claim(
     c: ClaimTarget,
     limit: number,
     now: number,
     afterContactId: number,
     settled: SentResult[],
-  ): Claimed[] {
+  ): Promise<Claimed[]> {
     return this.claimTx(c, limit, now, afterContactId, settled);
   }
 
-  settleSent(results: SentResult[], now: number): void {
+  async settleSent(results: SentResult[], now: number): Promise<void> {
     if (results.length > 0) this.sentTx(results, now);
   }
 
-  settleRetry(
+  async settleRetry(
     sendId: number,
     attempts: number,
     nextAttemptAt: number | null,
     response: string,
     now: number,
-  ): void {
+  ): Promise<void> {
     const status = nextAttemptAt === null ? 'failed' : 'retry';
     this.s.retry.run(status, attempts, nextAttemptAt, response.slice(0, 500), now, sendId);
   }
 
-  settleUnknown(sendId: number, response: string, now: number): void {
+  async settleUnknown(sendId: number, response: string, now: number): Promise<void> {
     this.s.lost.run(response.slice(0, 500), now, sendId);
   }
 
-  settleBounced(sendId: number, attempts: number, response: string, now: number): void {
-    this.s.bounced.run(attempts, response.slice(0, 500), now, sendId);
-  }
-
-  markClaimedUnknown(now: number): number {
+  async markClaimedUnknown(now: number): Promise<number> {
     return this.s.unknown.run(now).changes;
   }
 
@@ -166,4 +167,31 @@ function toClaimed(sendId: number, r: Candidate, attempts: number, retry: boolea
     retry,
     recipient: { email: r.email, name: r.name, company: r.company, position: r.position },
   };
+}
+
+/**
+ * Ledger writes other stores make inside their own transaction (the one module writing `sends`):
+ * a hard bounce's settlement (the suppression store's bounce rule), a forget's erasure (the people
+ * store).
+ */
+
+/** A hard bounce's ledger row becomes `bounced`, with its attempts and the answer (cut to 500). */
+export function markBounced(tx: Pick<Db, 'update'>, b: BouncedSend): void {
+  tx.update(sends)
+    .set({ status: 'bounced', attempts: b.attempts, response: b.response.slice(0, 500), updatedAt: b.at })
+    .where(eq(sends.id, b.sendId))
+    .run();
+}
+
+/** Drops the SMTP answers (they may quote the address) of a person's ledger rows; how many rows. */
+export function eraseSendResponses(tx: Pick<Db, 'update'>, contactId: number | null, hash: Buffer): number {
+  return tx
+    .update(sends)
+    .set({ response: null })
+    .where(
+      contactId != null
+        ? or(eq(sends.contactId, contactId), eq(sends.emailHash, hash))
+        : eq(sends.emailHash, hash),
+    )
+    .run().changes;
 }

@@ -82,22 +82,20 @@ export class SqliteValidationStore implements ValidationStore {
     adoptSettingsRuns(db.$client);
   }
 
-  getBatch(batchId: string): ValidationBatch | undefined {
-    const b = this.stmts.batch.get(batchId);
-    return b && { ...b, includeInvalidDomains: b.includeInvalidDomains === 1 };
+  async getBatch(batchId: string): Promise<ValidationBatch | undefined> {
+    return this.batch(batchId);
   }
 
-  getRun(batchId: string): RunState | null {
-    const r = this.stmts.running.get(batchId);
-    return r ? toRunState(r) : null;
+  async getRun(batchId: string): Promise<RunState | null> {
+    return this.run(batchId);
   }
 
-  getCounts(batchId: string): StoredCounts | null {
+  async getCounts(batchId: string): Promise<StoredCounts | null> {
     const r = this.stmts.latest.get(batchId);
     return r ? toCounts(r) : null;
   }
 
-  getFailure(batchId: string): StoredFailure | null {
+  async getFailure(batchId: string): Promise<StoredFailure | null> {
     const r = this.stmts.latest.get(batchId);
     if (r?.status !== 'dns_unavailable') return null;
     return {
@@ -109,11 +107,11 @@ export class SqliteValidationStore implements ValidationStore {
     };
   }
 
-  listRunning(): string[] {
+  async listRunning(): Promise<string[]> {
     return this.stmts.allRunning.all();
   }
 
-  recount(batchId: string): StoredCounts | null {
+  async recount(batchId: string): Promise<StoredCounts | null> {
     return this.db.$client.transaction(() => {
       const batch = this.stmts.batch.get(batchId);
       const latest = this.stmts.latest.get(batchId);
@@ -127,10 +125,10 @@ export class SqliteValidationStore implements ValidationStore {
   async startRun(batchId: string, runId: string, actor: Actor, at: number): Promise<StartOutcome> {
     return this.db.$client
       .transaction((): StartOutcome => {
-        const batch = this.getBatch(batchId);
+        const batch = this.batch(batchId);
         if (!batch) return { kind: 'not_found' };
         if (batch.status === 'importing') return { kind: 'importing', batch };
-        const current = this.getRun(batchId);
+        const current = this.run(batchId);
         if (current) return { kind: 'running', run: current, batch };
         this.insertAfterLatest(batchId, runId, actor, 'running', at, null, 0, null);
         const run: RunState = { id: runId, batchId, actor, startedAt: at, afterId: 0, checked: 0 };
@@ -212,6 +210,16 @@ export class SqliteValidationStore implements ValidationStore {
         return { runId: current?.id ?? newRunId, status: 'dns_unavailable', message, at, checked };
       })
       .immediate();
+  }
+
+  private batch(batchId: string): ValidationBatch | undefined {
+    const b = this.stmts.batch.get(batchId);
+    return b && { ...b, includeInvalidDomains: b.includeInvalidDomains === 1 };
+  }
+
+  private run(batchId: string): RunState | null {
+    const r = this.stmts.running.get(batchId);
+    return r ? toRunState(r) : null;
   }
 
   /** A new row numbered after the batch's latest, carrying its counts forward. */

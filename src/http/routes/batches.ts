@@ -25,14 +25,14 @@ const activateBody = reasonBody.extend({
 export function batchRoutes(services: Services): Router {
   const r = Router();
 
-  r.get('/contacts/batches', (req, res) => {
-    res.json(services.batches.list(listQuery.parse(req.query)));
+  r.get('/contacts/batches', async (req, res) => {
+    res.json(await services.batches.list(listQuery.parse(req.query)));
   });
 
-  r.get('/contacts/batches/:id', (req, res) => {
+  r.get('/contacts/batches/:id', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    const page = services.batches.contacts(id, contactsQuery.parse(req.query));
-    const { counts, run, failure } = services.validation.summary(id);
+    const page = await services.batches.contacts(id, contactsQuery.parse(req.query));
+    const { counts, run, failure } = await services.validation.summary(id);
     res.json({ ...page, validation: counts, validationRun: run, validationFailure: failure });
   });
 
@@ -41,37 +41,38 @@ export function batchRoutes(services: Services): Router {
     res.json({ report: await services.reports.build(id) });
   });
 
-  r.post('/contacts/batches/:id/activate', (req, res) => {
+  r.post('/contacts/batches/:id/activate', async (req, res) => {
     const { id } = idParam.parse(req.params);
     const { reason, at } = activateBody.parse(jsonBody(req));
     if (at !== undefined) {
       // Later: stored, applied by the scheduler within a minute of `at`.
       res
         .status(202)
-        .json({ scheduledActivation: services.scheduledActivations.scheduleFromText(id, at, 'api') });
+        .json({ scheduledActivation: await services.scheduledActivations.scheduleFromText(id, at, 'api') });
       return;
     }
-    res.json({ batch: services.batches.activate(id, 'api', reason) });
+    res.json({ batch: await services.batches.activate(id, 'api', reason) });
   });
 
-  r.delete('/contacts/batches/:id/scheduled-activation', (req, res) => {
+  r.delete('/contacts/batches/:id/scheduled-activation', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    res.json({ scheduledActivation: services.scheduledActivations.cancel(id, 'api') });
+    res.json({ scheduledActivation: await services.scheduledActivations.cancel(id, 'api') });
   });
 
-  r.get('/contacts/scheduled-activations', (_req, res) => {
-    res.json({ scheduledActivations: services.scheduledActivations.listPending() });
+  r.get('/contacts/scheduled-activations', async (_req, res) => {
+    res.json({ scheduledActivations: await services.scheduledActivations.listPending() });
   });
 
-  r.post('/contacts/batches/:id/deactivate', (req, res) => {
+  r.post('/contacts/batches/:id/deactivate', async (req, res) => {
     const { id } = idParam.parse(req.params);
     const { reason } = reasonBody.parse(jsonBody(req));
-    res.json({ batch: services.batches.deactivate(id, 'api', reason) });
+    res.json({ batch: await services.batches.deactivate(id, 'api', reason) });
   });
 
   r.get('/contacts/batches/:id/export', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    await sendCsv(res, `${id}.csv`, services.batches.exportCsv(id, contactFilterQuery.parse(req.query)));
+    const csv = await services.batches.exportCsv(id, contactFilterQuery.parse(req.query));
+    await sendCsv(res, `${id}.csv`, csv);
   });
 
   r.get('/contacts/suppressions/export', async (_req, res) => {
@@ -96,10 +97,10 @@ export function batchRoutes(services: Services): Router {
     res.status(202).json({ started: result.kind === 'started', run: result.run, validation: result.counts });
   });
 
-  r.patch('/contacts/batches/:id', (req, res) => {
+  r.patch('/contacts/batches/:id', async (req, res) => {
     const { id } = idParam.parse(req.params);
     const { includeInvalidDomains } = patchBatchBody.parse(jsonBody(req));
-    res.json({ batch: services.validation.setIncludeInvalidDomains(id, includeInvalidDomains, 'api') });
+    res.json({ batch: await services.validation.setIncludeInvalidDomains(id, includeInvalidDomains, 'api') });
   });
 
   return r;

@@ -18,59 +18,60 @@ const listQuery = z.object({
   status: z.enum(campaignStatuses).optional(),
 });
 
-/** Campaign routes of PRODUCT.md section 5: thin over CampaignService. */
+/** Campaign routes of PRODUCT.md section 5: thin over CampaignService (the detail from ProgressService). */
 export function campaignRoutes(services: Services): Router {
   const r = Router();
-  const { campaigns } = services;
+  const { campaigns, progress } = services;
   // Until a campaign is finished it carries `audience: {count, excluded, batch}`: who it would reach now.
-  const withCounts = (id: string) => {
-    const { campaign, counts, audience } = campaigns.detail(id);
+  // The finish estimate (eta) is Slack's: it is not part of this API's campaign.
+  const withCounts = async (id: string) => {
+    const { campaign, counts, audience } = await progress.detail(id);
     return { campaign: { ...campaign, counts, ...(audience ? { audience } : {}) } };
   };
 
-  r.post('/campaigns', (req, res) => {
-    const created = campaigns.create(campaignInputSchema.parse(jsonBody(req)), 'api');
-    res.status(201).json(withCounts(created.id));
+  r.post('/campaigns', async (req, res) => {
+    const created = await campaigns.create(campaignInputSchema.parse(jsonBody(req)), 'api');
+    res.status(201).json(await withCounts(created.id));
   });
 
-  r.get('/campaigns', (req, res) => {
-    res.json(campaigns.list(listQuery.parse(req.query)));
+  r.get('/campaigns', async (req, res) => {
+    res.json(await campaigns.list(listQuery.parse(req.query)));
   });
 
   r.get('/campaigns/:id/export', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    await sendCsv(res, `${id}-results.csv`, campaigns.exportResults(id));
+    await sendCsv(res, `${id}-results.csv`, await campaigns.exportResults(id));
   });
 
-  r.get('/campaigns/:id', (req, res) => {
-    res.json(withCounts(idParam.parse(req.params).id));
+  r.get('/campaigns/:id', async (req, res) => {
+    res.json(await withCounts(idParam.parse(req.params).id));
   });
 
-  r.post('/campaigns/:id/schedule', (req, res) => {
+  r.post('/campaigns/:id/schedule', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    campaigns.schedule(id, scheduleInputSchema.parse(jsonBody(req)), 'api');
-    res.json(withCounts(id));
+    await campaigns.schedule(id, scheduleInputSchema.parse(jsonBody(req)), 'api');
+    res.json(await withCounts(id));
   });
 
   for (const action of ['pause', 'resume', 'cancel'] as const) {
-    r.post(`/campaigns/:id/${action}`, (req, res) => {
+    r.post(`/campaigns/:id/${action}`, async (req, res) => {
       const { id } = idParam.parse(req.params);
-      campaigns[action](id, 'api');
-      res.json(withCounts(id));
+      await campaigns[action](id, 'api');
+      res.json(await withCounts(id));
     });
   }
 
   // Refused in core: the API token is not a person, so it cannot be the second one (approve in Slack).
-  r.post('/campaigns/:id/approve', (req, res) => {
+  r.post('/campaigns/:id/approve', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    campaigns.approve(id, 'api');
-    res.json(withCounts(id));
+    await campaigns.approve(id, 'api');
+    res.json(await withCounts(id));
   });
 
-  r.post('/campaigns/:id/retry-failed', (req, res) => {
+  r.post('/campaigns/:id/retry-failed', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    const { requeued } = campaigns.retryFailed(id, 'api', retryBody.parse(jsonBody(req)));
-    res.json({ requeued, ...withCounts(id) });
+    const { requeued } = await campaigns.retryFailed(id, 'api', retryBody.parse(jsonBody(req)));
+    res.json({ requeued, ...(await withCounts(id)) });
   });
 
   return r;

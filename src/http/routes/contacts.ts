@@ -68,15 +68,15 @@ export function contactRoutes(services: Services, limits: { importMaxBytes: numb
     }
   });
 
-  r.put('/contacts/:id/status', (req, res) => {
+  r.put('/contacts/:id/status', async (req, res) => {
     const { id } = idParam.parse(req.params);
     const body = statusBody.parse(jsonBody(req));
-    res.json({ contact: services.contacts.setStatus(id, body.status, 'api', body.reason) });
+    res.json({ contact: await services.contacts.setStatus(id, body.status, 'api', body.reason) });
   });
 
-  r.delete('/contacts/:id', (req, res) => {
+  r.delete('/contacts/:id', async (req, res) => {
     const { id } = idParam.parse(req.params);
-    services.contacts.delete(id, 'api', 'deleted through the API');
+    await services.contacts.delete(id, 'api', 'deleted through the API');
     res.status(204).end();
   });
 

@@ -11,21 +11,21 @@ const emailQuery = z.object({ email: z.string().trim().max(320).pipe(z.email()) 
 export function peopleRoutes(services: Services): Router {
   const r = Router();
 
-  r.get('/contacts/why', (req, res) => {
+  r.get('/contacts/why', async (req, res) => {
     const { email } = emailQuery.parse(req.query);
-    res.json(services.people.why(email));
+    res.json(await services.people.why(email));
   });
 
-  r.get('/contacts/export', (req, res) => {
+  r.get('/contacts/export', async (req, res) => {
     const { email } = emailQuery.parse(req.query);
-    const person = services.people.exportPerson(email, 'api');
+    const person = await services.people.exportPerson(email, 'api');
     res.set('Content-Disposition', `attachment; filename="person-${person.emailHash.slice(0, 12)}.json"`);
     res.json(person);
   });
 
-  r.delete('/contacts/person', (req, res) => {
+  r.delete('/contacts/person', async (req, res) => {
     const { email } = emailQuery.parse(req.query);
-    res.json({ erased: services.people.forgetPerson(email, 'api') });
+    res.json({ erased: await services.people.forgetPerson(email, 'api') });
   });
 
   return r;

@@ -11,16 +11,16 @@ export function suppressionRoutes(services: Services): Router {
   const r = Router();
   const rules = services.domainSuppressions;
 
-  r.post('/contacts/suppressions/domains', (req, res) => {
-    res.status(201).json(rules.add(domainRuleInputSchema.parse(jsonBody(req)), 'api'));
+  r.post('/contacts/suppressions/domains', async (req, res) => {
+    res.status(201).json(await rules.add(domainRuleInputSchema.parse(jsonBody(req)), 'api'));
   });
 
-  r.get('/contacts/suppressions/domains', (_req, res) => {
-    res.json({ rules: rules.list() });
+  r.get('/contacts/suppressions/domains', async (_req, res) => {
+    res.json({ rules: await rules.list() });
   });
 
-  r.delete('/contacts/suppressions/domains/:pattern', (req, res) => {
-    res.json({ rule: rules.remove(patternParam.parse(req.params).pattern, 'api') });
+  r.delete('/contacts/suppressions/domains/:pattern', async (req, res) => {
+    res.json({ rule: await rules.remove(patternParam.parse(req.params).pattern, 'api') });
   });
 
   return r;

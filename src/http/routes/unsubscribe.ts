@@ -23,9 +23,9 @@ const invalid = page(
  */
 export function unsubscribeRoutes(services: Services): Router {
   const r = Router();
-  r.get('/u/:token', (req, res) => {
+  r.get('/u/:token', async (req, res) => {
     const { token } = tokenParam.parse(req.params);
-    const target = services.unsubscribe.inspect(token);
+    const target = await services.unsubscribe.inspect(token);
     res.set('Cache-Control', 'no-store').set('Referrer-Policy', 'no-referrer');
     if (!target) {
       res.status(404).type('html').send(invalid);
@@ -45,10 +45,10 @@ export function unsubscribeRoutes(services: Services): Router {
         ),
       );
   });
-  r.post('/u/:token', express.urlencoded({ extended: false, limit: '2kb' }), (req, res) => {
+  r.post('/u/:token', express.urlencoded({ extended: false, limit: '2kb' }), async (req, res) => {
     const { token } = tokenParam.parse(req.params);
     res.set('Cache-Control', 'no-store');
-    if (!services.unsubscribe.unsubscribe(token)) {
+    if (!(await services.unsubscribe.unsubscribe(token))) {
       res.status(404).type('html').send(invalid);
       return;
     }

@@ -12,8 +12,8 @@ const listQuery = z.object({
 /** The outgoing webhooks' delivery log: thin over WebhookService. */
 export function webhookRoutes(services: Services): Router {
   const r = Router();
-  r.get('/webhooks/deliveries', (req, res) => {
-    res.json(services.webhooks.list(listQuery.parse(req.query)));
+  r.get('/webhooks/deliveries', async (req, res) => {
+    res.json(await services.webhooks.list(listQuery.parse(req.query)));
   });
   return r;
 }

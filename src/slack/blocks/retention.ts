@@ -1,4 +1,4 @@
-import type { RetentionProposal } from '../../core/people/retention.js';
+import type { RetentionProposal } from '../../core/batches/retention.js';
 import { esc } from '../kit/escape.js';
 import { actionIds } from './action-ids.js';
 import { button, type KnownBlock, localTime, n, text } from './common.js';

@@ -26,7 +26,10 @@ export async function postProgress(
     }),
   );
   // Posted to a user id, the message is in the app's DM with them: chat.update needs that DM's id.
-  deps.services.campaigns.setProgressRef(id, JSON.stringify({ channel: r.channel ?? channel, ts: r.ts }));
+  await deps.services.campaigns.setProgressRef(
+    id,
+    JSON.stringify({ channel: r.channel ?? channel, ts: r.ts }),
+  );
 }
 
 /**
@@ -46,7 +49,7 @@ export async function postNewProgress(
   } catch (e) {
     if (!to.channelId || !notInChannel(e)) throw e;
   }
-  const campaign = deps.services.campaigns.get(id);
+  const campaign = await deps.services.campaigns.get(id);
   await client.chat.postMessage({
     channel: to.userId,
     text:
@@ -62,7 +65,7 @@ export async function postNewProgress(
 
 /** Updates the progress message in place, if the campaign has one. */
 export async function refreshProgress(deps: SlackDeps, client: WebClient, id: string): Promise<void> {
-  const raw = deps.services.campaigns.progressRef(id);
+  const raw = await deps.services.campaigns.progressRef(id);
   if (!raw) return;
   const ref = progressRef.parse(JSON.parse(raw));
   const p = await deps.services.progress.get(id);

@@ -34,10 +34,10 @@ export async function sendExport(
   filter: ContactFilter = {},
 ): Promise<string> {
   assertAdmin(deps, userId, 'export contacts');
-  const batch = deps.services.batches.get(batchId);
+  const batch = await deps.services.batches.get(batchId);
   const described = describeFilter(filter);
   const channelId = await uploadToUser(client, userId, {
-    csv: deps.services.batches.exportCsv(batchId, filter),
+    csv: await deps.services.batches.exportCsv(batchId, filter),
     filename: `${batch.id}.csv`,
     title: `${batch.name} (${batch.id})`,
     // The comment is mrkdwn: the filter is the user's text, escaped so it pings nobody.
@@ -73,9 +73,9 @@ export async function sendCampaignResults(
   campaignId: string,
 ): Promise<void> {
   assertAdmin(deps, userId, 'export campaign results');
-  const campaign = deps.services.campaigns.get(campaignId);
+  const campaign = await deps.services.campaigns.get(campaignId);
   await uploadToUser(client, userId, {
-    csv: deps.services.campaigns.exportResults(campaignId),
+    csv: await deps.services.campaigns.exportResults(campaignId),
     filename: `${campaign.id}-results.csv`,
     title: `${campaign.name}: results`,
     comment: `Per-recipient results of ${campaign.id}: who got it, when, the Message-ID and the status.`,

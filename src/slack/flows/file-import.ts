@@ -73,7 +73,7 @@ export async function importSharedFile(
     return;
   }
   const externalId = `slack:${file.id}`;
-  if (!deps.services.inbox.claimFile(externalId, f.userId, null)) return;
+  if (!(await deps.services.inbox.claimFile(externalId, f.userId, null))) return;
 
   // Answering is best-effort: the file is claimed, so it is imported even when Slack cannot take
   // the reply now; the result is then posted as a new reply, or logged if Slack still fails.
@@ -91,7 +91,7 @@ export async function importSharedFile(
       return null;
     });
   if (replyTs)
-    deps.services.inbox.setReplyTo(externalId, JSON.stringify({ channel: f.channelId, ts: replyTs }));
+    await deps.services.inbox.setReplyTo(externalId, JSON.stringify({ channel: f.channelId, ts: replyTs }));
   const update = (text: string, blocks: KnownBlock[]) =>
     replyTs
       ? client.chat.update({ channel: f.channelId, ts: replyTs, text, blocks })
@@ -145,10 +145,10 @@ export async function importSharedFile(
         notice(`Importing ${esc(file.name)}…`, importProgressBlocks(file.name, p.rows));
       },
     });
-    deps.services.inbox.fileImported(externalId, result.batch.id);
+    await deps.services.inbox.fileImported(externalId, result.batch.id);
     answer = { text: `Imported ${esc(file.name)} as ${result.batch.id}`, blocks: importResultBlocks(result) };
   } catch (e) {
-    deps.services.inbox.fileFailed(externalId, isDomainError(e) ? e.code : 'internal');
+    await deps.services.inbox.fileFailed(externalId, isDomainError(e) ? e.code : 'internal');
     const message = `Could not import ${esc(file.name)}: ${failureText(deps, e, `importing ${file.name}`)}`;
     answer = { text: `Could not import ${esc(file.name)}`, blocks: errorBlocks(message) };
   }

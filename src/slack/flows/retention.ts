@@ -15,7 +15,7 @@ export async function proposeRetention(
 ): Promise<number> {
   const log = ctx.log.child({ module: 'retention' });
   const to = ctx.slack.notifyChannel ? [ctx.slack.notifyChannel] : ctx.slack.adminUsers;
-  const due = ctx.services.retention.due(days);
+  const due = await ctx.services.retention.due(days);
   if (due.length === 0) return 0;
   if (to.length === 0) {
     log.warn(
@@ -38,7 +38,7 @@ export async function proposeRetention(
         );
     }
     if (posted) {
-      ctx.services.retention.markProposed(p.batchId);
+      await ctx.services.retention.markProposed(p.batchId);
       proposed++;
     }
   }

@@ -5,7 +5,10 @@ import { type ButtonValue, onHome, parseButtonValue } from './button-value.js';
 import type { SlackDeps } from './context.js';
 
 /** What a batch button's handler produces: a notice line and the blocks of the view it re-renders. */
-export type ActionOutcome = { notice?: string; blocks: (view: ButtonValue) => KnownBlock[] };
+export type ActionOutcome = {
+  notice?: string;
+  blocks: (view: ButtonValue) => KnownBlock[] | Promise<KnownBlock[]>;
+};
 
 /** The fallback text of an answer: the notice, else what the view shows. */
 const fallbackText = (notice: string | undefined, v: ButtonValue) =>
@@ -24,7 +27,7 @@ export function batchAction(
   return actionListener(deps, doing, async (click) => {
     const value = parseButtonValue(click.value);
     const out = await work(value, click.userId, click);
-    const blocks = out.blocks(value);
+    const blocks = await out.blocks(value);
     return async () => {
       if (onHome(value)) {
         await publishHome(deps, click.client, click.userId, {

@@ -35,8 +35,12 @@ function tagButtons(blocks: KnownBlock[], view: ButtonValue['view'], page: strin
 }
 
 /** A page of batches with working buttons (and, past the first page, a way back to it). */
-export function listView(deps: SlackDeps, page: string | null, view: 'list' | 'home' = 'list'): KnownBlock[] {
-  const result = deps.services.batches.list({ limit: pageSize, ...(page ? { cursor: page } : {}) });
+export async function listView(
+  deps: SlackDeps,
+  page: string | null,
+  view: 'list' | 'home' = 'list',
+): Promise<KnownBlock[]> {
+  const result = await deps.services.batches.list({ limit: pageSize, ...(page ? { cursor: page } : {}) });
   const blocks = tagButtons(batchListBlocks(result), view, page);
   if (page && result.batches.length > 0) {
     const first = button('First page', actionIds.batchesPage, JSON.stringify({ view, page: null }));
@@ -49,23 +53,23 @@ export function listView(deps: SlackDeps, page: string | null, view: 'list' | 'h
 }
 
 /** One batch: counts, first contacts, history, buttons, and a way back to the list. */
-export function detailsView(
+export async function detailsView(
   deps: SlackDeps,
   id: string,
   page: string | null = null,
   filter: ContactFilter = {},
   view: 'details' | 'home_details' = 'details',
-): KnownBlock[] {
+): Promise<KnownBlock[]> {
   const { batches } = deps.services;
-  const { batch, contacts } = batches.contacts(id, { limit: 10, ...filter });
+  const { batch, contacts } = await batches.contacts(id, { limit: 10, ...filter });
   const blocks = batchDetailsBlocks({
     batch,
-    counts: batches.statusCounts(id),
+    counts: await batches.statusCounts(id),
     contacts,
-    events: batches.events(id),
+    events: await batches.events(id),
   });
   const tagged = tagButtons(blocks, view, page);
-  const pending = deps.services.scheduledActivations.pendingFor(id);
+  const pending = await deps.services.scheduledActivations.pendingFor(id);
   const last = tagged.at(-1);
   if (last?.type === 'actions') {
     const value = JSON.stringify({ id, view, page });
@@ -102,10 +106,11 @@ export function detailsView(
       context(`:calendar: Activates on ${localTime(pending.at)} (scheduled by ${who(pending.createdBy)}).`),
     );
   }
-  tagged.splice(Math.min(2, tagged.length), 0, ...validationBlocks(id, deps.services.validation.summary(id)));
+  const validation = validationBlocks(id, await deps.services.validation.summary(id));
+  tagged.splice(Math.min(2, tagged.length), 0, ...validation);
   return tagged;
 }
 
 /** `/batches scheduled`: pending activations, soonest first, each with a Cancel button. */
-export const scheduledView = (deps: SlackDeps): KnownBlock[] =>
-  scheduledBlocks(deps.services.scheduledActivations.listPending(20));
+export const scheduledView = async (deps: SlackDeps): Promise<KnownBlock[]> =>
+  scheduledBlocks(await deps.services.scheduledActivations.listPending(20));

@@ -20,10 +20,10 @@ export type HomeOptions = {
 /** The App Home: the seed's three tabs as sections (Upload CSV, Manage Batches, Send). */
 export async function homeBlocks(deps: SlackDeps, opts: HomeOptions = {}): Promise<KnownBlock[]> {
   const { notice, top = [] } = opts;
-  const recent = deps.services.batches.list({ limit: 5 }).batches;
-  const active = deps.services.batches.getActive();
+  const recent = (await deps.services.batches.list({ limit: 5 })).batches;
+  const active = await deps.services.batches.getActive();
   const campaigns = await Promise.all(
-    deps.services.campaigns.list({ limit: 5 }).campaigns.map((c) => deps.services.progress.get(c.id)),
+    (await deps.services.campaigns.list({ limit: 5 })).campaigns.map((c) => deps.services.progress.get(c.id)),
   );
   const imports = recent.map(
     (b) =>
@@ -42,8 +42,8 @@ export async function homeBlocks(deps: SlackDeps, opts: HomeOptions = {}): Promi
     text(imports.length > 0 ? `*Last imports*\n${imports.join('\n')}` : '_No imports yet._'),
     divider,
     { type: 'header', text: { type: 'plain_text', text: ':package: Manage Batches' } },
-    ...keyFiguresBlocks(active ? deps.services.reports.keyFigures(active.id) : null),
-    ...(opts.batches ?? listView(deps, null, 'home')),
+    ...keyFiguresBlocks(active ? await deps.services.reports.keyFigures(active.id) : null),
+    ...(opts.batches ?? (await listView(deps, null, 'home'))),
     divider,
     { type: 'header', text: { type: 'plain_text', text: ':rocket: Send' } },
     text(

@@ -4,10 +4,12 @@ import { hostname } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BatchService } from '../../../src/core/batches/batch-service.js';
+import { RetentionService } from '../../../src/core/batches/retention.js';
 import { ImportService } from '../../../src/core/imports/import-service.js';
-import { RetentionService } from '../../../src/core/people/retention.js';
 import { WebhookOutbox } from '../../../src/core/webhooks/webhook-outbox.js';
 import { SqliteBatchStore } from '../../../src/db/sqlite/batch-store.js';
+import { SqliteContactImportStore } from '../../../src/db/sqlite/contact-import-store.js';
+import { SqliteRetentionStore } from '../../../src/db/sqlite/retention-store.js';
 import { bytes, refusal, testClock, testCore } from '../../helpers.js';
 
 const root = join(import.meta.dirname, '../../..');
@@ -36,10 +38,11 @@ const batchWrites = [
 ];
 
 /** The store owns the tables; the legacy upgrade writes the batch it creates for old contacts. */
-const owners = (path: string) => path === 'src/db/sqlite/batch-store.ts' || /(^|\/)legacy[^/]*/.test(path);
+const owners = (path: string) =>
+  /^src\/db\/sqlite\/batch-(store|rows)\.ts$/.test(path) || /(^|\/)legacy[^/]*/.test(path);
 
 describe('one owner of the batch lifecycle', () => {
-  it('only the SQLite BatchStore (and the legacy upgrade) writes batches and batch_events', () => {
+  it('only the SQLite BatchStore and its rows module (and the legacy upgrade) write batches and batch_events', () => {
     const writers = sources().filter((path) => {
       const text = readFileSync(join(root, path), 'utf8');
       return batchWrites.some((re) => re.test(text));
@@ -62,7 +65,12 @@ beforeEach(() => {
   core = testCore({ clock });
   const deps = { ...core.deps, webhooks: new WebhookOutbox(['http://127.0.0.1:9/hook']) };
   batches = new BatchService(deps, new SqliteBatchStore(core.db));
-  imports = new ImportService(deps, { maxBytes: 1024 * 1024 }, batches);
+  imports = new ImportService(
+    deps,
+    { maxBytes: 1024 * 1024 },
+    new SqliteContactImportStore(core.db.$client),
+    batches,
+  );
 });
 afterEach(() => core.cleanup());
 
@@ -75,7 +83,7 @@ const importCsv = (text: string, fileName: string, activate?: boolean) =>
     options: { activate },
   });
 
-const events = (id: string) => batches.events(id).map((e) => [e.kind, e.actor, e.reason]);
+const events = async (id: string) => (await batches.events(id)).map((e) => [e.kind, e.actor, e.reason]);
 
 /** The webhooks recorded so far, oldest first: type and data. */
 function webhooks(): { type: string; data: Record<string, unknown> }[] {
@@ -95,13 +103,13 @@ describe('import-activate and manual activation', () => {
     const b = await importCsv('email\nc@x.com\n', 'b.csv');
     expect(b.replaced?.id).toBe(a.batch.id);
     expect(b.batch).toMatchObject({ status: 'active', replacedBatchId: a.batch.id, contactCount: 1 });
-    expect(batches.get(a.batch.id)).toMatchObject({ status: 'inactive', replacedBatchId: null });
-    expect(events(a.batch.id)).toEqual([
+    expect(await batches.get(a.batch.id)).toMatchObject({ status: 'inactive', replacedBatchId: null });
+    expect(await events(a.batch.id)).toEqual([
       ['imported', 'U1', '2 contacts from api'],
       ['activated', 'U1', 'new import'],
       ['deactivated', 'U1', `replaced by import ${b.batch.id}`],
     ]);
-    expect(events(b.batch.id)).toEqual([
+    expect(await events(b.batch.id)).toEqual([
       ['imported', 'U1', '1 contacts from api'],
       ['activated', 'U1', 'new import'],
     ]);
@@ -128,13 +136,13 @@ describe('import-activate and manual activation', () => {
     const b = await importCsv('email\nb@x.com\n', 'b.csv');
     const before = webhooks().length;
     clock.advance(1000);
-    expect(batches.activate(a.batch.id, 'U2', 'wrong list')).toMatchObject({
+    expect(await batches.activate(a.batch.id, 'U2', 'wrong list')).toMatchObject({
       status: 'active',
       activatedAt: new Date(clock.now()).toISOString(),
       replacedBatchId: null,
     });
-    expect(events(b.batch.id).at(-1)).toEqual(['deactivated', 'U2', `replaced by ${a.batch.id}`]);
-    expect(events(a.batch.id).at(-1)).toEqual(['activated', 'U2', 'wrong list']);
+    expect((await events(b.batch.id)).at(-1)).toEqual(['deactivated', 'U2', `replaced by ${a.batch.id}`]);
+    expect((await events(a.batch.id)).at(-1)).toEqual(['activated', 'U2', 'wrong list']);
     expect(webhooks().slice(before)).toEqual([
       {
         type: 'batch.activated',
@@ -142,8 +150,8 @@ describe('import-activate and manual activation', () => {
       },
     ]);
     // Activating the active batch again changes nothing and announces nothing.
-    batches.activate(a.batch.id, 'U2');
-    expect(events(a.batch.id).at(-1)).toEqual(['activated', 'U2', 'wrong list']);
+    await batches.activate(a.batch.id, 'U2');
+    expect((await events(a.batch.id)).at(-1)).toEqual(['activated', 'U2', 'wrong list']);
     expect(webhooks()).toHaveLength(before + 1);
   });
 
@@ -152,8 +160,8 @@ describe('import-activate and manual activation', () => {
     const c = await importCsv('email\nc@x.com\n', 'c.csv', false);
     expect(c.replaced).toBeNull();
     expect(c.batch).toMatchObject({ status: 'inactive', activatedAt: null, replacedBatchId: null });
-    expect(batches.getActive()?.id).toBe(a.batch.id);
-    expect(events(c.batch.id)).toEqual([['imported', 'U1', '1 contacts from api']]);
+    expect((await batches.getActive())?.id).toBe(a.batch.id);
+    expect(await events(c.batch.id)).toEqual([['imported', 'U1', '1 contacts from api']]);
     expect(webhooks().at(-1)).toEqual({
       type: 'batch.imported',
       data: { batchId: c.batch.id, name: 'c.csv', origin: 'api', rows: 1, imported: 1, activated: false },
@@ -161,29 +169,29 @@ describe('import-activate and manual activation', () => {
   });
 
   it('refuses to activate a missing or importing batch, writing nothing', async () => {
-    expect(refusal(() => batches.activate('batch_00000000_1700000000', 'U1')).message).toBe(
+    expect((await refusal(() => batches.activate('batch_00000000_1700000000', 'U1'))).message).toBe(
       'No batch batch_00000000_1700000000. List batches to see the ids.',
     );
     const id = await batches.startImport({ name: 'x.csv', origin: 'api', actor: 'U1', importer: gone });
-    const e = refusal(() => batches.activate(id, 'U1'));
+    const e = await refusal(() => batches.activate(id, 'U1'));
     expect([e.code, e.message]).toEqual([
       'conflict',
       `Batch ${id} is still importing; activate it once the import is done.`,
     ]);
-    expect(batches.events(id)).toEqual([]);
+    expect(await batches.events(id)).toEqual([]);
     expect(webhooks()).toEqual([]);
   });
 
   it('undo reactivates the replaced batch, or deactivates when it replaced none', async () => {
     const a = await importCsv('email\na@x.com\n', 'a.csv');
     const b = await importCsv('email\nb@x.com\n', 'b.csv');
-    expect(batches.undoImport(b.batch.id, 'U3').kind).toBe('undone');
-    expect(events(a.batch.id).at(-1)).toEqual(['activated', 'U3', `undo import ${b.batch.id}`]);
-    expect(events(b.batch.id).at(-1)).toEqual(['deactivated', 'U3', `replaced by ${a.batch.id}`]);
-    expect(batches.undoImport(b.batch.id, 'U3')).toMatchObject({ kind: 'not_active' });
-    expect(batches.undoImport(a.batch.id, 'U3').kind).toBe('undone');
-    expect(events(a.batch.id).at(-1)).toEqual(['deactivated', 'U3', 'undo import']);
-    expect(batches.getActive()).toBeNull();
+    expect((await batches.undoImport(b.batch.id, 'U3')).kind).toBe('undone');
+    expect((await events(a.batch.id)).at(-1)).toEqual(['activated', 'U3', `undo import ${b.batch.id}`]);
+    expect((await events(b.batch.id)).at(-1)).toEqual(['deactivated', 'U3', `replaced by ${a.batch.id}`]);
+    expect(await batches.undoImport(b.batch.id, 'U3')).toMatchObject({ kind: 'not_active' });
+    expect((await batches.undoImport(a.batch.id, 'U3')).kind).toBe('undone');
+    expect((await events(a.batch.id)).at(-1)).toEqual(['deactivated', 'U3', 'undo import']);
+    expect(await batches.getActive()).toBeNull();
   });
 });
 
@@ -196,7 +204,7 @@ describe('deleting a batch', () => {
       code: 'duplicate_file',
     });
     expect(count()).toEqual({ n: 1 });
-    expect(imports.sweepInterrupted()).toEqual([]);
+    expect(await imports.sweepInterrupted()).toEqual([]);
   });
 
   it('the start-up sweep removes batches left importing, with their contacts', async () => {
@@ -207,9 +215,9 @@ describe('deleting a batch', () => {
          VALUES ('z@x.com', x'00', 'active', ?, 0, 0)`,
       )
       .run(id);
-    expect(imports.sweepInterrupted()).toEqual([id]);
+    expect(await imports.sweepInterrupted()).toEqual([id]);
     expect(core.db.$client.prepare('SELECT count(*) AS n FROM contacts').get()).toEqual({ n: 0 });
-    expect(batches.listImporting()).toEqual([]);
+    expect(await batches.listImporting()).toEqual([]);
   });
 
   it('the sweep leaves an import another live process is filling, and removes it once that process ended', async () => {
@@ -217,11 +225,11 @@ describe('deleting a batch', () => {
     try {
       const importer = `${hostname()}:${other.pid}:a1b2c3d4`;
       const id = await batches.startImport({ name: 'x.csv', origin: 'cli', actor: 'cli', importer });
-      expect(imports.sweepInterrupted()).toEqual([]);
-      expect(batches.listImporting()).toEqual([{ id, importer }]);
+      expect(await imports.sweepInterrupted()).toEqual([]);
+      expect(await batches.listImporting()).toEqual([{ id, importer }]);
       other.kill('SIGKILL');
       await new Promise((r) => other.once('exit', r));
-      expect(imports.sweepInterrupted()).toEqual([id]);
+      expect(await imports.sweepInterrupted()).toEqual([id]);
     } finally {
       other.kill('SIGKILL');
     }
@@ -242,27 +250,32 @@ describe('deleting a batch', () => {
     });
     const older = await batches.startImport({ name: 'c.csv', origin: 'api', actor: 'U1', importer: gone });
     core.db.$client.prepare('UPDATE batches SET importer = NULL WHERE id = ?').run(older);
-    expect(imports.sweepInterrupted().sort()).toEqual([earlier, elsewhere, older].sort());
+    expect((await imports.sweepInterrupted()).sort()).toEqual([earlier, elsewhere, older].sort());
   });
 
   it('retention deletes an inactive batch through the batch service, in chunks, forgetting its proposal', async () => {
-    const retention = new RetentionService(core.deps, batches);
+    const retention = new RetentionService(core.deps, new SqliteRetentionStore(core.db), batches);
     const a = await importCsv('email\na@x.com\nb@x.com\nc@x.com\n', 'a.csv');
     await importCsv('email\nd@x.com\n', 'b.csv');
-    retention.markProposed(a.batch.id);
-    expect(retention.deleteBatch(a.batch.id, 'U1', 2)).toEqual({
+    await retention.markProposed(a.batch.id);
+    const proposals = () =>
+      core.db.$client
+        .prepare('SELECT count(*) AS n FROM retention_proposals WHERE batch_id = ?')
+        .get(a.batch.id);
+    expect(proposals()).toEqual({ n: 1 });
+    expect(await retention.deleteBatch(a.batch.id, 'U1', 2)).toEqual({
       batchId: a.batch.id,
       name: 'a.csv',
       contacts: 3,
     });
-    expect(refusal(() => batches.get(a.batch.id)).code).toBe('not_found');
+    expect((await refusal(() => batches.get(a.batch.id))).code).toBe('not_found');
     const left = core.db.$client
       .prepare(`SELECT (SELECT count(*) FROM contacts WHERE batch_id = ?) AS contacts,
                        (SELECT count(*) FROM batch_events WHERE batch_id = ?) AS events,
-                       (SELECT count(*) FROM settings WHERE key LIKE 'retention.proposed.%') AS proposals`)
-      .get(a.batch.id, a.batch.id);
+                       (SELECT count(*) FROM retention_proposals WHERE batch_id = ?) AS proposals`)
+      .get(a.batch.id, a.batch.id, a.batch.id);
     expect(left).toEqual({ contacts: 0, events: 0, proposals: 0 });
-    expect(refusal(() => retention.deleteBatch(a.batch.id, 'U1')).message).toBe(
+    expect((await refusal(() => retention.deleteBatch(a.batch.id, 'U1'))).message).toBe(
       `No batch ${a.batch.id}: it may be deleted already.`,
     );
   });

@@ -53,60 +53,64 @@ describe('scheduled activations', () => {
 
   it('applies at its time, not before, in one step with the activation, and says who scheduled it', async () => {
     const { clock, s, a, b } = await setup();
-    const scheduled = s.scheduledActivations.schedule(a, noon + hour, 'U1');
+    const scheduled = await s.scheduledActivations.schedule(a, noon + hour, 'U1');
     expect(scheduled).toMatchObject({ batchId: a, state: 'pending', createdBy: 'U1', batchName: 'a.csv' });
     clock.set(noon + hour - 1);
-    expect(s.scheduledActivations.applyDue()).toEqual([]);
-    expect(s.batches.getActive()?.id).toBe(b);
+    expect(await s.scheduledActivations.applyDue()).toEqual([]);
+    expect((await s.batches.getActive())?.id).toBe(b);
     clock.set(noon + hour + 30_000);
-    const [outcome] = s.scheduledActivations.applyDue();
+    const [outcome] = await s.scheduledActivations.applyDue();
     expect(outcome).toMatchObject({
       applied: true,
       replaced: b,
       schedule: { state: 'applied', doneBy: 'scheduler' },
     });
-    expect(s.batches.getActive()?.id).toBe(a);
-    expect(s.batches.events(a).at(-1)).toMatchObject({ kind: 'activated', actor: 'schedule:U1' });
-    expect(s.scheduledActivations.applyDue()).toEqual([]); // once
+    expect((await s.batches.getActive())?.id).toBe(a);
+    expect((await s.batches.events(a)).at(-1)).toMatchObject({ kind: 'activated', actor: 'schedule:U1' });
+    expect(await s.scheduledActivations.applyDue()).toEqual([]); // once
   });
 
   it('keeps one pending per batch: scheduling again replaces it; cancel; list soonest first', async () => {
     const { s, a, b } = await setup();
-    s.scheduledActivations.schedule(a, noon + 5 * hour, 'U1');
-    s.scheduledActivations.schedule(a, noon + 3 * hour, 'U2');
-    s.scheduledActivations.schedule(b, noon + 4 * hour, 'U1');
-    expect(s.scheduledActivations.listPending().map((p) => [p.batchId, p.createdBy])).toEqual([
+    await s.scheduledActivations.schedule(a, noon + 5 * hour, 'U1');
+    await s.scheduledActivations.schedule(a, noon + 3 * hour, 'U2');
+    await s.scheduledActivations.schedule(b, noon + 4 * hour, 'U1');
+    expect((await s.scheduledActivations.listPending()).map((p) => [p.batchId, p.createdBy])).toEqual([
       [a, 'U2'],
       [b, 'U1'],
     ]);
-    const cancelled = s.scheduledActivations.cancel(a, 'U3');
+    const cancelled = await s.scheduledActivations.cancel(a, 'U3');
     expect(cancelled).toMatchObject({ state: 'cancelled', doneBy: 'U3' });
-    expect(refusal(() => s.scheduledActivations.cancel(a, 'U3')).code).toBe('not_found');
-    expect(s.scheduledActivations.listPending().map((p) => p.batchId)).toEqual([b]);
+    expect((await refusal(() => s.scheduledActivations.cancel(a, 'U3'))).code).toBe('not_found');
+    expect((await s.scheduledActivations.listPending()).map((p) => p.batchId)).toEqual([b]);
   });
 
   it('refuses a time in the past, a year ahead, an unknown batch, and a batch still importing', async () => {
     const { core, s, a } = await setup();
-    expect(refusal(() => s.scheduledActivations.schedule(a, noon - 1, 'U1')).message).toMatch(/has passed/);
-    expect(refusal(() => s.scheduledActivations.schedule(a, noon + 400 * 24 * hour, 'U1')).code).toBe(
+    expect((await refusal(() => s.scheduledActivations.schedule(a, noon - 1, 'U1'))).message).toMatch(
+      /has passed/,
+    );
+    expect((await refusal(() => s.scheduledActivations.schedule(a, noon + 400 * 24 * hour, 'U1'))).code).toBe(
       'invalid_input',
     );
-    expect(refusal(() => s.scheduledActivations.schedule('batch_nope_1', noon + hour, 'U1')).code).toBe(
-      'not_found',
-    );
+    expect(
+      (await refusal(() => s.scheduledActivations.schedule('batch_nope_1', noon + hour, 'U1'))).code,
+    ).toBe('not_found');
     core.db.$client.prepare(`UPDATE batches SET status = 'importing' WHERE id = ?`).run(a);
-    expect(refusal(() => s.scheduledActivations.schedule(a, noon + hour, 'U1')).code).toBe('conflict');
+    expect((await refusal(() => s.scheduledActivations.schedule(a, noon + hour, 'U1'))).code).toBe(
+      'conflict',
+    );
   });
 
   it('several due at once apply in time order (the latest wins); one that cannot apply is marked failed', async () => {
     const { clock, core, s, a, b } = await setup();
     const c = (await importText(s, 'email\nc@x.com\n', { fileName: 'c.csv', activate: false })).batch.id;
-    s.scheduledActivations.schedule(c, noon + 2 * hour, 'U1');
-    s.scheduledActivations.schedule(a, noon + hour, 'U1');
-    s.scheduledActivations.schedule(b, noon + 3 * hour, 'U1');
+    await s.scheduledActivations.schedule(c, noon + 2 * hour, 'U1');
+    await s.scheduledActivations.schedule(a, noon + hour, 'U1');
+    await s.scheduledActivations.schedule(b, noon + 3 * hour, 'U1');
     core.db.$client.prepare(`UPDATE batches SET status = 'importing' WHERE id = ?`).run(b);
     clock.set(noon + 4 * hour);
-    const outcomes = s.scheduledActivations.applyDue();
+    const outcomes = await s.scheduledActivations.applyDue();
     expect(outcomes.map((o) => [o.schedule.batchId, o.applied])).toEqual([
       [a, true],
       [c, true],
@@ -116,7 +120,7 @@ describe('scheduled activations', () => {
       state: 'failed',
       note: expect.stringContaining('importing'),
     });
-    expect(s.batches.getActive()?.id).toBe(c);
+    expect((await s.batches.getActive())?.id).toBe(c);
   });
 
   it('survives a restart, and the running app applies it within its tick', async () => {
@@ -124,14 +128,14 @@ describe('scheduled activations', () => {
     const first = buildApp(config, { scheduler: false });
     const a = (await importText(first.services, 'email\na@x.com\n', { fileName: 'a.csv' })).batch.id;
     const b = (await importText(first.services, 'email\nb@x.com\n', { fileName: 'b.csv' })).batch.id;
-    first.services.scheduledActivations.schedule(a, Date.now() + 1500, 'U1');
+    await first.services.scheduledActivations.schedule(a, Date.now() + 1500, 'U1');
     await first.stop();
 
     const app = buildApp(config);
     cleanups.push(() => app.stop());
     await app.start();
-    expect(app.services.batches.getActive()?.id).toBe(b);
-    await waitFor(() => app.services.batches.getActive()?.id === a, 10_000);
-    expect(app.services.scheduledActivations.listPending()).toEqual([]);
+    expect((await app.services.batches.getActive())?.id).toBe(b);
+    await waitFor(async () => (await app.services.batches.getActive())?.id === a, 10_000);
+    expect(await app.services.scheduledActivations.listPending()).toEqual([]);
   });
 });

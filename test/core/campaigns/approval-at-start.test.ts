@@ -40,15 +40,15 @@ async function setup(threshold = '100') {
 /** Runs the engine until the campaign leaves `sending` (the real SMTP server answers in between). */
 async function drain(s: ReturnType<typeof testCore>['services'], id: string) {
   await s.sending.runDue();
-  for (let i = 0; i < 50 && s.campaigns.get(id).status === 'sending'; i++) await s.sending.runDue();
-  return s.campaigns.get(id);
+  for (let i = 0; i < 50 && (await s.campaigns.get(id)).status === 'sending'; i++) await s.sending.runDue();
+  return await s.campaigns.get(id);
 }
 
 describe('two-person rule when sending starts', () => {
   it('scheduled against a 1-contact batch, then a 300-contact batch activated: nothing is sent until a second admin approves', async () => {
     const { sink, clock, s, events } = await setup();
     await importText(s, file('one', 1), { fileName: 'one.csv' });
-    const c = s.campaigns.create({ ...input, sendAt: 'now' }, 'UADMIN');
+    const c = await s.campaigns.create({ ...input, sendAt: 'now' }, 'UADMIN');
     expect(c.approval).toBeNull(); // 1 contact: under the threshold when it was scheduled
     await importText(s, file('big', 300), { fileName: 'big.csv' }); // becomes the active batch
 
@@ -56,7 +56,7 @@ describe('two-person rule when sending starts', () => {
     clock.advance(5 * 60_000);
     await s.sending.runDue();
     expect(sink.received).toHaveLength(0);
-    const held = s.campaigns.get(c.id);
+    const held = await s.campaigns.get(c.id);
     expect(held).toMatchObject({ status: 'scheduled', startedAt: null, approval: { approvedBy: null } });
     expect(held.statusReason).toContain('Held for approval: it would now reach 300 people');
     expect(events.filter((e) => e.type === 'needs_approval')).toEqual([
@@ -64,13 +64,13 @@ describe('two-person rule when sending starts', () => {
     ]);
 
     // The creator and the API token cannot be the second person; still nothing goes.
-    expect(refusal(() => s.campaigns.approve(c.id, 'UADMIN')).code).toBe('forbidden');
-    expect(refusal(() => s.campaigns.approve(c.id, 'api')).code).toBe('forbidden');
+    expect((await refusal(() => s.campaigns.approve(c.id, 'UADMIN'))).code).toBe('forbidden');
+    expect((await refusal(() => s.campaigns.approve(c.id, 'api'))).code).toBe('forbidden');
     await s.sending.runDue();
     expect(sink.received).toHaveLength(0);
 
     clock.advance(60_000);
-    const approved = s.campaigns.approve(c.id, 'USECOND');
+    const approved = await s.campaigns.approve(c.id, 'USECOND');
     expect(approved.statusReason).toBeNull();
     expect((await drain(s, c.id)).status).toBe('completed');
     expect(sink.received).toHaveLength(300);
@@ -81,18 +81,21 @@ describe('two-person rule when sending starts', () => {
     const { sink, clock, s } = await setup();
     await importText(s, file('mid', 150), { fileName: 'mid.csv' });
     const at = new Date(clock.now() + 3_600_000).toISOString();
-    const c = s.campaigns.create({ ...input, sendAt: at }, 'UADMIN');
-    s.campaigns.approve(c.id, 'USECOND'); // for 150 people
+    const c = await s.campaigns.create({ ...input, sendAt: at }, 'UADMIN');
+    await s.campaigns.approve(c.id, 'USECOND'); // for 150 people
     clock.advance(60_000);
     await importText(s, file('big', 300), { fileName: 'big.csv' });
     clock.advance(3_600_000);
     await s.sending.runDue();
     expect(sink.received).toHaveLength(0);
-    expect(s.campaigns.get(c.id)).toMatchObject({ status: 'scheduled', approval: { approvedBy: null } });
-    expect(s.campaigns.get(c.id).statusReason).toContain('and approved');
+    expect(await s.campaigns.get(c.id)).toMatchObject({
+      status: 'scheduled',
+      approval: { approvedBy: null },
+    });
+    expect((await s.campaigns.get(c.id)).statusReason).toContain('and approved');
 
     clock.advance(60_000);
-    s.campaigns.approve(c.id, 'USECOND');
+    await s.campaigns.approve(c.id, 'USECOND');
     expect((await drain(s, c.id)).status).toBe('completed');
     expect(sink.received).toHaveLength(300);
   });
@@ -100,24 +103,24 @@ describe('two-person rule when sending starts', () => {
   it('a drip is checked at each run: a bigger batch activated between runs waits for approval', async () => {
     const { sink, clock, s } = await setup();
     await importText(s, file('one', 1), { fileName: 'one.csv' });
-    const c = s.campaigns.create({ ...input, cron: '0 * * * *', dailyLimit: 50 }, 'UADMIN');
+    const c = await s.campaigns.create({ ...input, cron: '0 * * * *', dailyLimit: 50 }, 'UADMIN');
     clock.advance(3_600_000);
     await drain(s, c.id);
     expect(sink.received).toHaveLength(1);
-    expect(s.campaigns.get(c.id)).toMatchObject({ status: 'scheduled', runCount: 1 });
+    expect(await s.campaigns.get(c.id)).toMatchObject({ status: 'scheduled', runCount: 1 });
 
     await importText(s, file('big', 300), { fileName: 'big.csv' });
     clock.advance(3_600_000);
     await s.sending.runDue();
     expect(sink.received).toHaveLength(1);
-    expect(s.campaigns.get(c.id)).toMatchObject({ status: 'scheduled', runCount: 1 });
-    expect(s.campaigns.get(c.id).approval).toMatchObject({ approvedBy: null });
+    expect(await s.campaigns.get(c.id)).toMatchObject({ status: 'scheduled', runCount: 1 });
+    expect((await s.campaigns.get(c.id)).approval).toMatchObject({ approvedBy: null });
 
     clock.advance(60_000);
-    s.campaigns.approve(c.id, 'USECOND'); // its run time passed: it runs now
+    await s.campaigns.approve(c.id, 'USECOND'); // its run time passed: it runs now
     await drain(s, c.id);
     expect(sink.received).toHaveLength(51);
-    expect(s.campaigns.get(c.id)).toMatchObject({ status: 'scheduled', runCount: 2 });
+    expect(await s.campaigns.get(c.id)).toMatchObject({ status: 'scheduled', runCount: 2 });
     // The approval covers the next runs of the same batch.
     clock.advance(3_600_000);
     await drain(s, c.id);
@@ -127,7 +130,7 @@ describe('two-person rule when sending starts', () => {
   it('under the threshold when it starts: it starts without approval', async () => {
     const { sink, s } = await setup('500');
     await importText(s, file('one', 1), { fileName: 'one.csv' });
-    const c = s.campaigns.create({ ...input, sendAt: 'now' }, 'UADMIN');
+    const c = await s.campaigns.create({ ...input, sendAt: 'now' }, 'UADMIN');
     await importText(s, file('big', 300), { fileName: 'big.csv' });
     expect((await drain(s, c.id)).status).toBe('completed');
     expect(sink.received).toHaveLength(300);
@@ -189,8 +192,8 @@ describe('in Slack', () => {
         .callsTo('chat.update')
         .find((u) => JSON.stringify(u.params.blocks).includes('Waiting for approval')),
     );
-    const [campaign] = s.campaigns.list().campaigns;
-    expect(update.params.ts).toBe(JSON.parse(s.campaigns.progressRef(campaign!.id)!).ts);
+    const [campaign] = (await s.campaigns.list()).campaigns;
+    expect(update.params.ts).toBe(JSON.parse((await s.campaigns.progressRef(campaign!.id))!).ts);
     const blocks = JSON.stringify(update.params.blocks);
     expect(blocks).toContain('it would now reach 300 people');
     expect(blocks).toContain('campaign_approve');

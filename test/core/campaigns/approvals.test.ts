@@ -17,82 +17,82 @@ async function setup(env: Record<string, string> = {}) {
 describe('two-person rule (APPROVAL_THRESHOLD)', () => {
   it('off (unset): a scheduled campaign starts and completes at once', async () => {
     const { s } = await setup();
-    const c = s.campaigns.create(input, 'UADMIN');
+    const c = await s.campaigns.create(input, 'UADMIN');
     expect(c.approval).toBeNull();
     await s.sending.runDue();
-    expect(s.campaigns.get(c.id).status).toBe('completed');
-    expect(s.campaigns.counts(c.id).sent).toBe(3);
+    expect((await s.campaigns.get(c.id)).status).toBe('completed');
+    expect((await s.campaigns.counts(c.id)).sent).toBe(3);
   });
 
   it('an audience at the threshold needs no approval', async () => {
     const { s } = await setup({ APPROVAL_THRESHOLD: '3' });
-    const c = s.campaigns.create(input, 'UADMIN');
+    const c = await s.campaigns.create(input, 'UADMIN');
     expect(c.approval).toBeNull();
     await s.sending.runDue();
-    expect(s.campaigns.get(c.id).status).toBe('completed');
+    expect((await s.campaigns.get(c.id)).status).toBe('completed');
   });
 
   it('over the threshold: nothing is sent until an admin other than the creator approves', async () => {
     const { clock, s } = await setup({ APPROVAL_THRESHOLD: '2' });
-    const c = s.campaigns.create(input, 'UADMIN');
+    const c = await s.campaigns.create(input, 'UADMIN');
     expect(c.approval).toMatchObject({ requiredAt: expect.any(String), approvedBy: null });
     await s.sending.runDue();
     clock.advance(10 * 60_000);
     await s.sending.runDue();
-    expect(s.campaigns.get(c.id).status).toBe('scheduled');
-    expect(s.campaigns.counts(c.id).sent).toBe(0);
+    expect((await s.campaigns.get(c.id)).status).toBe('scheduled');
+    expect((await s.campaigns.counts(c.id)).sent).toBe(0);
 
-    const self = refusal(() => s.campaigns.approve(c.id, 'UADMIN'));
+    const self = await await refusal(() => s.campaigns.approve(c.id, 'UADMIN'));
     expect(self.code).toBe('forbidden');
     expect(self.message).toContain('cannot approve it yourself');
-    const api = refusal(() => s.campaigns.approve(c.id, 'api'));
+    const api = await await refusal(() => s.campaigns.approve(c.id, 'api'));
     expect(api.code).toBe('forbidden');
-    expect(s.campaigns.get(c.id).approval?.approvedBy).toBeNull();
+    expect((await s.campaigns.get(c.id)).approval?.approvedBy).toBeNull();
 
-    const approved = s.campaigns.approve(c.id, 'UOTHER');
+    const approved = await s.campaigns.approve(c.id, 'UOTHER');
     expect(approved.approval).toMatchObject({
       approvedBy: 'UOTHER',
       approvedAt: new Date(clock.now()).toISOString(),
     });
-    expect(s.campaigns.approve(c.id, 'UTHIRD').approval?.approvedBy).toBe('UOTHER'); // idempotent
+    expect((await s.campaigns.approve(c.id, 'UTHIRD')).approval?.approvedBy).toBe('UOTHER'); // idempotent
     await s.sending.runDue();
-    expect(s.campaigns.get(c.id).status).toBe('completed');
-    expect(s.campaigns.counts(c.id).sent).toBe(3);
+    expect((await s.campaigns.get(c.id)).status).toBe('completed');
+    expect((await s.campaigns.counts(c.id)).sent).toBe(3);
   });
 
   it('approved long after its send time (past MISSED_SCHEDULE_GRACE) it starts at once: the approval is the confirmation', async () => {
     const { clock, s } = await setup({ APPROVAL_THRESHOLD: '2', MISSED_SCHEDULE_GRACE: '1h' });
-    const c = s.campaigns.create(input, 'api');
+    const c = await s.campaigns.create(input, 'api');
     clock.advance(3 * 3_600_000);
     await s.sending.runDue();
-    expect(s.campaigns.get(c.id)).toMatchObject({ status: 'scheduled', awaitingConfirmation: false });
-    s.campaigns.approve(c.id, 'UADMIN');
+    expect(await s.campaigns.get(c.id)).toMatchObject({ status: 'scheduled', awaitingConfirmation: false });
+    await s.campaigns.approve(c.id, 'UADMIN');
     await s.sending.runDue();
-    expect(s.campaigns.get(c.id).status).toBe('completed');
+    expect((await s.campaigns.get(c.id)).status).toBe('completed');
   });
 
   it('an approval waits for a future send time; rescheduling asks for a new approval', async () => {
     const { clock, s } = await setup({ APPROVAL_THRESHOLD: '2' });
     const at = new Date(clock.now() + 3_600_000).toISOString();
-    const c = s.campaigns.create({ ...input, sendAt: at }, 'UADMIN');
-    s.campaigns.approve(c.id, 'UOTHER');
+    const c = await s.campaigns.create({ ...input, sendAt: at }, 'UADMIN');
+    await s.campaigns.approve(c.id, 'UOTHER');
     await s.sending.runDue();
-    expect(s.campaigns.get(c.id).status).toBe('scheduled');
-    const again = s.campaigns.schedule(c.id, { sendAt: at }, 'UADMIN');
+    expect((await s.campaigns.get(c.id)).status).toBe('scheduled');
+    const again = await s.campaigns.schedule(c.id, { sendAt: at }, 'UADMIN');
     expect(again.approval?.approvedBy).toBeNull();
     clock.advance(3_600_000);
     await s.sending.runDue();
-    expect(s.campaigns.get(c.id).status).toBe('scheduled');
-    s.campaigns.approve(c.id, 'UOTHER');
+    expect((await s.campaigns.get(c.id)).status).toBe('scheduled');
+    await s.campaigns.approve(c.id, 'UOTHER');
     await s.sending.runDue();
-    expect(s.campaigns.get(c.id).status).toBe('completed');
+    expect((await s.campaigns.get(c.id)).status).toBe('completed');
   });
 
   it('a draft needs no approval until it is scheduled; a campaign without the rule cannot be approved', async () => {
     const { s } = await setup({ APPROVAL_THRESHOLD: '2' });
-    const draft = s.campaigns.create({ name: 'D', subject: 's', body: 'b' }, 'UADMIN');
+    const draft = await s.campaigns.create({ name: 'D', subject: 's', body: 'b' }, 'UADMIN');
     expect(draft.approval).toBeNull();
-    expect(refusal(() => s.campaigns.approve(draft.id, 'UOTHER')).code).toBe('conflict');
-    expect(s.campaigns.schedule(draft.id, { sendAt: 'now' }, 'UADMIN').approval).not.toBeNull();
+    expect((await await refusal(() => s.campaigns.approve(draft.id, 'UOTHER'))).code).toBe('conflict');
+    expect((await s.campaigns.schedule(draft.id, { sendAt: 'now' }, 'UADMIN')).approval).not.toBeNull();
   });
 });

@@ -27,15 +27,15 @@ it('the results export counts every try: 1 for a message delivered at once, 2 af
   cleanups.push(core.cleanup);
   const s = core.services;
   await importText(s, 'email\nok@x.com\nlater@x.com\nbounce@x.com\n');
-  const c = s.campaigns.create({ name: 'c', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
+  const c = await s.campaigns.create({ name: 'c', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
 
   await s.sending.runDue();
   clock.advance(61_000); // past the first retry delay
   await s.sending.runDue();
-  expect(s.campaigns.get(c.id).status).toBe('completed');
+  expect((await s.campaigns.get(c.id)).status).toBe('completed');
 
   let csv = '';
-  for await (const chunk of s.campaigns.exportResults(c.id)) csv += chunk;
+  for await (const chunk of await s.campaigns.exportResults(c.id)) csv += chunk;
   const rows: Record<string, string>[] = parse(csv, { columns: true });
   const by = Object.fromEntries(rows.map((r) => [r.email, [r.status, r.attempts]]));
   expect(by).toEqual({

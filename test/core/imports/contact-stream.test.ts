@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { emailHash } from '../../../src/core/contacts/email-hash.js';
 import { ImportService } from '../../../src/core/imports/import-service.js';
+import { SqliteContactImportStore } from '../../../src/db/sqlite/contact-import-store.js';
 import { DomainError } from '../../../src/errors.js';
 import { bytes, importText, testCore } from '../../helpers.js';
 
@@ -26,10 +27,12 @@ type Path = keyof typeof paths;
 function coreFor(path: Path, opts: { maxBytes?: number } = {}) {
   const core = testCore();
   cores.push(core);
-  const importer = new ImportService(core.deps, {
-    maxBytes: opts.maxBytes ?? maxBytes,
-    inlineMaxBytes: paths[path],
-  });
+  const importer = new ImportService(
+    core.deps,
+    { maxBytes: opts.maxBytes ?? maxBytes, inlineMaxBytes: paths[path] },
+    new SqliteContactImportStore(core.db.$client),
+    core.services.batches,
+  );
   const run = (source: AsyncIterable<Uint8Array | string>, fileName = 'big.csv') =>
     importer.importFile({ source, fileName, origin: 'api', actor: 'test' });
   return { core, run };
@@ -148,7 +151,7 @@ describe('one import engine on two threads', () => {
       }
       const result = await run(bytes(`${lines.join('\n')}\n`, 1000));
       expect(result.report).toMatchObject({ rows: 250, imported: 100, duplicateInFile: 125, existing: 25 });
-      expect(core.services.audience.count()).toBe(100);
+      expect(await core.services.audience.count()).toBe(100);
     }
   });
 

@@ -68,11 +68,11 @@ afterEach(() => core.cleanup());
 type Stored = { email: string; name: string | null; company: string | null; position: string | null };
 
 /** Every contact of a batch, in file order, through the service the transports use. */
-function storedContacts(batchId: string): Stored[] {
+async function storedContacts(batchId: string): Promise<Stored[]> {
   const out: Stored[] = [];
   let cursor: string | undefined;
   do {
-    const page = core.services.batches.contacts(batchId, { limit: 500, cursor });
+    const page = await core.services.batches.contacts(batchId, { limit: 500, cursor });
     for (const { email, name, company, position } of page.contacts)
       out.push({ email, name, company, position });
     cursor = page.nextCursor ?? undefined;
@@ -91,14 +91,14 @@ const counts = ({ rows, imported, invalid, duplicateInFile, existing, suppressed
 
 async function load(content: string | Uint8Array, opts: { fileName?: string; chunkSize?: number } = {}) {
   const r = await importText(core.services, content, opts);
-  return { counts: counts(r.report), errors: r.report.errors, contacts: storedContacts(r.batch.id) };
+  return { counts: counts(r.report), errors: r.report.errors, contacts: await storedContacts(r.batch.id) };
 }
 
 async function refusal(content: string | Uint8Array, fileName?: string): Promise<DomainError> {
   const err = await importText(core.services, content, { fileName }).catch((e: unknown) => e);
   if (!(err instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(err)}`);
   // A refusal changes nothing.
-  expect(core.services.batches.list().batches).toEqual([]);
+  expect((await core.services.batches.list()).batches).toEqual([]);
   expect(core.db.$client.prepare('SELECT count(*) AS n FROM contacts').get()).toEqual({ n: 0 });
   return err;
 }
@@ -709,11 +709,11 @@ describe('across exports: existing and suppressed addresses', () => {
       fileName: 'contacts.csv',
     });
     // Bruno asked to be forgotten: deleted, his address stays suppressed.
-    const bruno = core.services.batches
-      .contacts(google.batch.id)
-      .contacts.find((c) => c.email === 'bruno.reis@example.com');
+    const bruno = (await core.services.batches.contacts(google.batch.id)).contacts.find(
+      (c) => c.email === 'bruno.reis@example.com',
+    );
     if (!bruno) throw new Error('bruno was imported');
-    core.services.contacts.delete(bruno.id, 'test', 'asked to be forgotten');
+    await core.services.contacts.delete(bruno.id, 'test', 'asked to be forgotten');
 
     const header = facts.outlook_csv_written_by_google.header;
     const row = (values: Record<string, string>) => header.map((h) => values[h] ?? '').join(',');
@@ -738,7 +738,7 @@ describe('across exports: existing and suppressed addresses', () => {
       existing: 1,
       suppressed: 1,
     });
-    expect(storedContacts(r.batch.id)).toEqual([
+    expect(await storedContacts(r.batch.id)).toEqual([
       { email: 'caio.nunes@example.com', name: 'Caio Nunes', company: 'Acme', position: null },
     ]);
     expect(r.replaced?.id).toBe(google.batch.id);

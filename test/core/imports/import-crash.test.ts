@@ -71,11 +71,12 @@ describe('an import killed with SIGKILL', () => {
 
       const restarted = buildApp(config);
       try {
+        await restarted.start(); // the start-up sweep runs before serving
         const count = (sql: string) => (restarted.db.$client.prepare(sql).get() as { n: number }).n;
         expect(count(`SELECT count(*) AS n FROM batches WHERE status = 'importing'`)).toBe(0);
         expect(count('SELECT count(*) AS n FROM batches')).toBe(1);
         expect(count('SELECT count(*) AS n FROM contacts')).toBe(2);
-        expect(restarted.services.batches.getActive()?.id).toBe(previous.batch.id);
+        expect((await restarted.services.batches.getActive())?.id).toBe(previous.batch.id);
         expect(restarted.db.$client.pragma('integrity_check', { simple: true })).toBe('ok');
 
         const again = await restarted.services.imports.importFile({
@@ -85,7 +86,7 @@ describe('an import killed with SIGKILL', () => {
           actor: 'test',
         });
         expect(again.report.imported).toBe(300_000);
-        expect(restarted.services.batches.getActive()?.id).toBe(again.batch.id);
+        expect((await restarted.services.batches.getActive())?.id).toBe(again.batch.id);
       } finally {
         await restarted.stop();
       }

@@ -30,7 +30,7 @@ describe('import engine', () => {
     expect(count(`SELECT count(*) AS n FROM batches WHERE status = 'inactive'`)).toBe(1);
     expect(count('SELECT count(*) AS n FROM contacts')).toBe(10000);
     // The audience is the active batch only.
-    expect(core.services.audience.count()).toBe(5000);
+    expect(await core.services.audience.count()).toBe(5000);
   });
 
   it('enforces one active batch in the schema, not only in code', () => {
@@ -79,7 +79,7 @@ describe('import engine', () => {
     ).rejects.toThrow('connection reset');
     expect(count('SELECT count(*) AS n FROM batches')).toBe(1);
     expect(count('SELECT count(*) AS n FROM contacts')).toBe(10);
-    expect(core.services.batches.getActive()?.id).toBe(first.batch.id);
+    expect((await core.services.batches.getActive())?.id).toBe(first.batch.id);
   });
 
   it('does not block the event loop for long on 200,000 rows', async () => {

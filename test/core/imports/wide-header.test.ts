@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ImportService } from '../../../src/core/imports/import-service.js';
+import { SqliteContactImportStore } from '../../../src/db/sqlite/contact-import-store.js';
 import { DomainError } from '../../../src/errors.js';
 import { bytes, testCore } from '../../helpers.js';
 
@@ -19,7 +20,12 @@ const paths = { inline: Number.MAX_SAFE_INTEGER, worker: 0 } as const;
 function importerFor(path: keyof typeof paths) {
   const core = testCore();
   cores.push(core);
-  const importer = new ImportService(core.deps, { maxBytes: 50 * 1024 * 1024, inlineMaxBytes: paths[path] });
+  const importer = new ImportService(
+    core.deps,
+    { maxBytes: 50 * 1024 * 1024, inlineMaxBytes: paths[path] },
+    new SqliteContactImportStore(core.db.$client),
+    core.services.batches,
+  );
   const run = (content: string) =>
     importer.importFile({ source: bytes(content), fileName: 'wide.csv', origin: 'api', actor: 'test' });
   const contacts = () => core.db.$client.prepare('SELECT email, name FROM contacts ORDER BY id').all();

@@ -20,7 +20,7 @@ afterEach(async () => {
 });
 
 async function runToEnd(s: Services, id: string) {
-  for (let i = 0; i < 10 && s.campaigns.get(id).status !== 'completed'; i++) await s.sending.runDue();
+  for (let i = 0; i < 10 && (await s.campaigns.get(id)).status !== 'completed'; i++) await s.sending.runDue();
 }
 
 /** The scene: two old batches, one campaign sent, a draft, a late import, a campaign still sending. */
@@ -51,7 +51,7 @@ async function scene() {
     )
   ).batch;
   clock.advance(minute);
-  s.contacts.setStatus(idOf('bia@x.com'), 'inactive', 'U1', 'asked to pause');
+  await s.contacts.setStatus(idOf('bia@x.com'), 'inactive', 'U1', 'asked to pause');
   sql
     .prepare(`INSERT INTO suppressions (email_hash, reason, actor, created_at) VALUES (?, 'manual', 'U2', ?)`)
     .run(emailHash('caio@x.com'), clock.now());
@@ -59,21 +59,21 @@ async function scene() {
     .prepare(`UPDATE contacts SET validation = 'no_mail_domain', validated_at = ? WHERE email = 'duda@x.com'`)
     .run(clock.now());
   clock.advance(minute);
-  const draft = s.campaigns.create({ name: 'Draft', subject: 'Hi', body: 'Hello' }, 'U1');
+  const draft = await s.campaigns.create({ name: 'Draft', subject: 'Hi', body: 'Hello' }, 'U1');
   clock.advance(minute);
-  const sent = s.campaigns.create({ name: 'Q1', subject: 'Hi', body: 'Hello', sendAt: 'now' }, 'U1');
+  const sent = await s.campaigns.create({ name: 'Q1', subject: 'Hi', body: 'Hello', sendAt: 'now' }, 'U1');
   await runToEnd(s, sent.id);
-  expect(s.campaigns.get(sent.id).status).toBe('completed');
+  expect((await s.campaigns.get(sent.id)).status).toBe('completed');
   clock.advance(minute);
   const late = (await importText(s, 'email\nlate@x.com\n', { fileName: 'late.csv', activate: false })).batch;
   clock.advance(minute);
-  const running = s.campaigns.create(
+  const running = await s.campaigns.create(
     { name: 'Drip', subject: 'Hi', body: 'Hello', sendAt: 'now', dailyLimit: 1 },
     'U1',
   );
   await s.sending.runDue();
   await s.sending.runDue();
-  expect(s.campaigns.get(running.id).status).toBe('sending');
+  expect((await s.campaigns.get(running.id)).status).toBe('sending');
   return { clock, sink, core, s, sql, idOf, a, b, late, draft, sent, running };
 }
 
@@ -84,7 +84,7 @@ describe('why', () => {
     const { s, sink, a, b, draft, sent, running } = await scene();
     expect(sink.received.map((m) => m.to).sort()).toEqual(['ana@x.com', 'fay@x.com', 'ana@x.com'].sort());
 
-    const ana = s.people.why(' ANA@x.com ');
+    const ana = await s.people.why(' ANA@x.com ');
     expect(ana.email).toBe('ana@x.com');
     expect(ana.batch).toMatchObject({ id: b.id, activeNow: true });
     expect(ana.campaigns.map((c) => c.campaignId)).toEqual([running.id, sent.id, draft.id]);
@@ -98,22 +98,22 @@ describe('why', () => {
     expect(verdict(ana.campaigns, running.id)).toMatchObject({ mailed: true, status: 'sent' });
     expect(verdict(ana.campaigns, draft.id)).toMatchObject({ mailed: false, reason: 'never_ran' });
 
-    expect(verdict(s.people.why('fay@x.com').campaigns, running.id)).toMatchObject({
+    expect(verdict((await s.people.why('fay@x.com')).campaigns, running.id)).toMatchObject({
       mailed: false,
       reason: 'pending',
     });
-    const bia = s.people.why('bia@x.com');
+    const bia = await s.people.why('bia@x.com');
     expect(verdict(bia.campaigns, sent.id)).toMatchObject({ mailed: false, reason: 'status_not_active' });
     expect(verdict(bia.campaigns, sent.id)).toMatchObject({ detail: expect.stringContaining('U1') });
     expect(bia.history).toEqual([expect.objectContaining({ from: 'active', to: 'inactive', actor: 'U1' })]);
-    const caio = s.people.why('caio@x.com');
+    const caio = await s.people.why('caio@x.com');
     expect(caio.suppression).toMatchObject({ reason: 'manual', actor: 'U2' });
     expect(verdict(caio.campaigns, sent.id)).toMatchObject({ mailed: false, reason: 'suppressed' });
-    expect(verdict(s.people.why('duda@x.com').campaigns, sent.id)).toMatchObject({
+    expect(verdict((await s.people.why('duda@x.com')).campaigns, sent.id)).toMatchObject({
       mailed: false,
       reason: 'no_mail_domain',
     });
-    const edu = s.people.why('edu@x.com');
+    const edu = await s.people.why('edu@x.com');
     expect(verdict(edu.campaigns, sent.id)).toMatchObject({
       mailed: true,
       status: 'bounced',
@@ -122,11 +122,11 @@ describe('why', () => {
     expect(edu.suppression).toMatchObject({ reason: 'bounced' });
     expect(verdict(edu.campaigns, running.id)).toMatchObject({ mailed: false, reason: 'status_not_active' });
 
-    const old = s.people.why('old@x.com');
+    const old = await s.people.why('old@x.com');
     expect(old.batch).toMatchObject({ id: a.id, activeNow: false });
     expect(old.batch!.events.map((e) => e.kind)).toEqual(['activated', 'deactivated']);
     expect(verdict(old.campaigns, sent.id)).toMatchObject({ mailed: false, reason: 'not_in_active_batch' });
-    const late = s.people.why('late@x.com');
+    const late = await s.people.why('late@x.com');
     expect(verdict(late.campaigns, sent.id)).toMatchObject({ mailed: false, reason: 'not_imported_yet' });
     expect(verdict(late.campaigns, running.id)).toMatchObject({
       mailed: false,
@@ -139,14 +139,14 @@ describe('why', () => {
     const core = testCore({ clock });
     cleanups.push(core.cleanup);
     const s = core.services;
-    expect(refusal(() => s.people.why('nobody@x.com')).code).toBe('not_found');
-    expect(refusal(() => s.people.why('not an address')).code).toBe('invalid_input');
+    expect((await refusal(() => s.people.why('nobody@x.com'))).code).toBe('not_found');
+    expect((await refusal(() => s.people.why('not an address'))).code).toBe('invalid_input');
     core.db.$client
       .prepare(
         `INSERT INTO suppressions (email_hash, reason, actor, created_at) VALUES (?, 'unsubscribed', 'x', 1)`,
       )
       .run(emailHash('ghost@x.com'));
-    const ghost = s.people.why('ghost@x.com');
+    const ghost = await s.people.why('ghost@x.com');
     expect(ghost.contact).toBeNull();
     expect(ghost.suppression).toMatchObject({ reason: 'unsubscribed' });
   });
@@ -155,7 +155,7 @@ describe('why', () => {
 describe('export and forget', () => {
   it('exports everything held about the person', async () => {
     const { s, b, sent } = await scene();
-    const p = s.people.exportPerson('edu@x.com', 'UADMIN');
+    const p = await s.people.exportPerson('edu@x.com', 'UADMIN');
     expect(p).toMatchObject({
       email: 'edu@x.com',
       emailHash: emailHash('edu@x.com').toString('hex'),
@@ -175,20 +175,20 @@ describe('export and forget', () => {
     const fay = idOf('fay@x.com');
     // Free text naming the person, as a bounce answer or a note might.
     sql.prepare(`UPDATE sends SET response = '550 <fay@x.com> no such user' WHERE contact_id = ?`).run(fay);
-    s.contacts.setStatus(fay, 'inactive', 'U1', 'Fay (FAY@x.com) asked by phone');
+    await s.contacts.setStatus(fay, 'inactive', 'U1', 'Fay (FAY@x.com) asked by phone');
     sql
       .prepare(
         `INSERT INTO batch_events (batch_id, kind, actor, reason, at) VALUES (?, 'activated', 'U1', ?, ?)`,
       )
       .run(b.id, 'note: fay@x.com complained', clock.now());
-    const before = s.batches.get(b.id).contactCount;
+    const before = (await s.batches.get(b.id)).contactCount;
     expect(rowsMentioning(core.db, 'fay@x.com').length).toBeGreaterThan(2);
 
-    const counts = s.people.forgetPerson('Fay@x.com', 'UADMIN');
+    const counts = await s.people.forgetPerson('Fay@x.com', 'UADMIN');
     expect(counts).toMatchObject({ contacts: 1, ledgerRows: 1, batchEventTexts: 1, suppressionAdded: true });
     expect(counts.historyTexts).toBeGreaterThanOrEqual(1);
     expect(rowsMentioning(core.db, 'fay@x.com')).toEqual([]);
-    expect(s.batches.get(b.id).contactCount).toBe(before - 1);
+    expect((await s.batches.get(b.id)).contactCount).toBe(before - 1);
     const ledger = sql
       .prepare<[Buffer], { contact_id: number | null; response: string | null; status: string }>(
         'SELECT contact_id, response, status FROM sends WHERE email_hash = ?',
@@ -202,7 +202,7 @@ describe('export and forget', () => {
     ).toEqual({ reason: 'deleted' });
 
     // An already-suppressed person keeps their reason.
-    expect(s.people.forgetPerson('edu@x.com', 'UADMIN').suppressionAdded).toBe(false);
+    expect((await s.people.forgetPerson('edu@x.com', 'UADMIN')).suppressionAdded).toBe(false);
     expect(rowsMentioning(core.db, 'edu@x.com')).toEqual([]);
 
     // Never mailed again: a re-import counts them suppressed, a new campaign skips them.
@@ -210,19 +210,24 @@ describe('export and forget', () => {
     expect(again.report).toMatchObject({ imported: 1, suppressed: 1 });
     sink.received.length = 0;
     clock.advance(minute);
-    const next = s.campaigns.create({ name: 'Q2', subject: 'Hi', body: 'Hello', sendAt: 'now' }, 'U1');
+    const next = await s.campaigns.create({ name: 'Q2', subject: 'Hi', body: 'Hello', sendAt: 'now' }, 'U1');
     await runToEnd(s, next.id);
     expect(sink.received.map((m) => m.to)).toEqual(['new@x.com']);
     expect(rowsMentioning(core.db, 'fay@x.com')).toEqual([]);
     // why still answers from the hash alone.
-    expect(s.people.why('fay@x.com')).toMatchObject({ contact: null, suppression: { reason: 'deleted' } });
-    expect(verdict(s.people.why('fay@x.com').campaigns, sent.id)).toMatchObject({ mailed: true });
+    expect(await s.people.why('fay@x.com')).toMatchObject({
+      contact: null,
+      suppression: { reason: 'deleted' },
+    });
+    expect(verdict((await s.people.why('fay@x.com')).campaigns, sent.id)).toMatchObject({ mailed: true });
   });
 
   it('forget of an unknown address refuses and changes nothing', async () => {
     const core = testCore();
     cleanups.push(core.cleanup);
-    expect(refusal(() => core.services.people.forgetPerson('nobody@x.com', 'U1')).code).toBe('not_found');
+    expect((await refusal(() => core.services.people.forgetPerson('nobody@x.com', 'U1'))).code).toBe(
+      'not_found',
+    );
     expect(core.db.$client.prepare('SELECT count(*) AS n FROM suppressions').get()).toEqual({ n: 0 });
   });
 });
@@ -230,42 +235,32 @@ describe('export and forget', () => {
 describe('retention', () => {
   it('proposes an inactive batch once per period, and deletes only when asked (keeping suppressions and ledger hashes)', async () => {
     const { s, sql, clock, a, b, late } = await scene();
-    expect(s.retention.due(30)).toEqual([]);
+    expect(await s.retention.due(30)).toEqual([]);
     clock.advance(31 * day);
     // `a` was deactivated 31 days ago; `late` never active, imported 31 days ago; `b` is active.
-    expect(
-      s.retention
-        .due(30)
-        .map((p) => p.batchId)
-        .sort(),
-    ).toEqual([a.id, late.id].sort());
-    s.retention.markProposed(a.id);
-    expect(s.retention.due(30).map((p) => p.batchId)).toEqual([late.id]);
+    expect((await s.retention.due(30)).map((p) => p.batchId).sort()).toEqual([a.id, late.id].sort());
+    await s.retention.markProposed(a.id);
+    expect((await s.retention.due(30)).map((p) => p.batchId)).toEqual([late.id]);
     clock.advance(10 * day);
-    expect(s.retention.due(30).map((p) => p.batchId)).toEqual([late.id]);
+    expect((await s.retention.due(30)).map((p) => p.batchId)).toEqual([late.id]);
     clock.advance(21 * day);
-    expect(
-      s.retention
-        .due(30)
-        .map((p) => p.batchId)
-        .sort(),
-    ).toEqual([a.id, late.id].sort());
+    expect((await s.retention.due(30)).map((p) => p.batchId).sort()).toEqual([a.id, late.id].sort());
     // Nothing was deleted by proposing.
-    expect(s.batches.get(a.id).contactCount).toBe(1);
+    expect((await s.batches.get(a.id)).contactCount).toBe(1);
 
-    expect(refusal(() => s.retention.deleteBatch(b.id, 'U1')).code).toBe('conflict');
+    expect((await refusal(() => s.retention.deleteBatch(b.id, 'U1'))).code).toBe('conflict');
     // A bounced contact of an inactive batch: its suppression and ledger hash outlive the batch.
-    s.batches.deactivate(b.id, 'U1');
+    await s.batches.deactivate(b.id, 'U1');
     const hashes = sql.prepare('SELECT count(*) AS n FROM sends').get();
     const suppressed = sql.prepare('SELECT count(*) AS n FROM suppressions').get();
-    expect(s.retention.deleteBatch(b.id, 'U1', 2)).toMatchObject({ batchId: b.id, contacts: 6 });
-    expect(refusal(() => s.batches.get(b.id)).code).toBe('not_found');
+    expect(await s.retention.deleteBatch(b.id, 'U1', 2)).toMatchObject({ batchId: b.id, contacts: 6 });
+    expect((await refusal(() => s.batches.get(b.id))).code).toBe('not_found');
     expect(sql.prepare('SELECT count(*) AS n FROM contacts WHERE batch_id = ?').get(b.id)).toEqual({ n: 0 });
     expect(sql.prepare('SELECT count(*) AS n FROM sends').get()).toEqual(hashes);
     expect(sql.prepare('SELECT count(*) AS n FROM sends WHERE contact_id IS NOT NULL').get()).toEqual({
       n: 0,
     });
     expect(sql.prepare('SELECT count(*) AS n FROM suppressions').get()).toEqual(suppressed);
-    expect(refusal(() => s.retention.deleteBatch(b.id, 'U1')).code).toBe('not_found');
+    expect((await refusal(() => s.retention.deleteBatch(b.id, 'U1'))).code).toBe('not_found');
   });
 });

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Services } from '../../../src/core/index.js';
 import { createLogger } from '../../../src/logger.js';
 import { createMailer } from '../../../src/mail/index.js';
-import { importText, refusal, testClock, testCore } from '../../helpers.js';
+import { importText, testClock, testCore } from '../../helpers.js';
 import { startSink } from '../../smtp-sink.js';
 
 type Sink = Awaited<ReturnType<typeof startSink>>;
@@ -21,8 +21,8 @@ const day = 86_400_000;
 
 /** Ticks the engine until the campaign is done (bounded). */
 async function drain(s: Services, id: string) {
-  for (let i = 0; i < 20 && s.campaigns.get(id).status !== 'completed'; i++) await s.sending.runDue();
-  expect(s.campaigns.get(id).status).toBe('completed');
+  for (let i = 0; i < 20 && (await s.campaigns.get(id)).status !== 'completed'; i++) await s.sending.runDue();
+  expect((await s.campaigns.get(id)).status).toBe('completed');
 }
 
 /**
@@ -40,7 +40,7 @@ async function scenario() {
     (sqlite.prepare('SELECT id FROM contacts WHERE email = ?').get(email) as { id: number }).id;
 
   const old = await importText(s, 'email\nold1@x.com\nold2@x.com\n', { fileName: 'old.csv' });
-  const c0 = s.campaigns.create({ name: 'Old news', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
+  const c0 = await s.campaigns.create({ name: 'Old news', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
   await drain(s, c0.id);
 
   clock.set(Date.UTC(2026, 0, 14, 9));
@@ -53,24 +53,24 @@ async function scenario() {
   );
   if (old.kind !== 'imported' || fresh.kind !== 'imported') throw new Error('import failed');
   const batchId = fresh.batch.id;
-  s.contacts.setStatus(idOf('erin@beta.io'), 'inactive', 'U1', 'asked by phone');
+  await s.contacts.setStatus(idOf('erin@beta.io'), 'inactive', 'U1', 'asked by phone');
   clock.advance(60_000);
-  s.batches.deactivate(batchId, 'U2', 'checking the list');
+  await s.batches.deactivate(batchId, 'U2', 'checking the list');
   clock.advance(60_000);
-  s.batches.activate(batchId, 'U3');
+  await s.batches.activate(batchId, 'U3');
 
   clock.set(Date.UTC(2026, 0, 14, 12));
-  const c1 = s.campaigns.create(
+  const c1 = await s.campaigns.create(
     { name: 'Intro <b>', subject: 's', body: '{{unsubscribe_url}}', sendAt: 'now' },
     'U1',
   );
   await drain(s, c1.id);
   const carla = sink.received.find((m) => m.to === 'carla@beta.io');
   const token = /\/u\/([^>]+)>/.exec(carla?.headers['list-unsubscribe'] ?? '')?.[1];
-  expect(s.unsubscribe.unsubscribe(token ?? '')).toBe(true);
+  expect(await s.unsubscribe.unsubscribe(token ?? '')).toBe(true);
 
   clock.set(Date.UTC(2026, 0, 15, 8));
-  const c2 = s.campaigns.create({ name: 'Follow-up', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
+  const c2 = await s.campaigns.create({ name: 'Follow-up', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
   await drain(s, c2.id);
   return { s, core, clock, batchId, oldId: old.batch.id, c0, c1, c2, idOf };
 }
@@ -78,7 +78,7 @@ async function scenario() {
 describe('batch report', () => {
   it('holds exact figures: import, statuses, campaigns with rates, sends per day, history', async () => {
     const { s, batchId, c1, c2 } = await scenario();
-    const r = s.reports.batchReport(batchId);
+    const r = await s.reports.build(batchId);
 
     expect(r.batch.id).toBe(batchId);
     expect(r.importReport).toMatchObject({
@@ -154,7 +154,7 @@ describe('batch report', () => {
 
   it('counts only the campaigns that reached the batch; the old batch has its own', async () => {
     const { s, oldId, c0, batchId } = await scenario();
-    const r = s.reports.batchReport(oldId);
+    const r = await s.reports.build(oldId);
     expect(r.campaigns.map((c) => [c.id, c.sent])).toEqual([[c0.id, 2]]);
     expect(r.sendsPerDay).toEqual([{ day: '2026-01-13', sent: 2 }]);
     expect(r.history.map((e) => e.kind)).toEqual(['imported', 'activated', 'deactivated']);
@@ -168,7 +168,7 @@ describe('batch report', () => {
     set.run('valid', idOf('bruno@acme.com'));
     set.run('role', idOf('dan@beta.io'));
     set.run('no_mail_domain', idOf('erin@beta.io'));
-    expect(s.reports.batchReport(batchId).validation).toEqual({
+    expect((await s.reports.build(batchId)).validation).toEqual({
       checked: 4,
       unchecked: 2,
       byResult: { valid: 2, role: 1, disposable: 0, no_mail_domain: 1, unknown: 0 },
@@ -177,7 +177,7 @@ describe('batch report', () => {
 
   it('key figures for the App Home match the report', async () => {
     const { s, batchId } = await scenario();
-    expect(s.reports.keyFigures(batchId)).toEqual({
+    expect(await s.reports.keyFigures(batchId)).toEqual({
       batchId,
       contacts: 6,
       active: 3,
@@ -190,9 +190,9 @@ describe('batch report', () => {
 
   it('an unknown batch is not_found', async () => {
     core = testCore();
-    expect(refusal(() => core!.services.reports.batchReport('batch_00000000_1700000000')).code).toBe(
-      'not_found',
-    );
+    await expect(core.services.reports.build('batch_00000000_1700000000')).rejects.toMatchObject({
+      code: 'not_found',
+    });
   });
 });
 
@@ -208,7 +208,7 @@ function prng(seed: number) {
 }
 
 describe('batch report on a mixed ledger', () => {
-  it('equals a naive count: interleaved imports, campaigns across batches, deleted contacts', () => {
+  it('equals a naive count: interleaved imports, campaigns across batches, deleted contacts', async () => {
     for (const seed of [1, 2, 3, 4, 5]) {
       core?.cleanup();
       core = testCore();
@@ -277,7 +277,7 @@ describe('batch report on a mixed ledger', () => {
       const reports = core.services.reports;
       for (const batchId of batchIds) {
         const mine = rows.filter((r) => r.contact_id !== null && contactBatch.get(r.contact_id) === batchId);
-        const report = reports.batchReport(batchId);
+        const report = await reports.build(batchId);
         const expected = campaignIds
           .map((id) => {
             const own = mine.filter((r) => r.campaign_id === id);
@@ -324,7 +324,7 @@ describe('batch report on a mixed ledger', () => {
         const attempted = mine.filter((r) =>
           ['sent', 'bounced', 'failed', 'unknown'].includes(r.status),
         ).length;
-        const key = reports.keyFigures(batchId);
+        const key = await reports.keyFigures(batchId);
         expect(key.sent).toBe(sent);
         expect(key.bounceRate).toBe(attempted ? Math.round((bounced / attempted) * 10_000) / 10_000 : null);
       }

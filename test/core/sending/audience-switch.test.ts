@@ -22,18 +22,19 @@ it('a batch with lower ids activated while a campaign sends is still reached bef
   const s = core.services;
   const older = await importText(s, file('older', 30), { fileName: 'older.csv' }); // ids 1–30
   await importText(s, file('newer', 60), { fileName: 'newer.csv' }); // ids 31–90, active
-  const campaign = s.campaigns.create({ name: 'c', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
+  const campaign = await s.campaigns.create({ name: 'c', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
 
   const run = s.sending.runDue();
   // Part of the newer batch is out, then the older one (lower ids) becomes the active batch.
   await waitFor(() => sink.received.length >= 10);
-  s.batches.activate(older.batch.id, 'U1');
+  await s.batches.activate(older.batch.id, 'U1');
   await run;
-  for (let i = 0; i < 20 && s.campaigns.get(campaign.id).status === 'sending'; i++) await s.sending.runDue();
+  for (let i = 0; i < 20 && (await s.campaigns.get(campaign.id)).status === 'sending'; i++)
+    await s.sending.runDue();
 
   const to = sink.received.map((m) => m.to);
   expect(new Set(to).size).toBe(to.length);
-  expect(s.campaigns.get(campaign.id).status).toBe('completed');
+  expect((await s.campaigns.get(campaign.id)).status).toBe('completed');
   // Everyone in the batch active at the end got it (before the fix, the cursor past id 30 made
   // the claim come back empty and the campaign completed without them).
   const olderGot = to.filter((a) => a.startsWith('older'));

@@ -49,7 +49,7 @@ describe('a send killed with SIGKILL', () => {
       });
       const rows = Array.from({ length: 150 }, (_, i) => `k${i}@x.com`).join('\n');
       await importText(setup.services, `email\n${rows}\n`);
-      const campaign = setup.services.campaigns.create(
+      const campaign = await setup.services.campaigns.create(
         { name: 'crash', subject: 's', body: 'b', sendAt: 'now' },
         'U1',
       );
@@ -78,15 +78,15 @@ describe('a send killed with SIGKILL', () => {
       const mailer = createMailer({ smtpUrl: sink.url, outboxDir: dir, log: silent });
       const app = buildApp(config, { scheduler: false, mailer });
       cleanups.push(() => app.stop());
-      const unknownAfterRestart = app.services.campaigns.counts(campaign.id).unknown;
-      for (let i = 0; i < 20 && app.services.campaigns.get(campaign.id).status === 'sending'; i++) {
+      const unknownAfterRestart = (await app.services.campaigns.counts(campaign.id)).unknown;
+      for (let i = 0; i < 20 && (await app.services.campaigns.get(campaign.id)).status === 'sending'; i++) {
         await app.services.sending.runDue();
       }
       await waitFor(() => sink.received.length >= 150 - unknownAfterRestart, 10_000).catch(() => undefined);
       const to = sink.received.map((m) => m.to);
       expect(new Set(to).size).toBe(to.length); // nobody twice
-      expect(app.services.campaigns.get(campaign.id).status).toBe('completed');
-      const counts = app.services.campaigns.counts(campaign.id);
+      expect((await app.services.campaigns.get(campaign.id)).status).toBe('completed');
+      const counts = await app.services.campaigns.counts(campaign.id);
       // Every row is sent or unknown (claimed when the process died: reported, never re-sent blindly).
       expect(counts.sent + counts.unknown).toBe(150);
       expect(counts.unknown).toBe(unknownAfterRestart);

@@ -29,11 +29,11 @@ afterEach(async () => {
 async function drain(id: string, maxTicks = 50) {
   for (let i = 0; i < maxTicks; i++) {
     await s.sending.runDue();
-    const c = s.campaigns.get(id);
+    const c = await s.campaigns.get(id);
     if (c.status !== 'sending' && c.status !== 'scheduled') return c;
     if (c.status === 'scheduled' && c.runCount > 0) return c;
   }
-  return s.campaigns.get(id);
+  return await s.campaigns.get(id);
 }
 
 const contactId = (email: string) =>
@@ -53,12 +53,12 @@ describe('send engine', () => {
         'inactive@x.com,In Active,\nbounced@x.com,Bo,\nunsub@x.com,Un,\nsupp@x.com,Su,\n',
       { fileName: 'new.csv' },
     );
-    s.contacts.setStatus(contactId('inactive@x.com'), 'inactive', 'U1');
-    s.contacts.setStatus(contactId('bounced@x.com'), 'bounced', 'system');
-    s.contacts.setStatus(contactId('unsub@x.com'), 'unsubscribed', 'system');
-    s.contacts.delete(contactId('supp@x.com'), 'api');
+    await s.contacts.setStatus(contactId('inactive@x.com'), 'inactive', 'U1');
+    await s.contacts.setStatus(contactId('bounced@x.com'), 'bounced', 'system');
+    await s.contacts.setStatus(contactId('unsub@x.com'), 'unsubscribed', 'system');
+    await s.contacts.delete(contactId('supp@x.com'), 'api');
 
-    const c = s.campaigns.create(
+    const c = await s.campaigns.create(
       {
         name: 'Q1 intro',
         subject: 'Hi {{first_name|there}} at {{company|your company}}',
@@ -84,7 +84,7 @@ describe('send engine', () => {
     );
     expect(ana.headers['list-unsubscribe-post']).toBe('List-Unsubscribe=One-Click');
     expect(ana.body).toContain('Rua Exemplo 100');
-    expect(s.campaigns.counts(c.id)).toMatchObject({
+    expect(await s.campaigns.counts(c.id)).toMatchObject({
       total: 3,
       sent: 3,
       pending: 0,
@@ -104,13 +104,13 @@ describe('send engine', () => {
       reject: (to) => (to === 'gone@x.com' ? 550 : to === 'grey@x.com' && greylisted ? 451 : undefined),
     });
     await importText(s, 'email\nok@x.com\ngone@x.com\ngrey@x.com\n');
-    const c = s.campaigns.create({ name: 'c', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
+    const c = await s.campaigns.create({ name: 'c', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
     await s.sending.runDue();
     expect(sink.received.map((m) => m.to)).toEqual(['ok@x.com']);
-    expect(s.contacts.get(contactId('gone@x.com')).status).toBe('bounced');
-    expect(s.contacts.isSuppressed('gone@x.com')).toBe(true);
-    expect(s.campaigns.get(c.id).status).toBe('sending'); // waiting for the retry
-    expect(s.campaigns.counts(c.id)).toMatchObject({ sent: 1, bounced: 1, pending: 1 });
+    expect((await s.contacts.get(contactId('gone@x.com'))).status).toBe('bounced');
+    expect(await s.contacts.isSuppressed('gone@x.com')).toBe(true);
+    expect((await s.campaigns.get(c.id)).status).toBe('sending'); // waiting for the retry
+    expect(await s.campaigns.counts(c.id)).toMatchObject({ sent: 1, bounced: 1, pending: 1 });
 
     greylisted = false;
     await s.sending.runDue(); // too early: nothing
@@ -118,39 +118,39 @@ describe('send engine', () => {
     clock.advance(61_000);
     await drain(c.id);
     expect(sink.received.map((m) => m.to).sort()).toEqual(['grey@x.com', 'ok@x.com']);
-    expect(s.campaigns.get(c.id).status).toBe('completed');
-    expect(s.campaigns.counts(c.id)).toMatchObject({ sent: 2, bounced: 1, failed: 0 });
+    expect((await s.campaigns.get(c.id)).status).toBe('completed');
+    expect(await s.campaigns.counts(c.id)).toMatchObject({ sent: 2, bounced: 1, failed: 0 });
   });
 
   it('a 4xx that never clears ends as failed after 3 attempts', async () => {
     await setup({ reject: () => 451 });
     await importText(s, 'email\nstuck@x.com\n');
-    const c = s.campaigns.create({ name: 'c', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
+    const c = await s.campaigns.create({ name: 'c', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
     for (let i = 0; i < 5; i++) {
       await s.sending.runDue();
       clock.advance(2 * 3_600_000);
     }
-    expect(s.campaigns.counts(c.id)).toMatchObject({ failed: 1, sent: 0 });
-    expect(s.campaigns.get(c.id).status).toBe('completed');
+    expect(await s.campaigns.counts(c.id)).toMatchObject({ failed: 1, sent: 0 });
+    expect((await s.campaigns.get(c.id)).status).toBe('completed');
   });
 
   it('pause stops sending before the next message; resume finishes the rest', async () => {
     await setup({ delayMs: 30 });
     const rows = Array.from({ length: 40 }, (_, i) => `p${i}@x.com`).join('\n');
     await importText(s, `email\n${rows}\n`);
-    const c = s.campaigns.create({ name: 'c', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
-    const off = s.events.on((e) => {
-      if (e.type === 'progress' && sink.received.length >= 10) s.campaigns.pause(c.id, 'U1');
+    const c = await s.campaigns.create({ name: 'c', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
+    const off = s.events.on(async (e) => {
+      if (e.type === 'progress' && sink.received.length >= 10) await s.campaigns.pause(c.id, 'U1');
     });
     await s.sending.runDue();
     off();
     const atPause = sink.received.length;
-    expect(s.campaigns.get(c.id).status).toBe('paused');
+    expect((await s.campaigns.get(c.id)).status).toBe('paused');
     expect(atPause).toBeGreaterThanOrEqual(10);
     expect(atPause).toBeLessThan(40);
     await s.sending.runDue();
     expect(sink.received).toHaveLength(atPause);
-    s.campaigns.resume(c.id, 'U1');
+    await s.campaigns.resume(c.id, 'U1');
     await drain(c.id);
     expect(sink.received).toHaveLength(40);
     expect(new Set(sink.received.map((m) => m.to)).size).toBe(40);
@@ -162,11 +162,11 @@ describe('send engine', () => {
       i % 10 === 0 ? `bad${i}@x.com` : `good${i}@x.com`,
     ).join('\n');
     await importText(s, `email\n${rows}\n`);
-    const c = s.campaigns.create({ name: 'c', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
+    const c = await s.campaigns.create({ name: 'c', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
     const events: string[] = [];
     s.events.on((e) => events.push(e.type));
     await drain(c.id);
-    const after = s.campaigns.get(c.id);
+    const after = await s.campaigns.get(c.id);
     expect(after.status).toBe('paused');
     // The exact share depends on which messages settled first; it is over the 5% threshold.
     const share = Number(/bounced \((\d+(?:\.\d+)?)%, over 5%\)/.exec(after.statusReason ?? '')?.[1]);
@@ -182,7 +182,7 @@ describe('send engine', () => {
     // Runs at 08:00 São Paulo time (UTC-3, 11:00 UTC), but the window opens at 09:00 (12:00 UTC).
     const window = { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00', timezone: 'America/Sao_Paulo' };
     clock.set(Date.UTC(2026, 0, 14, 10)); // Wednesday
-    const c = s.campaigns.create(
+    const c = await s.campaigns.create(
       {
         name: 'drip',
         subject: 's',
@@ -196,17 +196,17 @@ describe('send engine', () => {
     );
     expect(c).toMatchObject({ status: 'scheduled', nextRunAt: '2026-01-14T11:00:00.000Z' });
     await s.sending.runDue(); // not due yet
-    expect(s.campaigns.get(c.id).status).toBe('scheduled');
+    expect((await s.campaigns.get(c.id)).status).toBe('scheduled');
 
     clock.set(Date.UTC(2026, 0, 14, 11, 0, 5));
     await s.sending.runDue(); // the run starts, but the window is closed
-    expect(s.campaigns.get(c.id).status).toBe('sending');
+    expect((await s.campaigns.get(c.id)).status).toBe('sending');
     expect(sink.received).toHaveLength(0);
 
     clock.set(Date.UTC(2026, 0, 14, 12, 0, 5));
     await drain(c.id);
     expect(sink.received).toHaveLength(10);
-    expect(s.campaigns.get(c.id)).toMatchObject({
+    expect(await s.campaigns.get(c.id)).toMatchObject({
       status: 'scheduled',
       nextRunAt: '2026-01-15T11:00:00.000Z',
     });
@@ -234,7 +234,7 @@ describe('send engine', () => {
   it('a schedule missed by more than the grace waits for a confirmation, then sends', async () => {
     await setup();
     await importText(s, 'email\nlate@x.com\n');
-    const c = s.campaigns.create(
+    const c = await s.campaigns.create(
       { name: 'c', subject: 's', body: 'b', sendAt: '2026-01-14T13:00:00Z' },
       'U1',
     );
@@ -243,25 +243,27 @@ describe('send engine', () => {
     s.events.on((e) => events.push(e.type));
     await s.sending.runDue();
     expect(sink.received).toHaveLength(0);
-    expect(s.campaigns.get(c.id)).toMatchObject({ status: 'scheduled', awaitingConfirmation: true });
+    expect(await s.campaigns.get(c.id)).toMatchObject({ status: 'scheduled', awaitingConfirmation: true });
     expect(events).toEqual(['needs_confirmation']);
     await s.sending.runDue();
     expect(sink.received).toHaveLength(0);
-    s.campaigns.resume(c.id, 'U1');
+    await s.campaigns.resume(c.id, 'U1');
     await drain(c.id);
     expect(sink.received.map((m) => m.to)).toEqual(['late@x.com']);
   });
 
   it('refuses unknown template variables on save, and a start without a postal address', async () => {
     await setup();
-    expect(() => s.campaigns.create({ name: 'c', subject: 'Hi {{firstname}}', body: 'b' }, 'U1')).toThrow(
-      /firstname/,
-    );
+    await expect(
+      s.campaigns.create({ name: 'c', subject: 'Hi {{firstname}}', body: 'b' }, 'U1'),
+    ).rejects.toThrow(/firstname/);
     core.cleanup();
     core = testCore({ clock, env: { MAIL_POSTAL_ADDRESS: '' } });
     s = core.services;
-    const draft = s.campaigns.create({ name: 'c', subject: 's', body: 'b' }, 'U1');
+    const draft = await s.campaigns.create({ name: 'c', subject: 's', body: 'b' }, 'U1');
     expect(draft.status).toBe('draft');
-    expect(() => s.campaigns.schedule(draft.id, { sendAt: 'now' }, 'U1')).toThrow(/MAIL_POSTAL_ADDRESS/);
+    await expect(s.campaigns.schedule(draft.id, { sendAt: 'now' }, 'U1')).rejects.toThrow(
+      /MAIL_POSTAL_ADDRESS/,
+    );
   });
 });

@@ -76,7 +76,7 @@ describe('domain patterns', () => {
 describe('domain suppression at import', () => {
   it('an exact rule counts that domain suppressed and imports look-alikes', async () => {
     const s = setup();
-    s.domainSuppressions.add({ pattern: '@acme.com', reason: 'asked us' }, 'U1');
+    await s.domainSuppressions.add({ pattern: '@acme.com', reason: 'asked us' }, 'U1');
     const r = await importText(s, csv);
     expect(r.report).toMatchObject({ rows: 7, imported: 6, suppressed: 1 });
     expect(emails(s)).not.toContain('ana@acme.com');
@@ -86,7 +86,7 @@ describe('domain suppression at import', () => {
 
   it('a wildcard rule covers the domain and every subdomain, not notacme.com', async () => {
     const s = setup();
-    s.domainSuppressions.add({ pattern: '*.acme.com' }, 'U1');
+    await s.domainSuppressions.add({ pattern: '*.acme.com' }, 'U1');
     const r = await importText(s, csv);
     expect(r.report).toMatchObject({ rows: 7, imported: 4, suppressed: 3 });
     expect(emails(s)).toEqual(['dan@notacme.com', 'eva@acme.com.br', 'fay@acme.co', 'gil@beta.io']);
@@ -94,21 +94,23 @@ describe('domain suppression at import', () => {
 
   it('a removed rule lets later imports add the domain again', async () => {
     const s = setup();
-    s.domainSuppressions.add({ pattern: 'acme.com' }, 'U1');
-    expect(s.domainSuppressions.list().map((r) => r.pattern)).toEqual(['acme.com']);
-    expect(s.domainSuppressions.remove('ACME.com', 'U1').pattern).toBe('acme.com');
-    expect(s.domainSuppressions.list()).toEqual([]);
-    expect(refusal(() => s.domainSuppressions.remove('acme.com', 'U1')).code).toBe('not_found');
+    await s.domainSuppressions.add({ pattern: 'acme.com' }, 'U1');
+    expect((await s.domainSuppressions.list()).map((r) => r.pattern)).toEqual(['acme.com']);
+    expect((await s.domainSuppressions.remove('ACME.com', 'U1')).pattern).toBe('acme.com');
+    expect(await s.domainSuppressions.list()).toEqual([]);
+    expect((await refusal(() => s.domainSuppressions.remove('acme.com', 'U1'))).code).toBe('not_found');
     const r = await importText(s, csv);
     expect(r.report).toMatchObject({ imported: 7, suppressed: 0 });
   });
 
-  it('refuses a duplicate rule and an invalid pattern', () => {
+  it('refuses a duplicate rule and an invalid pattern', async () => {
     const s = setup();
-    s.domainSuppressions.add({ pattern: 'acme.com' }, 'U1');
-    expect(refusal(() => s.domainSuppressions.add({ pattern: 'ACME.com' }, 'U1')).code).toBe('conflict');
-    expect(() => s.domainSuppressions.add({ pattern: 'not a domain' }, 'U1')).toThrow(ZodError);
-    expect(s.domainSuppressions.list()).toHaveLength(1);
+    await s.domainSuppressions.add({ pattern: 'acme.com' }, 'U1');
+    expect((await refusal(() => s.domainSuppressions.add({ pattern: 'ACME.com' }, 'U1'))).code).toBe(
+      'conflict',
+    );
+    await expect(s.domainSuppressions.add({ pattern: 'not a domain' }, 'U1')).rejects.toThrow(ZodError);
+    expect(await s.domainSuppressions.list()).toHaveLength(1);
   });
 });
 
@@ -119,20 +121,21 @@ describe('domain suppression of contacts already held', () => {
     core = testCore({ clock, mailer });
     const s = core.services;
     await importText(s, csv);
-    const added = s.domainSuppressions.add({ pattern: '*.acme.com', reason: 'customer' }, 'U1');
+    const added = await s.domainSuppressions.add({ pattern: '*.acme.com', reason: 'customer' }, 'U1');
     expect(added.suppressedContacts).toBe(3);
     expect(added.rule).toMatchObject({ pattern: '*.acme.com', actor: 'U1', reason: 'customer' });
-    expect(s.contacts.isSuppressed('bob@sub.acme.com')).toBe(true);
-    expect(s.contacts.isSuppressed('dan@notacme.com')).toBe(false);
+    expect(await s.contacts.isSuppressed('bob@sub.acme.com')).toBe(true);
+    expect(await s.contacts.isSuppressed('dan@notacme.com')).toBe(false);
     // An exact rule inside the wildcard finds nobody new.
-    expect(s.domainSuppressions.add({ pattern: 'acme.com' }, 'U1').suppressedContacts).toBe(0);
-    s.domainSuppressions.remove('*.acme.com', 'U1');
-    s.domainSuppressions.remove('acme.com', 'U1');
-    expect(s.contacts.isSuppressed('ana@acme.com')).toBe(true);
+    expect((await s.domainSuppressions.add({ pattern: 'acme.com' }, 'U1')).suppressedContacts).toBe(0);
+    await s.domainSuppressions.remove('*.acme.com', 'U1');
+    await s.domainSuppressions.remove('acme.com', 'U1');
+    expect(await s.contacts.isSuppressed('ana@acme.com')).toBe(true);
 
-    const c = s.campaigns.create({ name: 'c', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
-    for (let i = 0; i < 10 && s.campaigns.get(c.id).status !== 'completed'; i++) await s.sending.runDue();
-    expect(s.campaigns.get(c.id).status).toBe('completed');
+    const c = await s.campaigns.create({ name: 'c', subject: 's', body: 'b', sendAt: 'now' }, 'U1');
+    for (let i = 0; i < 10 && (await s.campaigns.get(c.id)).status !== 'completed'; i++)
+      await s.sending.runDue();
+    expect((await s.campaigns.get(c.id)).status).toBe('completed');
     expect(sink.received.map((m) => m.to).sort()).toEqual([
       'dan@notacme.com',
       'eva@acme.com.br',
@@ -146,7 +149,7 @@ describe('domain rules at import scale', () => {
   it('checks 200,000 rows against the rules without per-row SQL', async () => {
     const s = setup();
     for (const pattern of ['*.blocked.io', 'acme.com', '*.other.net', 'x.example.org'])
-      s.domainSuppressions.add({ pattern }, 'U1');
+      await s.domainSuppressions.add({ pattern }, 'U1');
     const lines = ['email,first name,company'];
     for (let i = 0; i < 200_000; i++)
       lines.push(`p${i}@${i % 10 === 0 ? 'mail.blocked.io' : 'example.com'},First${i},Company ${i % 100}`);

@@ -130,17 +130,17 @@ describe('REST: validate and include invalid domains', () => {
     const { batch } = await importText(t.app.services, csv);
     await t.app.services.validation.start(batch.id, 'test');
     await t.app.services.validation.idle();
-    expect(t.app.services.audience.count()).toBe(2);
+    expect(await t.app.services.audience.count()).toBe(2);
 
     const on = await api('PATCH', `/contacts/batches/${batch.id}`, { includeInvalidDomains: true });
     expect(on.status).toBe(200);
     expect(on.body.batch).toMatchObject({ id: batch.id, includeInvalidDomains: true });
-    expect(t.app.services.audience.count()).toBe(4);
+    expect(await t.app.services.audience.count()).toBe(4);
     const off = await api('PATCH', `/contacts/batches/${batch.id}`, { includeInvalidDomains: false });
     expect(off.body.batch?.includeInvalidDomains).toBe(false);
-    expect(t.app.services.audience.count()).toBe(2);
+    expect(await t.app.services.audience.count()).toBe(2);
     // Both changes are in the batch's history, with who and why.
-    expect(t.app.services.batches.events(batch.id).slice(-2)).toMatchObject([
+    expect((await t.app.services.batches.events(batch.id)).slice(-2)).toMatchObject([
       { kind: 'included_invalid_domains', actor: 'api' },
       { kind: 'excluded_invalid_domains', actor: 'api' },
     ]);
@@ -167,7 +167,7 @@ describe('REST: validate and include invalid domains', () => {
       includeInvalidDomains: true,
     });
     expect(missing.status).toBe(404);
-    expect(t.app.services.batches.get(batch.id).includeInvalidDomains).toBe(false);
+    expect((await t.app.services.batches.get(batch.id)).includeInvalidDomains).toBe(false);
   });
 });
 
@@ -197,7 +197,7 @@ describe('a resolver that answers NXDOMAIN for everything', () => {
       validation: { valid: 0, no_mail_domain: 0, unknown: 0, unchecked: 4 },
     });
     // Nobody was left out of campaigns.
-    expect(t.app.services.audience.count()).toBe(4);
+    expect(await t.app.services.audience.count()).toBe(4);
 
     broken = false;
     expect((await api('POST', `/contacts/batches/${batch.id}/validate`)).status).toBe(202);
@@ -222,7 +222,7 @@ describe('a resolver that answers NXDOMAIN for everything', () => {
     const shown = await command(`show ${batch.id}`, 'UOTHER');
     expect(shown).toContain('0 no mail domain · 0 unknown · 4 not checked');
     expect(shown).toContain(nxdomain);
-    expect(t.app.services.audience.count()).toBe(4);
+    expect(await t.app.services.audience.count()).toBe(4);
   });
 
   it('Slack: when the DNS check outlasts the ack, the ack says so and the answer follows', async () => {
@@ -240,7 +240,7 @@ describe('a resolver that answers NXDOMAIN for everything', () => {
     );
     expect(later.body).toMatchObject({ response_type: 'ephemeral', text: 'Batches' });
     await t.app.services.validation.idle();
-    expect(t.app.services.validation.counts(batch.id)).toMatchObject({ valid: 1, unchecked: 0 });
+    expect(await t.app.services.validation.counts(batch.id)).toMatchObject({ valid: 1, unchecked: 0 });
   });
 });
 
@@ -252,13 +252,15 @@ describe('Slack: /batches validate and include-invalid (signed requests to the r
     expect(await command(`validate ${batch.id}`, 'UOTHER')).toMatch(
       /Only coldbatch admins may validate addresses.*<@UADMIN>/,
     );
-    expect(v.summary(batch.id).run).toBeNull();
+    expect((await v.summary(batch.id)).run).toBeNull();
     expect(dns.queries).toHaveLength(0);
 
     const started = await command(`validate ${batch.id}`, 'UADMIN');
     expect(started).toContain('Checking the 4 addresses');
     expect(started).toContain('E-mail validation');
-    await waitFor(() => v.summary(batch.id).run === null && v.counts(batch.id).unchecked === 0);
+    await waitFor(
+      async () => (await v.summary(batch.id)).run === null && (await v.counts(batch.id)).unchecked === 0,
+    );
 
     const shown = await command(`show ${batch.id}`, 'UOTHER');
     expect(shown).toContain('1 valid · 1 role · 0 disposable · 2 no mail domain · 0 unknown · 0 not checked');
@@ -267,18 +269,18 @@ describe('Slack: /batches validate and include-invalid (signed requests to the r
     expect(await command(`include-invalid ${batch.id} on`, 'UOTHER')).toMatch(
       /Only coldbatch admins may include or exclude invalid domains/,
     );
-    expect(t.app.services.batches.get(batch.id).includeInvalidDomains).toBe(false);
+    expect((await t.app.services.batches.get(batch.id)).includeInvalidDomains).toBe(false);
     expect(await command(`include-invalid ${batch.id} maybe`, 'UADMIN')).toContain('Say on or off');
     expect(await command('validate', 'UADMIN')).toContain('Say which batch');
 
     const on = await command(`include-invalid ${batch.id} on`, 'UADMIN');
     expect(on).toContain('now also reach');
     expect(on).toContain('are included');
-    expect(t.app.services.batches.get(batch.id).includeInvalidDomains).toBe(true);
-    expect(t.app.services.audience.count()).toBe(4);
+    expect((await t.app.services.batches.get(batch.id)).includeInvalidDomains).toBe(true);
+    expect(await t.app.services.audience.count()).toBe(4);
     await command(`include-invalid ${batch.id} off`, 'UADMIN');
-    expect(t.app.services.batches.get(batch.id).includeInvalidDomains).toBe(false);
-    expect(t.app.services.audience.count()).toBe(2);
+    expect((await t.app.services.batches.get(batch.id)).includeInvalidDomains).toBe(false);
+    expect(await t.app.services.audience.count()).toBe(2);
 
     expect(await command('help', 'UOTHER')).toContain('/batches validate');
   });

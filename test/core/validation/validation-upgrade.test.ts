@@ -33,8 +33,9 @@ const servicesOver = (path: string, dir: string, env: Record<string, string>) =>
 function backToSettingsVersion(db: Db, rows: Record<string, unknown>): void {
   const s = db.$client;
   s.exec('DROP TABLE validation_runs');
-  // And every later migration's change (0006: batches.importer).
+  // And every later migration's change (0006: batches.importer; 0007: retention_proposals).
   s.exec('ALTER TABLE batches DROP COLUMN importer');
+  s.exec('DROP TABLE retention_proposals');
   // The migrator applies every migration newer than the last one it recorded: forget 0005 onwards.
   const journal = z
     .object({ entries: z.array(z.object({ tag: z.string(), when: z.number() })) })
@@ -125,14 +126,14 @@ describe('upgrading a database that kept validation in settings', () => {
     // Other features' settings are untouched; validation's moved out.
     expect(now.db.$client.prepare('SELECT key, value FROM settings ORDER BY key').all()).toEqual(secret);
 
-    expect(v.summary(done)).toEqual({
+    expect(await v.summary(done)).toEqual({
       counts: { valid: 3, role: 0, disposable: 0, no_mail_domain: 0, unknown: 0, unchecked: 0 },
       run: null,
       failure: null,
       lastValidatedAt: new Date(T).toISOString(),
       includeInvalidDomains: false,
     });
-    expect(v.summary(failed)).toMatchObject({
+    expect(await v.summary(failed)).toMatchObject({
       counts: { valid: 0, unchecked: 2 },
       run: null,
       failure: {
@@ -144,17 +145,17 @@ describe('upgrading a database that kept validation in settings', () => {
       },
       lastValidatedAt: null,
     });
-    expect(v.summary(running)).toMatchObject({
+    expect(await v.summary(running)).toMatchObject({
       counts: { valid: 1, unchecked: 3 },
       run: { id: 'val_0000beef', actor: 'U123', startedAt: new Date(T).toISOString(), checked: 1, total: 4 },
       failure: null,
     });
 
     // The run under way continues from its cursor: the first contact's domain is not asked again.
-    expect(v.resumeInterrupted()).toEqual([running]);
-    await waitFor(() => v.summary(running).run === null);
+    expect(await v.resumeInterrupted()).toEqual([running]);
+    await waitFor(async () => (await v.summary(running)).run === null);
     await v.idle();
-    expect(v.counts(running)).toEqual({
+    expect(await v.counts(running)).toEqual({
       valid: 4,
       role: 0,
       disposable: 0,
@@ -164,12 +165,12 @@ describe('upgrading a database that kept validation in settings', () => {
     });
     expect(dns.queries.map((q) => q.name)).not.toContain('d0.test');
     expect(dns.queries.map((q) => q.name)).toContain('d1.test');
-    expect(v.summary(running).lastValidatedAt).not.toBeNull();
+    expect((await v.summary(running)).lastValidatedAt).not.toBeNull();
 
     // A second start finds nothing left to move and changes nothing.
     const again = servicesOver(old.path, join(old.path, '..'), env);
-    expect(again.services.validation.summary(done).lastValidatedAt).toBe(new Date(T).toISOString());
-    expect(again.services.validation.summary(failed).failure?.runId).toBe('val_0000dead');
+    expect((await again.services.validation.summary(done)).lastValidatedAt).toBe(new Date(T).toISOString());
+    expect((await again.services.validation.summary(failed)).failure?.runId).toBe('val_0000dead');
     const runs = again.db.$client
       .prepare('SELECT batch_id AS batchId, seq, status FROM validation_runs ORDER BY batch_id')
       .all();

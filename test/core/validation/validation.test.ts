@@ -182,7 +182,7 @@ describe('a validation run against a DNS server on loopback', () => {
       'sales@dead.test': 'role',
     };
     const { batch } = await importText(s, csv(Object.keys(expected)));
-    const before = s.validation.counts(batch.id);
+    const before = await s.validation.counts(batch.id);
     expect(before).toEqual({
       valid: 0,
       role: 0,
@@ -194,7 +194,7 @@ describe('a validation run against a DNS server on loopback', () => {
     const { started, ms } = await validate(s, batch.id);
     expect(started.kind).toBe('started');
     expect(verdicts(batch.id)).toEqual(expected);
-    expect(s.validation.counts(batch.id)).toEqual({
+    expect(await s.validation.counts(batch.id)).toEqual({
       valid: 3,
       role: 4,
       disposable: 3,
@@ -204,7 +204,7 @@ describe('a validation run against a DNS server on loopback', () => {
     });
     // The silent domain costs one timeout (300 ms), not a hang.
     expect(ms).toBeLessThan(2000);
-    const summary = s.validation.summary(batch.id);
+    const summary = await s.validation.summary(batch.id);
     expect(summary.run).toBeNull();
     expect(summary.lastValidatedAt).not.toBeNull();
     // stored per contact with its time
@@ -217,8 +217,8 @@ describe('a validation run against a DNS server on loopback', () => {
     const dan = core!.db.$client.prepare('SELECT id FROM contacts WHERE email = ?').get('dan@nx.test') as {
       id: number;
     };
-    s.contacts.delete(dan.id, 'api');
-    expect(s.validation.counts(batch.id)).toMatchObject({ no_mail_domain: 3, unchecked: 0 });
+    await s.contacts.delete(dan.id, 'api');
+    expect(await s.validation.counts(batch.id)).toMatchObject({ no_mail_domain: 3, unchecked: 0 });
   });
 
   it('looks each domain up once per run, however many contacts share it', async () => {
@@ -233,13 +233,13 @@ describe('a validation run against a DNS server on loopback', () => {
     expect(counts.get('aonly.test/A')).toBe(1);
     expect(counts.has('aonly.test/AAAA')).toBe(false); // an A record ends the fallback
     expect(lookups()).toHaveLength(12);
-    expect(s.validation.counts(batch.id).valid).toBe(220);
+    expect((await s.validation.counts(batch.id)).valid).toBe(220);
 
     // A new run looks again (records change), once per domain again.
     await validate(s, batch.id);
     expect(lookups()).toHaveLength(24);
     expect(dns.counts().get('mx3.test/MX')).toBe(2);
-    expect(s.validation.counts(batch.id)).toMatchObject({ valid: 220, unchecked: 0 });
+    expect(await s.validation.counts(batch.id)).toMatchObject({ valid: 220, unchecked: 0 });
   });
 
   it('never has more than VALIDATION_CONCURRENCY lookups in flight', async () => {
@@ -251,14 +251,14 @@ describe('a validation run against a DNS server on loopback', () => {
     expect(dns.maxInFlight).toBe(5);
     // 60 lookups of 40 ms, 5 at a time: about 12 rounds.
     expect(ms).toBeGreaterThanOrEqual(11 * 40);
-    expect(s.validation.counts(batch.id).valid).toBe(60);
+    expect((await s.validation.counts(batch.id)).valid).toBe(60);
   });
 
   it('ends lookups that get no answer within the timeout, as unknown', async () => {
     const s = await setup({ VALIDATION_CONCURRENCY: '20', VALIDATION_TIMEOUT: '250ms' });
     const { batch } = await importText(s, csv(Array.from({ length: 30 }, (_, i) => `p@dead${i}.test`)));
     const { ms } = await validate(s, batch.id);
-    expect(s.validation.counts(batch.id)).toMatchObject({ unknown: 30, unchecked: 0 });
+    expect(await s.validation.counts(batch.id)).toMatchObject({ unknown: 30, unchecked: 0 });
     // 30 silent domains, 20 at a time: two rounds of one 250 ms timeout each.
     expect(ms).toBeGreaterThanOrEqual(2 * 250 - 20);
     expect(ms).toBeLessThan(2500);
@@ -290,7 +290,7 @@ describe('a validation run against a DNS server on loopback', () => {
     }
     const { batch } = await importText(s, csv(emails));
     const { ms } = await validate(s, batch.id);
-    const counts = s.validation.counts(batch.id);
+    const counts = await s.validation.counts(batch.id);
     expect(counts).toEqual(expected);
     expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(2000);
     const stored = core!.db.$client
@@ -320,8 +320,11 @@ describe('a validation run against a DNS server on loopback', () => {
   it('starts by itself when an import finishes (VALIDATE_ON_IMPORT)', async () => {
     const s = await setup({ VALIDATE_ON_IMPORT: 'true' });
     const { batch } = await importText(s, csv(['ana@mx.test', 'dan@nx.test', 'info@mx.test']));
-    await waitFor(() => s.validation.counts(batch.id).unchecked === 0 && !s.validation.summary(batch.id).run);
-    expect(s.validation.counts(batch.id)).toMatchObject({ valid: 1, no_mail_domain: 1, role: 1 });
+    await waitFor(
+      async () =>
+        (await s.validation.counts(batch.id)).unchecked === 0 && !(await s.validation.summary(batch.id)).run,
+    );
+    expect(await s.validation.counts(batch.id)).toMatchObject({ valid: 1, no_mail_domain: 1, role: 1 });
     expect(verdicts(batch.id)['dan@nx.test']).toBe('no_mail_domain');
   });
 
@@ -347,25 +350,30 @@ describe('a validation run against a DNS server on loopback', () => {
         'hal@fail.test',
       ]),
     );
-    expect(s.audience.count()).toBe(6); // not checked yet: nobody is left out
+    expect(await s.audience.count()).toBe(6); // not checked yet: nobody is left out
     await validate(s, batch.id);
-    expect(s.audience.count()).toBe(4); // role, disposable and unknown are still mailed
+    expect(await s.audience.count()).toBe(4); // role, disposable and unknown are still mailed
     const expectedTo = ['ana@mx.test', 'hal@fail.test', 'info@mx.test', 'joe@mailinator.com'];
-    expect([...s.audience.iterate()].map((r) => r.email).sort()).toEqual(expectedTo);
+    const emails: string[] = [];
+    for await (const r of s.audience.iterate()) emails.push(r.email);
+    expect(emails.sort()).toEqual(expectedTo);
 
-    expect(s.validation.setIncludeInvalidDomains(batch.id, true, 'UADMIN').includeInvalidDomains).toBe(true);
-    expect(s.audience.count()).toBe(6);
-    expect(s.validation.setIncludeInvalidDomains(batch.id, false, 'UADMIN').includeInvalidDomains).toBe(
-      false,
-    );
-    expect(s.audience.count()).toBe(4);
+    expect(
+      (await s.validation.setIncludeInvalidDomains(batch.id, true, 'UADMIN')).includeInvalidDomains,
+    ).toBe(true);
+    expect(await s.audience.count()).toBe(6);
+    expect(
+      (await s.validation.setIncludeInvalidDomains(batch.id, false, 'UADMIN')).includeInvalidDomains,
+    ).toBe(false);
+    expect(await s.audience.count()).toBe(4);
 
-    const c = s.campaigns.create(
+    const c = await s.campaigns.create(
       { name: 'v', subject: 'Hi', body: 'Hello {{unsubscribe_url}}', sendAt: 'now' },
       'U1',
     );
-    for (let i = 0; i < 20 && s.campaigns.get(c.id).status !== 'completed'; i++) await s.sending.runDue();
-    expect(s.campaigns.get(c.id).status).toBe('completed');
+    for (let i = 0; i < 20 && (await s.campaigns.get(c.id)).status !== 'completed'; i++)
+      await s.sending.runDue();
+    expect((await s.campaigns.get(c.id)).status).toBe('completed');
     expect(sink.received.map((m) => m.to).sort()).toEqual(expectedTo);
   });
 
@@ -382,7 +390,7 @@ describe('a validation run against a DNS server on loopback', () => {
     await waitFor(() => lookups().length === 1);
     dns.release();
     await s.validation.idle();
-    expect(s.validation.counts(batch.id)).toMatchObject({ valid: 1, unchecked: 0 });
+    expect(await s.validation.counts(batch.id)).toMatchObject({ valid: 1, unchecked: 0 });
   });
 });
 
@@ -416,9 +424,9 @@ describe('a resolver that fails', () => {
         new Set(['gmail.com', 'outlook.com', 'yahoo.com']),
       );
       expect(Object.values(verdicts(batch.id))).toEqual([null, null, null, null]);
-      const summary = s.validation.summary(batch.id);
+      const summary = await s.validation.summary(batch.id);
       expect(summary).toMatchObject({ run: null, lastValidatedAt: null, failure: result.failure });
-      expect(s.audience.count()).toBe(4);
+      expect(await s.audience.count()).toBe(4);
     });
   }
 
@@ -436,14 +444,14 @@ describe('a resolver that fails', () => {
     const failed = await s.validation.start(batch.id, 'test');
     expect(failed.kind).toBe('dns_unavailable');
     expect(verdicts(batch.id)).toEqual(before);
-    expect(s.validation.summary(batch.id).failure?.message).toContain(
+    expect((await s.validation.summary(batch.id)).failure?.message).toContain(
       `the resolver ${dns.address} answered NXDOMAIN for probe.test`,
     );
 
     broken = false;
     const { started } = await validate(s, batch.id);
     expect(started.kind).toBe('started');
-    expect(s.validation.summary(batch.id)).toMatchObject({ failure: null, run: null });
+    expect(await s.validation.summary(batch.id)).toMatchObject({ failure: null, run: null });
     expect(verdicts(batch.id)).toEqual(before);
   });
 
@@ -461,7 +469,7 @@ describe('a resolver that fails', () => {
     const { batch } = await importText(s, csv(emails));
     await validate(s, batch.id);
 
-    expect(s.validation.counts(batch.id)).toEqual({
+    expect(await s.validation.counts(batch.id)).toEqual({
       valid: 500,
       role: 0,
       disposable: 0,
@@ -469,7 +477,7 @@ describe('a resolver that fails', () => {
       unknown: 0,
       unchecked: 500,
     });
-    const summary = s.validation.summary(batch.id);
+    const summary = await s.validation.summary(batch.id);
     expect(summary.run).toBeNull();
     expect(summary.failure).toMatchObject({ status: 'dns_unavailable', checked: 500 });
     expect(summary.failure?.message).toContain(
@@ -487,8 +495,12 @@ describe('a resolver that fails', () => {
       csv(['a@fail.test', 'b@dead.test', ...Array.from({ length: 8 }, (_, i) => `p@dead${i}.test`)]),
     );
     await validate(s, batch.id);
-    expect(s.validation.counts(batch.id)).toMatchObject({ unknown: 10, no_mail_domain: 0, unchecked: 0 });
-    expect(s.validation.summary(batch.id).failure).toBeNull();
+    expect(await s.validation.counts(batch.id)).toMatchObject({
+      unknown: 10,
+      no_mail_domain: 0,
+      unchecked: 0,
+    });
+    expect((await s.validation.summary(batch.id)).failure).toBeNull();
   });
 
   it('after an import (VALIDATE_ON_IMPORT), keeps the failure in the summary and marks nobody', async () => {
@@ -499,7 +511,7 @@ describe('a resolver that fails', () => {
     const s = core.services;
     const { batch } = await importText(s, csv(emails));
     await s.validation.idle();
-    expect(s.validation.summary(batch.id)).toMatchObject({
+    expect(await s.validation.summary(batch.id)).toMatchObject({
       run: null,
       counts: { unchecked: 4, no_mail_domain: 0 },
       failure: { status: 'dns_unavailable', checked: 0 },
@@ -528,7 +540,7 @@ describe('a restart in the middle of a validation', () => {
     const first = await startTestApp(env, { scheduler: false });
     const { batch } = await importText(first.app.services, csv(emails));
     await first.app.services.validation.start(batch.id, 'test');
-    await waitFor(() => first.app.services.validation.summary(batch.id).run?.checked === 500);
+    await waitFor(async () => (await first.app.services.validation.summary(batch.id)).run?.checked === 500);
     await waitFor(() => dns.queries.some((q) => q.name.startsWith('c2-')));
     await first.stop(); // mid-chunk: the second chunk's lookups are in flight
     expect(dns.queries.filter((q) => q.name.startsWith('c1-'))).toHaveLength(10);
@@ -537,8 +549,8 @@ describe('a restart in the middle of a validation', () => {
     const second = await startTestApp(env, { scheduler: false });
     cleanups.push(() => second.stop());
     const v = second.app.services.validation;
-    await waitFor(() => v.summary(batch.id).run === null, 10_000);
-    expect(v.counts(batch.id)).toEqual({
+    await waitFor(async () => (await v.summary(batch.id)).run === null, 10_000);
+    expect(await v.counts(batch.id)).toEqual({
       valid: 2000,
       role: 0,
       disposable: 0,
@@ -554,7 +566,7 @@ describe('a restart in the middle of a validation', () => {
     const again = await v.start(batch.id, 'test');
     expect(again.kind).toBe('started');
     await v.idle();
-    expect(v.counts(batch.id)).toMatchObject({ valid: 2000, unchecked: 0 });
+    expect(await v.counts(batch.id)).toMatchObject({ valid: 2000, unchecked: 0 });
   });
 });
 

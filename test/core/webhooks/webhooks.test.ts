@@ -99,7 +99,7 @@ async function setup(answer?: (n: number) => number | 'hang', env: Record<string
   return { crm, clock, s: core.services, db: core.db };
 }
 
-const rows = (s: ReturnType<typeof testCore>['services']) => s.webhooks.list().deliveries;
+const rows = async (s: ReturnType<typeof testCore>['services']) => (await s.webhooks.list()).deliveries;
 
 describe('outgoing webhooks', () => {
   it('delivers each event type once, signed, with its data', async () => {
@@ -107,19 +107,25 @@ describe('outgoing webhooks', () => {
     const first = await importText(s, 'email,name\nana@x.com,Ana\nbounce@x.com,Bo\n', { fileName: 'a.csv' });
     const second = await importText(s, 'email\ncai@x.com\n', { fileName: 'b.csv', activate: false });
     if (first.kind !== 'imported' || second.kind !== 'imported') throw new Error('import failed');
-    s.batches.activate(first.batch.id, 'UADMIN'); // already active: no event
-    s.batches.activate(second.batch.id, 'UADMIN');
-    s.batches.activate(first.batch.id, 'UADMIN');
-    const c = s.campaigns.create({ name: 'Intro', subject: 'Hi', body: 'Hello', sendAt: 'now' }, 'UADMIN');
+    await s.batches.activate(first.batch.id, 'UADMIN'); // already active: no event
+    await s.batches.activate(second.batch.id, 'UADMIN');
+    await s.batches.activate(first.batch.id, 'UADMIN');
+    const c = await s.campaigns.create(
+      { name: 'Intro', subject: 'Hi', body: 'Hello', sendAt: 'now' },
+      'UADMIN',
+    );
     await s.sending.runDue();
-    expect(s.campaigns.get(c.id).status).toBe('completed');
+    expect((await s.campaigns.get(c.id)).status).toBe('completed');
     const send = db.$client
       .prepare<[string], { id: number }>(`SELECT id FROM sends WHERE status = 'sent' AND campaign_id = ?`)
       .get(c.id)!;
-    expect(s.unsubscribe.unsubscribe(signUnsubscribeToken(send.id, unsubscribeSecret))).toBe(true);
-    expect(s.unsubscribe.unsubscribe(signUnsubscribeToken(send.id, unsubscribeSecret))).toBe(true); // twice: one event
+    expect(await s.unsubscribe.unsubscribe(signUnsubscribeToken(send.id, unsubscribeSecret))).toBe(true);
+    expect(await s.unsubscribe.unsubscribe(signUnsubscribeToken(send.id, unsubscribeSecret))).toBe(true); // twice: one event
 
-    await waitFor(() => rows(s).length === 8 && rows(s).every((r) => r.state === 'delivered'));
+    await waitFor(async () => {
+      const all = await rows(s);
+      return all.length === 8 && all.every((r) => r.state === 'delivered');
+    });
     await s.webhooks.deliverDue();
     expect(crm.hits).toHaveLength(8);
     expect(crm.hits.every((h) => validSignature(h, clock.now()))).toBe(true);
@@ -171,8 +177,8 @@ describe('outgoing webhooks', () => {
   it('a receiver answering 500 is retried with backoff until it answers 200; the log shows each state', async () => {
     const { crm, clock, s } = await setup((n) => (n === 1 ? 500 : 200));
     await importText(s, 'email\nana@x.com\n', { activate: false });
-    await waitFor(() => rows(s)[0]?.attempts === 1);
-    expect(rows(s)[0]).toMatchObject({
+    await waitFor(async () => (await rows(s))[0]?.attempts === 1);
+    expect((await rows(s))[0]).toMatchObject({
       event: 'batch.imported',
       state: 'pending',
       lastStatus: 500,
@@ -185,16 +191,21 @@ describe('outgoing webhooks', () => {
     clock.advance(1_000);
     await s.webhooks.deliverDue();
     expect(crm.hits).toHaveLength(2);
-    expect(rows(s)[0]).toMatchObject({ state: 'delivered', attempts: 2, lastStatus: 200, lastError: null });
+    expect((await rows(s))[0]).toMatchObject({
+      state: 'delivered',
+      attempts: 2,
+      lastStatus: 200,
+      lastError: null,
+    });
     expect(crm.hits[0]!.raw).toBe(crm.hits[1]!.raw); // the same event, the same body
-    expect(s.webhooks.list({ state: 'delivered' }).deliveries).toHaveLength(1);
-    expect(s.webhooks.list({ state: 'pending' }).deliveries).toHaveLength(0);
+    expect((await s.webhooks.list({ state: 'delivered' })).deliveries).toHaveLength(1);
+    expect((await s.webhooks.list({ state: 'pending' })).deliveries).toHaveLength(0);
   });
 
   it('backs off 30 s, 2 min, 10 min, 1 h, 6 h, then gives up as failed', async () => {
     const { crm, clock, s } = await setup(() => 503);
     await importText(s, 'email\nana@x.com\n', { activate: false });
-    await waitFor(() => rows(s)[0]?.attempts === 1);
+    await waitFor(async () => (await rows(s))[0]?.attempts === 1);
     for (const [i, delay] of [30_000, 120_000, 600_000, 3_600_000, 21_600_000].entries()) {
       clock.advance(delay - 1);
       await s.webhooks.deliverDue();
@@ -203,25 +214,30 @@ describe('outgoing webhooks', () => {
       await s.webhooks.deliverDue();
       expect(crm.hits).toHaveLength(i + 2);
     }
-    expect(rows(s)[0]).toMatchObject({ state: 'failed', attempts: 6, lastStatus: 503, nextAttemptAt: null });
+    expect((await rows(s))[0]).toMatchObject({
+      state: 'failed',
+      attempts: 6,
+      lastStatus: 503,
+      nextAttemptAt: null,
+    });
     clock.advance(86_400_000);
     await s.webhooks.deliverDue();
     expect(crm.hits).toHaveLength(6);
-    expect(s.webhooks.list({ state: 'failed' }).deliveries).toHaveLength(1);
+    expect((await s.webhooks.list({ state: 'failed' })).deliveries).toHaveLength(1);
   });
 
   it('a receiver that never answers times out and the delivery is retried', async () => {
     const { crm, clock, s } = await setup((n) => (n === 1 ? 'hang' : 200), { WEBHOOK_TIMEOUT: '300ms' });
     await importText(s, 'email\nana@x.com\n', { activate: false });
-    await waitFor(() => rows(s)[0]?.attempts === 1);
-    expect(rows(s)[0]).toMatchObject({
+    await waitFor(async () => (await rows(s))[0]?.attempts === 1);
+    expect((await rows(s))[0]).toMatchObject({
       state: 'pending',
       lastStatus: null,
       lastError: 'no answer within 300 ms',
     });
     clock.advance(30_000);
     await s.webhooks.deliverDue();
-    expect(rows(s)[0]).toMatchObject({ state: 'delivered', attempts: 2 });
+    expect((await rows(s))[0]).toMatchObject({ state: 'delivered', attempts: 2 });
     expect(crm.hits).toHaveLength(2);
   });
 
@@ -234,10 +250,9 @@ describe('outgoing webhooks', () => {
     const first = buildApp(config, { scheduler: false });
     await first.services.webhooks.stop(); // the dispatcher is gone, as in a crash right after the commit
     await importText(first.services, 'email\nana@x.com\n');
-    expect(first.services.webhooks.list({ state: 'pending' }).deliveries.map((d) => d.event)).toEqual([
-      'batch.activated',
-      'batch.imported',
-    ]);
+    expect((await first.services.webhooks.list({ state: 'pending' })).deliveries.map((d) => d.event)).toEqual(
+      ['batch.activated', 'batch.imported'],
+    );
     first.db.$client.close();
     expect(crm.hits).toHaveLength(0);
 
@@ -276,8 +291,10 @@ describe('outgoing webhooks', () => {
     const { port } = await app.start();
     cleanups.push(() => app.stop());
     await importText(app.services, 'email\nana@x.com\n', { activate: false });
-    const all = () => app.services.webhooks.list().deliveries;
-    await waitFor(() => all().length === 2 && all().every((d) => d.attempts === 1));
+    await waitFor(async () => {
+      const all = (await app.services.webhooks.list()).deliveries;
+      return all.length === 2 && all.every((d) => d.attempts === 1);
+    });
     clock.advance(30_000);
     await app.services.webhooks.deliverDue();
 
@@ -318,7 +335,7 @@ describe('outgoing webhooks', () => {
         `Request cannot be constructed from a URL that includes credentials: ${old}`,
         clock.now(),
       );
-    const listed = JSON.stringify(s.webhooks.list());
+    const listed = JSON.stringify(await s.webhooks.list());
     expect(listed).not.toContain('old-pass-456');
     expect(listed).not.toContain('olduser');
     await s.webhooks.deliverDue();
@@ -326,7 +343,7 @@ describe('outgoing webhooks', () => {
     expect(crm.hits[0]!.headers.authorization).toBe(
       `Basic ${Buffer.from('olduser:old-pass-456').toString('base64')}`,
     );
-    expect(rows(s)[0]).toMatchObject({ state: 'delivered', url: crm.url });
+    expect((await rows(s))[0]).toMatchObject({ state: 'delivered', url: crm.url });
   });
 
   it('WEBHOOK_URLS needs WEBHOOK_SECRET and http(s) URLs', () => {

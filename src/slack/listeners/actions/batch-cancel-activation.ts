@@ -9,9 +9,9 @@ import { detailsFor, listFor, scheduledView } from '../../views/batches.js';
 export function register(app: App, deps: SlackDeps): void {
   app.action(
     actionIds.batchCancelActivation,
-    batchAction(deps, 'cancelling the scheduled activation', (value, userId) => {
+    batchAction(deps, 'cancelling the scheduled activation', async (value, userId) => {
       assertAdmin(deps, userId, 'schedule activations');
-      const cancelled = deps.services.scheduledActivations.cancel(value.id ?? '', userId);
+      const cancelled = await deps.services.scheduledActivations.cancel(value.id ?? '', userId);
       return {
         notice: `:x: The activation of \`${cancelled.batchId}\` set for ${localTime(cancelled.at)} is cancelled.`,
         // The Cancel of `/batches scheduled` carries the list view at no page: that list re-renders.

@@ -14,7 +14,7 @@ export function register(app: App, deps: SlackDeps): void {
     actionIds.batchScheduleActivation,
     actionListener(deps, 'opening the schedule', async (click) => {
       assertAdmin(deps, click.userId, 'schedule activations');
-      const batch = deps.services.batches.get(parseButtonValue(click.value).id ?? '');
+      const batch = await deps.services.batches.get(parseButtonValue(click.value).id ?? '');
       await click.client.views.open({ trigger_id: click.triggerId ?? '', view: scheduleModal(batch) });
       return null;
     }),

@@ -11,9 +11,9 @@ export function batchToggle(
   return batchAction(
     deps,
     `${verb === 'activate' ? 'activating' : 'deactivating'} the batch`,
-    (value, userId) => {
+    async (value, userId) => {
       assertAdmin(deps, userId, `${verb} batches`);
-      const batch = deps.services.batches[verb](value.id ?? '', userId);
+      const batch = await deps.services.batches[verb](value.id ?? '', userId);
       return {
         notice: notice(batch.id),
         blocks: (v) =>

@@ -26,7 +26,7 @@ export function register(app: App, deps: SlackDeps): void {
       actionListener(deps, `trying to ${verb} the campaign`, async (click) => {
         const id = parseCampaignValue(click.value);
         assertAdmin(deps, click.userId, `${verb} campaigns`);
-        deps.services.campaigns[verb](id, click.userId);
+        await deps.services.campaigns[verb](id, click.userId);
         const p = await deps.services.progress.get(id);
         return async () => {
           deps.background.run(refreshProgress(deps, click.client, id).catch(() => {}));

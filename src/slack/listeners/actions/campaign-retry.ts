@@ -47,7 +47,7 @@ async function handle(deps: SlackDeps, click: Click, step: Step): Promise<Reply>
       });
     return null;
   }
-  const { requeued } = deps.services.campaigns.retryFailed(
+  const { requeued } = await deps.services.campaigns.retryFailed(
     id,
     click.userId,
     step === 'resend' ? { includeUnknown: true, confirm: resendUnknownConfirmation } : {},

@@ -12,10 +12,10 @@ const address = z.string().max(320);
 export function register(app: App, deps: SlackDeps): void {
   app.action(
     actionIds.contactForget,
-    actionListener(deps, 'erasing the person', (click) => {
+    actionListener(deps, 'erasing the person', async (click) => {
       const email = address.parse(click.value);
       assertAdmin(deps, click.userId, 'erase people');
-      const counts = deps.services.people.forgetPerson(email, click.userId);
+      const counts = await deps.services.people.forgetPerson(email, click.userId);
       const hash = deps.services.people.hashPrefix(email);
       deps.log.info({ module: 'slack', userId: click.userId, hash }, 'person forgotten from Slack');
       const said = forgottenText(hash, counts);

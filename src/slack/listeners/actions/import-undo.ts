@@ -25,7 +25,7 @@ export function register(app: App, deps: SlackDeps): void {
       const { batchId } = undoValue.parse(JSON.parse(z.string().parse(click.value)));
       assertAdmin(deps, click.userId, 'undo imports');
       // Core knows the batch the import replaced (recorded at the import), never the button's word.
-      const outcome = deps.services.batches.undoImport(batchId, click.userId);
+      const outcome = await deps.services.batches.undoImport(batchId, click.userId);
       if (outcome.kind === 'not_active') {
         const said = undoTooLateText(outcome);
         await click.answer({

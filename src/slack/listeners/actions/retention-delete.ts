@@ -12,10 +12,10 @@ const batchId = z.string().max(100);
 export function register(app: App, deps: SlackDeps): void {
   app.action(
     actionIds.retentionDelete,
-    actionListener(deps, 'deleting the batch', (click) => {
+    actionListener(deps, 'deleting the batch', async (click) => {
       const id = batchId.parse(click.value);
       assertAdmin(deps, click.userId, 'delete batches');
-      const done = deps.services.retention.deleteBatch(id, click.userId);
+      const done = await deps.services.retention.deleteBatch(id, click.userId);
       const said = batchDeletedText(click.userId, done);
       return () => click.answer({ replace_original: true, text: 'Batch deleted', blocks: [text(said)] });
     }),

@@ -35,11 +35,11 @@ export function register(app: App, deps: SlackDeps): void {
       return;
     }
     const userId = parsed.data.user.id;
-    let scheduled: ReturnType<typeof deps.services.scheduledActivations.schedule>;
+    let scheduled: Awaited<ReturnType<typeof deps.services.scheduledActivations.schedule>>;
     try {
       assertAdmin(deps, userId, 'schedule activations');
       const { id } = z.object({ id: z.string() }).parse(JSON.parse(parsed.data.view.private_metadata));
-      scheduled = deps.services.scheduledActivations.schedule(id, at * 1000, userId);
+      scheduled = await deps.services.scheduledActivations.schedule(id, at * 1000, userId);
     } catch (e) {
       // A modal's errors are plain text: no escaping, no mentions.
       await ack({

@@ -35,7 +35,7 @@ export function register(app: App, deps: SlackDeps): void {
     try {
       assertAdmin(deps, userId, 'write campaigns');
       const { sendAt: _s, cron: _c, ...draftInput } = input;
-      id = deps.services.campaigns.create(draft ? draftInput : input, userId).id;
+      id = (await deps.services.campaigns.create(draft ? draftInput : input, userId)).id;
     } catch (e) {
       const message =
         isDomainError(e) || e instanceof z.ZodError

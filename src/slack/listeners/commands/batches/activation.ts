@@ -8,13 +8,13 @@ import { requireId } from './batch-id.js';
 const scheduleActivation: Subcommand = async ({ deps, user, words: [id, ...rest] }) => {
   assertAdmin(deps, user, 'schedule activations');
   const when = rest[0]?.toLowerCase() === 'in' ? rest.join(' ') : rest.slice(1).join(' ');
-  const s = deps.services.scheduledActivations.scheduleFromText(requireId(id, 'activate'), when, user);
+  const s = await deps.services.scheduledActivations.scheduleFromText(requireId(id, 'activate'), when, user);
   return [
     text(
       `:calendar: \`${s.batchId}\` will become the active batch on ${localTime(s.at)}. ` +
         `Cancel with \`/batches cancel-activation ${s.batchId}\`.`,
     ),
-    ...detailsView(deps, s.batchId),
+    ...(await detailsView(deps, s.batchId)),
   ];
 };
 
@@ -25,23 +25,23 @@ export const subcommands: Record<string, Subcommand> = {
     if (how?.toLowerCase() === 'at' || how?.toLowerCase() === 'in') return scheduleActivation(ctx);
     const { deps, user } = ctx;
     assertAdmin(deps, user, 'activate batches');
-    deps.services.batches.activate(requireId(id, 'activate'), user);
+    await deps.services.batches.activate(requireId(id, 'activate'), user);
     return [
       text(':white_check_mark: Activated. It is now the only batch that receives campaigns.'),
-      ...detailsView(deps, id!),
+      ...(await detailsView(deps, id!)),
     ];
   },
   deactivate: async ({ deps, user, words: [id] }) => {
     assertAdmin(deps, user, 'deactivate batches');
-    deps.services.batches.deactivate(requireId(id, 'deactivate'), user);
+    await deps.services.batches.deactivate(requireId(id, 'deactivate'), user);
     return [
       text(':white_circle: Deactivated. No batch receives campaigns until one is activated.'),
-      ...detailsView(deps, id!),
+      ...(await detailsView(deps, id!)),
     ];
   },
   'cancel-activation': async ({ deps, user, words: [id] }) => {
     assertAdmin(deps, user, 'schedule activations');
-    const c = deps.services.scheduledActivations.cancel(requireId(id, 'cancel-activation'), user);
+    const c = await deps.services.scheduledActivations.cancel(requireId(id, 'cancel-activation'), user);
     return [text(`:x: The activation of \`${c.batchId}\` set for ${localTime(c.at)} is cancelled.`)];
   },
 };

@@ -32,7 +32,7 @@ export const subcommands: Record<string, Subcommand> = {
     const [id, ...filters] = words;
     const batchId = requireId(id, 'export');
     assertAdmin(deps, user, 'export contacts');
-    deps.services.batches.get(batchId);
+    await deps.services.batches.get(batchId);
     const filter = parseFilterText(filters.join(' '));
     return later(
       ctx,
@@ -54,7 +54,7 @@ export const subcommands: Record<string, Subcommand> = {
   report: async (ctx) => {
     const { deps, user } = ctx;
     const batchId = requireId(ctx.words[0], 'report');
-    deps.services.batches.get(batchId);
+    await deps.services.batches.get(batchId);
     return later(
       ctx,
       `Building the report of ${batchId}…`,

@@ -42,7 +42,7 @@ export async function validationCommand(
       // The details below carry the whole message (what failed, what to do).
       return [
         text(`:warning: ${code(id)} was not validated: DNS lookups are failing on this server.`),
-        ...detailsView(deps, id),
+        ...(await detailsView(deps, id)),
       ];
     }
     const { run } = result;
@@ -51,17 +51,17 @@ export async function validationCommand(
         ? `:mag: Checking the ${n(run.total)} addresses of ${code(id)} in the background: role mailboxes, disposable domains and DNS (MX/A). ` +
           `The counts below fill in as it goes; \`/batches show ${id}\` shows them later.`
         : `:hourglass_flowing_sand: ${code(id)} is already being checked: ${n(run.checked)} of ${n(run.total)} so far.`;
-    return [text(line), ...detailsView(deps, id)];
+    return [text(line), ...(await detailsView(deps, id))];
   }
 
   const include = arg === undefined ? undefined : onOff[arg.toLowerCase()];
   if (include === undefined) throw new DomainError('invalid_input', `Say on or off: ${usage}.`);
   assertAdmin(deps, user, 'include or exclude invalid domains');
-  deps.services.validation.setIncludeInvalidDomains(id, include, user);
+  await deps.services.validation.setIncludeInvalidDomains(id, include, user);
   const line = include
     ? `:warning: Campaigns now also reach the contacts of ${code(id)} whose domain cannot receive mail (when it is the active batch).`
     : `:white_check_mark: Contacts of ${code(id)} whose domain cannot receive mail are left out of campaigns.`;
-  return [text(line), ...detailsView(deps, id)];
+  return [text(line), ...(await detailsView(deps, id))];
 }
 
 /**

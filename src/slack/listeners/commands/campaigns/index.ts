@@ -23,7 +23,9 @@ function requireId(id: string | undefined, sub: string): string {
 
 const list: Subcommand = async ({ deps }) => {
   const items = await Promise.all(
-    deps.services.campaigns.list({ limit: 15 }).campaigns.map((c) => deps.services.progress.get(c.id)),
+    (await deps.services.campaigns.list({ limit: 15 })).campaigns.map((c) =>
+      deps.services.progress.get(c.id),
+    ),
   );
   return [...campaignListBlocks(items), newCampaignButton()];
 };
@@ -34,7 +36,7 @@ const control =
   async ({ deps, client, user, words: [id] }) => {
     assertAdmin(deps, user, `${verb} campaigns`);
     const cid = requireId(id, verb);
-    deps.services.campaigns[verb](cid, user);
+    await deps.services.campaigns[verb](cid, user);
     deps.background.run(refreshProgress(deps, client, cid).catch(() => {}));
     return [text(`Done: ${verb}.`), ...progressBlocks(await deps.services.progress.get(cid))];
   };

@@ -12,7 +12,7 @@ export const subcommands: Record<string, Subcommand> = {
     const email = addressArg(args);
     if (!email) return [text('Give an address: `/contacts export ana@example.com`.')];
     assertAdmin(deps, user, 'export what is held about a person');
-    const person = deps.services.people.exportPerson(email, user);
+    const person = await deps.services.people.exportPerson(email, user);
     const hash = person.emailHash.slice(0, 12);
     await uploadToUser(client, user, {
       csv: (async function* () {
@@ -32,7 +32,7 @@ export const subcommands: Record<string, Subcommand> = {
     if (!email) return [text('Give an address: `/contacts forget ana@example.com`.')];
     assertAdmin(deps, user, 'erase people');
     // Refuses unknown addresses now, before anyone is asked to confirm.
-    const person = deps.services.people.preview(email);
+    const person = await deps.services.people.preview(email);
     const what = person.contact
       ? `contact #${person.contact.id}, ${person.history.length} history entries, ${person.sends.length} ledger rows`
       : `no contact; ${person.sends.length} ledger rows`;

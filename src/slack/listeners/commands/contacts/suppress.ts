@@ -32,7 +32,7 @@ export const subcommands: Record<string, Subcommand> = {
     if (!first) throw new DomainError('invalid_input', `Say which domain: ${usage}.`);
     const pattern = patternOf(first, usage);
     assertAdmin(deps, user, 'suppress domains');
-    const { rule, suppressedContacts } = deps.services.domainSuppressions.add(
+    const { rule, suppressedContacts } = await deps.services.domainSuppressions.add(
       { pattern, ...(rest ? { reason: rest } : {}) },
       user,
     );
@@ -49,7 +49,7 @@ export const subcommands: Record<string, Subcommand> = {
     if (!first) throw new DomainError('invalid_input', 'Say which rule: `/contacts unsuppress <pattern>`.');
     const pattern = patternOf(first, '`/contacts unsuppress <pattern>` (see `/contacts suppressed`)');
     assertAdmin(deps, user, 'remove domain suppressions');
-    const rule = deps.services.domainSuppressions.remove(pattern, user);
+    const rule = await deps.services.domainSuppressions.remove(pattern, user);
     return [
       text(
         `:white_check_mark: ${code(rule.pattern)} is no longer suppressed: later imports accept its addresses. ` +
@@ -58,7 +58,7 @@ export const subcommands: Record<string, Subcommand> = {
     ];
   },
   suppressed: async ({ deps }) => {
-    const rules = deps.services.domainSuppressions.list();
+    const rules = await deps.services.domainSuppressions.list();
     if (rules.length === 0) return [text(`No domain is suppressed. ${usage} adds one.`)];
     const lines = rules.map(
       (r) =>

@@ -15,7 +15,7 @@ export const subcommands: Record<string, Subcommand> = {
   why: async ({ deps, args }) => {
     const email = addressArg(args);
     if (!email) return [text(usage)];
-    return whyBlocks(deps.services.people.why(email));
+    return whyBlocks(await deps.services.people.why(email));
   },
 };
 

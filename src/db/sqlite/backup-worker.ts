@@ -1,11 +1,12 @@
 /**
  * The worker-thread half of a backup: its own read-only connection copies a consistent snapshot
  * with VACUUM INTO (WAL readers do not block writers, and the main thread's event loop keeps
- * running), then checks the copy. Posts a BackupCheck.
+ * running), then checks the copy. Posts a SnapshotCheck (backup-store.ts reads it).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { z } from 'zod';
+import { inspectFile } from '../backup-check.js';
 
 const { source, target } = z
   .object({ source: z.string().min(1), target: z.string().min(1) })
@@ -19,15 +20,5 @@ try {
 } finally {
   db.close();
 }
-const copy = new Database(target, { readonly: true, fileMustExist: true });
-try {
-  const count = (table: string) => copy.prepare(`SELECT count(*) FROM ${table}`).pluck().get() as number;
-  parentPort?.postMessage({
-    integrity: String(copy.pragma('integrity_check', { simple: true })),
-    foreignKeyProblems: (copy.pragma('foreign_key_check') as unknown[]).length,
-    batches: count('batches'),
-    contacts: count('contacts'),
-  });
-} finally {
-  copy.close();
-}
+const { integrity, foreignKeyProblems, batches, contacts } = inspectFile(target);
+parentPort?.postMessage({ integrity, foreignKeyProblems, batches, contacts });

@@ -1,11 +1,12 @@
-import type { Db } from '../../db/client.js';
-import { SendCounts } from '../../db/sqlite/send-counts.js';
-import type { CampaignStatus } from '../types.js';
+import type { StatusCount } from '../../core/reports/report-store.js';
+import type { CampaignStatus } from '../../core/vocabulary.js';
+import type { Sqlite } from '../client.js';
+import { SendCounts } from './send-counts.js';
 
 const dayMs = 86_400_000;
 
-export type StatusRow = { status: string; n: number; unsub: number };
-export type DayRow = { day: number; n: number };
+type StatusRow = StatusCount;
+type DayRow = { day: number; n: number };
 /**
  * A campaign that may have reached the batch. `whole`: every ledger row of it (whose contact still exists)
  * is a contact of this batch, so its figures need no join to contacts.
@@ -27,8 +28,7 @@ export class BatchLedger {
   /** The send counts by status every campaign figure uses. */
   private readonly sendCounts: SendCounts;
 
-  constructor(db: Db) {
-    const sqlite = db.$client;
+  constructor(sqlite: Sqlite) {
     this.sendCounts = new SendCounts(sqlite);
     const perCampaign = (join: boolean, select: string, where: string, groupBy: string) =>
       `SELECT ${select} FROM sends s INDEXED BY sends_campaign_status
@@ -123,6 +123,3 @@ export class BatchLedger {
     return this.stmts.peopleSent.get({ batch: batchId })?.n ?? 0;
   }
 }
-
-/** A UTC day number (ms / 86 400 000) as `YYYY-MM-DD`. */
-export const dayString = (day: number) => new Date(day * dayMs).toISOString().slice(0, 10);

@@ -1,0 +1,41 @@
+import type { ContactRow } from './rows.js';
+
+export type { ContactRow } from './rows.js';
+
+/** Bytes of one row's emailHash (SHA-256) in ImportPart.hashes. */
+export const hashBytes = 32;
+
+/** Validated rows of a stretch of the file with their hashes (`hashBytes` each, in row order). */
+export type ImportPart = { rows: ContactRow[]; hashes: Uint8Array };
+
+/**
+ * Which addresses the whole-domain suppression rules cover, built from the rules the store read
+ * in the chunk's transaction; null when there are none (nothing to test per row).
+ */
+export type DomainRules = (patterns: string[]) => ((email: string) => boolean) | null;
+
+/** What writing one chunk adds to an import report. */
+export type WriteCounts = { imported: number; duplicateInFile: number; existing: number; suppressed: number };
+
+export type ChunkWritten = WriteCounts & {
+  /** Addresses already held by another batch, by that batch's id. */
+  holders: Map<string, number>;
+};
+
+/**
+ * Where an import writes its rows. The import's hot path: one call (one transaction, its rows
+ * inserted many to a statement) per chunk of a few thousand rows, never one per row.
+ */
+export interface ContactImportStore {
+  /**
+   * Writes one chunk into the importing batch in one transaction: suppressed addresses (by hash,
+   * or by a domain rule) left out, new addresses inserted, the rest counted as repeated in the
+   * file (held by this batch) or existing (held by another).
+   */
+  writeChunk(
+    batchId: string,
+    parts: ImportPart[],
+    now: number,
+    domainRules: DomainRules,
+  ): Promise<ChunkWritten>;
+}

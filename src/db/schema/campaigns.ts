@@ -1,0 +1,105 @@
+/** Campaigns, the send ledger and the sending identities. */
+import { sql } from 'drizzle-orm';
+import { blob, check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { campaignStatuses, sendStatuses } from '../../core/vocabulary.js';
+import { contacts } from './batches.js';
+
+export const campaigns = sqliteTable(
+  'campaigns',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    subject: text('subject').notNull(),
+    body: text('body').notNull(),
+    html: text('html'),
+    fromAddress: text('from_address').notNull(),
+    /** One-off send time (ms); with neither sendAt nor cron the campaign is a draft. */
+    sendAt: integer('send_at'),
+    cron: text('cron'),
+    dailyLimit: integer('daily_limit'),
+    ratePerMinute: integer('rate_per_minute'),
+    /** JSON SendWindow {days, start, end, timezone}, or null for any time. */
+    sendWindow: text('send_window'),
+    timezone: text('timezone').notNull().default('UTC'),
+    status: text('status', { enum: campaignStatuses }).notNull(),
+    statusReason: text('status_reason'),
+    /** When the next run may start (the send time, or the next cron occurrence). */
+    nextRunAt: integer('next_run_at'),
+    /** Set when a run was missed by more than the grace period: a person must confirm. */
+    awaitingConfirmation: integer('awaiting_confirmation', { mode: 'boolean' }).notNull().default(false),
+    /** Runs so far (a one-off campaign has one; a drip one per cron occurrence). */
+    runCount: integer('run_count').notNull().default(0),
+    runStartedAt: integer('run_started_at'),
+    createdBy: text('created_by').notNull(),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    startedAt: integer('started_at'),
+    completedAt: integer('completed_at'),
+    /** Where the transport shows progress (e.g. a Slack message), JSON it owns. */
+    progressRef: text('progress_ref'),
+    /**
+     * Two-person rule (APPROVAL_THRESHOLD): when set, the campaign may not start until a second
+     * admin, not `createdBy`, approves it (approvedBy/approvedAt).
+     */
+    approvalRequiredAt: integer('approval_required_at'),
+    approvedBy: text('approved_by'),
+    approvedAt: integer('approved_at'),
+  },
+  (t) => [
+    index('campaigns_status_next').on(t.status, t.nextRunAt),
+    index('campaigns_created').on(t.createdAt, t.id),
+    check(
+      'campaigns_status_check',
+      sql`${t.status} in ('draft','scheduled','sending','paused','completed','cancelled')`,
+    ),
+  ],
+);
+
+/**
+ * The send ledger: a row is claimed before the SMTP call and settled after it, so each
+ * (campaign, contact) gets at most one message; a row left `claimed` by a crash becomes `unknown`.
+ */
+export const sends = sqliteTable(
+  'sends',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    contactId: integer('contact_id').references(() => contacts.id, { onDelete: 'set null' }),
+    emailHash: blob('email_hash', { mode: 'buffer' }).notNull(),
+    run: integer('run').notNull(),
+    status: text('status', { enum: sendStatuses }).notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: integer('next_attempt_at'),
+    messageId: text('message_id'),
+    /** The last SMTP answer (code and text), never the address. */
+    response: text('response'),
+    claimedAt: integer('claimed_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+    unsubscribedAt: integer('unsubscribed_at'),
+    /** The sending identity (SMTP account key) that took the message; null with a single transport. */
+    account: text('account'),
+  },
+  (t) => [
+    uniqueIndex('sends_campaign_contact').on(t.campaignId, t.contactId),
+    // Per-contact history and reports by batch; also keeps ON DELETE SET NULL from scanning sends.
+    index('sends_contact').on(t.contactId),
+    // Per-account daily caps: messages an identity took since the start of the day.
+    index('sends_account_claimed').on(t.account, t.claimedAt),
+    index('sends_campaign_status').on(t.campaignId, t.status, t.nextAttemptAt),
+    index('sends_campaign_run').on(t.campaignId, t.run),
+    check('sends_status_check', sql`${t.status} in ('claimed','sent','retry','failed','bounced','unknown')`),
+  ],
+);
+
+/** Per sending identity (SMTP account): when it was first used (warm-up day 1) and its health. */
+export const smtpAccounts = sqliteTable('smtp_accounts', {
+  /** A stable key for the account (host, port and user; never the password). */
+  key: text('key').primaryKey(),
+  firstUsedAt: integer('first_used_at'),
+  consecutiveFailures: integer('consecutive_failures').notNull().default(0),
+  /** Skipped until then after repeated failures. */
+  skipUntil: integer('skip_until'),
+  lastError: text('last_error'),
+});
