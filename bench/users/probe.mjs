@@ -1,0 +1,57 @@
+/**
+ * Preloaded with NODE_OPTIONS=--import=<this file> into every node process `npm start` or
+ * `npm run import` starts (npm itself, the tsx launcher, and the tsx child that runs the app), it
+ * wakes up only in the process whose script (argv[1]) ends with COLDBATCH_PROBE_MATCH (e.g.
+ * `src/main.ts`), and only on its main thread. There it appends one JSON line every 250 ms to
+ * COLDBATCH_PROBE_OUT: {t, pid, rss, block, lag}, where `rss` is the peak RSS (bytes, sampled
+ * every 20 ms, whole process: worker threads included) and `block` the longest gap between the
+ * 5 ms ticks of monitorEventLoopDelay (ms, an upper bound on the longest event-loop block: it
+ * overstates by < 5 ms), both since the previous line; `lag` is the same seen by a plain 10 ms
+ * setInterval (a cross-check). The bench keeps the lines whose time falls in the window it
+ * measures. Plain JS, no dependencies: it must load before tsx does.
+ */
+import { appendFileSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
+
+const out = process.env.COLDBATCH_PROBE_OUT;
+const match = process.env.COLDBATCH_PROBE_MATCH;
+const script = (process.argv[1] ?? '').replaceAll('\\', '/');
+
+if (out && match && isMainThread && script.endsWith(match)) {
+  const resolution = 5;
+  const h = monitorEventLoopDelay({ resolution });
+  h.enable();
+  let rss = process.memoryUsage.rss();
+  let lag = 0;
+  let last = performance.now();
+  const rssTimer = setInterval(() => {
+    rss = Math.max(rss, process.memoryUsage.rss());
+  }, 20);
+  const lagTimer = setInterval(() => {
+    const now = performance.now();
+    lag = Math.max(lag, now - last - 10);
+    last = now;
+  }, 10);
+  const flush = () => {
+    rss = Math.max(rss, process.memoryUsage.rss());
+    const line = {
+      t: Date.now(),
+      pid: process.pid,
+      rss,
+      block: Math.round((h.max / 1e6) * 10) / 10,
+      lag: Math.round(lag * 10) / 10,
+    };
+    h.reset();
+    rss = process.memoryUsage.rss();
+    lag = 0;
+    try {
+      appendFileSync(out, `${JSON.stringify(line)}\n`);
+    } catch {
+      // the bench removed its folder: nothing to report to
+    }
+  };
+  const writeTimer = setInterval(flush, 250);
+  for (const t of [rssTimer, lagTimer, writeTimer]) t.unref();
+  process.on('exit', flush);
+}

@@ -1,0 +1,361 @@
+/**
+ * `npm run bench:users [-- --rows N --runs N --only a,b --send N --poll-seconds S --small N]`:
+ * performance as users meet it (issue 14). The server runs as `npm start` runs it and the CLI as
+ * `npm run import`; the bench talks to them only through the REST API, their files and their
+ * exit, and reads RSS and event-loop blocks from a probe preloaded into their process
+ * (probe.mjs). Each case runs --runs times (default 3) beside its raw baseline in the same run
+ * and is reported as median (min–max); ratios are decided unrounded. Imports nothing from src/.
+ */
+import { writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { bigCsv, copyDb, dbCounts, templateDb } from './data.js';
+import { freshDir, usersDataDir } from './dirs.js';
+import {
+  cliImport,
+  cliStartMs,
+  dropDb,
+  httpImport,
+  rawBaseline,
+  smallFiles,
+  smallImports,
+} from './imports.js';
+import { nodemailerBaseline, startSink } from './mail.js';
+import { readProbe, startServer } from './procs.js';
+import { addSendBatch, pollDuringSend, sendCampaign } from './sends.js';
+import { fakeSlack, slackAcksDuringImport, slackEnv } from './slack.js';
+import { type CaseResult, percentile, reportLine, spread } from './stats.js';
+
+const caseNames = ['import-http', 'import-cli', 'small-import', 'poll-during-send', 'send', 'slack-ack'];
+const { values } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '1000000' },
+    runs: { type: 'string', default: '3' },
+    only: { type: 'string' },
+    send: { type: 'string', default: '20000' },
+    'poll-seconds': { type: 'string', default: '40' },
+    small: { type: 'string', default: '12' },
+  },
+});
+const rows = Number(values.rows);
+const runs = Number(values.runs);
+const sendN = Number(values.send);
+const pollSeconds = Number(values['poll-seconds']);
+const smallCount = Number(values.small);
+const only = values.only?.split(',').map((s) => s.trim());
+for (const name of only ?? []) if (!caseNames.includes(name)) throw new Error(`unknown case ${name}`);
+const want = (name: string) => !only || only.includes(name);
+
+/** The server's pool (SMTP_MAX_CONNECTIONS, default 5) and its engine's window (twice the pool). */
+const poolSize = 5;
+const window = poolSize * 2;
+
+const machine = () => ({
+  cores: cpus().length,
+  cpu: cpus()[0]?.model.trim() ?? '?',
+  ramGiB: Math.round(totalmem() / 2 ** 30),
+  node: process.version,
+  loadavg: loadavg().map((l) => Math.round(l * 100) / 100),
+});
+
+/** Per-run samples of each figure, by name. */
+const samples = new Map<string, number[]>();
+const add = (key: string, v: number): void => {
+  samples.set(key, [...(samples.get(key) ?? []), v]);
+};
+const get = (key: string) => spread(samples.get(key) ?? []);
+const has = (key: string) => (samples.get(key)?.length ?? 0) > 0;
+const errors: string[] = [];
+const info: Record<string, Record<string, number | string>> = {};
+
+async function main() {
+  const atStart = machine();
+  console.log(
+    `coldbatch bench (as users meet it): ${rows.toLocaleString('en-US')} rows · ${runs} runs · ${atStart.cores} cores (${atStart.cpu}) · ${atStart.ramGiB} GiB · Node ${atStart.node} · load ${atStart.loadavg.join(' ')}`,
+  );
+  const cache = usersDataDir;
+  const dir = freshDir('run');
+  const template = await templateDb(cache, rows);
+  const csv = await bigCsv(cache, rows);
+  const counts = dbCounts(template);
+  console.error(`data: ${counts.contacts} contacts, ${counts.suppressions} suppressions; csv ${csv}`);
+  const sink = await startSink();
+  const slackApi = want('slack-ack') ? await fakeSlack() : undefined;
+  // What every server and CLI process gets, over the environment (any .env in the package root is
+  // read too, and loses to these). Slack off unless the case turns it on.
+  const env: Record<string, string> = {
+    MAIL_FROM: 'Sales <sales@bench.example.com>',
+    MAIL_POSTAL_ADDRESS: 'Bench St 1, 01000 Sao Paulo',
+    PUBLIC_URL: 'https://bench.example.com',
+    SMTP_URL: sink.url,
+    IMPORT_MAX_BYTES: '4GB', // a 1M-row realistic file is ~100 MB, over the 50 MB default
+    VALIDATE_ON_IMPORT: 'false', // DNS lookups (no network here) are not what this measures
+    BACKUP_CRON: 'off',
+    BACKUP_DIR: join(dir, 'backups'),
+    MAIL_OUTBOX_DIR: join(dir, 'outbox'),
+    SLACK_BOT_TOKEN: '',
+    SLACK_APP_TOKEN: '',
+    SLACK_SIGNING_SECRET: '',
+    WEBHOOK_URLS: '',
+  };
+  const step = async (name: string, run: number, fn: () => Promise<void>) => {
+    try {
+      await fn();
+    } catch (e) {
+      const msg = `${name} run ${run}: ${e instanceof Error ? e.message : String(e)}`;
+      errors.push(msg);
+      console.error(`ERROR ${msg}`);
+    }
+  };
+
+  if (want('import-cli')) add('cliStartMs', await cliStartMs(env));
+  for (let run = 1; run <= runs; run++) {
+    console.error(`run ${run}/${runs} · load ${loadavg()[0]?.toFixed(2)}`);
+    if (want('import-http') || want('import-cli')) {
+      await step('raw baseline', run, async () => add('raw', await rawBaseline(template, csv, dir, rows)));
+    }
+    if (want('import-http') || want('small-import')) {
+      await step('import-http', run, async () => {
+        const db = copyDb(template, join(dir, 'http.db'));
+        const server = await startServer({ db, dir, name: `http-${run}`, env });
+        try {
+          add('startMs', server.startMs);
+          await new Promise((r) => setTimeout(r, 300));
+          add('idleRss', readProbe(server.probeOut, Date.now()).rssBeforeMb);
+          if (want('small-import')) {
+            const files = await smallFiles(dir, run, smallCount, rows);
+            const times = await smallImports(server, files);
+            add('smallMedian', percentile(times, 50));
+            for (const t of times) add('smallAll', t);
+          }
+          if (want('import-http')) {
+            const h = await httpImport(server, csv, rows, `http-${run}`);
+            add('http', h.rate);
+            add('httpSeconds', h.ms / 1000);
+            add('httpRss', h.probe.peakRssMb);
+            add('httpRssBefore', h.probe.rssBeforeMb);
+            add('httpBlock', h.probe.maxBlockMs);
+            add('httpLag', h.probe.maxLagMs);
+            const raw = samples.get('raw')?.[run - 1];
+            if (raw) add('httpRatio', h.rate / raw);
+            const counts = Object.entries(h.report).filter(([, v]) => typeof v === 'number');
+            info['import-http'] = { ...Object.fromEntries(counts), probePids: h.probe.pids.join(' ') };
+          }
+        } finally {
+          await server.stop();
+          dropDb(db);
+        }
+      });
+    }
+    if (want('import-cli')) {
+      await step('import-cli', run, async () => {
+        const db = copyDb(template, join(dir, 'cli.db'));
+        const c = await cliImport(db, csv, rows, env, join(dir, `cli-${run}.probe.jsonl`), `cli-${run}`);
+        dropDb(db);
+        add('cli', c.rate);
+        add('cliSeconds', c.ms / 1000);
+        add('cliRss', c.probe.peakRssMb);
+        // Without the start of npm + tsx (timed once with --help): the engine's own pace.
+        const net = rows / ((c.ms - get('cliStartMs').median) / 1000);
+        add('cliNet', net);
+        const http = samples.get('http')?.[run - 1];
+        if (http) {
+          add('httpCliRatio', http / c.rate);
+          add('httpCliNetRatio', http / net);
+        }
+        info['import-cli'] = { imported: c.imported, probePids: c.probe.pids.join(' ') };
+      });
+    }
+    if (want('send')) {
+      await step('send', run, async () => {
+        await nodemailerBaseline(sink, 1000, poolSize, window); // warm the sink (and its JIT)
+        const base = await nodemailerBaseline(sink, sendN, poolSize, window);
+        const db = copyDb(template, join(dir, 'send.db'));
+        addSendBatch(db, sendN);
+        const server = await startServer({ db, dir, name: `send-${run}`, env });
+        try {
+          const s = await sendCampaign(server, sink, sendN);
+          if (s.sent !== sendN || s.received !== sendN)
+            throw new Error(`sent ${s.sent}, sink received ${s.received}, expected ${sendN}`);
+          add('sendBase', base.rate);
+          add('send', s.rate);
+          add('sendRatio', s.rate / base.rate);
+          add('sendWall', s.wallRate);
+          add('sendCreateMs', s.createMs);
+          add('sendRss', s.probe.peakRssMb);
+          add('sendBlock', s.probe.maxBlockMs);
+        } finally {
+          await server.stop();
+          dropDb(db);
+        }
+      });
+    }
+    if (want('poll-during-send')) {
+      await step('poll-during-send', run, async () => {
+        const db = copyDb(template, join(dir, 'poll.db'));
+        const server = await startServer({ db, dir, name: `poll-${run}`, env });
+        try {
+          const p = await pollDuringSend(server, sink, pollSeconds);
+          add('pollCampaignP99', percentile(p.campaignMs, 99));
+          add('pollHealthP99', percentile(p.healthMs, 99));
+          add('pollHealthMedian', percentile(p.healthMs, 50));
+          add('pollCreateMs', p.createMs);
+          add('pollActivateMs', p.activateMs);
+          add('pollBlock', p.probe.maxBlockMs);
+          add('pollSent', p.sent);
+          info['poll-during-send'] = { campaignPolls: p.campaignMs.length, healthPolls: p.healthMs.length };
+        } finally {
+          await server.stop();
+          dropDb(db);
+        }
+      });
+    }
+    if (want('slack-ack') && slackApi) {
+      await step('slack-ack', run, async () => {
+        const db = copyDb(template, join(dir, 'slack.db'));
+        const server = await startServer({
+          db,
+          dir,
+          name: `slack-${run}`,
+          env: { ...env, ...slackEnv(slackApi.url) },
+        });
+        try {
+          const times = await slackAcksDuringImport(server, slackApi.url, csv);
+          add('slackP99', percentile(times, 99));
+          add('slackMedian', percentile(times, 50));
+          add('slackRequests', times.length);
+        } finally {
+          await server.stop();
+          dropDb(db);
+        }
+      });
+    }
+  }
+  await sink.close();
+  await slackApi?.close();
+
+  const results: CaseResult[] = [];
+  if (want('import-http') && has('http')) {
+    const ratio = get('httpRatio');
+    const rss = get('httpRss');
+    const block = get('httpBlock');
+    results.push({
+      case: 'import-http',
+      figure: get('http'),
+      unit: 'rows/s',
+      baseline: get('raw'),
+      ratio,
+      extra: {
+        s: get('httpSeconds'),
+        'peak RSS MB': rss,
+        'idle RSS MB': get('idleRss'),
+        'RSS before MB': get('httpRssBefore'),
+        'longest block ms': block,
+        'setInterval lag ms': get('httpLag'),
+      },
+      info: info['import-http'],
+      target: '≥ 0.6 × raw, server peak RSS < 250 MB, longest block < 50 ms',
+      met: ratio.median >= 0.6 && rss.median < 250 && block.median < 50,
+    });
+  }
+  if (want('import-cli') && has('cli')) {
+    const ratio = has('httpCliRatio') ? get('httpCliRatio') : undefined;
+    results.push({
+      case: 'import-cli',
+      figure: get('cli'),
+      unit: 'rows/s',
+      ...(ratio ? { ratio } : {}),
+      extra: {
+        s: get('cliSeconds'),
+        'peak RSS MB': get('cliRss'),
+        'CLI start ms': get('cliStartMs'),
+        'rows/s without the start': get('cliNet'),
+        ...(has('httpCliNetRatio') ? { 'ratio to that': get('httpCliNetRatio') } : {}),
+      },
+      info: info['import-cli'],
+      target: 'ratio = HTTP / CLI ≥ 0.9 (the old bench’s HTTP target); CLI peak RSS < 250 MB',
+      met: ratio ? ratio.median >= 0.9 && get('cliRss').median < 250 : null,
+    });
+  }
+  if (want('small-import') && has('smallMedian')) {
+    const m = get('smallMedian');
+    const all = get('smallAll');
+    results.push({
+      case: 'small-import',
+      figure: m,
+      unit: 'ms',
+      extra: {
+        'all imports: min ms': spread([all.min]),
+        'max ms': spread([all.max]),
+        'server start ms': get('startMs'),
+      },
+      info: { importsPerRun: smallCount, rowsPerFile: 1300 },
+      target: `< 50 ms (median of ${smallCount} per run, 1,300 rows via HTTP)`,
+      met: m.median < 50,
+    });
+  }
+  if (want('poll-during-send') && has('pollCampaignP99')) {
+    const c = get('pollCampaignP99');
+    const h = get('pollHealthP99');
+    results.push({
+      case: 'poll-during-send',
+      figure: c,
+      unit: 'ms',
+      extra: {
+        'healthz p99 ms': h,
+        'healthz median ms': get('pollHealthMedian'),
+        'POST /campaigns ms': get('pollCreateMs'),
+        'activate ms': get('pollActivateMs'),
+        'longest block ms': get('pollBlock'),
+        'sent meanwhile': get('pollSent'),
+      },
+      info: { ...info['poll-during-send'], seconds: pollSeconds },
+      target: 'GET /campaigns/{id} (every 2 s) and /healthz (every 100 ms) p99 < 20 ms',
+      met: c.median < 20 && h.median < 20,
+    });
+  }
+  if (want('send') && has('send')) {
+    const ratio = get('sendRatio');
+    results.push({
+      case: `send (${sendN})`,
+      figure: get('send'),
+      unit: 'messages/s',
+      baseline: get('sendBase'),
+      ratio,
+      extra: {
+        'from POST msg/s': get('sendWall'),
+        'POST /campaigns ms': get('sendCreateMs'),
+        'peak RSS MB': get('sendRss'),
+        'longest block ms': get('sendBlock'),
+      },
+      info: { pool: poolSize, window },
+      target: `≥ 0.9 × nodemailer, pool ${poolSize}, ${window} in flight, warmed sink`,
+      met: ratio.median >= 0.9,
+    });
+  }
+  if (want('slack-ack') && has('slackP99')) {
+    const p = get('slackP99');
+    results.push({
+      case: 'slack-ack',
+      figure: p,
+      unit: 'ms',
+      extra: { 'median ms': get('slackMedian'), requests: get('slackRequests') },
+      target: 'p99 < 100 ms during the big import',
+      met: p.median < 100,
+    });
+  }
+  const atEnd = machine();
+  for (const r of results) console.log(reportLine(r));
+  for (const e of errors) console.log(`ERROR ${e}`);
+  console.log(`load at start ${atStart.loadavg.join(' ')} · at end ${atEnd.loadavg.join(' ')}`);
+  const out = join(import.meta.dirname, 'results.json');
+  writeFileSync(
+    out,
+    `${JSON.stringify({ at: new Date().toISOString(), rows, runs, sendN, pollSeconds, machine: { atStart, atEnd }, data: counts, results, errors }, null, 2)}\n`,
+  );
+  console.log('wrote bench/users/results.json');
+  if (errors.length > 0) process.exitCode = 1;
+}
+
+await main();

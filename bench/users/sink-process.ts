@@ -1,0 +1,38 @@
+/**
+ * A counting SMTP sink in its own process (as a real mail server would be, so it takes no CPU
+ * from the server's process): prints its port, then answers IPC messages: 'reset' zeroes the
+ * count, 'stats' replies {count, first, last} (Date.now() of the first and last message received
+ * since the reset), which the send case uses to time both sides the same way.
+ */
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+
+let count = 0;
+let first = 0;
+let last = 0;
+const server = new SMTPServer({
+  authOptional: true,
+  disabledCommands: ['STARTTLS', 'AUTH'],
+  logger: false,
+  onData(stream, _session, cb) {
+    stream.on('data', () => {});
+    stream.on('end', () => {
+      last = Date.now();
+      if (count++ === 0) first = last;
+      cb();
+    });
+  },
+});
+server.on('error', () => {});
+server.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`${(server.server.address() as AddressInfo).port}\n`);
+});
+process.on('message', (m) => {
+  if (m === 'reset') {
+    count = 0;
+    first = 0;
+    last = 0;
+    process.send?.({ reset: true });
+  } else process.send?.({ count, first, last });
+});
+process.on('disconnect', () => process.exit(0));
