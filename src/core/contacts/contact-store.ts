@@ -1,10 +1,7 @@
 import type { Actor, ContactStatus, SuppressionReason } from '../vocabulary.js';
 
-/**
- * A contact as a store reads it: times in epoch milliseconds, and why it is not sendable now as
- * the audience rule's text (null: sendable). Never the address hash.
- */
-export type ContactRecord = {
+/** What every read of a contact carries (the address as imported, never its hash). */
+export type ContactFields = {
   id: number;
   email: string;
   name: string | null;
@@ -13,6 +10,13 @@ export type ContactRecord = {
   source: string | null;
   status: ContactStatus;
   batchId: string;
+};
+
+/**
+ * A contact as a store reads it: times in epoch milliseconds, and why it is not sendable now as
+ * the audience rule's text (null: sendable). Never the address hash.
+ */
+export type ContactRecord = ContactFields & {
   createdAt: number;
   updatedAt: number;
   notSendableReason: string | null;

@@ -1,17 +1,8 @@
 import { type NotSendableReason, notSendableReasons } from '../audience/audience-service.js';
 import { toIso } from '../types.js';
-import type { ContactStatus } from '../vocabulary.js';
-import type { ContactRecord } from './contact-store.js';
+import type { ContactFields, ContactRecord } from './contact-store.js';
 
-export type Contact = {
-  id: number;
-  email: string;
-  name: string | null;
-  company: string | null;
-  position: string | null;
-  source: string | null;
-  status: ContactStatus;
-  batchId: string;
+export type Contact = ContactFields & {
   createdAt: string;
   updatedAt: string;
   /** Whether a campaign starting now could e-mail this person (status alone does not say: the batch may be inactive). */

@@ -1,24 +1,16 @@
+import type { ContactFields } from '../contacts/contact-store.js';
 import type {
   Actor,
   BatchEventKind,
   BatchStatus,
   CampaignStatus,
-  ContactStatus,
   SendStatus,
   SuppressionReason,
   ValidationResult,
 } from '../types.js';
 
 /** What `why`, the export and a forget read about one address, as the people store returns it. */
-export type PersonContact = {
-  id: number;
-  email: string;
-  name: string | null;
-  company: string | null;
-  position: string | null;
-  source: string | null;
-  status: ContactStatus;
-  batchId: string;
+export type PersonContact = ContactFields & {
   validation: ValidationResult | null;
   validatedAt: number | null;
   createdAt: number;
