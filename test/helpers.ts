@@ -8,6 +8,7 @@ import { type Config, loadConfig } from '../src/config.js';
 import { createServices, type Services } from '../src/core/index.js';
 import type { CoreDeps } from '../src/core/types.js';
 import { type Db, migrateDb, openDb } from '../src/db/client.js';
+import { CountThread } from '../src/db/sqlite/count-thread.js';
 import { sqliteStores } from '../src/db/sqlite/stores.js';
 import { DomainError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
@@ -65,6 +66,8 @@ export function testCore(
     mailer?: Mailer;
     /** An existing database file (and the folder for the outbox and backups), opened and migrated as at a start; left in place. */
     at?: { path: string; dir: string };
+    /** Count the audience and campaign figures in a worker thread, as the app does (closed by cleanup). */
+    countsOffThread?: boolean;
   } = {},
 ): {
   db: Db;
@@ -92,13 +95,15 @@ export function testCore(
     ...opts.env,
   });
   const mailer = opts.mailer ?? createMailer({ outboxDir: config.mail.outboxDir, log });
-  const services = createServices(deps, sqliteStores(db), config, mailer);
+  const counts = opts.countsOffThread ? CountThread.over(db.$client) : null;
+  const services = createServices(deps, sqliteStores(db, { counts }), config, mailer);
   return {
     db,
     deps,
     services,
     path,
     cleanup: () => {
+      void counts?.close();
       db.$client.close();
       cleanup();
     },

@@ -1,7 +1,17 @@
 import { DomainError } from '../../errors.js';
-import type { AudienceStore, Recipient } from './audience-store.js';
+import type { SendStatusCount } from '../campaigns/campaign-store.js';
+import type { ActiveBatch, AudienceStore, FigureRequest, FigureRows, Recipient } from './audience-store.js';
 
-export type { Recipient } from './audience-store.js';
+export type { FigureRequest, Recipient } from './audience-store.js';
+
+/**
+ * How old the figures shown for a campaign that is sending, or for the audience of a campaign
+ * being created, may be where counting is slow (a million contacts): they are those of the latest
+ * count, counted again in the background once they are a second old (a count takes about a second
+ * at a million contacts, longer on a busy machine); a request waits for a count only when the
+ * latest is older than this. Every other figure is exact when it is shown.
+ */
+export const figuresMaxStaleMs = 60_000;
 
 /**
  * Why a contact cannot be e-mailed now, the first that applies in this order:
@@ -47,6 +57,27 @@ export type AudienceSummary = {
   excluded: Partial<Record<ExclusionReason, number>>;
   batch: { id: string; name: string } | null;
 };
+
+/** A campaign's figures as counted at one instant: its ledger rows by status and, when asked, its audience then. */
+export type Figures = { sends: SendStatusCount[]; audience: AudienceSummary | null; countedAt: number };
+
+/** The audience of a campaign about to be saved, and the counted figures `seed` hands on to it. */
+export type ReachFigures = { audience: AudienceSummary; countedAt: number; rows: FigureRows };
+
+/** The summary of the active batch's contacts grouped by reason (`sendable` or an exclusion). */
+function summarize(
+  batch: ActiveBatch | null,
+  reasons: readonly { reason: string; n: number }[],
+): AudienceSummary {
+  if (!batch) return { count: 0, excluded: {}, batch: null };
+  let count = 0;
+  const excluded: AudienceSummary['excluded'] = {};
+  for (const r of reasons) {
+    if (isExclusionReason(r.reason)) excluded[r.reason] = r.n;
+    else count += r.n; // 'sendable'
+  }
+  return { count, excluded, batch: { id: batch.id, name: batch.name } };
+}
 
 /** "12 no_mail_domain, 3 bounced": the exclusions, largest first. */
 export function describeExcluded(excluded: AudienceSummary['excluded']): string {
@@ -96,14 +127,36 @@ export class AudienceService {
    */
   async summary(campaignId?: string): Promise<AudienceSummary> {
     const batch = await this.store.activeBatch();
-    if (!batch) return { count: 0, excluded: {}, batch: null };
-    let count = 0;
-    const excluded: AudienceSummary['excluded'] = {};
-    for (const r of await this.store.reasons(batch.id, campaignId ?? null)) {
-      if (isExclusionReason(r.reason)) excluded[r.reason] = r.n;
-      else count += r.n; // 'sendable'
-    }
-    return { count, excluded, batch: { id: batch.id, name: batch.name } };
+    return summarize(batch, batch ? await this.store.reasons(batch.id, campaignId ?? null) : []);
+  }
+
+  /**
+   * A campaign's figures (null: one not saved yet) counted in one read: its ledger rows and, with
+   * `audience`, who it reaches now. Up to `maxStaleMs` old where the store keeps figures.
+   */
+  async figures(campaignId: string | null, request: FigureRequest): Promise<Figures> {
+    const rows = await this.store.figures(campaignId, request);
+    const a = rows.audience;
+    return { sends: rows.sends, audience: a && summarize(a.batch, a.reasons), countedAt: rows.countedAt };
+  }
+
+  /**
+   * Who a campaign about to be saved would reach, from figures up to figuresMaxStaleMs old; an
+   * empty audience is always counted again, so a refusal is never made on old figures.
+   */
+  async reach(now: number): Promise<ReachFigures> {
+    const counted = async (maxStaleMs: number) => {
+      const rows = await this.store.figures(null, { audience: true, maxStaleMs, now });
+      const a = rows.audience;
+      return { audience: summarize(a?.batch ?? null, a?.reasons ?? []), countedAt: rows.countedAt, rows };
+    };
+    const r = await counted(figuresMaxStaleMs);
+    return r.audience.count > 0 ? r : counted(0);
+  }
+
+  /** A campaign just saved has reached nobody yet: its figures are those of `reach`. */
+  seed(campaignId: string, reach: ReachFigures): Promise<void> {
+    return this.store.seed(campaignId, reach.rows);
   }
 
   /** When the active batch was activated (null: none, or never recorded). */

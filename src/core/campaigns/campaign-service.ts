@@ -110,8 +110,10 @@ export class CampaignService {
     const schedule =
       input.sendAt !== undefined || input.cron !== undefined ? planSchedule(this.settings, input, now) : null;
     // Sending now to nobody is refused with the reasons; a later time or a drip may still get a batch.
-    // One pass over the active batch serves both checks (refusal and approval).
-    const audience = schedule ? await this.audience.summary() : null;
+    // One count of the active batch (the latest, figuresMaxStaleMs; recounted when it is empty) serves
+    // both checks (refusal and approval; a run re-checks both as it starts) and the new campaign's figures.
+    const reach = await this.audience.reach(now);
+    const audience = schedule ? reach.audience : null;
     if (schedule && audience && schedule.nextRunAt <= now) assertAudience(audience);
     await this.store.insert({
       id,
@@ -127,6 +129,7 @@ export class CampaignService {
       ...(schedule ?? { timezone: input.timezone ?? 'UTC' }),
       ...(audience ? approvalPlan(this.log, this.settings, id, now, audience.count) : {}),
     });
+    await this.audience.seed(id, reach);
     this.log.info({ campaignId: id, actor, status: schedule ? 'scheduled' : 'draft' }, 'campaign created');
     return this.get(id);
   }
@@ -143,8 +146,9 @@ export class CampaignService {
     }
     const now = this.deps.clock.now();
     const plan = planSchedule(this.settings, input, now);
-    // The whole audience (a campaign that never started has reached nobody yet); one pass for both checks.
-    const audience = await this.audience.summary();
+    // The whole audience (a campaign that never started has reached nobody yet); one count for both
+    // checks, the latest (figuresMaxStaleMs) and recounted when it is empty.
+    const { audience } = await this.audience.reach(now);
     if (plan.nextRunAt <= now && row.startedAt === null) assertAudience(audience);
     await this.machine.schedule(id, {
       ...plan,

@@ -1,10 +1,25 @@
 import type { Clock } from '../../clock.js';
-import type { AudienceSummary } from '../audience/audience-service.js';
+import {
+  type AudienceSummary,
+  type FigureRequest,
+  type Figures,
+  figuresMaxStaleMs,
+} from '../audience/audience-service.js';
+import { tallySends } from '../sending/send-tally.js';
 import { type Campaign, type CampaignCounts, isUnfinished } from './campaign.js';
 import { estimateFinish } from './schedule.js';
 
-/** A campaign with its ledger figures and, while it still has people to reach, when it should finish. */
-export type CampaignProgress = { campaign: Campaign; counts: CampaignCounts; eta: number | null };
+/**
+ * A campaign with its ledger figures and, while it still has people to reach, when it should
+ * finish; `countedAt` is when the figures were counted (a sending campaign's are those of the
+ * latest count: figuresMaxStaleMs).
+ */
+export type CampaignProgress = {
+  campaign: Campaign;
+  counts: CampaignCounts;
+  eta: number | null;
+  countedAt: number;
+};
 
 /** REST's campaign detail: its progress and, until it is finished, who it would reach now. */
 export type CampaignDetail = CampaignProgress & { audience?: AudienceSummary };
@@ -12,19 +27,20 @@ export type CampaignDetail = CampaignProgress & { audience?: AudienceSummary };
 /** Who a new campaign would reach now, and when it should finish if sent now with no limits. */
 export type Reach = { audience: AudienceSummary; eta: number | null };
 
-/** What progress reads: a campaign and its figures, and the audience now. */
+/** What progress reads: a campaign, and its figures counted in one read. */
 export type ProgressSources = {
-  campaigns: {
-    get(id: string): Campaign | Promise<Campaign>;
-    /** With `remainingNow`, the audience count just read stands for who is still to go. */
-    counts(id: string, remainingNow?: number): CampaignCounts | Promise<CampaignCounts>;
+  campaigns: { get(id: string): Promise<Campaign> };
+  audience: {
+    figures(campaignId: string | null, request: FigureRequest): Promise<Figures>;
+    reach(now: number): Promise<{ audience: AudienceSummary }>;
   };
-  audience: { summary(campaignId?: string): AudienceSummary | Promise<AudienceSummary> };
 };
 
 /**
- * Figures and finish estimates for the campaign views (Slack's progress message, the New campaign
- * modal, REST's campaign detail), from the injected clock so a test's time is the estimate's time.
+ * Figures and finish estimates for the campaign views (Slack's progress message and App Home, the
+ * New campaign modal, REST's campaign detail), from the injected clock so a test's time is the
+ * estimate's time. The ledger and the audience are counted in one read, so `total` holds steady
+ * while a campaign sends; where counting is slow the store keeps them (AudienceStore.figures).
  */
 export class ProgressService {
   constructor(
@@ -34,9 +50,8 @@ export class ProgressService {
 
   /** A campaign, its figures and, while sending or scheduled with people left, its finish estimate. */
   async get(id: string): Promise<CampaignProgress> {
-    const campaign = await this.sources.campaigns.get(id);
-    const counts = await this.sources.campaigns.counts(id);
-    return { campaign, counts, eta: this.estimate(campaign, counts) };
+    const d = await this.detail(id);
+    return { campaign: d.campaign, counts: d.counts, eta: d.eta, countedAt: d.countedAt };
   }
 
   /**
@@ -45,18 +60,26 @@ export class ProgressService {
    */
   async detail(id: string): Promise<CampaignDetail> {
     const campaign = await this.sources.campaigns.get(id);
-    if (!isUnfinished(campaign)) {
-      const counts = await this.sources.campaigns.counts(id);
-      return { campaign, counts, eta: this.estimate(campaign, counts) };
+    const unfinished = isUnfinished(campaign);
+    const f = await this.sources.audience.figures(id, {
+      audience: unfinished,
+      // A sending campaign's figures move with every message: a view shows the latest count.
+      maxStaleMs: campaign.status === 'sending' ? figuresMaxStaleMs : 0,
+      now: this.deps.clock.now(),
+    });
+    const counts = tallySends(f.sends);
+    if (unfinished && f.audience) {
+      // Who is still in the audience with no ledger row yet: still to go.
+      counts.pending += f.audience.count;
+      counts.total += f.audience.count;
     }
-    const audience = await this.sources.audience.summary(id);
-    const counts = await this.sources.campaigns.counts(id, audience.count);
-    return { campaign, counts, eta: this.estimate(campaign, counts), audience };
+    const progress = { campaign, counts, eta: this.estimate(campaign, counts), countedAt: f.countedAt };
+    return unfinished && f.audience ? { ...progress, audience: f.audience } : progress;
   }
 
   /** The audience a new campaign would reach now and when it should finish, sent now with no limits. */
   async reachNow(): Promise<Reach> {
-    const audience = await this.sources.audience.summary();
+    const { audience } = await this.sources.audience.reach(this.deps.clock.now());
     const eta =
       audience.count > 0
         ? estimateFinish({

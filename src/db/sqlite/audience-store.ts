@@ -1,35 +1,40 @@
-import type { ActiveBatch, AudienceStore, Recipient } from '../../core/audience/audience-store.js';
+import type {
+  ActiveBatch,
+  AudienceStore,
+  FigureRequest,
+  FigureRows,
+  Recipient,
+} from '../../core/audience/audience-store.js';
 import type { Sqlite } from '../client.js';
-import { audienceFrom, notSendableWhens } from './audience-sql.js';
+import { audienceFrom } from './audience-sql.js';
+import { CountReader } from './count-reader.js';
+import type { CountThread } from './count-thread.js';
+import { FigureCache } from './figure-cache.js';
 
-/** The audience over SQLite: statements prepared once, the rule from audience-sql.ts. */
+/**
+ * The audience over SQLite: statements prepared once, the rule from audience-sql.ts. With a
+ * CountThread (the app), the counts run in its worker thread and a campaign's figures are kept in
+ * a FigureCache; without one (tests, the command line) they are counted here, now.
+ */
 export class SqliteAudienceStore implements AudienceStore {
   private readonly s;
-  constructor(sqlite: Sqlite) {
+  private readonly reader: CountReader;
+  private readonly cache: FigureCache | null;
+  constructor(
+    sqlite: Sqlite,
+    private readonly thread: CountThread | null = null,
+  ) {
+    this.reader = new CountReader(sqlite);
+    this.cache = thread ? new FigureCache(sqlite, (id, audience) => thread.figures(id, audience)) : null;
     this.s = {
-      count: sqlite.prepare<[], { n: number }>(`SELECT count(*) AS n ${audienceFrom}`),
       page: sqlite.prepare<[number, number], Recipient>(
         `SELECT c.id, c.email, c.name, c.company, c.position ${audienceFrom} AND c.id > ? ORDER BY c.id LIMIT ?`,
-      ),
-      active: sqlite.prepare<[], ActiveBatch>(
-        `SELECT id, name, activated_at AS activatedAt FROM batches WHERE status = 'active'`,
-      ),
-      // One pass over the active batch's contacts (contacts_batch), grouped by the first reason that applies.
-      reasons: sqlite.prepare<{ campaign: string | null; batch: string }, { reason: string; n: number }>(
-        `SELECT CASE ${notSendableWhens}
-           WHEN @campaign IS NOT NULL
-             AND EXISTS (SELECT 1 FROM sends x WHERE x.campaign_id = @campaign AND x.contact_id = c.id)
-             THEN 'already_reached'
-           ELSE 'sendable' END AS reason, count(*) AS n
-         FROM contacts c JOIN batches b ON b.id = c.batch_id
-         WHERE c.batch_id = @batch AND b.status = 'active'
-         GROUP BY reason`,
       ),
     };
   }
 
   async count(): Promise<number> {
-    return this.s.count.get()?.n ?? 0;
+    return this.thread ? this.thread.count() : this.reader.count();
   }
 
   async page(afterId: number, limit: number): Promise<Recipient[]> {
@@ -37,10 +42,19 @@ export class SqliteAudienceStore implements AudienceStore {
   }
 
   async activeBatch(): Promise<ActiveBatch | null> {
-    return this.s.active.get() ?? null;
+    return this.reader.activeBatch();
   }
 
   async reasons(batchId: string, campaignId: string | null): Promise<{ reason: string; n: number }[]> {
-    return this.s.reasons.all({ campaign: campaignId, batch: batchId });
+    return this.thread ? this.thread.reasons(batchId, campaignId) : this.reader.reasons(batchId, campaignId);
+  }
+
+  async figures(campaignId: string | null, request: FigureRequest): Promise<FigureRows> {
+    if (this.cache) return this.cache.get(campaignId, request);
+    return { ...this.reader.figures(campaignId, request.audience), countedAt: request.now };
+  }
+
+  async seed(campaignId: string, reach: FigureRows): Promise<void> {
+    this.cache?.seed(campaignId, reach);
   }
 }

@@ -13,24 +13,30 @@ import type { CampaignStatus, SendStatus } from '../../core/types.js';
 import type { WebhookDelivery } from '../../core/webhooks/webhook-store.js';
 import type { Db } from '../client.js';
 import { campaigns, contacts, sends } from '../schema.js';
-import { audienceFrom, sendInAudience } from './audience-sql.js';
+import { sendInAudience } from './audience-sql.js';
+import { CountReader } from './count-reader.js';
+import type { CountThread } from './count-thread.js';
 import { SendCounts } from './send-counts.js';
 import { insertWebhooks } from './webhook-rows.js';
 
-/** The campaigns table over SQLite; statements the send engine or every detail reads are prepared once. */
+/**
+ * The campaigns table over SQLite; statements the send engine or every detail reads are prepared
+ * once. With a CountThread (the app), a campaign's figures are counted in its worker thread.
+ */
 export class SqliteCampaignStore implements CampaignStore {
   private readonly s;
   private readonly counts: SendCounts;
-  constructor(private readonly db: Db) {
+  private readonly reader: CountReader;
+  constructor(
+    private readonly db: Db,
+    private readonly thread: CountThread | null = null,
+  ) {
     const sqlite = db.$client;
     this.counts = new SendCounts(sqlite);
+    this.reader = new CountReader(sqlite);
     this.s = {
       status: sqlite.prepare<[string], { status: CampaignStatus }>(
         'SELECT status FROM campaigns WHERE id = ?',
-      ),
-      remaining: sqlite.prepare<[string], { n: number }>(
-        `SELECT count(*) AS n ${audienceFrom}
-           AND NOT EXISTS (SELECT 1 FROM sends x WHERE x.campaign_id = ? AND x.contact_id = c.id)`,
       ),
       // Only people still in the audience (not unsubscribed, suppressed, deleted or in an inactive
       // batch); the ledger's staleRetries still drops any who leave it before the retry is sent.
@@ -131,11 +137,11 @@ export class SqliteCampaignStore implements CampaignStore {
   }
 
   async sendCounts(id: string): Promise<SendStatusCount[]> {
-    return this.counts.byStatus(id);
+    return this.thread ? this.thread.sends(id) : this.counts.byStatus(id);
   }
 
   async remaining(id: string): Promise<number> {
-    return this.s.remaining.get(id)?.n ?? 0;
+    return this.thread ? this.thread.remaining(id) : this.reader.remaining(id);
   }
 
   async requeue(

@@ -6,6 +6,7 @@ import { SqliteBatchStore } from './batch-store.js';
 import { SqliteCampaignStore } from './campaign-store.js';
 import { SqliteContactImportStore } from './contact-import-store.js';
 import { SqliteContactStore } from './contact-store.js';
+import type { CountThread } from './count-thread.js';
 import { SqliteHealthStore } from './health-store.js';
 import { SqliteInboxStore } from './inbox-store.js';
 import { SqlitePeopleStore } from './people-store.js';
@@ -22,17 +23,24 @@ import { SqliteWebhookStore } from './webhook-store.js';
 /**
  * Every store over one SQLite connection. `reportsOffThread`: full batch reports are counted in a
  * worker thread on a connection of its own (the app; tests that build many reports leave it off).
+ * `counts`: the audience and campaign figures are counted in that long-lived worker thread (the
+ * app starts it with `CountThread.over` and closes it on stop) and a campaign's figures are kept
+ * (figure-cache.ts); without it they are counted inline, exact at every call (tests, the CLIs).
  */
-export function sqliteStores(db: Db, options: { reportsOffThread?: boolean } = {}): Stores {
+export function sqliteStores(
+  db: Db,
+  options: { reportsOffThread?: boolean; counts?: CountThread | null } = {},
+): Stores {
+  const counts = options.counts ?? null;
   return {
     batches: new SqliteBatchStore(db),
     scheduledActivations: new SqliteScheduledActivationStore(db),
     retention: new SqliteRetentionStore(db),
-    campaigns: new SqliteCampaignStore(db),
+    campaigns: new SqliteCampaignStore(db, counts),
     unsubscribes: new SqliteUnsubscribeStore(db),
     settings: new SqliteSettingsStore(db),
     sends: new SqliteSendStore(db.$client),
-    audience: new SqliteAudienceStore(db.$client),
+    audience: new SqliteAudienceStore(db.$client, counts),
     contacts: new SqliteContactStore(db),
     validation: new SqliteValidationStore(db),
     health: new SqliteHealthStore(db.$client),

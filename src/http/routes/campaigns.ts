@@ -23,10 +23,12 @@ export function campaignRoutes(services: Services): Router {
   const r = Router();
   const { campaigns, progress } = services;
   // Until a campaign is finished it carries `audience: {count, excluded, batch}`: who it would reach now.
-  // The finish estimate (eta) is Slack's: it is not part of this API's campaign.
+  // The finish estimate (eta) is Slack's: it is not part of this API's campaign. `countedAt`: when
+  // counts and audience were counted (a sending campaign's are those of the latest count).
   const withCounts = async (id: string) => {
-    const { campaign, counts, audience } = await progress.detail(id);
-    return { campaign: { ...campaign, counts, ...(audience ? { audience } : {}) } };
+    const { campaign, counts, audience, countedAt } = await progress.detail(id);
+    const counted = new Date(countedAt).toISOString();
+    return { campaign: { ...campaign, counts, ...(audience ? { audience } : {}), countedAt: counted } };
   };
 
   r.post('/campaigns', async (req, res) => {
