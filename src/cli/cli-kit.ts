@@ -78,6 +78,7 @@ export function openCore(): CliCore {
     close: async () => {
       await services.webhooks.stop();
       await services.validation.stop();
+      await services.imports.stop();
       await mailer.close();
       db.$client.close();
     },

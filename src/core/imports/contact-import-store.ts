@@ -18,24 +18,37 @@ export type DomainRules = (patterns: string[]) => ((email: string) => boolean) |
 export type WriteCounts = { imported: number; duplicateInFile: number; existing: number; suppressed: number };
 
 export type ChunkWritten = WriteCounts & {
-  /** Addresses already held by another batch, by that batch's id. */
+  /**
+   * Addresses already held by another batch, by that batch's id: only when asked for (`holders`),
+   * since finding a holder's batch reads its row; `existing` counts them either way.
+   */
   holders: Map<string, number>;
+};
+
+/** One chunk of an import to write: its rows, in one transaction. */
+export type ImportChunk = {
+  batchId: string;
+  parts: ImportPart[];
+  now: number;
+  domainRules: DomainRules;
+  /**
+   * Whether to tell which batches hold the existing addresses (ChunkWritten.holders). The import
+   * needs them only to refuse a file that adds nobody, so it asks while nothing is imported yet.
+   */
+  holders: boolean;
 };
 
 /**
  * Where an import writes its rows. The import's hot path: one call (one transaction, its rows
- * inserted many to a statement) per chunk of a few thousand rows, never one per row.
+ * inserted many to a statement) per chunk of at most ContactWriter's rowsPerTransaction rows,
+ * never one per row.
  */
 export interface ContactImportStore {
   /**
    * Writes one chunk into the importing batch in one transaction: suppressed addresses (by hash,
    * or by a domain rule) left out, new addresses inserted, the rest counted as repeated in the
-   * file (held by this batch) or existing (held by another).
+   * file (held by this batch) or existing (held by another). Addresses are looked up a chunk at
+   * a time, never one query per row.
    */
-  writeChunk(
-    batchId: string,
-    parts: ImportPart[],
-    now: number,
-    domainRules: DomainRules,
-  ): Promise<ChunkWritten>;
+  writeChunk(chunk: ImportChunk): Promise<ChunkWritten>;
 }

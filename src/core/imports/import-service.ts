@@ -12,6 +12,7 @@ import { ContactWriter } from './contact-writer.js';
 import { Lane } from './import-lane.js';
 import type { ImportLimits, ImportOptions, ImportRequest, ImportResult } from './import-request.js';
 import { importerMayBeAlive, newImporter } from './importer.js';
+import { type ParseWorkers, sharedParseWorkers } from './parse-workers.js';
 
 export type {
   ImportLimits,
@@ -58,6 +59,8 @@ export class ImportService {
     store: ContactImportStore,
     /** The batches' owner: it creates, finishes (and activates) or discards the import's batch. */
     private readonly batches: ImportBatches,
+    /** The parse worker threads: by default the process's one set, started on the first large file and kept. */
+    readonly parseWorkers: ParseWorkers = sharedParseWorkers,
   ) {
     this.log = deps.log.child({ module: 'imports' });
     this.writer = new ContactWriter(store);
@@ -73,7 +76,7 @@ export class ImportService {
         opened instanceof Readable
           ? idleLimited(opened, this.limits.idleTimeoutMs ?? defaultIdleTimeoutMs)
           : opened;
-      const stream = await openContactStream(source, this.limits);
+      const stream = await openContactStream(source, { ...this.limits, workers: this.parseWorkers });
       try {
         return await this.importStream(req, stream, started);
       } finally {
@@ -82,6 +85,11 @@ export class ImportService {
     } finally {
       this.lane.release();
     }
+  }
+
+  /** Ends the parse worker threads (the app's and the CLI's stop); an import still being read in one fails. */
+  async stop(): Promise<void> {
+    await this.parseWorkers.stop();
   }
 
   /** Takes an import slot, telling the caller when it has to queue; bounded waits give up with import_busy. */

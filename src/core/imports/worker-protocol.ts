@@ -7,13 +7,30 @@ export const prefetchChunks = 4;
 /** Row chunks the worker may hand over before the writer takes them (bounds memory). */
 export const unackedChunks = 3;
 
-/** Main thread → worker: one answer per pull (bytes, or the end), and one ack per chunk taken. */
-export type FromMain = { type: 'bytes'; chunk: Uint8Array } | { type: 'end' } | { type: 'ack' };
+/**
+ * One parse worker serves many imports, one at a time: every message names its import (`job`),
+ * and a message for an import that already ended is dropped on arrival (a late ack, the bytes of
+ * a pull answered just before a cancel).
+ */
+export type JobId = number;
+
+/**
+ * Main thread → worker: `start` an import; one answer per pull (bytes, or the end); one ack per
+ * chunk taken; `cancel` when the import stopped early (the worker answers `cancelled`).
+ */
+export type Command =
+  | { type: 'start'; maxBytes: number }
+  | { type: 'bytes'; chunk: Uint8Array }
+  | { type: 'end' }
+  | { type: 'ack' }
+  | { type: 'cancel' };
+
+export type FromMain = Command & { job: JobId };
 
 export type WorkerFailure = { code?: ErrorCode; message: string; details?: Record<string, unknown> };
 
-/** Worker → main thread. */
-export type ToMain =
+/** What the worker says about an import. Each import ends with exactly one of `done`, `failed`, `cancelled`. */
+export type Reply =
   | { type: 'pull' }
   | { type: 'opened'; encoding: Encoding; delimiter: Delimiter }
   | {
@@ -27,4 +44,12 @@ export type ToMain =
       errors: { line: number; reason: string }[];
     }
   | { type: 'done'; sha256: string }
-  | { type: 'failed'; error: WorkerFailure };
+  | { type: 'failed'; error: WorkerFailure }
+  | { type: 'cancelled' };
+
+/** Worker → main thread. */
+export type ToMain = Reply & { job: JobId };
+
+/** The messages after which the worker is free for the next import. */
+export const isLast = (m: Reply): boolean =>
+  m.type === 'done' || m.type === 'failed' || m.type === 'cancelled';
