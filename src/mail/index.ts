@@ -3,6 +3,7 @@ import { createIdentityMailer, type IdentityConfig, type IdentityStore } from '.
 import type { Mailer } from './mailer.js';
 import { createOutboxMailer } from './outbox.js';
 import { createSmtpMailer } from './smtp.js';
+import { createThreadMailer } from './smtp-thread.js';
 
 export type { IdentityConfig, IdentityHealth, IdentityStore } from './identities.js';
 export { createIdentityMailer } from './identities.js';
@@ -19,6 +20,8 @@ export type MailerOptions = {
   ratePerMinute?: number;
   maxConnections?: number;
   log: Logger;
+  /** SMTP_URL: run the nodemailer pool in a worker thread (the app), not on the calling thread. */
+  thread?: boolean;
   /** SMTP_URLS: several sending identities (they need `identityStore` and `clock`); wins over smtpUrl. */
   accounts?: IdentityConfig[];
   identityStore?: IdentityStore;
@@ -39,7 +42,7 @@ export function createMailer(opts: MailerOptions): Mailer {
     });
   }
   if (!opts.smtpUrl) return createOutboxMailer({ dir: opts.outboxDir, log: opts.log });
-  return createSmtpMailer({
+  return (opts.thread ? createThreadMailer : createSmtpMailer)({
     url: opts.smtpUrl,
     log: opts.log,
     ...(opts.ratePerMinute ? { ratePerMinute: opts.ratePerMinute } : {}),

@@ -12,6 +12,11 @@ import type { Claimed, SendStore, SentResult } from './send-store.js';
 export class CampaignRun {
   /** Twice the pool size in flight keeps every SMTP connection busy while we settle and claim. */
   readonly window: number;
+  /**
+   * Free places in the window at which more are claimed: one transaction per few messages rather
+   * than one per message, while the pool still has messages queued when the claim runs.
+   */
+  readonly refillAt: number;
   /** Contacts up to this id were claimed in this pass (the claims' keyset cursor). */
   after = 0;
   private readonly inFlight = new Set<Promise<unknown>>();
@@ -29,6 +34,7 @@ export class CampaignRun {
     readonly stats: { attempted: number; bounced: number },
   ) {
     this.window = concurrency * 2;
+    this.refillAt = Math.max(1, Math.floor(this.window / 2));
   }
 
   /** Nothing in flight. */

@@ -13,7 +13,10 @@ export type SendEngineSettings = ComposeSettings & {
   retryDelaysMs: number[];
   /** Messages in flight at once (the SMTP pool's size). */
   concurrency: number;
-  /** How long one runDue call may keep sending before it returns to the scheduler. */
+  /**
+   * How long one pass over one campaign may keep sending before due runs are started and the other
+   * sending campaigns have their turn (the same runDue call then goes on: no wait for a tick).
+   */
   runBudgetMs: number;
   /**
    * APPROVAL_THRESHOLD: a run whose audience is larger waits for a second admin's approval, unless

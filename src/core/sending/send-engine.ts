@@ -74,11 +74,12 @@ export class SendEngine {
     this.running = true;
     try {
       await this.swept;
-      const started = performance.now();
-      await this.startDueRuns();
-      for (const c of await this.campaigns.sending()) {
-        if (performance.now() - started > this.settings.runBudgetMs) break;
-        await this.work(c.id, started);
+      // A pass that used its whole budget goes on in a new round at once (due runs start between
+      // rounds, each sending campaign has its turn): returning would idle the pool until the next tick.
+      for (let more = true; more; ) {
+        more = false;
+        await this.startDueRuns();
+        for (const c of await this.campaigns.sending()) if (await this.work(c.id)) more = true;
       }
     } finally {
       this.running = false;
@@ -157,13 +158,14 @@ export class SendEngine {
   }
 
   /**
-   * Sends for one campaign with a sliding window of messages in flight: a new recipient is claimed
-   * as soon as one settles. The campaign's status is read before every claim, so a pause or cancel
-   * stops it at the next message.
+   * Sends for one campaign with a sliding window of messages in flight, for up to runBudgetMs:
+   * true when it stopped on the budget (more may go at once). The campaign's status is read before
+   * every claim, so a pause or cancel stops it at the next message.
    */
-  private async work(id: string, started: number): Promise<void> {
+  private async work(id: string): Promise<boolean> {
+    const started = performance.now();
     const c = await this.campaigns.find(id);
-    if (c?.status !== 'sending') return;
+    if (c?.status !== 'sending') return false;
     const run = new CampaignRun(
       c,
       this.settings.concurrency,
@@ -173,8 +175,9 @@ export class SendEngine {
     this.outage.remember(c); // told before a restart
     try {
       while (performance.now() - started <= this.settings.runBudgetMs) {
-        if (!(await this.step(run, sendWindow))) return;
+        if (!(await this.step(run, sendWindow))) return false;
       }
+      return true;
     } finally {
       await run.drain();
       await this.deps.store.settleSent(run.takeSettled(), this.deps.clock.now());
@@ -183,8 +186,26 @@ export class SendEngine {
 
   /** One turn of the window: claim what may go now and wait for one answer. False: this pass is over. */
   private async step(run: CampaignRun, sendWindow: ReturnType<typeof parseWindow>): Promise<boolean> {
+    if (run.idle || run.room >= run.refillAt) {
+      const over = await this.refill(run, sendWindow);
+      if (over !== null) return over;
+    }
+    if (run.idle) return false; // nothing may go now (rate or limit): the next tick goes on
+    await run.next();
+    this.notify({ type: 'progress', campaignId: run.c.id });
+    return !(await this.pauseOnBounces(run.c, run.stats));
+  }
+
+  /**
+   * Claims and launches what may go now, after the checks that gate every claim (status, window,
+   * mail server, limits). Null: go on; a boolean: the step's answer.
+   */
+  private async refill(
+    run: CampaignRun,
+    sendWindow: ReturnType<typeof parseWindow>,
+  ): Promise<boolean | null> {
     const c = run.c;
-    // A pause or cancel takes effect before the next message.
+    // A pause or cancel takes effect before the next message is claimed.
     if ((await this.campaigns.statusOf(c.id)) !== 'sending') return false;
     const now = this.deps.clock.now();
     if (!isInWindow(sendWindow, now)) return false;
@@ -207,26 +228,20 @@ export class SendEngine {
       if (mailRoom <= 0 && run.idle) return false;
       room = Math.min(room, mailRoom);
     }
-    // Claim when half the window is free (or nothing is in flight): one transaction per few
-    // messages rather than one per message, while the pool always has work queued.
-    const refill = run.idle || room >= Math.max(1, Math.floor(run.window / 2));
-    if (refill && room > 0) room = this.buckets.take(c, room, now);
-    if (refill && room > 0) {
-      const batch = await this.deps.store.claim(c, room, now, run.after, run.takeSettled());
-      if (batch.length === 0 && run.idle) {
-        if (run.rewind()) return true;
-        if (!(await this.deps.store.hasPendingRetries(c.id))) await this.finishRun(c);
-        return false;
-      }
-      for (const item of batch) {
-        const delivery = deliver(this.deliveryDeps, this.settings, this.outage, c, item);
-        run.launch(item, delivery, () => this.outage.answered(c.id));
-      }
+    if (!run.idle && room < run.refillAt) return null;
+    if (room > 0) room = this.buckets.take(c, room, now);
+    if (room <= 0) return null;
+    const batch = await this.deps.store.claim(c, room, now, run.after, run.takeSettled());
+    if (batch.length === 0 && run.idle) {
+      if (run.rewind()) return true;
+      if (!(await this.deps.store.hasPendingRetries(c.id))) await this.finishRun(c);
+      return false;
     }
-    if (run.idle) return false; // nothing may go now (rate or limit): the next tick goes on
-    await run.next();
-    this.notify({ type: 'progress', campaignId: c.id });
-    return !(await this.pauseOnBounces(c, run.stats));
+    for (const item of batch) {
+      const delivery = deliver(this.deliveryDeps, this.settings, this.outage, c, item);
+      run.launch(item, delivery, () => this.outage.answered(c.id));
+    }
+    return null;
   }
 
   private get deliveryDeps() {

@@ -1,0 +1,135 @@
+import type { Worker } from 'node:worker_threads';
+import { z } from 'zod';
+import type { Logger } from '../logger.js';
+import { spawnWorker } from '../worker-thread.js';
+import {
+  MailError,
+  type Mailer,
+  type MailFailureKind,
+  type OutgoingMessage,
+  type SentInfo,
+} from './mailer.js';
+import type { SmtpOptions } from './smtp.js';
+
+/** What the worker is started with: the pool's options and the log level. */
+export type SmtpThreadData = { options: Omit<SmtpOptions, 'log'>; level: string };
+export type SmtpThreadRequest =
+  | { op: 'send'; id: number; message: OutgoingMessage }
+  | { op: 'verify'; id: number }
+  | { op: 'close' };
+type WireError = {
+  kind: MailFailureKind;
+  responseCode: number | undefined;
+  response: string;
+  unreachable: boolean;
+};
+export type SmtpThreadReply =
+  | { id: number; ok: true; value: SentInfo | boolean }
+  | { id: number; ok: false; error: WireError }
+  | { log: string }
+  | { ready: true };
+
+type Waiting = { resolve: (v: SentInfo | boolean) => void; reject: (e: MailError) => void };
+
+/**
+ * The SMTP mailer with its nodemailer pool in a worker thread: building and writing each message
+ * (most of a send's CPU) runs beside the main thread, which keeps the ledger, the HTTP API and
+ * Slack. Same behaviour as createSmtpMailer (the worker runs it): the same MailError kinds. A
+ * worker that dies fails what it had in flight as `unknown` (the server may have it: never re-sent
+ * blindly), or as unreachable if it never started (nothing left); the next send starts a new one.
+ */
+export function createThreadMailer(opts: SmtpOptions): Mailer {
+  const { log, ...options } = opts;
+  const data: SmtpThreadData = { options, level: log.level };
+  const waiting = new Map<number, Waiting>();
+  let nextId = 1;
+  let worker: Worker | null = null;
+  let closed = false;
+
+  const start = (): Worker => {
+    const w = spawnWorker(import.meta.url, './smtp-worker', data);
+    let ready = false;
+    w.unref(); // the HTTP server and the scheduler keep the process alive, not an idle pool
+    w.on('message', (m: SmtpThreadReply) => {
+      if ('log' in m) return relay(log, m.log);
+      if ('ready' in m) {
+        ready = true;
+        return;
+      }
+      const p = waiting.get(m.id);
+      if (!p) return;
+      waiting.delete(m.id);
+      if (waiting.size === 0) w.unref();
+      if (m.ok) p.resolve(m.value);
+      else p.reject(new MailError(m.error.kind, m.error.responseCode, m.error.response, m.error.unreachable));
+    });
+    w.on('error', (err) => log.error({ err, module: 'mail' }, 'SMTP thread failed'));
+    w.on('exit', () => {
+      if (worker === w) worker = null;
+      // Before the pool was ready nothing can have left this machine; after, the server may have it.
+      const lost = ready
+        ? new MailError('unknown', undefined, 'the SMTP thread stopped before the answer')
+        : new MailError('transient', undefined, 'the SMTP thread could not start', true);
+      for (const p of waiting.values()) p.reject(lost);
+      waiting.clear();
+    });
+    return w;
+  };
+
+  const ask = (req: { op: 'send'; message: OutgoingMessage } | { op: 'verify' }) =>
+    new Promise<SentInfo | boolean>((resolve, reject) => {
+      if (closed) {
+        reject(new MailError('transient', undefined, 'the mailer is closed'));
+        return;
+      }
+      worker ??= start();
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      if (waiting.size === 1) worker.ref();
+      worker.postMessage({ ...req, id } satisfies SmtpThreadRequest);
+    });
+
+  return {
+    kind: 'smtp',
+    send: async (message) => {
+      const v = await ask({ op: 'send', message });
+      if (typeof v === 'boolean')
+        throw new MailError('unknown', undefined, 'unexpected answer from the SMTP thread');
+      return v;
+    },
+    verify: async () => (await ask({ op: 'verify' })) === true,
+    async close(): Promise<void> {
+      closed = true;
+      const w = worker;
+      if (!w) return;
+      const gone = new Promise<void>((r) => w.once('exit', () => r()));
+      w.postMessage({ op: 'close' } satisfies SmtpThreadRequest);
+      // The pool closes and the thread ends by itself; one that does not is stopped.
+      const timer = setTimeout(() => void w.terminate(), 2000);
+      await gone;
+      clearTimeout(timer);
+    },
+  };
+}
+
+const logLine = z.looseObject({ level: z.number(), msg: z.string().optional() });
+
+/** Writes a log line from the worker (pino JSON) with the main thread's logger. */
+function relay(log: Logger, line: string): void {
+  const parsed = logLine.safeParse(safeJson(line));
+  if (!parsed.success) return;
+  const { level, msg, time: _time, app: _app, ...fields } = parsed.data;
+  const name = log.levels.labels[level];
+  if (name === 'fatal' || name === 'error') log.error(fields, msg);
+  else if (name === 'warn') log.warn(fields, msg);
+  else if (name === 'info') log.info(fields, msg);
+  else log.debug(fields, msg);
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
