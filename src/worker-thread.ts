@@ -2,8 +2,8 @@ import { Worker } from 'node:worker_threads';
 
 /**
  * Starts a worker thread on a module next to the caller, given as a URL relative to `base`
- * (the caller's import.meta.url) without extension: the `.ts` file under tsx (npm start, tests),
- * the `.js` file once built.
+ * (the caller's import.meta.url) without extension: the `.ts` file under tsx (the tests), the
+ * `.js` file once built (npm start and the command-line tools run dist/).
  */
 export function spawnWorker(base: string, relative: string, workerData: unknown): Worker {
   const ext = base.endsWith('.ts') ? '.ts' : '.js';

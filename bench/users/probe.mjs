@@ -1,8 +1,9 @@
 /**
  * Preloaded with NODE_OPTIONS=--import=<this file> into every node process `npm start` or
- * `npm run import` starts (npm itself, the tsx launcher, and the tsx child that runs the app), it
- * wakes up only in the process whose script (argv[1]) ends with COLDBATCH_PROBE_MATCH (e.g.
- * `src/main.ts`), and only on its main thread. There it appends one JSON line every 250 ms to
+ * `npm run import` starts (npm itself, the build check, node on the built app; or a tsx launcher
+ * and its child), it wakes up only in the process whose script (argv[1]) ends with
+ * COLDBATCH_PROBE_MATCH (e.g. `src/main.ts`) or with the file it is built to (`dist/main.js`, what
+ * `npm start` runs), and only on its main thread. There it appends one JSON line every 250 ms to
  * COLDBATCH_PROBE_OUT: {t, pid, rss, block, lag}, where `rss` is the peak RSS (bytes, sampled
  * every 20 ms, whole process: worker threads included) and `block` the longest gap between the
  * 5 ms ticks of monitorEventLoopDelay (ms, an upper bound on the longest event-loop block: it
@@ -17,8 +18,9 @@ import { isMainThread } from 'node:worker_threads';
 const out = process.env.COLDBATCH_PROBE_OUT;
 const match = process.env.COLDBATCH_PROBE_MATCH;
 const script = (process.argv[1] ?? '').replaceAll('\\', '/');
+const built = match?.replace(/^src\/(.+)\.ts$/, 'dist/$1.js');
 
-if (out && match && isMainThread && script.endsWith(match)) {
+if (out && match && isMainThread && (script.endsWith(match) || script.endsWith(built))) {
   const resolution = 5;
   const h = monitorEventLoopDelay({ resolution });
   h.enable();

@@ -1,6 +1,6 @@
 import { type App, ExpressReceiver, type Receiver, SocketModeReceiver, webApi } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import type { Express } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import type { SlackConfig } from '../config.js';
 import type { FileClaim } from '../core/inbox/inbox-service.js';
@@ -32,8 +32,8 @@ export type SlackOptions = {
   services: Services;
   log: Logger;
   importMaxBytes: number;
-  /** In HTTP mode, the Express app Bolt is mounted on (at POST /slack/events). */
-  express?: Express;
+  /** In HTTP mode, the router (in the app's Express stack) Bolt's POST /slack/events goes on. */
+  router?: Router;
   /** Web API retries (the SDK's backoff); tests set 0 so failures show at once. */
   retries?: number;
   /** How long one Web API request may take before it is given up (and retried); default 60 s. */
@@ -93,11 +93,11 @@ export function createSlack(opts: SlackOptions): SlackRuntime {
       installerOptions: { clientOptions },
     });
   } else {
-    if (!opts.express || !config.signingSecret)
-      throw new Error('HTTP mode needs the Express app and a signing secret');
+    if (!opts.router || !config.signingSecret)
+      throw new Error('HTTP mode needs the Express router and a signing secret');
     receiver = new ExpressReceiver({
       signingSecret: config.signingSecret,
-      app: opts.express,
+      router: opts.router,
       endpoints: '/slack/events',
       logger,
       processEventErrorHandler: processEventErrorHandler(log),

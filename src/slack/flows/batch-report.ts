@@ -1,6 +1,5 @@
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
-import { renderBatchChart } from '../../charts/batch-chart.js';
 import type { BatchReport } from '../../core/reports/report-service.js';
 import { reportBlocks, reportSummary } from '../blocks/report.js';
 import type { SlackDeps } from '../kit/context.js';
@@ -33,6 +32,8 @@ export async function postBatchReport(
       unfurl_links: false,
     }),
   );
+  // Chart.js and the canvas (a native module) load at the first report, not with the app.
+  const { renderBatchChart } = await import('../../charts/batch-chart.js');
   const started = performance.now();
   const png = await renderBatchChart(chartData(report));
   const renderMs = Math.round(performance.now() - started);
