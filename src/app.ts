@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Router } from 'express';
 import type { DestinationStream } from 'pino';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
@@ -8,13 +9,15 @@ import { createServices, type Services } from './core/index.js';
 import type { CoreDeps } from './core/types.js';
 import { type Db, migrateDb, openDb } from './db/client.js';
 import { needsLegacyUpgrade } from './db/legacy-upgrade.js';
+import { startCheckpointer } from './db/sqlite/checkpointer.js';
+import { CountThread } from './db/sqlite/count-thread.js';
 import { SqliteIdentityStore } from './db/sqlite/identity-store.js';
 import { sqliteStores } from './db/sqlite/stores.js';
 import { createHttpApp } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMailer, type Mailer } from './mail/index.js';
 import { startScheduler } from './scheduler/index.js';
-import { announceInterrupted, createSlack, type SlackRuntime } from './slack/app.js';
+import type { SlackRuntime } from './slack/app.js';
 import { proposeRetention } from './slack/flows/retention.js';
 
 export type App = {
@@ -22,7 +25,7 @@ export type App = {
   db: Db;
   log: Logger;
   services: Services;
-  /** The Slack runtime, when Slack tokens are configured. */
+  /** The Slack runtime once started, when Slack tokens are configured. */
   readonly slack: SlackRuntime | null;
   /** Settles when the start-up sweeps (a crash's claimed sends, imports, Slack files) are done; start waits for it. */
   readonly ready: Promise<void>;
@@ -103,11 +106,14 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     options.mailer ??
     createMailer({
       ...mailerOptions(config),
+      thread: true, // the SMTP pool builds and writes messages off the main thread
       log,
       identityStore: new SqliteIdentityStore(db.$client),
       clock: core.clock,
     });
-  const stores = sqliteStores(db, { reportsOffThread: true });
+  // Audience and campaign figures are counted in one long-lived worker thread (closed on stop).
+  const counts = CountThread.over(db.$client);
+  const stores = sqliteStores(db, { reportsOffThread: true, counts });
   const services = createServices(core, stores, config, mailer);
   // Rows a crash left claimed become unknown before anything is claimed (runDue waits for it too).
   const sendsSwept = services.sending.sweepInterrupted();
@@ -121,6 +127,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const ready = Promise.all([sendsSwept, importsSwept, inboxSwept]).then(() => undefined);
 
   let slack: SlackRuntime | null = null;
+  // Bolt (its SDKs weigh ~N MB) loads in start() only when Slack is configured; in HTTP mode its
+  // endpoint goes on this router, in the stack before the API's bearer auth.
+  const slackRouter = Router();
   const http = createHttpApp(
     {
       services,
@@ -135,23 +144,12 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       },
     },
     (express) => {
-      if (!config.slack) return;
-      slack = createSlack({
-        config: config.slack,
-        services,
-        log,
-        importMaxBytes: config.importMaxBytes,
-        ...(config.slack.appToken ? {} : { express }),
-        ...(options.slackRetries !== undefined ? { retries: options.slackRetries } : {}),
-        ...(options.slackTimeoutMs !== undefined ? { timeoutMs: options.slackTimeoutMs } : {}),
-        ...(options.slackProgressIntervalMs !== undefined
-          ? { progressIntervalMs: options.slackProgressIntervalMs }
-          : {}),
-      });
+      if (config.slack && !config.slack.appToken) express.use(slackRouter);
     },
   );
   let server: Server | undefined;
   let scheduler: { stop(): Promise<void> } | undefined;
+  let checkpoints: { stop(): Promise<void> } | undefined;
   let smtpState = mailer.kind === 'outbox' ? 'outbox' : 'unknown';
 
   return {
@@ -167,6 +165,22 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       await sendsSwept;
       const [interruptedFiles] = await inboxSwept;
       await importsSwept;
+      checkpoints ??= await startCheckpointer(db, config.databasePath, log);
+      const slackApp = config.slack ? await import('./slack/app.js') : null;
+      if (slackApp && config.slack) {
+        slack = slackApp.createSlack({
+          config: config.slack,
+          services,
+          log,
+          importMaxBytes: config.importMaxBytes,
+          ...(config.slack.appToken ? {} : { router: slackRouter }),
+          ...(options.slackRetries !== undefined ? { retries: options.slackRetries } : {}),
+          ...(options.slackTimeoutMs !== undefined ? { timeoutMs: options.slackTimeoutMs } : {}),
+          ...(options.slackProgressIntervalMs !== undefined
+            ? { progressIntervalMs: options.slackProgressIntervalMs }
+            : {}),
+        });
+      }
       const bound = await listen();
       await services.validation.resumeInterrupted();
       services.webhooks.kick(); // deliveries left pending by a stop or crash go now
@@ -205,9 +219,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           log,
         );
       }
-      if (slack) {
+      if (slack && slackApp) {
         await slack.start();
-        await announceInterrupted(slack, interruptedFiles, log);
+        await slackApp.announceInterrupted(slack, interruptedFiles, log);
       } else {
         log.info(
           'Slack disabled: set SLACK_BOT_TOKEN (and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN for Socket Mode)',
@@ -229,7 +243,10 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         await closed;
         clearTimeout(force);
       }
+      await services.imports.stop();
       await mailer.close();
+      await counts?.close();
+      await checkpoints?.stop();
       db.$client.close();
     },
   };
@@ -243,7 +260,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
 
   function listen(): Promise<{ port: number; host: string }> {
     return new Promise((resolve, reject) => {
-      const s = http.listen(config.port, config.host, () => {
+      // Express 5 calls back with the error too (a port in use): refuse with what to do.
+      const s = http.listen(config.port, config.host, (err?: Error) => {
+        if (err) return reject(listenError(err, config.port, config.host));
         const { port } = s.address() as AddressInfo;
         log.info(
           { port, host: config.host, auth: config.apiToken ? 'bearer' : 'none (loopback only)' },
@@ -253,8 +272,20 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         );
         resolve({ port, host: config.host });
       });
-      s.once('error', reject);
+      s.once('error', (err) => reject(listenError(err, config.port, config.host)));
       server = s;
     });
   }
+}
+
+/** Why the REST server could not listen, saying what to do about a port in use or refused. */
+function listenError(err: Error, port: number, host: string): Error {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE')
+    return new Error(
+      `port ${port} on ${host} is already in use: stop the other process or set PORT to a free port.`,
+    );
+  if (code === 'EACCES')
+    return new Error(`port ${port} on ${host} needs privileges this user lacks: set PORT to 1024 or above.`);
+  return err;
 }

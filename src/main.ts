@@ -26,9 +26,8 @@ try {
 } catch (e) {
   fail(e, config.databasePath);
 }
-app.log.info({ database: config.databasePath }, 'database ready');
-await app.start().catch((e: unknown) => fail(e, config.databasePath));
 
+// Installed before start: a SIGTERM while starting stops cleanly too.
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
@@ -41,3 +40,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     );
   });
 }
+
+app.log.info({ database: config.databasePath }, 'database ready');
+await app.start().catch((e: unknown) => fail(e, config.databasePath));
