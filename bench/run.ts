@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --rows N]`: the performance targets of issue 5, each measured on the real
+ * `npm run bench:engine [-- --rows N]`: the performance targets of issue 5, each measured on the real
  * code paths beside a raw baseline run in the same process. Prints one line per case and writes
  * bench/results.json. Not a test: CI does not run it.
  */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:users [-- --rows N --runs N --only a,b --send N --poll-seconds S --small N]`:
+ * `npm run bench [-- --rows N --runs N --only a,b --send N --poll-seconds S --small N]`:
  * performance as users meet it (issue 14). The server runs as `npm start` runs it and the CLI as
  * `npm run import`; the bench talks to them only through the REST API, their files and their
  * exit, and reads RSS and event-loop blocks from a probe preloaded into their process
