@@ -191,13 +191,16 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
           'SMTP_URL not set: e-mails are written as .eml files, nothing leaves this machine',
         );
       } else {
-        void mailer.verify().then((ok) => {
-          smtpState = ok ? 'ok' : 'unreachable';
-          log[ok ? 'info' : 'warn'](
-            { smtp: smtpState },
-            ok ? 'SMTP server reachable' : 'SMTP server not reachable now',
-          );
-        });
+        void mailer
+          .verify()
+          .catch(() => false)
+          .then((ok) => {
+            smtpState = ok ? 'ok' : 'unreachable';
+            log[ok ? 'info' : 'warn'](
+              { smtp: smtpState },
+              ok ? 'SMTP server reachable' : 'SMTP server not reachable now',
+            );
+          });
       }
       if (options.scheduler !== false) {
         scheduler = startScheduler(

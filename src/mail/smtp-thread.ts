@@ -97,7 +97,14 @@ export function createThreadMailer(opts: SmtpOptions): Mailer {
         throw new MailError('unknown', undefined, 'unexpected answer from the SMTP thread');
       return v;
     },
-    verify: async () => (await ask({ op: 'verify' })) === true,
+    // Like the in-process mailer: false when the server cannot be reached, or the thread ended first.
+    verify: async () => {
+      try {
+        return (await ask({ op: 'verify' })) === true;
+      } catch {
+        return false;
+      }
+    },
     async close(): Promise<void> {
       closed = true;
       const w = worker;

@@ -3,6 +3,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterEach, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { createMailer, MailError, type Mailer, type OutgoingMessage } from '../../src/mail/index.js';
+import { waitFor } from '../helpers.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -126,4 +127,20 @@ it('after close, a send is refused (transient: nothing left) and the thread is g
   const refused = await failure(m);
   expect(refused.kind).toBe('transient');
   expect(server.received).toHaveLength(1);
+});
+
+it('a verify still waiting when the mailer closes answers false (the app starts one and may stop first)', async () => {
+  // A server that accepts and never greets: the verify waits until the thread ends.
+  let connected = false;
+  const silent = createServer(() => {
+    connected = true;
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => silent.close(() => resolve())));
+  const { port } = silent.address() as { port: number };
+  const mailer = threadMailer(`smtp://127.0.0.1:${port}`);
+  const verified = mailer.verify();
+  await waitFor(() => connected); // the thread is up and waits for the greeting
+  await mailer.close();
+  await expect(verified).resolves.toBe(false);
 });
