@@ -91,10 +91,13 @@ describe('the build check before npm start and the command-line tools (scripts/b
   });
 });
 
-/** Writes, when the process exits, the CommonJS modules it loaded (Bolt and the canvas are CommonJS). */
+/**
+ * Writes, when the process exits, the CommonJS modules its main thread loaded (Bolt and the canvas
+ * are CommonJS). Worker threads run the preload too: they must not write (their exit could come last).
+ */
 const loadedPreload = `data:text/javascript,${encodeURIComponent(
-  "import{createRequire}from'node:module';import{writeFileSync}from'node:fs';" +
-    "const r=createRequire('/');process.on('exit',()=>writeFileSync(process.env.LOADED_OUT,JSON.stringify(Object.keys(r.cache))));",
+  "import{createRequire}from'node:module';import{writeFileSync}from'node:fs';import{isMainThread}from'node:worker_threads';" +
+    "const r=createRequire('/');if(isMainThread)process.on('exit',()=>writeFileSync(process.env.LOADED_OUT,JSON.stringify(Object.keys(r.cache))));",
 )}`;
 
 type Built = { url: string; stop: () => Promise<string[]> };
