@@ -1,13 +1,11 @@
-import { createHmac } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
+import { signedPost, slackSecret } from './users/slack.js';
 import { percentile, round, seedContacts } from './util.js';
-
-const secret = 'bench-signing-secret';
 
 /** A Web API stand-in that answers ok to everything (the bench measures our acks, not Slack). */
 async function fakeSlack(): Promise<{ url: string; close: () => void }> {
@@ -25,24 +23,6 @@ async function fakeSlack(): Promise<{ url: string; close: () => void }> {
   };
 }
 
-async function signedPost(url: string, body: string): Promise<number> {
-  const ts = Math.floor(Date.now() / 1000);
-  const sig = `v0=${createHmac('sha256', secret).update(`v0:${ts}:${body}`).digest('hex')}`;
-  const t = performance.now();
-  const res = await fetch(`${url}/slack/events`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-slack-request-timestamp': String(ts),
-      'x-slack-signature': sig,
-    },
-    body,
-  });
-  await res.arrayBuffer();
-  if (res.status !== 200) throw new Error(`Slack request answered ${res.status}`);
-  return performance.now() - t;
-}
-
 /** `/batches` and a button click, acked while a large import runs in the same process. */
 export async function benchSlackAck(dir: string, csv: string, rows: number) {
   const api = await fakeSlack();
@@ -52,7 +32,7 @@ export async function benchSlackAck(dir: string, csv: string, rows: number) {
     IMPORT_MAX_BYTES: '4GB',
     LOG_LEVEL: 'silent',
     SLACK_BOT_TOKEN: 'xoxb-bench',
-    SLACK_SIGNING_SECRET: secret,
+    SLACK_SIGNING_SECRET: slackSecret,
     SLACK_API_URL: api.url,
     VALIDATE_ON_IMPORT: 'false', // DNS lookups are not what this measures
   });
