@@ -3,6 +3,7 @@ import type { ContactExportRow, ContactFilter, ContactPageQuery } from '../../co
 import type { Db } from '../client.js';
 import { contacts } from '../schema.js';
 import { notSendableReasonSql } from './audience-sql.js';
+import { contactFieldColumns } from './contact-status.js';
 
 /** Escapes LIKE wildcards so user text is matched literally. */
 const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
@@ -46,14 +47,7 @@ const notSendableReason = sql<string | null>`(SELECT ${sql.raw(notSendableReason
 
 /** Every column a batch's contact page or export shows (never the hash). */
 const columns = {
-  id: contacts.id,
-  email: contacts.email,
-  name: contacts.name,
-  company: contacts.company,
-  position: contacts.position,
-  source: contacts.source,
-  status: contacts.status,
-  batchId: contacts.batchId,
+  ...contactFieldColumns,
   createdAt: contacts.createdAt,
   updatedAt: contacts.updatedAt,
   validation: contacts.validation,

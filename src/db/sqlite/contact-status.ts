@@ -6,6 +6,18 @@ import { contactHistory, contacts } from '../schema.js';
 import { dropContactCountWith } from './batch-rows.js';
 import { findSuppression, suppressAddress } from './suppression-rows.js';
 
+/** The columns of ContactFields (core/contacts/contact-store.ts): what every read of a contact selects. */
+export const contactFieldColumns = {
+  id: contacts.id,
+  email: contacts.email,
+  name: contacts.name,
+  company: contacts.company,
+  position: contacts.position,
+  source: contacts.source,
+  status: contacts.status,
+  batchId: contacts.batchId,
+};
+
 /**
  * A contact's status and deletion with their history rows, run inside the caller's transaction:
  * the contact store's own writes and those of the stores that change a contact as part of their

@@ -4,7 +4,7 @@ import { isKnown, type PersonRows } from '../../core/people/people-store.js';
 import { type Db, truncateWal } from '../client.js';
 import { batchEvents, batches, campaigns, contactHistory, contacts, sends } from '../schema.js';
 import { eraseBatchTexts } from './batch-rows.js';
-import { deleteContact, eraseHistoryText } from './contact-status.js';
+import { contactFieldColumns, deleteContact, eraseHistoryText } from './contact-status.js';
 import { eraseSendResponses } from './send-store.js';
 import { findSuppression, suppressAddress } from './suppression-rows.js';
 import { deleteWebhooksQuoting } from './webhook-rows.js';
@@ -16,14 +16,7 @@ function loadPerson(db: Read, email: string, hash: Buffer, campaignLimit: number
   const contact =
     db
       .select({
-        id: contacts.id,
-        email: contacts.email,
-        name: contacts.name,
-        company: contacts.company,
-        position: contacts.position,
-        source: contacts.source,
-        status: contacts.status,
-        batchId: contacts.batchId,
+        ...contactFieldColumns,
         validation: contacts.validation,
         validatedAt: contacts.validatedAt,
         createdAt: contacts.createdAt,
