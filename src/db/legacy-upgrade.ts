@@ -1,7 +1,7 @@
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
-import { type Db, migrateDb, migrationsFolder, type Sqlite } from './client.js';
+import { type Db, migrateDb, migrationsFolder, type Sqlite, withViewsAside } from './client.js';
 import { moveContacts } from './legacy-contacts.js';
 
 export { legacyTimeMs } from './legacy-contacts.js';
@@ -217,7 +217,9 @@ function applyMigrations(sqlite: Sqlite, migrations: Migration[]): number {
   let applied = 0;
   for (const m of migrations) {
     if (last && Number(last.at) >= m.folderMillis) continue;
-    for (const stmt of m.sql) sqlite.exec(stmt);
+    withViewsAside(sqlite, () => {
+      for (const stmt of m.sql) sqlite.exec(stmt);
+    });
     record.run(m.hash, m.folderMillis);
     applied++;
   }

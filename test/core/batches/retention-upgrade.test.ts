@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Db } from '../../../src/db/client.js';
+import { undoInboxMigrations } from '../../db/undo-inbox.js';
 import { importText, testClock, testCore } from '../../helpers.js';
 
 /*
@@ -22,6 +23,7 @@ const day = 86_400_000;
 /** Turns a database of today's schema back into one of the version before retention_proposals. */
 function backToSettingsVersion(db: Db, proposals: Record<string, number>): void {
   const s = db.$client;
+  undoInboxMigrations(s); // and the inbox's (0008–0010)
   s.exec('DROP TABLE retention_proposals');
   // The migrator applies every migration newer than the last one it recorded: forget 0007 onwards.
   const journal = z

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Db } from '../../../src/db/client.js';
+import { undoInboxMigrations } from '../../db/undo-inbox.js';
 import { importText, testCore, waitFor } from '../../helpers.js';
 import { FakeDns, type Zone } from './fake-dns.js';
 
@@ -32,6 +33,7 @@ const servicesOver = (path: string, dir: string, env: Record<string, string>) =>
 /** Turns a database of today's schema back into one of the version before validation_runs. */
 function backToSettingsVersion(db: Db, rows: Record<string, unknown>): void {
   const s = db.$client;
+  undoInboxMigrations(s); // and the inbox's (0008–0010)
   s.exec('DROP TABLE validation_runs');
   // And every later migration's change (0006: batches.importer; 0007: retention_proposals).
   s.exec('ALTER TABLE batches DROP COLUMN importer');
