@@ -25,10 +25,24 @@ export const batchEventKinds = [
 export type BatchEventKind = (typeof batchEventKinds)[number];
 
 /** Least to most restrictive: merging duplicates keeps the later one (db/legacy-contacts.ts ranks by it). */
-export const contactStatuses = ['active', 'inactive', 'bounced', 'unsubscribed'] as const;
+export const contactStatuses = [
+  'active',
+  'inactive',
+  'replied',
+  'bounced',
+  'unsubscribed',
+  'complained',
+] as const;
 export type ContactStatus = (typeof contactStatuses)[number];
 
-export const suppressionReasons = ['bounced', 'unsubscribed', 'deleted', 'manual'] as const;
+export const suppressionReasons = [
+  'bounced',
+  'unsubscribed',
+  'deleted',
+  'manual',
+  'complained',
+  'soft_bounced',
+] as const;
 export type SuppressionReason = (typeof suppressionReasons)[number];
 
 /**
@@ -75,3 +89,22 @@ export type SendStatus = (typeof sendStatuses)[number];
 
 export const webhookDeliveryStates = ['pending', 'delivered', 'failed'] as const;
 export type WebhookDeliveryState = (typeof webhookDeliveryStates)[number];
+
+/** What a person decided about a contact who replied (the reply notice's buttons). */
+export const contactInterests = ['interested', 'not_interested'] as const;
+export type ContactInterest = (typeof contactInterests)[number];
+
+/**
+ * What a message read from a mailbox (INBOX_URL) is: a human `reply`, a `bounce` (a DSN or an
+ * MTA's text), a `complaint` (ARF feedback report), an `auto_reply` (out of office, RFC 3834), a
+ * `delivery_report` (a delayed or successful delivery notice: no effect), or `unknown`.
+ */
+export const inboxMessageKinds = [
+  'reply',
+  'bounce',
+  'complaint',
+  'auto_reply',
+  'delivery_report',
+  'unknown',
+] as const;
+export type InboxMessageKind = (typeof inboxMessageKinds)[number];

@@ -5,3 +5,4 @@
 export * from './schema/app.js';
 export * from './schema/batches.js';
 export * from './schema/campaigns.js';
+export * from './schema/mailbox.js';

@@ -5,6 +5,7 @@ import {
   batchEventKinds,
   batchSources,
   batchStatuses,
+  contactInterests,
   contactStatuses,
   scheduledActivationStates,
   suppressionReasons,
@@ -71,12 +72,17 @@ export const contacts = sqliteTable(
      */
     validation: text('validation', { enum: validationResults }),
     validatedAt: integer('validated_at'),
+    /** What a person decided after the contact replied (null: nobody decided); see core/mailbox. */
+    interest: text('interest', { enum: contactInterests }),
   },
   (t) => [
     uniqueIndex('contacts_email').on(t.email),
     index('contacts_batch').on(t.batchId, t.id),
     index('contacts_batch_status').on(t.batchId, t.status, t.id),
-    check('contacts_status_check', sql`${t.status} in ('active','inactive','bounced','unsubscribed')`),
+    check(
+      'contacts_status_check',
+      sql`${t.status} in ('active','inactive','replied','bounced','unsubscribed','complained')`,
+    ),
   ],
 );
 
@@ -90,7 +96,10 @@ export const suppressions = sqliteTable(
     createdAt: integer('created_at').notNull(),
   },
   (t) => [
-    check('suppressions_reason_check', sql`${t.reason} in ('bounced','unsubscribed','deleted','manual')`),
+    check(
+      'suppressions_reason_check',
+      sql`${t.reason} in ('bounced','unsubscribed','deleted','manual','complained','soft_bounced')`,
+    ),
   ],
 );
 

@@ -80,15 +80,30 @@ export const sends = sqliteTable(
     unsubscribedAt: integer('unsubscribed_at'),
     /** The sending identity (SMTP account key) that took the message; null with a single transport. */
     account: text('account'),
+    /** When the inbox matched a human reply, a complaint or a soft bounce to this message (core/mailbox). */
+    repliedAt: integer('replied_at'),
+    complainedAt: integer('complained_at'),
+    softBouncedAt: integer('soft_bounced_at'),
   },
   (t) => [
     uniqueIndex('sends_campaign_contact').on(t.campaignId, t.contactId),
     // Per-contact history and reports by batch; also keeps ON DELETE SET NULL from scanning sends.
     index('sends_contact').on(t.contactId),
-    // Per-account daily caps: messages an identity took since the start of the day.
-    index('sends_account_claimed').on(t.account, t.claimedAt),
+    // Per-account daily caps: messages an identity took since the start of the day. Only rows with
+    // an identity (SMTP_URLS): a single transport's claims write no entry here.
+    index('sends_account_claimed').on(t.account, t.claimedAt).where(sql`${t.account} IS NOT NULL`),
     index('sends_campaign_status').on(t.campaignId, t.status, t.nextAttemptAt),
     index('sends_campaign_run').on(t.campaignId, t.run),
+    // Message-IDs of sends from before send refs (core/mailbox/send-ref.ts), for matching replies and
+    // bounces that quote them; ours (`<cb.…>`) name their row themselves and stay out of the index.
+    index('sends_legacy_message_id').on(t.messageId).where(sql`substr(${t.messageId}, 1, 4) <> '<cb.'`),
+    // The few rows the mailbox marked (db/sqlite/send-counts.ts counts them apart, so counting a
+    // campaign's ledger still reads no more than the statuses and unsubscribes).
+    index('sends_mailbox_marked')
+      .on(t.campaignId, t.status)
+      .where(
+        sql`${t.repliedAt} IS NOT NULL OR ${t.complainedAt} IS NOT NULL OR ${t.softBouncedAt} IS NOT NULL`,
+      ),
     check('sends_status_check', sql`${t.status} in ('claimed','sent','retry','failed','bounced','unknown')`),
   ],
 );
