@@ -65,7 +65,7 @@ export async function nodemailerBaseline(
   n: number,
   connections: number,
   window: number,
-): Promise<{ rate: number; wallRate: number; stats: SinkStats }> {
+): Promise<{ rate: number; wallRate: number; stats: SinkStats; cpuUs: number }> {
   const transport = nodemailer.createTransport({
     url: sink.url,
     pool: true,
@@ -77,15 +77,18 @@ export async function nodemailerBaseline(
   });
   await sink.reset();
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   let next = 0;
   const worker = async () => {
     while (next < n) await transport.sendMail(message(next++));
   };
   await Promise.all(Array.from({ length: window }, worker));
   const wallRate = n / ((performance.now() - t0) / 1000);
+  const cpu = process.cpuUsage(cpu0);
   transport.close();
   const stats = await sink.stats();
-  return { rate: rateOf(stats), wallRate, stats };
+  // CPU of this process (nodemailer alone) per message, µs
+  return { rate: rateOf(stats), wallRate, stats, cpuUs: (cpu.user + cpu.system) / n };
 }
 
 /** Messages per second between the first and the last message the sink received. */

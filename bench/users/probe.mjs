@@ -8,11 +8,13 @@
  * every 20 ms, whole process: worker threads included) and `block` the longest gap between the
  * 5 ms ticks of monitorEventLoopDelay (ms, an upper bound on the longest event-loop block: it
  * overstates by < 5 ms), both since the previous line; `lag` is the same seen by a plain 10 ms
- * setInterval (a cross-check). The bench keeps the lines whose time falls in the window it
- * measures. Plain JS, no dependencies: it must load before tsx does.
+ * setInterval (a cross-check); `cpu` the CPU time of the whole process (user + system, every
+ * thread) and `main` the main thread's busy time (event-loop utilization), both in ms since it
+ * started. The bench keeps the lines whose time falls in the window it measures. Plain JS, no
+ * dependencies: it must load before tsx does.
  */
 import { appendFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 
 const out = process.env.COLDBATCH_PROBE_OUT;
@@ -37,12 +39,15 @@ if (out && match && isMainThread && (script.endsWith(match) || script.endsWith(b
   }, 10);
   const flush = () => {
     rss = Math.max(rss, process.memoryUsage.rss());
+    const cpu = process.cpuUsage();
     const line = {
       t: Date.now(),
       pid: process.pid,
       rss,
       block: Math.round((h.max / 1e6) * 10) / 10,
       lag: Math.round(lag * 10) / 10,
+      cpu: Math.round((cpu.user + cpu.system) / 1000),
+      main: Math.round(performance.eventLoopUtilization().active),
     };
     h.reset();
     rss = process.memoryUsage.rss();

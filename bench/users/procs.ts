@@ -57,11 +57,23 @@ export type ProbeWindow = {
   maxLagMs: number;
   /** RSS (MB) in the last line before the window: what the process held when it began. */
   rssBeforeMb: number;
+  /** CPU time of the whole process (every thread) in the window, ms. */
+  cpuMs: number;
+  /** Busy time of its main thread (event-loop utilization) in the window, ms. */
+  mainMs: number;
   lines: number;
   pids: number[];
 };
 
-type ProbeLine = { t: number; pid: number; rss: number; block: number; lag: number };
+type ProbeLine = {
+  t: number;
+  pid: number;
+  rss: number;
+  block: number;
+  lag: number;
+  cpu?: number;
+  main?: number;
+};
 
 /** The probe's figures for lines stamped in [from, to] (Date.now() times; a line covers the 250 ms before it). */
 export function readProbe(out: string, from = 0, to = Number.POSITIVE_INFINITY): ProbeWindow {
@@ -80,9 +92,17 @@ export function readProbe(out: string, from = 0, to = Number.POSITIVE_INFINITY):
     maxBlockMs: Math.max(0, ...inside.map((l) => l.block)),
     maxLagMs: Math.max(0, ...inside.map((l) => l.lag)),
     rssBeforeMb: before ? mb(before.rss) : 0,
+    cpuMs: spent(before ?? inside[0], inside.at(-1), 'cpu'),
+    mainMs: spent(before ?? inside[0], inside.at(-1), 'main'),
     lines: inside.length,
     pids: [...new Set(all.map((l) => l.pid))],
   };
+}
+
+/** How much a cumulative counter of the probe grew between two lines of the same process (0 if unknown). */
+function spent(a: ProbeLine | undefined, b: ProbeLine | undefined, key: 'cpu' | 'main'): number {
+  if (!a || !b || a.pid !== b.pid) return 0;
+  return Math.max(0, (b[key] ?? 0) - (a[key] ?? 0));
 }
 
 /** A TCP port free now on 127.0.0.1. */

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.js';
 import { type IdentityState, MailError, type Mailer, type OutgoingMessage, type SentInfo } from './mailer.js';
 import { createSmtpMailer } from './smtp.js';
+import { createThreadMailers } from './smtp-thread.js';
 
 /** One SMTP account of SMTP_URLS: its key (host:port:user, never the password), URL and limits. */
 export type IdentityConfig = {
@@ -43,6 +44,8 @@ export type IdentityOptions = {
   coolDownMs?: number;
   /** The transport of one account (tests); default: a pooled SMTP mailer on its URL. */
   transport?: (account: IdentityConfig) => Mailer;
+  /** Run every account's pool in one worker thread (the app), not on the calling thread. */
+  thread?: boolean;
 };
 
 const dayMs = 86_400_000;
@@ -71,16 +74,25 @@ export function createIdentityMailer(opts: IdentityOptions): Mailer {
   const threshold = opts.failuresBeforeSkip ?? 5;
   const coolDown = opts.coolDownMs ?? 600_000;
   const saved = new Map(opts.store.loadHealth().map((h) => [h.key, h]));
-  const accounts: Account[] = opts.accounts.map((config) => ({
+  const poolOptions = (config: IdentityConfig) => ({
+    url: config.url,
+    ...(opts.maxConnections ? { maxConnections: opts.maxConnections } : {}),
+    ...(opts.ratePerMinute ? { ratePerMinute: opts.ratePerMinute } : {}),
+  });
+  // The app builds and writes messages off the main thread: one thread holds every account's pool.
+  const threaded =
+    opts.thread && !opts.transport
+      ? createThreadMailers(
+          opts.accounts.map((config) => ({ options: poolOptions(config), account: config.key })),
+          opts.log,
+        )
+      : null;
+  const accounts: Account[] = opts.accounts.map((config, i) => ({
     config,
     mailer:
       opts.transport?.(config) ??
-      createSmtpMailer({
-        url: config.url,
-        log: opts.log.child({ account: config.key }),
-        ...(opts.maxConnections ? { maxConnections: opts.maxConnections } : {}),
-        ...(opts.ratePerMinute ? { ratePerMinute: opts.ratePerMinute } : {}),
-      }),
+      threaded?.[i] ??
+      createSmtpMailer({ ...poolOptions(config), log: opts.log.child({ account: config.key }) }),
     health: saved.get(config.key) ?? {
       key: config.key,
       firstUsedAt: null,

@@ -20,7 +20,7 @@ export type MailerOptions = {
   ratePerMinute?: number;
   maxConnections?: number;
   log: Logger;
-  /** SMTP_URL: run the nodemailer pool in a worker thread (the app), not on the calling thread. */
+  /** Run the nodemailer pools (SMTP_URL, or every SMTP_URLS account) in a worker thread (the app), not on the calling thread. */
   thread?: boolean;
   /** SMTP_URLS: several sending identities (they need `identityStore` and `clock`); wins over smtpUrl. */
   accounts?: IdentityConfig[];
@@ -39,6 +39,7 @@ export function createMailer(opts: MailerOptions): Mailer {
       log: opts.log,
       ...(opts.ratePerMinute ? { ratePerMinute: opts.ratePerMinute } : {}),
       ...(opts.maxConnections ? { maxConnections: opts.maxConnections } : {}),
+      ...(opts.thread ? { thread: true } : {}),
     });
   }
   if (!opts.smtpUrl) return createOutboxMailer({ dir: opts.outboxDir, log: opts.log });

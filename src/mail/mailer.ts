@@ -7,11 +7,19 @@ export type OutgoingMessage = {
   html?: string;
   /** Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post. */
   headers: Record<string, string>;
+  /** The Message-ID header, with its angle brackets (`<cb.…@acme.com>`); absent: nodemailer makes one. */
+  messageId?: string;
+  /**
+   * The SMTP envelope (MAIL FROM / RCPT TO) when it differs from the headers: a VERP bounce
+   * address as MAIL FROM (the Return-Path), the From header unchanged. Absent: From and To.
+   */
+  envelope?: { from: string; to: string };
   /** Stable id used for the outbox file name and logs (never the address). */
   ref: string;
 };
 
 export type SentInfo = {
+  /** The message's Message-ID as sent, with its angle brackets (the one given, or nodemailer's). */
   messageId: string;
   response: string;
   /** The sending identity (SMTP account key, never a password) that took it; absent with one transport. */
@@ -76,6 +84,8 @@ export function mailFields(m: OutgoingMessage) {
     subject: m.subject,
     text: m.text,
     ...(m.html !== undefined ? { html: m.html } : {}),
+    ...(m.messageId !== undefined ? { messageId: m.messageId } : {}),
+    ...(m.envelope !== undefined ? { envelope: m.envelope } : {}),
     headers: m.headers,
   };
 }

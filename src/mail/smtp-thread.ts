@@ -11,12 +11,16 @@ import {
 } from './mailer.js';
 import type { SmtpOptions } from './smtp.js';
 
-/** What the worker is started with: the pool's options and the log level. */
-export type SmtpThreadData = { options: Omit<SmtpOptions, 'log'>; level: string };
+/** One nodemailer pool of the thread: its options, and the sending identity it is (logged as `account`). */
+export type SmtpThreadPool = { options: Omit<SmtpOptions, 'log'>; account?: string };
+/** What the worker is started with: its pools (one per SMTP account) and the log level. */
+export type SmtpThreadData = { pools: SmtpThreadPool[]; level: string };
 export type SmtpThreadRequest =
-  | { op: 'send'; id: number; message: OutgoingMessage }
-  | { op: 'verify'; id: number }
+  | { op: 'send'; id: number; pool: number; message: OutgoingMessage }
+  | { op: 'verify'; id: number; pool: number }
   | { op: 'close' };
+/** What goes over the port: the requests of one turn of the event loop together (one message, not one each). */
+export type SmtpThreadPost = SmtpThreadRequest | SmtpThreadRequest[];
 type WireError = {
   kind: MailFailureKind;
   responseCode: number | undefined;
@@ -28,8 +32,11 @@ export type SmtpThreadReply =
   | { id: number; ok: false; error: WireError }
   | { log: string }
   | { ready: true };
+/** The worker's answers of one turn of its event loop go together too. */
+export type SmtpThreadReplies = SmtpThreadReply | SmtpThreadReply[];
 
 type Waiting = { resolve: (v: SentInfo | boolean) => void; reject: (e: MailError) => void };
+type Ask = { op: 'send'; pool: number; message: OutgoingMessage } | { op: 'verify'; pool: number };
 
 /**
  * The SMTP mailer with its nodemailer pool in a worker thread: building and writing each message
@@ -40,32 +47,62 @@ type Waiting = { resolve: (v: SentInfo | boolean) => void; reject: (e: MailError
  */
 export function createThreadMailer(opts: SmtpOptions): Mailer {
   const { log, ...options } = opts;
-  const data: SmtpThreadData = { options, level: log.level };
+  return createThreadMailers([{ options }], log)[0]!;
+}
+
+/**
+ * One mailer per pool (the accounts of SMTP_URLS), all in ONE worker thread: each account keeps
+ * its own nodemailer pool there, and closing any of them ends the thread (they are closed together).
+ */
+export function createThreadMailers(pools: SmtpThreadPool[], log: Logger): Mailer[] {
+  const data: SmtpThreadData = { pools, level: log.level };
   const waiting = new Map<number, Waiting>();
   let nextId = 1;
   let worker: Worker | null = null;
   let closed = false;
+  let closing: Promise<void> | undefined;
+  /** Requests not yet posted: the sends a claim launches in one turn go over the port as one message. */
+  let queued: SmtpThreadRequest[] = [];
+
+  const flush = () => {
+    const batch = queued;
+    queued = [];
+    if (batch.length > 0)
+      worker?.postMessage((batch.length === 1 ? batch[0]! : batch) satisfies SmtpThreadPost);
+  };
+
+  const answer = (w: Worker, m: SmtpThreadReply) => {
+    if ('log' in m) return relay(log, m.log);
+    if ('ready' in m) return;
+    const p = waiting.get(m.id);
+    if (!p) return;
+    waiting.delete(m.id);
+    if (waiting.size === 0) w.unref();
+    if (m.ok) p.resolve(m.value);
+    else p.reject(new MailError(m.error.kind, m.error.responseCode, m.error.response, m.error.unreachable));
+  };
 
   const start = (): Worker => {
     const w = spawnWorker(import.meta.url, './smtp-worker', data);
     let ready = false;
     w.unref(); // the HTTP server and the scheduler keep the process alive, not an idle pool
-    w.on('message', (m: SmtpThreadReply) => {
-      if ('log' in m) return relay(log, m.log);
-      if ('ready' in m) {
-        ready = true;
-        return;
+    w.on('message', (m: SmtpThreadReplies) => {
+      for (const r of Array.isArray(m) ? m : [m]) {
+        if ('ready' in r) ready = true;
+        answer(w, r);
       }
-      const p = waiting.get(m.id);
-      if (!p) return;
-      waiting.delete(m.id);
-      if (waiting.size === 0) w.unref();
-      if (m.ok) p.resolve(m.value);
-      else p.reject(new MailError(m.error.kind, m.error.responseCode, m.error.response, m.error.unreachable));
     });
     w.on('error', (err) => log.error({ err, module: 'mail' }, 'SMTP thread failed'));
     w.on('exit', () => {
       if (worker === w) worker = null;
+      // Requests never posted never left this machine.
+      const unsent = new MailError('transient', undefined, 'the SMTP thread stopped first', true);
+      for (const r of queued) {
+        if (r.op === 'close') continue;
+        waiting.get(r.id)?.reject(unsent);
+        waiting.delete(r.id);
+      }
+      queued = [];
       // Before the pool was ready nothing can have left this machine; after, the server may have it.
       const lost = ready
         ? new MailError('unknown', undefined, 'the SMTP thread stopped before the answer')
@@ -76,7 +113,7 @@ export function createThreadMailer(opts: SmtpOptions): Mailer {
     return w;
   };
 
-  const ask = (req: { op: 'send'; message: OutgoingMessage } | { op: 'verify' }) =>
+  const ask = (req: Ask) =>
     new Promise<SentInfo | boolean>((resolve, reject) => {
       if (closed) {
         reject(new MailError('transient', undefined, 'the mailer is closed'));
@@ -86,37 +123,46 @@ export function createThreadMailer(opts: SmtpOptions): Mailer {
       const id = nextId++;
       waiting.set(id, { resolve, reject });
       if (waiting.size === 1) worker.ref();
-      worker.postMessage({ ...req, id } satisfies SmtpThreadRequest);
+      queued.push({ ...req, id });
+      if (queued.length === 1) setImmediate(flush);
     });
 
-  return {
-    kind: 'smtp',
-    send: async (message) => {
-      const v = await ask({ op: 'send', message });
-      if (typeof v === 'boolean')
-        throw new MailError('unknown', undefined, 'unexpected answer from the SMTP thread');
-      return v;
-    },
-    // Like the in-process mailer: false when the server cannot be reached, or the thread ended first.
-    verify: async () => {
-      try {
-        return (await ask({ op: 'verify' })) === true;
-      } catch {
-        return false;
-      }
-    },
-    async close(): Promise<void> {
-      closed = true;
-      const w = worker;
-      if (!w) return;
-      const gone = new Promise<void>((r) => w.once('exit', () => r()));
-      w.postMessage({ op: 'close' } satisfies SmtpThreadRequest);
-      // The pool closes and the thread ends by itself; one that does not is stopped.
-      const timer = setTimeout(() => void w.terminate(), 2000);
-      await gone;
-      clearTimeout(timer);
-    },
+  const close = async (): Promise<void> => {
+    closed = true;
+    flush();
+    const w = worker;
+    if (!w) return;
+    const gone = new Promise<void>((r) => w.once('exit', () => r()));
+    w.postMessage({ op: 'close' } satisfies SmtpThreadPost);
+    // The pools close and the thread ends by itself; one that does not is stopped.
+    const timer = setTimeout(() => void w.terminate(), 2000);
+    await gone;
+    clearTimeout(timer);
   };
+
+  return pools.map(
+    (_, pool): Mailer => ({
+      kind: 'smtp',
+      send: async (message) => {
+        const v = await ask({ op: 'send', pool, message });
+        if (typeof v === 'boolean')
+          throw new MailError('unknown', undefined, 'unexpected answer from the SMTP thread');
+        return v;
+      },
+      // Like the in-process mailer: false when the server cannot be reached, or the thread ended first.
+      verify: async () => {
+        try {
+          return (await ask({ op: 'verify', pool })) === true;
+        } catch {
+          return false;
+        }
+      },
+      close: () => {
+        closing ??= close();
+        return closing;
+      },
+    }),
+  );
 }
 
 const logLine = z.looseObject({ level: z.number(), msg: z.string().optional() });

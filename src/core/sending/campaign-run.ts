@@ -28,13 +28,24 @@ export class CampaignRun {
   private limitKey = '';
   private used = 0;
 
+  /**
+   * @param retryAt when the campaign's first retry is due (SendStore.nextRetryAt, read as the pass
+   *   starts); null: none waits, and the claims skip the retry queries until a message of this
+   *   pass is put back for a retry. Rows re-queued by someone else during the pass wait for the next.
+   */
   constructor(
     readonly c: CampaignRecord,
     concurrency: number,
     readonly stats: { attempted: number; bounced: number },
+    private retryAt: number | null = 0,
   ) {
     this.window = concurrency * 2;
     this.refillAt = Math.max(1, Math.floor(this.window / 2));
+  }
+
+  /** Whether a claim at `now` must look for due retries. */
+  retriesDue(now: number): boolean {
+    return this.retryAt !== null && this.retryAt <= now;
   }
 
   /** Nothing in flight. */
@@ -89,6 +100,8 @@ export class CampaignRun {
     const p: Promise<unknown> = delivery
       .then(async (outcome) => {
         if (typeof outcome === 'object') this.settled.push(outcome);
+        // A row put back for a retry: from now on every claim looks for due retries again.
+        else if (outcome === 'retry' || outcome === 'unreachable') this.retryAt = 0;
         if (outcome !== 'retry' && outcome !== 'unreachable') this.stats.attempted++;
         if (outcome === 'bounced') this.stats.bounced++;
         if (outcome !== 'unreachable') await answered();

@@ -1,5 +1,7 @@
+import { domainToASCII } from 'node:url';
 import type { OutgoingMessage } from '../../mail/mailer.js';
 import { escapeHtml, firstNameOf, renderTemplate, subjectSafe } from '../campaigns/template.js';
+import { messageIdFor, verpAddress } from '../mailbox/send-ref.js';
 
 export type ComposeSettings = {
   /** PUBLIC_URL: base of the unsubscribe links. */
@@ -7,6 +9,11 @@ export type ComposeSettings = {
   postalAddress: string;
   /** Address that receives mailto: unsubscribe requests (the header keeps only the HTTPS link without it). */
   unsubscribeMailto: string | undefined;
+  /**
+   * MAIL_BOUNCE_ADDRESS: the envelope sender of every message becomes its VERP form
+   * (`bounces+cb.<id>.<tag>@domain`), so a bounce names its send; unset: the From address.
+   */
+  bounceAddress?: string | undefined;
 };
 
 export type ComposeInput = {
@@ -14,9 +21,24 @@ export type ComposeInput = {
   recipient: { email: string; name: string | null; company: string | null; position: string | null };
   sendId: number;
   token: string;
+  /** The key that signs the send refs (Message-ID, VERP): the unsubscribe links' signing key. */
+  key: string;
 };
 
-/** Renders one personalised message with the unsubscribe headers (RFC 2369, RFC 8058) and footer. */
+/** The domain of a `from` (`a@acme.com`, `Ana <a@acme.com>`) in ASCII, for the Message-ID; `localhost` if it has none. */
+export function fromDomain(from: string): string {
+  const m = /@([^@\s<>"]+)>?\s*$/.exec(from);
+  const domain = (m?.[1] ?? '').toLowerCase();
+  if (/^[a-z0-9.-]+$/.test(domain)) return domain;
+  // an internationalized domain goes into the header in its punycode form
+  const ascii = domainToASCII(domain);
+  return /^[a-z0-9.-]+$/.test(ascii) ? ascii : 'localhost';
+}
+
+/**
+ * Renders one personalised message with the unsubscribe headers (RFC 2369, RFC 8058) and footer,
+ * its Message-ID naming the send (send-ref.ts) and, with a bounce address, its VERP envelope sender.
+ */
 export function composeMessage(settings: ComposeSettings, input: ComposeInput): OutgoingMessage {
   const { campaign, recipient, token } = input;
   const unsubscribeUrl = `${settings.publicUrl.replace(/\/$/, '')}/u/${token}`;
@@ -48,6 +70,15 @@ export function composeMessage(settings: ComposeSettings, input: ComposeInput): 
       'List-Unsubscribe': `<${unsubscribeUrl}>${mailto}`,
       'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
     },
+    messageId: messageIdFor(input.sendId, fromDomain(campaign.from), input.key),
+    ...(settings.bounceAddress
+      ? {
+          envelope: {
+            from: verpAddress(settings.bounceAddress, input.sendId, input.key),
+            to: recipient.email,
+          },
+        }
+      : {}),
     ref: `${campaign.id}-${input.sendId}`,
   };
 }

@@ -32,11 +32,14 @@ export async function deliver(
   item: Claimed,
 ): Promise<Outcome> {
   try {
+    // One key (read once, then kept) signs the unsubscribe link and the send refs (Message-ID, VERP).
+    const key = await s.unsubscribeKey();
     const message = composeMessage(s, {
       campaign: { id: c.id, subject: c.subject, body: c.body, html: c.html, from: c.fromAddress },
       recipient: item.recipient,
       sendId: item.sendId,
-      token: signUnsubscribeToken(item.sendId, await s.unsubscribeKey()),
+      token: signUnsubscribeToken(item.sendId, key),
+      key,
     });
     const info = await deps.mailer.send(message);
     return { sendId: item.sendId, messageId: info.messageId, response: info.response, account: info.account };

@@ -166,10 +166,12 @@ export class SendEngine {
     const started = performance.now();
     const c = await this.campaigns.find(id);
     if (c?.status !== 'sending') return false;
+    const store = this.deps.store;
     const run = new CampaignRun(
       c,
       this.settings.concurrency,
-      await this.deps.store.runStats(c.id, c.runCount),
+      await store.runStats(c.id, c.runCount),
+      await store.nextRetryAt(c.id),
     );
     const sendWindow = parseWindow(c.sendWindow);
     this.outage.remember(c); // told before a restart
@@ -231,7 +233,14 @@ export class SendEngine {
     if (!run.idle && room < run.refillAt) return null;
     if (room > 0) room = this.buckets.take(c, room, now);
     if (room <= 0) return null;
-    const batch = await this.deps.store.claim(c, room, now, run.after, run.takeSettled());
+    const batch = await this.deps.store.claim(
+      c,
+      room,
+      now,
+      run.after,
+      run.takeSettled(),
+      run.retriesDue(now),
+    );
     if (batch.length === 0 && run.idle) {
       if (run.rewind()) return true;
       if (!(await this.deps.store.hasPendingRetries(c.id))) await this.finishRun(c);

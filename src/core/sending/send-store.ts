@@ -40,7 +40,8 @@ export interface SendStore {
    * Claims up to `limit` recipients in one transaction: due retries first (rows whose contact left
    * the audience become `failed`), then contacts of the audience after `afterContactId` the
    * campaign has no row for. `settled` (messages accepted since the last claim) are marked sent in
-   * the same commit.
+   * the same commit. `retries` false: the caller knows no retry is due, the retry rows are not
+   * looked at (default true).
    */
   claim(
     c: ClaimTarget,
@@ -48,6 +49,7 @@ export interface SendStore {
     now: number,
     afterContactId: number,
     settled: SentResult[],
+    retries?: boolean,
   ): Promise<Claimed[]>;
   /** Marks accepted messages sent, in one transaction. */
   settleSent(results: SentResult[], now: number): Promise<void>;
@@ -65,6 +67,8 @@ export interface SendStore {
   markClaimedUnknown(now: number): Promise<number>;
   /** Whether the campaign has rows waiting for a retry. */
   hasPendingRetries(campaignId: string): Promise<boolean>;
+  /** When the campaign's first row waiting for a retry is due; null: none waits. */
+  nextRetryAt(campaignId: string): Promise<number | null>;
   /** Rows claimed in one run (a drip's per-run limit). */
   countRun(campaignId: string, run: number): Promise<number>;
   /** Recipients first claimed since a moment (a retry does not count twice against a daily limit). */

@@ -49,8 +49,13 @@ export class SqliteSendStore implements SendStore {
         `INSERT INTO sends (campaign_id, contact_id, email_hash, run, status, attempts, claimed_at, updated_at)
          VALUES (?, ?, ?, ?, 'claimed', 0, ?, ?) RETURNING id`,
       ),
-      sent: db.prepare<[string, string, string | null, number, number]>(
-        `UPDATE sends SET status = 'sent', attempts = attempts + 1, message_id = ?, response = ?, account = coalesce(?, account), updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
+      // Two forms: setting `account` (even to itself) rewrites the row's (account, claimed_at) index
+      // entry, so a message without a sending identity leaves the column out.
+      sent: db.prepare<[string, string, number, number]>(
+        `UPDATE sends SET status = 'sent', attempts = attempts + 1, message_id = ?, response = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
+      ),
+      sentBy: db.prepare<[string, string, string, number, number]>(
+        `UPDATE sends SET status = 'sent', attempts = attempts + 1, message_id = ?, response = ?, account = ?, updated_at = ?, next_attempt_at = NULL WHERE id = ?`,
       ),
       retry: db.prepare<[string, number, number | null, string, number, number]>(
         `UPDATE sends SET status = ?, attempts = ?, next_attempt_at = ?, response = ?, updated_at = ? WHERE id = ?`,
@@ -65,6 +70,9 @@ export class SqliteSendStore implements SendStore {
       pendingRetries: db.prepare<[string], { one: number }>(
         `SELECT 1 AS one FROM sends WHERE campaign_id = ? AND status = 'retry' LIMIT 1`,
       ),
+      nextRetry: db.prepare<[string], { at: number | null }>(
+        `SELECT min(next_attempt_at) AS at FROM sends WHERE campaign_id = ? AND status = 'retry'`,
+      ),
       countRun: db.prepare<[string, number], { n: number }>(
         `SELECT count(*) AS n FROM sends WHERE campaign_id = ? AND run = ?`,
       ),
@@ -78,16 +86,25 @@ export class SqliteSendStore implements SendStore {
       ),
     };
     this.claimTx = sqlite.transaction(
-      (c: ClaimTarget, limit: number, now: number, after: number, settled: SentResult[]): Claimed[] => {
+      (
+        c: ClaimTarget,
+        limit: number,
+        now: number,
+        after: number,
+        settled: SentResult[],
+        retries: boolean,
+      ): Claimed[] => {
         const s = this.s;
         // Messages sent since the last claim are settled in the same commit (one WAL write, not two).
         for (const r of settled) this.markSent(r, now);
         if (limit <= 0) return [];
         const out: Claimed[] = [];
-        s.staleRetries.run(now, c.id, now);
-        for (const r of s.dueRetries.all(c.id, now, limit)) {
-          s.reclaim.run(r.id);
-          out.push(toClaimed(r.id, r, r.attempts, true));
+        if (retries) {
+          s.staleRetries.run(now, c.id, now);
+          for (const r of s.dueRetries.all(c.id, now, limit)) {
+            s.reclaim.run(r.id);
+            out.push(toClaimed(r.id, r, r.attempts, true));
+          }
         }
         // A completed campaign sending again (retryFailed) takes only its re-queued rows.
         if (out.length < limit && c.completedAt === null) {
@@ -110,8 +127,9 @@ export class SqliteSendStore implements SendStore {
     now: number,
     afterContactId: number,
     settled: SentResult[],
+    retries = true,
   ): Promise<Claimed[]> {
-    return this.claimTx(c, limit, now, afterContactId, settled);
+    return this.claimTx(c, limit, now, afterContactId, settled, retries);
   }
 
   async settleSent(results: SentResult[], now: number): Promise<void> {
@@ -141,6 +159,10 @@ export class SqliteSendStore implements SendStore {
     return this.s.pendingRetries.get(campaignId) !== undefined;
   }
 
+  async nextRetryAt(campaignId: string): Promise<number | null> {
+    return this.s.nextRetry.get(campaignId)?.at ?? null;
+  }
+
   async countRun(campaignId: string, run: number): Promise<number> {
     return this.s.countRun.get(campaignId, run)?.n ?? 0;
   }
@@ -154,7 +176,9 @@ export class SqliteSendStore implements SendStore {
   }
 
   private markSent(r: SentResult, now: number): void {
-    this.s.sent.run(r.messageId, r.response.slice(0, 500), r.account ?? null, now, r.sendId);
+    const response = r.response.slice(0, 500);
+    if (r.account === undefined) this.s.sent.run(r.messageId, response, now, r.sendId);
+    else this.s.sentBy.run(r.messageId, response, r.account, now, r.sendId);
   }
 }
 
