@@ -8,6 +8,7 @@ import type { Services } from '../core/index.js';
 import { boltLogger, type Logger } from '../logger.js';
 import { errorBlocks } from './blocks/common.js';
 import { followCampaigns } from './flows/campaign-progress.js';
+import { followReplies, type ReplyNotices } from './flows/reply-notice.js';
 import { cachedAuthorization } from './kit/auth.js';
 import { Background, type SlackDeps } from './kit/context.js';
 import { followNotices } from './kit/notices.js';
@@ -23,6 +24,8 @@ export type SlackRuntime = {
   /** A Web API client with the bot token, for work that is not an answer to a request. */
   client: WebClient;
   background: Background;
+  /** Posts the reply notices not posted yet (the app runs it every minute); resolves with how many. */
+  sweepReplies(): Promise<number>;
   start(): Promise<void>;
   stop(): Promise<void>;
 };
@@ -133,6 +136,13 @@ export function createSlack(opts: SlackOptions): SlackRuntime {
   });
   for (const register of listeners) register(bolt, deps);
   let unfollow: (() => void) | undefined;
+  let replies: ReplyNotices | undefined;
+  const sweepReplies = async (): Promise<number> => {
+    if (!replies) return 0;
+    const pass = replies.sweep();
+    background.run(pass); // shutdown waits for a pass under way
+    return pass;
+  };
   bolt.error(async (error) => {
     log.error({ err: error }, 'unhandled Slack error');
   });
@@ -142,6 +152,7 @@ export function createSlack(opts: SlackOptions): SlackRuntime {
     bolt,
     client,
     background,
+    sweepReplies,
     start: async () => {
       await auth.verify().then(
         (r) => log.info({ botUserId: r.botUserId }, 'Slack bot token verified'),
@@ -151,10 +162,15 @@ export function createSlack(opts: SlackOptions): SlackRuntime {
       if (mode === 'socket') await bolt.start();
       const unfollowCampaigns = followCampaigns(deps, client, deps.progressIntervalMs);
       const unfollowNotices = followNotices(deps, client);
+      replies = followReplies(deps, client);
+      const r = replies;
       unfollow = () => {
         unfollowCampaigns();
         unfollowNotices();
+        r.stop();
       };
+      // Replies stored while Slack was away (or before a restart) are posted now.
+      sweepReplies().catch((err: unknown) => log.warn({ err }, 'reply notices not posted at start'));
       log.info(
         { mode },
         mode === 'socket' ? 'Slack connected in Socket Mode' : 'Slack listening at POST /slack/events',

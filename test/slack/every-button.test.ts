@@ -1,9 +1,10 @@
 /**
  * Every button the app shows, clicked as Slack would. The real app is driven through ordinary use
- * (CSV drops, slash commands, the App Home, campaigns written in the modal, a retention proposal);
- * every button it posted is collected from what the stand-in Web API received and clicked with a
- * signed block_actions request built from the collected block, in the state the use left behind
- * (a fresh app on a copy of that database for each click), then the buttons of each answer too.
+ * (CSV drops, slash commands, the App Home, campaigns written in the modal, a retention proposal,
+ * a reply read from the mailbox); every button it posted is collected from what the stand-in Web
+ * API received and clicked with a signed block_actions request built from the collected block, in
+ * the state the use left behind (a fresh app on a copy of that database for each click), then the
+ * buttons of each answer too.
  * No click may be answered with an error, go unanswered, or log at error level.
  */
 import { copyFileSync } from 'node:fs';
@@ -165,6 +166,19 @@ async function use(t: Running) {
   // One scheduled for tomorrow (waiting for approval), one draft.
   await post(modal({ kind: 'at', at: Math.floor((clock.now() + day) / 1000) }, 'Follow-up'), 'form');
   await post(modal({ kind: 'draft' }, 'Someday'), 'form');
+  await settle();
+  // A human reply to Intro, read from the mailbox (after Follow-up counted ok@ in its audience): its
+  // notice goes in Intro's progress thread.
+  const { inReplyTo } = app.db.$client
+    .prepare(
+      'SELECT message_id AS inReplyTo FROM sends WHERE contact_id = (SELECT id FROM contacts WHERE email = ?)',
+    )
+    .get('ok@x.com') as { inReplyTo: string };
+  const reply = `From: Ok <ok@x.com>\r\nTo: sales@coldbatch.test\r\nSubject: Re: Hi Ok\r\nMessage-ID: <r1@x.com>\r\nIn-Reply-To: ${inReplyTo}\r\n\r\nSounds good, tell me more.\r\n`;
+  await app.services.mailbox.process(
+    { mailbox: 'imap://sales@127.0.0.1/INBOX', uidValidity: '1', uid: 1 },
+    Buffer.from(reply),
+  );
   await settle();
 
   await command('/batches', 'list');
@@ -397,6 +411,10 @@ describe('every button the app shows', () => {
       'campaign_resend_unknown',
       'contact_forget',
       'retention_delete_batch',
+      'reply_interested',
+      'reply_not_interested',
+      'reply_unsubscribe',
+      'reply_why',
     ])
       expect(ids, id).toContain(id);
 

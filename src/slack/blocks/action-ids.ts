@@ -24,6 +24,11 @@ export const actionIds = {
   contactForget: 'contact_forget',
   /** The "Delete batch" button of a retention proposal; its value is the batch id. */
   retentionDelete: 'retention_delete_batch',
+  /** The buttons of a reply notice; their value is `{"id": <inbox message id>}`. */
+  replyInterested: 'reply_interested',
+  replyNotInterested: 'reply_not_interested',
+  replyUnsubscribe: 'reply_unsubscribe',
+  replyWhy: 'reply_why',
 } as const;
 
 /** The callback ids of the modals the app opens. */

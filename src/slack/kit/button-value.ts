@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DomainError } from '../../errors.js';
 
 /**
  * Where a batch button was clicked, so the answer re-renders the same place: a message showing the
@@ -33,3 +34,25 @@ const campaignValue = z.object({ id: z.string().max(100) });
 /** A campaign button's value: `{"id": "<campaign id>"}`. */
 export const parseCampaignValue = (raw: string | undefined): string =>
   campaignValue.parse(JSON.parse(z.string().parse(raw))).id;
+
+const replyValue = z.object({ id: z.number().int().positive() });
+
+/**
+ * A reply notice button's value: `{"id": <inbox message id>}`. Anything else (a message posted by
+ * another version, a hand-made request) is refused with a clear answer, not a failure.
+ */
+export function parseReplyValue(raw: string | undefined): number {
+  let value: unknown;
+  try {
+    value = JSON.parse(raw ?? '');
+  } catch {
+    value = undefined;
+  }
+  const parsed = replyValue.safeParse(value);
+  if (!parsed.success)
+    throw new DomainError(
+      'invalid_input',
+      'This button is not one I can read any more: nothing was changed.',
+    );
+  return parsed.data.id;
+}

@@ -12,6 +12,9 @@ import { register as campaignNew } from './campaign-new.js';
 import { register as campaignRetry } from './campaign-retry.js';
 import { register as contactForget } from './contact-forget.js';
 import { register as importUndo } from './import-undo.js';
+import { register as replyInterest } from './reply-interest.js';
+import { register as replyUnsubscribe } from './reply-unsubscribe.js';
+import { register as replyWhy } from './reply-why.js';
 import { register as retentionDelete } from './retention-delete.js';
 
 /** Every button the app posts (blocks/action-ids.ts lists their ids). */
@@ -30,6 +33,9 @@ export function register(app: App, deps: SlackDeps): void {
     campaignRetry,
     contactForget,
     retentionDelete,
+    replyInterest,
+    replyUnsubscribe,
+    replyWhy,
   ])
     listener(app, deps);
 }
