@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Campaign, CampaignCounts } from '../core/campaigns/campaign.js';
+import { campaignRates } from '../core/campaigns/progress.js';
 import { campaignStatuses } from '../core/types.js';
 import {
   cliActor,
@@ -83,7 +84,10 @@ function listText(
   return table([['ID', 'STATUS', 'SENT', 'NEXT RUN', 'NAME'], ...rows]) + more;
 }
 
+const pct = (r: number | null) => (r === null ? '-' : `${(r * 100).toFixed(1)}%`);
+
 function showText(c: Campaign, n: CampaignCounts): string {
+  const rates = campaignRates(n);
   const schedule = c.cron
     ? `cron "${c.cron}" (${c.timezone})`
     : c.sendAt
@@ -96,6 +100,8 @@ function showText(c: Campaign, n: CampaignCounts): string {
     `schedule: ${schedule}   next run: ${shortTime(c.nextRunAt)}   runs: ${c.runCount}`,
     `figures: ${n.total} total, ${n.sent} sent, ${n.pending} pending, ${n.failed} failed, ${n.bounced} bounced, ` +
       `${n.unsubscribed} unsubscribed, ${n.unknown} unknown`,
+    `mailbox: ${n.replied} replied (reply rate ${pct(rates.reply)}), ${n.interested} interested ` +
+      `(${pct(rates.interested)} of replies), ${n.complained} complained, ${n.softBounced} soft-bounced`,
     `created: ${shortTime(c.createdAt)} by ${c.createdBy}   started: ${shortTime(c.startedAt)}   completed: ${shortTime(c.completedAt)}`,
   ];
   if (c.approval)

@@ -21,7 +21,11 @@ type Source = {
 const textFields = ['name', 'company', 'position', 'source'] as const;
 const seedColumns = ['email', ...textFields, 'status', 'batch_id', 'created_at', 'updated_at'] as const;
 const stamp = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2})(:\d{2})?(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
-const rank = (s: ContactStatus) => contactStatuses.indexOf(s); // active < inactive < bounced < unsubscribed
+// active < inactive < replied < bounced < unsubscribed < complained (the vocabulary's order)
+const rank = (s: ContactStatus) => contactStatuses.indexOf(s);
+/** Statuses whose address goes on the suppression list (with the status as the reason). */
+const suppressing = (s: ContactStatus): s is 'bounced' | 'unsubscribed' | 'complained' =>
+  s === 'bounced' || s === 'unsubscribed' || s === 'complained';
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
@@ -123,8 +127,7 @@ export function moveContacts(
         keep.status === c.status ? 'unknown status' : 'most restrictive status of merged duplicates';
       history.run(id, keep.rawStatus, c.status, `legacy migration: ${why}`, now);
     }
-    if (c.status === 'bounced' || c.status === 'unsubscribed')
-      move.suppressed += suppress.run(hash, c.status, now).changes;
+    if (suppressing(c.status)) move.suppressed += suppress.run(hash, c.status, now).changes;
     move.contactsMoved++;
   }
 

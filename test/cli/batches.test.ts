@@ -38,7 +38,9 @@ describe('npm run batches', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`${older.id}  march.csv`);
     expect(r.stdout).toMatch(/status: inactive\s+contacts: 2/);
-    expect(r.stdout).toContain('contacts by status: 2 active, 0 inactive, 0 bounced, 0 unsubscribed');
+    expect(r.stdout).toContain(
+      'contacts by status: 2 active, 0 inactive, 0 replied, 0 bounced, 0 unsubscribed, 0 complained',
+    );
     expect(r.stdout).toMatch(/history:\n.*imported by test .*\n.*activated by test/);
     expect(r.stdout).toMatch(/deactivated by test/);
   });

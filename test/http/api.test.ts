@@ -247,10 +247,10 @@ describe('REST API: batches, contacts, export', () => {
     const lines = String(out.body).trim().split('\r\n');
     // PRODUCT.md section 5's columns first, in its order; later additions at the end.
     expect(lines[0]).toBe(
-      'email,name,company,position,status,source,created_at,validation,sendable,not_sendable_reason',
+      'email,name,company,position,status,source,created_at,validation,sendable,not_sendable_reason,interest',
     );
     expect(lines[1]).toMatch(
-      /^x@evil\.com,"'=HYPERLINK\(""http:\/\/x""\)",'\+SUM\(A1\),,active,,\d{4}-[^,]+,[a-z_]*,true,$/,
+      /^x@evil\.com,"'=HYPERLINK\(""http:\/\/x""\)",'\+SUM\(A1\),,active,,\d{4}-[^,]+,[a-z_]*,true,,$/,
     );
     expect(lines[2]).toMatch(/^y@ok\.com,'@cmd,'-2,/);
   });

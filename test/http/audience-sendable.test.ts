@@ -153,9 +153,9 @@ describe('whether a contact is sendable now', () => {
     const res = await fetch(`${url}/contacts/batches/${old}/export`);
     const lines = (await res.text()).trim().split('\r\n');
     expect(lines[0]).toBe(
-      'email,name,company,position,status,source,created_at,validation,sendable,not_sendable_reason',
+      'email,name,company,position,status,source,created_at,validation,sendable,not_sendable_reason,interest',
     );
-    expect(lines[1]).toMatch(/^ana@x\.com,,,,active,,[^,]+,,false,batch_inactive$/);
+    expect(lines[1]).toMatch(/^ana@x\.com,,,,active,,[^,]+,,false,batch_inactive,$/);
 
     await post(`/contacts/batches/${old}/activate`, {});
     expect((await json(`/contacts/batches/${old}`)).body.contacts![0]).toMatchObject({

@@ -60,7 +60,7 @@ describe('GET /contacts/batches/{id}/report', () => {
     expect(report.batch.id).toBe(batchId);
     expect(report.contacts).toEqual({
       total: 3,
-      byStatus: { active: 2, inactive: 0, bounced: 1, unsubscribed: 0 },
+      byStatus: { active: 2, inactive: 0, replied: 0, bounced: 1, unsubscribed: 0, complained: 0 },
     });
     expect(report.campaigns).toEqual([
       expect.objectContaining({
@@ -69,11 +69,19 @@ describe('GET /contacts/batches/{id}/report', () => {
         sent: 2,
         bounced: 1,
         attempted: 3,
-        rates: { delivery: 0.6667, bounce: 0.3333, failure: 0, unsubscribe: 0 },
+        rates: { delivery: 0.6667, bounce: 0.3333, failure: 0, unsubscribe: 0, reply: 0, interested: null },
       }),
     ]);
     expect(report.sendsPerDay).toEqual([{ day: '2026-02-02', sent: 2 }]);
-    expect(report.funnel).toEqual({ imported: 3, active: 2, sent: 2, bounced: 1, unsubscribed: 0 });
+    expect(report.funnel).toEqual({
+      imported: 3,
+      active: 2,
+      sent: 2,
+      bounced: 1,
+      unsubscribed: 0,
+      replied: 0,
+      complained: 0,
+    });
     expect(report.history.map((e) => e.kind)).toEqual(['imported', 'activated']);
   });
 

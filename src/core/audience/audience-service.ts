@@ -15,7 +15,10 @@ export const figuresMaxStaleMs = 60_000;
 
 /**
  * Why a contact cannot be e-mailed now, the first that applies in this order:
- * - `bounced`, `unsubscribed`: the contact's status (a hard bounce or an unsubscribe; for good);
+ * - `bounced`, `unsubscribed`, `complained`: the contact's status (a hard bounce, an unsubscribe, a
+ *   spam complaint; for good: the address is suppressed too);
+ * - `replied`: the contact answered a campaign (the mailbox): left out of cold campaigns until a
+ *   person sets them back to active;
  * - `inactive`: the contact was excluded by hand (status inactive);
  * - `suppressed`: the address is on the suppression list (an earlier bounce, unsubscribe or
  *   forget, a manual or domain suppression) although the contact's status is still active;
@@ -26,6 +29,8 @@ export const figuresMaxStaleMs = 60_000;
 export const notSendableReasons = [
   'bounced',
   'unsubscribed',
+  'complained',
+  'replied',
   'inactive',
   'suppressed',
   'no_mail_domain',
@@ -40,6 +45,8 @@ export type NotSendableReason = (typeof notSendableReasons)[number];
 export const exclusionReasons = [
   'bounced',
   'unsubscribed',
+  'complained',
+  'replied',
   'inactive',
   'suppressed',
   'no_mail_domain',
@@ -97,10 +104,14 @@ export function emptyAudienceMessage(a: AudienceSummary): string {
   if (total === 0) {
     return `Nobody to send to: the active batch ${a.batch.id} has no contacts. Import a list or activate another batch.`;
   }
-  // Bounced, unsubscribed, suppressed and already reached people stay out for good: only two reasons can be undone.
+  // Bounced, unsubscribed, complained, suppressed and already reached people stay out for good: three reasons can be undone.
   const hints: string[] = [];
   if (a.excluded.no_mail_domain) hints.push(`see /batches include-invalid ${a.batch.id} on`);
   if (a.excluded.inactive) hints.push('set the inactive ones active again (PUT /contacts/{id}/status)');
+  if (a.excluded.replied)
+    hints.push(
+      'people who replied stay out until someone sets them active again (/contacts status <email> active)',
+    );
   if (hints.length === 0) hints.push('import new contacts or activate another batch');
   return `Nobody to send to in the active batch ${a.batch.id}: ${total} contact${total === 1 ? '' : 's'} excluded: ${describeExcluded(a.excluded)} — ${hints.join('; ')}.`;
 }

@@ -1,7 +1,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { z } from 'zod';
 import { DomainError } from '../../errors.js';
-import { type Contact, toContact } from '../contacts/contact.js';
+import { type Contact, toContact, zeroByStatus } from '../contacts/contact.js';
 import { newBatchId } from '../keys.js';
 import { decodeCursor, encodeCursor, newestFirstPage, pageLimit } from '../pagination.js';
 import type { Actor, BatchSource, BatchStatus, ContactStatus, CoreDeps } from '../types.js';
@@ -254,7 +254,7 @@ export class BatchService {
 
   /** Counts of a batch's contacts by status. */
   async statusCounts(id: string): Promise<Record<ContactStatus, number>> {
-    const counts: Record<ContactStatus, number> = { active: 0, inactive: 0, bounced: 0, unsubscribed: 0 };
+    const counts = zeroByStatus();
     for (const r of await this.store.countContactsByStatus(id)) counts[r.status] = r.count;
     return counts;
   }

@@ -7,7 +7,8 @@ import type { ContactFilter } from './contact-filter.js';
  * PRODUCT.md section 5's columns first, in its order; later additions go at the end so a
  * spreadsheet built on the first ones keeps working. `sendable` (true/false) says whether a
  * campaign starting now could e-mail the person, `not_sendable_reason` why not (batch_inactive,
- * no_mail_domain, suppressed, inactive, bounced, unsubscribed).
+ * no_mail_domain, suppressed, inactive, replied, bounced, unsubscribed, complained); `interest`
+ * what a person decided after they replied (interested, not_interested, or empty).
  */
 export const exportColumns = [
   'email',
@@ -20,6 +21,7 @@ export const exportColumns = [
   'validation',
   'sendable',
   'not_sendable_reason',
+  'interest',
 ] as const;
 
 /** Streams a batch's contacts (those the filter keeps) as CSV, read from the store a page at a time. */
@@ -44,6 +46,7 @@ export function exportBatchCsv(
         r.validation,
         String(reason === null),
         reason,
+        r.interest,
       ];
     },
   );

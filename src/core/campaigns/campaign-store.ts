@@ -1,4 +1,4 @@
-import type { CampaignStatus, SendStatus } from '../types.js';
+import type { CampaignStatus, ContactInterest, SendStatus } from '../types.js';
 import type { WebhookDelivery } from '../webhooks/webhook-outbox.js';
 
 /** A campaign as stored (times in ms). */
@@ -55,8 +55,19 @@ export type CampaignPatch = Partial<Omit<CampaignRecord, 'id' | 'createdBy' | 'c
 /** When a conditional change applies: the campaign is in one of `status`, and with `unapproved` nobody approved it yet. */
 export type CampaignGuard = { status?: readonly CampaignStatus[]; unapproved?: boolean };
 
-/** One campaign's ledger rows by status, with how many of them unsubscribed. */
-export type SendStatusCount = { status: string; n: number; unsub: number };
+/**
+ * What the mailbox found about a campaign's ledger rows (core/mailbox): rows with `replied_at`,
+ * `complained_at`, `soft_bounced_at` set, and replied rows whose contact's interest is `interested`.
+ */
+export type InboxMarkCounts = {
+  replied: number;
+  complained: number;
+  softBounced: number;
+  interested: number;
+};
+
+/** One campaign's ledger rows by status, with how many of them unsubscribed and what the mailbox marked. */
+export type SendStatusCount = { status: string; n: number; unsub: number } & InboxMarkCounts;
 
 /** What re-queueing a completed campaign's failed rows found. */
 export type RequeueResult =
@@ -77,6 +88,11 @@ export type CampaignResultRow = {
   updatedAt: number;
   unsubscribedAt: number | null;
   response: string | null;
+  /** What the mailbox matched to the message (core/mailbox), and the contact's interest. */
+  repliedAt: number | null;
+  complainedAt: number | null;
+  softBouncedAt: number | null;
+  interest: ContactInterest | null;
 };
 
 /**

@@ -36,6 +36,14 @@ export type CampaignCounts = {
   bounced: number;
   unsubscribed: number;
   unknown: number;
+  /** Messages the mailbox matched a human reply to (a person is in a campaign's ledger once). */
+  replied: number;
+  /** Messages reported as spam (ARF complaints). */
+  complained: number;
+  /** Messages that came back with a soft (transient) bounce; the row stays `sent`. */
+  softBounced: number;
+  /** Replied messages whose contact was marked `interested` (the reply notice's button). */
+  interested: number;
 };
 
 /** A campaign as every transport shows it. */

@@ -11,13 +11,18 @@ export const campaignResultColumns = [
   'sent_at',
   'unsubscribed_at',
   'response',
+  'replied_at',
+  'complained_at',
+  'soft_bounced_at',
+  'interest',
 ] as const;
 
 /**
  * A campaign's per-recipient results: who got it, when, the Message-ID, the ledger status
  * (sent, bounced, failed, unknown, retry, claimed) and `attempts`, every delivery try (1 for a
  * message delivered at the first try; a 451 then a delivery is 2). A contact deleted since shows its address
- * hash instead of the address. Throws not_found before the stream starts.
+ * hash instead of the address. Then what the mailbox matched to the message (a reply, a spam
+ * complaint, a soft bounce: when) and the contact's interest. Throws not_found before the stream starts.
  */
 export async function exportCampaignResultsCsv(
   store: Pick<CampaignStore, 'find' | 'results'>,
@@ -37,6 +42,10 @@ export async function exportCampaignResultsCsv(
       r.status === 'sent' ? iso(r.updatedAt) : '',
       iso(r.unsubscribedAt),
       r.response,
+      iso(r.repliedAt),
+      iso(r.complainedAt),
+      iso(r.softBouncedAt),
+      r.interest,
     ],
   );
 }

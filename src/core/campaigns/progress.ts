@@ -17,9 +17,25 @@ import { estimateFinish } from './schedule.js';
 export type CampaignProgress = {
   campaign: Campaign;
   counts: CampaignCounts;
+  rates: CampaignRates;
   eta: number | null;
   countedAt: number;
 };
+
+/**
+ * What the mailbox tells of a campaign, as fractions (0.0123 = 1.23 %, 4 decimals) with the counts
+ * behind them in CampaignCounts: `reply` = replied / sent, `interested` = interested / replied;
+ * null while the denominator is 0.
+ */
+export type CampaignRates = { reply: number | null; interested: number | null };
+
+const fraction = (part: number, whole: number) =>
+  whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : null;
+
+/** The reply and interested rates of a campaign's figures. */
+export function campaignRates(k: Pick<CampaignCounts, 'sent' | 'replied' | 'interested'>): CampaignRates {
+  return { reply: fraction(k.replied, k.sent), interested: fraction(k.interested, k.replied) };
+}
 
 /** REST's campaign detail: its progress and, until it is finished, who it would reach now. */
 export type CampaignDetail = CampaignProgress & { audience?: AudienceSummary };
@@ -51,7 +67,7 @@ export class ProgressService {
   /** A campaign, its figures and, while sending or scheduled with people left, its finish estimate. */
   async get(id: string): Promise<CampaignProgress> {
     const d = await this.detail(id);
-    return { campaign: d.campaign, counts: d.counts, eta: d.eta, countedAt: d.countedAt };
+    return { campaign: d.campaign, counts: d.counts, rates: d.rates, eta: d.eta, countedAt: d.countedAt };
   }
 
   /**
@@ -73,7 +89,13 @@ export class ProgressService {
       counts.pending += f.audience.count;
       counts.total += f.audience.count;
     }
-    const progress = { campaign, counts, eta: this.estimate(campaign, counts), countedAt: f.countedAt };
+    const progress = {
+      campaign,
+      counts,
+      rates: campaignRates(counts),
+      eta: this.estimate(campaign, counts),
+      countedAt: f.countedAt,
+    };
     return unfinished && f.audience ? { ...progress, audience: f.audience } : progress;
   }
 

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { DomainError } from '../../errors.js';
+import { normalizeEmail } from '../imports/email.js';
 import { exportSuppressionsCsv } from '../suppression/export.js';
 import type { SuppressionStore } from '../suppression/suppression-store.js';
 import type { Actor, ContactStatus, CoreDeps } from '../types.js';
@@ -15,6 +17,8 @@ export type StatusChange = {
 };
 
 const notFound = (id: number) => new DomainError('not_found', `No contact ${id}.`, { contactId: id });
+
+const emailInput = z.string().trim().max(320).pipe(z.email());
 
 /** One contact at a time: read, change its status, delete it; and the suppression list's answers. */
 export class ContactService {
@@ -40,8 +44,10 @@ export class ContactService {
   }
 
   /**
-   * Changes a contact's status, records who and why; bounced/unsubscribed also suppress the
-   * address. Refuses to make a suppressed address active again.
+   * Changes a contact's status, records who and why; bounced/unsubscribed/complained also suppress
+   * the address. Refuses to make a suppressed address active again, except for a contact who
+   * replied or complained: that is a person's decision about the contact, and the address stays
+   * suppressed (the answer's `suppression` and `notSendableReason` say so).
    */
   async setStatus(id: number, status: ContactStatus, actor: Actor, reason?: string): Promise<Contact> {
     const at = this.deps.clock.now();
@@ -55,9 +61,34 @@ export class ContactService {
         { reason: change.reason },
       );
     }
+    const contact = await this.get(id);
     if (change.kind === 'changed')
-      this.log.info({ contactId: id, from: change.from, to: status, actor }, 'contact status changed');
-    return this.get(id);
+      this.log.info(
+        {
+          contactId: id,
+          from: change.from,
+          to: status,
+          actor,
+          suppressed: contact.suppression?.reason ?? null,
+        },
+        'contact status changed',
+      );
+    return contact;
+  }
+
+  /** setStatus for the contact with this address (Slack names people by address); not_found when none. */
+  async setStatusByEmail(
+    email: string,
+    status: ContactStatus,
+    actor: Actor,
+    reason?: string,
+  ): Promise<Contact> {
+    const parsed = emailInput.safeParse(email);
+    if (!parsed.success)
+      throw new DomainError('invalid_input', 'Give one e-mail address, like ana@example.com.');
+    const id = await this.store.idByEmail(normalizeEmail(parsed.data));
+    if (id === null) throw new DomainError('not_found', 'No contact has that address.');
+    return this.setStatus(id, status, actor, reason);
   }
 
   /** Deletes a contact; its address stays suppressed (as a hash) so no import brings it back. */

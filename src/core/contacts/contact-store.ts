@@ -1,4 +1,4 @@
-import type { Actor, ContactStatus, SuppressionReason } from '../vocabulary.js';
+import type { Actor, ContactInterest, ContactStatus, SuppressionReason } from '../vocabulary.js';
 
 /** What every read of a contact carries (the address as imported, never its hash). */
 export type ContactFields = {
@@ -10,6 +10,8 @@ export type ContactFields = {
   source: string | null;
   status: ContactStatus;
   batchId: string;
+  /** What a person decided after the contact replied (the reply notice's buttons); null: nobody did. */
+  interest: ContactInterest | null;
 };
 
 /**
@@ -20,6 +22,10 @@ export type ContactRecord = ContactFields & {
   createdAt: number;
   updatedAt: number;
   notSendableReason: string | null;
+  /** The address's suppression entry (null columns: not suppressed). */
+  suppressionReason: SuppressionReason | null;
+  suppressedBy: string | null;
+  suppressedAt: number | null;
 };
 
 /** One status change of a contact as stored (times in epoch milliseconds). */
@@ -50,15 +56,25 @@ export type StatusChangeResult =
   | { kind: 'unchanged' | 'changed'; from: ContactStatus };
 
 /**
+ * Statuses a person may set back to `active` although the address is suppressed: the mailbox's
+ * (`replied`, `complained`). The change is about the contact; it never lifts the suppression, so a
+ * complained address stays unmailable. From any other status a suppressed address stays refused.
+ */
+export const reactivatableWhenSuppressed: readonly ContactStatus[] = ['replied', 'complained'];
+
+/**
  * One contact at a time (`contacts` and its `contact_history`): reads, a status change and a
  * deletion. Each method is one atomic unit of work owning its transaction.
  */
 export interface ContactStore {
   /** The contact (with why it is not sendable now), or null. */
   find(id: number): Promise<ContactRecord | null>;
+  /** The id of the contact with this normalized address, or null. */
+  idByEmail(email: string): Promise<number | null>;
   /**
-   * Changes the status with a history row; bounced/unsubscribed also suppress the address. Nothing
-   * is written unless the result is `changed`.
+   * Changes the status with a history row; bounced/unsubscribed/complained also suppress the
+   * address. Setting `active` on a suppressed address is refused (`suppressed`) unless the status
+   * was one of reactivatableWhenSuppressed. Nothing is written unless the result is `changed`.
    */
   changeStatus(order: StatusChangeOrder): Promise<StatusChangeResult>;
   /**

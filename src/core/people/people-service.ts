@@ -14,6 +14,12 @@ export type { CampaignVerdict, NotMailedReason, WhyAnswer } from './why.js';
 /** Campaigns `why` looks at, newest first. */
 export const whyCampaignLimit = 20;
 
+/** Messages read from the mailbox `why` shows, newest first (the export has every one). */
+export const whyInboxLimit = 10;
+
+/** Messages read from the mailbox an export lists (newest first). */
+const exportInboxLimit = 10_000;
+
 /** What replaces free text that named the person. */
 export const erasedText = '[erased on request]';
 
@@ -32,6 +38,7 @@ export type PersonExport = {
     source: string | null;
     status: string;
     batchId: string;
+    interest: string | null;
     validation: string | null;
     validatedAt: string | null;
     createdAt: string;
@@ -51,8 +58,21 @@ export type PersonExport = {
     claimedAt: string;
     updatedAt: string;
     unsubscribedAt: string | null;
+    repliedAt: string | null;
+    complainedAt: string | null;
+    softBouncedAt: string | null;
   }[];
   suppression: { reason: string; actor: string; at: string } | null;
+  /** Messages read from the mailbox from or about them (replies, bounces, complaints), newest first. */
+  inbox: {
+    id: number;
+    kind: string;
+    from: string | null;
+    subject: string | null;
+    snippet: string | null;
+    receivedAt: string;
+    campaignId: string | null;
+  }[];
 };
 
 const emailInput = z.string().trim().max(320).pipe(z.email());
@@ -69,7 +89,7 @@ export class PeopleService {
 
   /** Why an address was or was not mailed by each campaign (newest first); not_found when nothing is known. */
   async why(email: string): Promise<WhyAnswer> {
-    const rows = await this.load(email, whyCampaignLimit);
+    const rows = await this.load(email, { campaigns: whyCampaignLimit, inbox: whyInboxLimit });
     return explain(rows, this.deps.clock.now());
   }
 
@@ -85,7 +105,7 @@ export class PeopleService {
 
   /** What exportPerson returns, without logging an export (a confirmation shown before a forget). */
   async preview(email: string): Promise<PersonExport> {
-    const r = await this.load(email, 0);
+    const r = await this.load(email, { campaigns: 0, inbox: exportInboxLimit });
     const c = r.contact;
     return {
       email: r.email,
@@ -101,6 +121,7 @@ export class PeopleService {
             source: c.source,
             status: c.status,
             batchId: c.batchId,
+            interest: c.interest,
             validation: c.validation,
             validatedAt: toIso(c.validatedAt),
             createdAt: toIso(c.createdAt)!,
@@ -127,10 +148,22 @@ export class PeopleService {
         claimedAt: toIso(s.claimedAt)!,
         updatedAt: toIso(s.updatedAt)!,
         unsubscribedAt: toIso(s.unsubscribedAt),
+        repliedAt: toIso(s.repliedAt),
+        complainedAt: toIso(s.complainedAt),
+        softBouncedAt: toIso(s.softBouncedAt),
       })),
       suppression: r.suppression
         ? { reason: r.suppression.reason, actor: r.suppression.actor, at: toIso(r.suppression.createdAt)! }
         : null,
+      inbox: r.inbox.map((m) => ({
+        id: m.id,
+        kind: m.kind,
+        from: m.fromAddress,
+        subject: m.subject,
+        snippet: m.snippet,
+        receivedAt: toIso(m.receivedAt)!,
+        campaignId: m.campaignId,
+      })),
     };
   }
 
@@ -168,9 +201,9 @@ export class PeopleService {
     return normalizeEmail(parsed.data);
   }
 
-  private async load(email: string, campaignLimit: number): Promise<PersonRows> {
+  private async load(email: string, limits: { campaigns: number; inbox: number }): Promise<PersonRows> {
     const address = this.normalize(email);
-    const rows = await this.store.load(address, emailHash(address), campaignLimit);
+    const rows = await this.store.load(address, emailHash(address), limits);
     if (!isKnown(rows)) throw notKnown();
     return rows;
   }

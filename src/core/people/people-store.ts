@@ -4,6 +4,7 @@ import type {
   BatchEventKind,
   BatchStatus,
   CampaignStatus,
+  InboxMessageKind,
   SendStatus,
   SuppressionReason,
   ValidationResult,
@@ -45,6 +46,21 @@ export type SendRow = {
   claimedAt: number;
   updatedAt: number;
   unsubscribedAt: number | null;
+  /** When the mailbox matched a human reply, a complaint, a soft bounce to this message. */
+  repliedAt: number | null;
+  complainedAt: number | null;
+  softBouncedAt: number | null;
+};
+
+/** A message read from a mailbox (core/mailbox) about the person: theirs, or a bounce naming them. */
+export type PersonInboxMessage = {
+  id: number;
+  kind: InboxMessageKind;
+  fromAddress: string | null;
+  subject: string | null;
+  snippet: string | null;
+  receivedAt: number;
+  campaignId: string | null;
 };
 export type PersonCampaign = {
   id: string;
@@ -69,6 +85,8 @@ export type PersonRows = {
   sends: SendRow[];
   /** Campaigns, newest first (at most the limit given). */
   campaigns: PersonCampaign[];
+  /** Messages read from the mailbox matched to the contact or bouncing the address, newest first (bounded). */
+  inbox: PersonInboxMessage[];
 };
 
 /** Whether anything at all is held about the address (a contact, a suppression, a ledger row). */
@@ -84,6 +102,8 @@ export type ForgetCounts = {
   importReports: number;
   /** Outgoing webhook deliveries (the delivery log) whose payload held the address: removed. */
   webhookDeliveries: number;
+  /** Messages read from the mailbox from or about them: address, subject, text blanked (the row stays so it is not read again). */
+  inboxMessages: number;
   /** The hashed suppression ('deleted') was added now; false: the address was already suppressed. */
   suppressionAdded: boolean;
 };
@@ -97,11 +117,14 @@ export type ForgetRequest = { email: string; hash: Buffer; actor: Actor; at: num
  * unit of work owning its transaction.
  */
 export interface PeopleStore {
-  /** Everything held about a normalized address and its hash; the newest `campaignLimit` campaigns. */
-  load(email: string, hash: Buffer, campaignLimit: number): Promise<PersonRows>;
+  /**
+   * Everything held about a normalized address and its hash; the newest `campaignLimit` campaigns
+   * and `inboxLimit` mailbox messages.
+   */
+  load(email: string, hash: Buffer, limits: { campaigns: number; inbox: number }): Promise<PersonRows>;
   /**
    * Erases the person everywhere in one transaction: free text naming them (history, batch events,
-   * import reports) replaced, webhook deliveries quoting them removed, ledger answers dropped, the
+   * import reports, mailbox messages) replaced, webhook deliveries quoting them removed, ledger answers dropped, the
    * contact deleted, the hash suppressed ('deleted') unless it already is. Null (nothing written)
    * when nothing is held about the address; else the forgotten contact's id and the counts.
    */

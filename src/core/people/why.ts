@@ -1,4 +1,10 @@
-import type { CampaignStatus, ContactStatus, SendStatus } from '../types.js';
+import type {
+  CampaignStatus,
+  ContactInterest,
+  ContactStatus,
+  InboxMessageKind,
+  SendStatus,
+} from '../types.js';
 import { toIso } from '../types.js';
 import { type PersonRows, type SendRow, statusAt, wasActiveAt } from './person-rows.js';
 
@@ -28,6 +34,10 @@ export type CampaignVerdict = {
       /** The last SMTP answer. */
       response: string | null;
       at: string;
+      /** When the mailbox matched a human reply, a complaint, a soft bounce to the message (null: none). */
+      repliedAt: string | null;
+      complainedAt: string | null;
+      softBouncedAt: string | null;
     }
   | { mailed: false; reason: NotMailedReason; detail: string }
 );
@@ -37,6 +47,8 @@ export type WhyAnswer = {
   contact: {
     id: number;
     status: ContactStatus;
+    /** What a person decided after they replied (null: nobody did). */
+    interest: ContactInterest | null;
     validation: string | null;
     createdAt: string;
   } | null;
@@ -49,10 +61,27 @@ export type WhyAnswer = {
     events: { kind: string; actor: string; at: string }[];
   } | null;
   history: { at: string; from: string | null; to: string; actor: string; reason: string | null }[];
+  /** Whether and why the address is suppressed (reason, who, when); null: it is not. */
   suppression: { reason: string; actor: string; at: string } | null;
   /** Every campaign, newest first (at most the limit). */
   campaigns: CampaignVerdict[];
+  /** Messages read from the mailbox matched to the contact or bouncing the address, newest first (at most the limit). */
+  inbox: {
+    id: number;
+    kind: InboxMessageKind;
+    subject: string | null;
+    receivedAt: string;
+    campaignId: string | null;
+  }[];
 };
+
+/** How a status reads in "the contact was …". */
+const statusPhrase = (status: string): string =>
+  status === 'replied'
+    ? 'replied (people who replied are left out of campaigns until someone sets them active)'
+    : status === 'complained'
+      ? 'complained (reported a message as spam)'
+      : status;
 
 /** Builds the "why" answer from what the database holds about one address. */
 export function explain(rows: PersonRows, now: number): WhyAnswer {
@@ -76,6 +105,9 @@ export function explain(rows: PersonRows, now: number): WhyAnswer {
         messageId: send.messageId,
         response: send.response,
         at: toIso(send.updatedAt)!,
+        repliedAt: toIso(send.repliedAt),
+        complainedAt: toIso(send.complainedAt),
+        softBouncedAt: toIso(send.softBouncedAt),
       };
     const no = (reason: NotMailedReason, detail: string): CampaignVerdict => ({
       ...base,
@@ -106,7 +138,7 @@ export function explain(rows: PersonRows, now: number): WhyAnswer {
     if (status.status !== 'active')
       return no(
         'status_not_active',
-        `the contact was ${status.status}` +
+        `the contact was ${statusPhrase(status.status)}` +
           (status.by ? ` (set by ${status.by.actor} at ${toIso(status.by.at)})` : ''),
       );
     if (suppression && suppression.createdAt <= at)
@@ -130,6 +162,7 @@ export function explain(rows: PersonRows, now: number): WhyAnswer {
       ? {
           id: contact.id,
           status: contact.status,
+          interest: contact.interest,
           validation: contact.validation,
           createdAt: toIso(contact.createdAt)!,
         }
@@ -156,6 +189,13 @@ export function explain(rows: PersonRows, now: number): WhyAnswer {
       ? { reason: suppression.reason, actor: suppression.actor, at: toIso(suppression.createdAt)! }
       : null,
     campaigns,
+    inbox: rows.inbox.map((m) => ({
+      id: m.id,
+      kind: m.kind,
+      subject: m.subject,
+      receivedAt: toIso(m.receivedAt)!,
+      campaignId: m.campaignId,
+    })),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Batch } from '../batches/batch.js';
 import type { BatchEvent, BatchService } from '../batches/batch-service.js';
+import { zeroByStatus } from '../contacts/contact.js';
 import {
   type CampaignStatus,
   type ContactStatus,
@@ -8,7 +9,7 @@ import {
   type ValidationResult,
   validationResults,
 } from '../types.js';
-import type { BatchFigures, ContactCounts, ReportStore } from './report-store.js';
+import type { BatchFigures, ContactCounts, ReportStore, StatusCount } from './report-store.js';
 
 const dayMs = 86_400_000;
 
@@ -22,12 +23,16 @@ const dayString = (day: number) => new Date(day * dayMs).toISOString().slice(0, 
  * - delivery = sent / attempted, bounce = bounced / attempted, failure = failed / attempted.
  * - unsubscribe = unsubscribed / sent (people who opted out through this campaign's link, among those
  *   who got it).
+ * - reply = replied / sent (messages a person answered, read from the mailbox); interested =
+ *   interested / replied (repliers someone marked interested).
  */
 export type Rates = {
   delivery: number | null;
   bounce: number | null;
   failure: number | null;
   unsubscribe: number | null;
+  reply: number | null;
+  interested: number | null;
 };
 
 export type SendFigures = {
@@ -41,6 +46,12 @@ export type SendFigures = {
   /** Claimed or waiting for a retry. */
   pending: number;
   unsubscribed: number;
+  /** Messages a person replied to (the mailbox), complained about (spam reports), that soft-bounced. */
+  replied: number;
+  complained: number;
+  softBounced: number;
+  /** Replied messages whose contact was marked interested. */
+  interested: number;
   rates: Rates;
 };
 
@@ -61,9 +72,18 @@ export type BatchReport = {
   sendsPerDay: { day: string; sent: number }[];
   /**
    * People at each stage: imported (the import report) → active now → sent at least one message →
-   * bounced / unsubscribed now (contact status).
+   * bounced / unsubscribed now (contact status); `replied` and `complained`: contacts in those
+   * statuses now (the chart leaves them out).
    */
-  funnel: { imported: number; active: number; sent: number; bounced: number; unsubscribed: number };
+  funnel: {
+    imported: number;
+    active: number;
+    sent: number;
+    bounced: number;
+    unsubscribed: number;
+    replied: number;
+    complained: number;
+  };
   /** Imports, activations and deactivations, oldest first. */
   history: BatchEvent[];
   generatedAt: string;
@@ -98,11 +118,23 @@ function emptyFigures(): SendFigures {
     unknown: 0,
     pending: 0,
     unsubscribed: 0,
-    rates: { delivery: null, bounce: null, failure: null, unsubscribe: null },
+    replied: 0,
+    complained: 0,
+    softBounced: 0,
+    interested: 0,
+    rates: { delivery: null, bounce: null, failure: null, unsubscribe: null, reply: null, interested: null },
   };
 }
 
-function add(f: SendFigures, status: string, n: number, unsub: number): void {
+function add(f: SendFigures, r: StatusCount): void {
+  f.replied += r.replied;
+  f.complained += r.complained;
+  f.softBounced += r.softBounced;
+  f.interested += r.interested;
+  addStatus(f, r.status, r.n, r.unsub);
+}
+
+function addStatus(f: SendFigures, status: string, n: number, unsub: number): void {
   f.reached += n;
   f.unsubscribed += unsub;
   if (status === 'sent') f.sent += n;
@@ -119,6 +151,8 @@ function withRates<T extends SendFigures>(f: T): T {
     bounce: rate(f.bounced, f.attempted),
     failure: rate(f.failed, f.attempted),
     unsubscribe: rate(f.unsubscribed, f.sent),
+    reply: rate(f.replied, f.sent),
+    interested: rate(f.interested, f.replied),
   };
   return f;
 }
@@ -149,8 +183,8 @@ export class ReportService {
     const campaigns: CampaignReach[] = figures.campaigns.flatMap((c) => {
       const f = emptyFigures();
       for (const r of c.byStatus) {
-        add(f, r.status, r.n, r.unsub);
-        add(totals, r.status, r.n, r.unsub);
+        add(f, r);
+        add(totals, r);
       }
       for (const d of c.sentPerDay) days.set(d.day, (days.get(d.day) ?? 0) + d.n);
       return f.reached > 0 ? [{ id: c.id, name: c.name, status: c.status, ...withRates(f) }] : [];
@@ -170,6 +204,8 @@ export class ReportService {
         sent: figures.peopleSent,
         bounced: byStatus.bounced,
         unsubscribed: byStatus.unsubscribed,
+        replied: byStatus.replied,
+        complained: byStatus.complained,
       },
       history: await this.batches.events(batchId),
       generatedAt: new Date(this.deps.clock.now()).toISOString(),
@@ -187,7 +223,7 @@ export class ReportService {
     const quick = await this.store.quickFigures(batchId);
     const byStatus = statusRecord(quick.contacts);
     const f = emptyFigures();
-    for (const r of quick.sends) add(f, r.status, r.n, 0);
+    for (const r of quick.sends) addStatus(f, r.status, r.n, 0);
     withRates(f);
     return {
       batchId,
@@ -202,7 +238,7 @@ export class ReportService {
 }
 
 function statusRecord(counts: ContactCounts): Record<ContactStatus, number> {
-  const byStatus: Record<ContactStatus, number> = { active: 0, inactive: 0, bounced: 0, unsubscribed: 0 };
+  const byStatus = zeroByStatus();
   for (const r of counts) byStatus[r.status] = r.n;
   return byStatus;
 }

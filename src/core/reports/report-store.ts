@@ -1,7 +1,11 @@
+import type { InboxMarkCounts } from '../campaigns/campaign-store.js';
 import type { CampaignStatus, ContactStatus } from '../types.js';
 
-/** Ledger rows by status (`unsub`: how many of them unsubscribed through the campaign's link). */
-export type StatusCount = { status: string; n: number; unsub: number };
+/**
+ * Ledger rows by status (`unsub`: how many of them unsubscribed through the campaign's link), with
+ * what the mailbox marked on them (replies, complaints, soft bounces, interested repliers).
+ */
+export type StatusCount = { status: string; n: number; unsub: number } & InboxMarkCounts;
 
 /** One campaign's ledger rows for a batch's contacts. */
 export type CampaignLedger = {

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, gte, lt, or, type SQL, sql } from 'drizzle-orm';
 import type { ContactExportRow, ContactFilter, ContactPageQuery } from '../../core/batches/batch-store.js';
 import type { Db } from '../client.js';
-import { contacts } from '../schema.js';
+import { contacts, suppressions } from '../schema.js';
 import { notSendableReasonSql } from './audience-sql.js';
 import { contactFieldColumns } from './contact-status.js';
 
@@ -45,13 +45,16 @@ export function filterConditions(f: ContactFilter): SQL[] {
 const notSendableReason = sql<string | null>`(SELECT ${sql.raw(notSendableReasonSql)}
   FROM contacts c JOIN batches b ON b.id = c.batch_id WHERE c.id = "contacts"."id")`;
 
-/** Every column a batch's contact page or export shows (never the hash). */
+/** Every column a batch's contact page or export shows (never the hash); the suppression by primary key. */
 const columns = {
   ...contactFieldColumns,
   createdAt: contacts.createdAt,
   updatedAt: contacts.updatedAt,
   validation: contacts.validation,
   notSendableReason,
+  suppressionReason: suppressions.reason,
+  suppressedBy: suppressions.actor,
+  suppressedAt: suppressions.createdAt,
 };
 
 /** A page of the batch's contacts the filter keeps, id ascending after `q.after`. */
@@ -59,6 +62,7 @@ export function listBatchContacts(db: Db, batchId: string, q: ContactPageQuery):
   return db
     .select(columns)
     .from(contacts)
+    .leftJoin(suppressions, eq(suppressions.emailHash, contacts.emailHash))
     .where(
       and(
         eq(contacts.batchId, batchId),

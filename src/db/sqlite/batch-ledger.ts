@@ -1,7 +1,7 @@
 import type { StatusCount } from '../../core/reports/report-store.js';
 import type { CampaignStatus } from '../../core/vocabulary.js';
 import type { Sqlite } from '../client.js';
-import { SendCounts } from './send-counts.js';
+import { inboxMarkCounts, SendCounts } from './send-counts.js';
 
 const dayMs = 86_400_000;
 
@@ -35,7 +35,7 @@ export class BatchLedger {
        ${join ? 'CROSS JOIN contacts c ON c.id = s.contact_id' : ''}
        WHERE s.campaign_id = @campaign ${where} ${join ? 'AND c.batch_id = @batch' : 'AND s.contact_id IS NOT NULL'}
        GROUP BY ${groupBy}`;
-    const status = 's.status AS status, count(*) AS n, sum(s.unsubscribed_at IS NOT NULL) AS unsub';
+    const status = `s.status AS status, count(*) AS n, count(s.unsubscribed_at) AS unsub, ${inboxMarkCounts}`;
     const day = `s.updated_at / ${dayMs} AS day, count(*) AS n`;
     type Ids = { campaign: string; batch: string };
     this.stmts = {
@@ -95,7 +95,7 @@ export class BatchLedger {
     });
   }
 
-  /** One campaign's ledger rows for this batch's contacts, by status, with unsubscribes. */
+  /** One campaign's ledger rows for this batch's contacts, by status, with unsubscribes and the mailbox's marks. */
   statusCounts(c: ReachedCampaign, batchId: string): StatusRow[] {
     const ids = { campaign: c.id, batch: batchId };
     return c.whole ? this.stmts.statusWhole.all(ids) : this.stmts.statusJoin.all(ids);

@@ -175,6 +175,10 @@ export class SqliteCampaignStore implements CampaignStore {
         updatedAt: sends.updatedAt,
         unsubscribedAt: sends.unsubscribedAt,
         response: sends.response,
+        repliedAt: sends.repliedAt,
+        complainedAt: sends.complainedAt,
+        softBouncedAt: sends.softBouncedAt,
+        interest: contacts.interest,
       })
       .from(sends)
       .leftJoin(contacts, eq(contacts.id, sends.contactId))

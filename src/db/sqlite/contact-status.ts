@@ -1,5 +1,5 @@
 import { and, eq, isNotNull, or, sql } from 'drizzle-orm';
-import type { StatusChangeResult } from '../../core/contacts/contact-store.js';
+import { reactivatableWhenSuppressed, type StatusChangeResult } from '../../core/contacts/contact-store.js';
 import type { ContactStatus, SuppressionReason } from '../../core/vocabulary.js';
 import type { Db } from '../client.js';
 import { contactHistory, contacts } from '../schema.js';
@@ -16,6 +16,7 @@ export const contactFieldColumns = {
   source: contacts.source,
   status: contacts.status,
   batchId: contacts.batchId,
+  interest: contacts.interest,
 };
 
 /**
@@ -31,11 +32,14 @@ type Tx = Pick<Db, 'select' | 'insert' | 'update' | 'delete'>;
 const suppressingStatus: Partial<Record<ContactStatus, SuppressionReason>> = {
   bounced: 'bounced',
   unsubscribed: 'unsubscribed',
+  complained: 'complained',
 };
 
 /**
  * Changes a contact's status with a history row, and suppresses the address for
- * bounced/unsubscribed. Refuses (`suppressed`, nothing written) to make a suppressed address active.
+ * bounced/unsubscribed/complained. Refuses (`suppressed`, nothing written) to make a suppressed
+ * address active, except from `replied`/`complained` (reactivatableWhenSuppressed): a person's
+ * decision about the contact, which leaves the suppression in place.
  */
 export function changeContactStatus(
   tx: Tx,
@@ -52,7 +56,7 @@ export function changeContactStatus(
     .get();
   if (!row) return { kind: 'missing' };
   if (row.status === status) return { kind: 'unchanged', from: row.status };
-  if (status === 'active') {
+  if (status === 'active' && !reactivatableWhenSuppressed.includes(row.status)) {
     const suppressed = findSuppression(tx, row.hash);
     if (suppressed) return { kind: 'suppressed', reason: suppressed.reason };
   }

@@ -22,9 +22,14 @@ export class SqliteContactStore implements ContactStore {
       // Why it is not sendable: the audience rule's text over the contact and its batch.
       find: c.prepare<[number], ContactRecord>(
         `SELECT c.id, c.email, c.name, c.company, c.position, c.source, c.status, c.batch_id AS batchId,
-           c.created_at AS createdAt, c.updated_at AS updatedAt, ${notSendableReasonSql} AS notSendableReason
-         FROM contacts c LEFT JOIN batches b ON b.id = c.batch_id WHERE c.id = ?`,
+           c.interest, c.created_at AS createdAt, c.updated_at AS updatedAt,
+           ${notSendableReasonSql} AS notSendableReason,
+           sup.reason AS suppressionReason, sup.actor AS suppressedBy, sup.created_at AS suppressedAt
+         FROM contacts c LEFT JOIN batches b ON b.id = c.batch_id
+           LEFT JOIN suppressions sup ON sup.email_hash = c.email_hash
+         WHERE c.id = ?`,
       ),
+      idByEmail: c.prepare<[string], { id: number }>('SELECT id FROM contacts WHERE email = ?'),
       history: c.prepare<[number], StatusChangeRow>(
         `SELECT at, from_status AS "from", to_status AS "to", actor, reason FROM contact_history
          WHERE contact_id = ? ORDER BY at, id`,
@@ -34,6 +39,10 @@ export class SqliteContactStore implements ContactStore {
 
   async find(id: number): Promise<ContactRecord | null> {
     return this.s.find.get(id) ?? null;
+  }
+
+  async idByEmail(email: string): Promise<number | null> {
+    return this.s.idByEmail.get(email)?.id ?? null;
   }
 
   async changeStatus(o: StatusChangeOrder): Promise<StatusChangeResult> {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { z } from 'zod';
+import type { SendStatusCount } from '../../core/campaigns/campaign-store.js';
 import { spawnWorker } from '../../worker-thread.js';
 import type { Sqlite } from '../client.js';
 import type { CountedFigures } from './count-reader.js';
@@ -18,7 +19,9 @@ export type CountWorkerInput = { databasePath: string };
 
 const n = z.number().int();
 const reasonsSchema = z.array(z.object({ reason: z.string(), n }));
-const sendsSchema = z.array(z.object({ status: z.string(), n, unsub: n }));
+const sendsSchema = z.array(
+  z.object({ status: z.string(), n, unsub: n, replied: n, complained: n, softBounced: n, interested: n }),
+);
 const figuresSchema = z.object({
   sends: sendsSchema,
   audience: z
@@ -72,7 +75,7 @@ export class CountThread {
     return this.run({ kind: 'remaining', campaignId }).then((v) => n.parse(v));
   }
 
-  sends(campaignId: string): Promise<{ status: string; n: number; unsub: number }[]> {
+  sends(campaignId: string): Promise<SendStatusCount[]> {
     return this.run({ kind: 'sends', campaignId }).then((v) => sendsSchema.parse(v));
   }
 

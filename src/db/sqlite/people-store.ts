@@ -1,7 +1,12 @@
 import { desc, eq, or } from 'drizzle-orm';
-import type { ForgetCounts, ForgetRequest, PeopleStore } from '../../core/people/people-store.js';
+import type {
+  ForgetCounts,
+  ForgetRequest,
+  PeopleStore,
+  PersonInboxMessage,
+} from '../../core/people/people-store.js';
 import { isKnown, type PersonRows } from '../../core/people/people-store.js';
-import { type Db, truncateWal } from '../client.js';
+import { type Db, type Sqlite, truncateWal } from '../client.js';
 import { batchEvents, batches, campaigns, contactHistory, contacts, sends } from '../schema.js';
 import { eraseBatchTexts } from './batch-rows.js';
 import { contactFieldColumns, deleteContact, eraseHistoryText } from './contact-status.js';
@@ -10,9 +15,54 @@ import { findSuppression, suppressAddress } from './suppression-rows.js';
 import { deleteWebhooksQuoting } from './webhook-rows.js';
 
 type Read = Pick<Db, 'select'>;
+type Limits = { campaigns: number; inbox: number };
 
-/** Everything the database holds about one normalized address (campaigns bounded by `campaignLimit`). */
-function loadPerson(db: Read, email: string, hash: Buffer, campaignLimit: number): PersonRows {
+/**
+ * Messages read from the mailbox about the person, newest first: those matched to the contact
+ * (inbox_messages_contact) and bounces naming the address (inbox_bounces_email); both indexed.
+ */
+function inboxOf(
+  sqlite: Sqlite,
+  email: string,
+  contactId: number | null,
+  limit: number,
+): PersonInboxMessage[] {
+  if (limit <= 0) return [];
+  return sqlite
+    .prepare<{ contact: number | null; email: string; limit: number }, PersonInboxMessage>(
+      `SELECT m.id, m.kind, m.from_address AS fromAddress, m.subject, m.snippet,
+              m.received_at AS receivedAt, m.campaign_id AS campaignId
+         FROM inbox_messages m
+        WHERE m.contact_id = @contact
+           OR m.id IN (SELECT b.message_id FROM inbox_bounces b WHERE b.email = @email)
+        ORDER BY m.received_at DESC, m.id DESC LIMIT @limit`,
+    )
+    .all({ contact: contactId, email, limit });
+}
+
+/**
+ * Blanks what messages read from the mailbox hold about the person (the sender's address, subject,
+ * text, details; a bounce's recipient address); the rows stay, so the reader never reads them
+ * again as new. How many messages were touched. The mail itself stays in the mailbox.
+ */
+function eraseInboxTexts(
+  sqlite: Sqlite,
+  email: string,
+  contactId: number | null,
+  replacement: string,
+): number {
+  sqlite.prepare('UPDATE inbox_bounces SET email = NULL WHERE email = ?').run(email);
+  return sqlite
+    .prepare<{ contact: number | null; email: string; replacement: string }>(
+      `UPDATE inbox_messages SET from_address = NULL, subject = @replacement, snippet = NULL, details = NULL
+        WHERE contact_id = @contact OR from_address = @email
+           OR instr(lower(coalesce(details, '')), @email) > 0 OR instr(lower(coalesce(snippet, '')), @email) > 0`,
+    )
+    .run({ contact: contactId, email, replacement }).changes;
+}
+
+/** Everything the database holds about one normalized address (campaigns and mailbox messages bounded). */
+function loadPerson(db: Read, sqlite: Sqlite, email: string, hash: Buffer, limits: Limits): PersonRows {
   const contact =
     db
       .select({
@@ -79,6 +129,9 @@ function loadPerson(db: Read, email: string, hash: Buffer, campaignLimit: number
       claimedAt: sends.claimedAt,
       updatedAt: sends.updatedAt,
       unsubscribedAt: sends.unsubscribedAt,
+      repliedAt: sends.repliedAt,
+      complainedAt: sends.complainedAt,
+      softBouncedAt: sends.softBouncedAt,
     })
     .from(sends)
     .innerJoin(campaigns, eq(campaigns.id, sends.campaignId))
@@ -98,7 +151,7 @@ function loadPerson(db: Read, email: string, hash: Buffer, campaignLimit: number
     })
     .from(campaigns)
     .orderBy(desc(campaigns.createdAt), desc(campaigns.id))
-    .limit(campaignLimit)
+    .limit(limits.campaigns)
     .all();
   return {
     email,
@@ -110,6 +163,7 @@ function loadPerson(db: Read, email: string, hash: Buffer, campaignLimit: number
     suppression: findSuppression(db, hash),
     sends: ledger,
     campaigns: campaignRows,
+    inbox: inboxOf(sqlite, email, contact?.id ?? null, limits.inbox),
   };
 }
 
@@ -117,20 +171,21 @@ function loadPerson(db: Read, email: string, hash: Buffer, campaignLimit: number
 export class SqlitePeopleStore implements PeopleStore {
   constructor(private readonly db: Db) {}
 
-  async load(email: string, hash: Buffer, campaignLimit: number): Promise<PersonRows> {
-    return loadPerson(this.db, email, hash, campaignLimit);
+  async load(email: string, hash: Buffer, limits: Limits): Promise<PersonRows> {
+    return loadPerson(this.db, this.db.$client, email, hash, limits);
   }
 
   async forget(req: ForgetRequest): Promise<{ contactId: number | null; counts: ForgetCounts } | null> {
     const { email, hash, replacement } = req;
     return this.db.transaction((tx) => {
-      const r = loadPerson(tx, email, hash, 0);
+      const r = loadPerson(tx, this.db.$client, email, hash, { campaigns: 0, inbox: 0 });
       if (!isKnown(r)) return null;
       const contactId = r.contact?.id ?? null;
       // Free text naming the person, before the contact's history loses its link to them.
       const historyTexts = eraseHistoryText(tx, contactId, email, replacement);
       const erased = eraseBatchTexts(this.db.$client, email, replacement);
       const webhookRows = deleteWebhooksQuoting(tx, email);
+      const inboxMessages = eraseInboxTexts(this.db.$client, email, contactId, replacement);
       // The ledger keeps the hash and the outcome, never the answer text (it may quote the address).
       const ledgerRows = eraseSendResponses(tx, contactId, hash);
       if (contactId != null) {
@@ -147,6 +202,7 @@ export class SqlitePeopleStore implements PeopleStore {
         batchEventTexts: erased.events,
         importReports: erased.reports,
         webhookDeliveries: webhookRows,
+        inboxMessages,
         suppressionAdded: !r.suppression,
       };
       return { contactId, counts };

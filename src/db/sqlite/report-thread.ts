@@ -13,7 +13,17 @@ const figuresSchema = z.object({
       id: z.string(),
       name: z.string(),
       status: z.enum(campaignStatuses),
-      byStatus: z.array(z.object({ status: z.string(), n: count, unsub: count })),
+      byStatus: z.array(
+        z.object({
+          status: z.string(),
+          n: count,
+          unsub: count,
+          replied: count,
+          complained: count,
+          softBounced: count,
+          interested: count,
+        }),
+      ),
       sentPerDay: z.array(z.object({ day: count, n: count })),
     }),
   ),

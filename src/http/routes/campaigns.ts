@@ -24,11 +24,14 @@ export function campaignRoutes(services: Services): Router {
   const { campaigns, progress } = services;
   // Until a campaign is finished it carries `audience: {count, excluded, batch}`: who it would reach now.
   // The finish estimate (eta) is Slack's: it is not part of this API's campaign. `countedAt`: when
-  // counts and audience were counted (a sending campaign's are those of the latest count).
+  // counts and audience were counted (a sending campaign's are those of the latest count). `rates`:
+  // reply = counts.replied / counts.sent, interested = counts.interested / counts.replied.
   const withCounts = async (id: string) => {
-    const { campaign, counts, audience, countedAt } = await progress.detail(id);
+    const { campaign, counts, rates, audience, countedAt } = await progress.detail(id);
     const counted = new Date(countedAt).toISOString();
-    return { campaign: { ...campaign, counts, ...(audience ? { audience } : {}), countedAt: counted } };
+    return {
+      campaign: { ...campaign, counts, rates, ...(audience ? { audience } : {}), countedAt: counted },
+    };
   };
 
   r.post('/campaigns', async (req, res) => {

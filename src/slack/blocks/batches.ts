@@ -63,7 +63,9 @@ export function batchDetailsBlocks(d: BatchDetails): KnownBlock[] {
     text(batchLine(b)),
     text(
       `*Contacts by status*: ${n(counts.active)} active · ${n(counts.inactive)} inactive · ` +
-        `${n(counts.bounced)} bounced · ${n(counts.unsubscribed)} unsubscribed`,
+        `${n(counts.bounced)} bounced · ${n(counts.unsubscribed)} unsubscribed` +
+        (counts.replied > 0 ? ` · ${n(counts.replied)} replied` : '') +
+        (counts.complained > 0 ? ` · ${n(counts.complained)} complained` : ''),
     ),
   ];
   if (r) blocks.push(context(`Import: ${reportLine(r)}`));

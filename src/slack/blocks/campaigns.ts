@@ -1,5 +1,5 @@
 import type { Campaign, CampaignCounts } from '../../core/campaigns/campaign.js';
-import type { CampaignProgress } from '../../core/campaigns/progress.js';
+import { type CampaignProgress, campaignRates } from '../../core/campaigns/progress.js';
 import { esc } from '../kit/escape.js';
 import { actionIds } from './action-ids.js';
 import { button, code, context, type KnownBlock, n, text, when } from './common.js';
@@ -13,7 +13,7 @@ const statusIcon: Record<Campaign['status'], string> = {
   cancelled: ':no_entry_sign:',
 };
 
-/** One line of figures: sent/total, bounced, failed, unsubscribed, unknown. */
+/** The figures: sent/total, bounced, failed, unsubscribed, unknown; a second line for the mailbox's, if any. */
 export function figuresLine(k: CampaignCounts): string {
   const parts = [
     `*${n(k.sent)}/${n(k.total)}* sent`,
@@ -22,6 +22,31 @@ export function figuresLine(k: CampaignCounts): string {
     `${n(k.unsubscribed)} unsubscribed`,
   ];
   if (k.unknown > 0) parts.push(`${n(k.unknown)} unknown (may have been delivered, not re-sent)`);
+  const inbox = inboxLine(k);
+  return inbox ? `${parts.join(' · ')}\n${inbox}` : parts.join(' · ');
+}
+
+/** A rate as a percentage with one decimal. */
+const pct = (r: number) => `${(r * 100).toFixed(1)}%`;
+
+/**
+ * What the mailbox found, when it found anything: replies with the reply rate (of sent) and the
+ * interested rate (of replies), complaints and soft bounces. Null while all are 0.
+ */
+export function inboxLine(k: CampaignCounts): string | null {
+  if (k.replied + k.complained + k.softBounced === 0) return null;
+  const r = campaignRates(k);
+  const parts = [
+    `:speech_balloon: ${n(k.replied)} repl${k.replied === 1 ? 'y' : 'ies'}` +
+      (r.reply !== null ? ` (${pct(r.reply)} of ${n(k.sent)} sent)` : ''),
+  ];
+  if (k.replied > 0)
+    parts.push(
+      `${n(k.interested)} interested${r.interested !== null ? ` (${pct(r.interested)} of replies)` : ''}`,
+    );
+  if (k.complained > 0)
+    parts.push(`:rotating_light: ${n(k.complained)} complaint${k.complained === 1 ? '' : 's'}`);
+  if (k.softBounced > 0) parts.push(`${n(k.softBounced)} soft bounce${k.softBounced === 1 ? '' : 's'}`);
   return parts.join(' · ');
 }
 

@@ -1,4 +1,4 @@
-import type { BatchReport, KeyFigures, Rates } from '../../core/reports/report-service.js';
+import type { BatchReport, KeyFigures, SendFigures } from '../../core/reports/report-service.js';
 import { clip, esc } from '../kit/escape.js';
 import { actorText, batchLine, reportLine } from './batches.js';
 import { code, context, divider, type KnownBlock, n, text, when } from './common.js';
@@ -9,8 +9,19 @@ const maxEvents = 10;
 /** A rate as a percentage with one decimal, or a dash when nothing was attempted. */
 export const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
 
-const rateLine = (r: Rates) =>
-  `bounce ${pct(r.bounce)} · failure ${pct(r.failure)} · unsubscribe ${pct(r.unsubscribe)}`;
+/** The rates of some figures; reply and interested with the counts behind them (replied/sent, interested/replied). */
+const rateLine = (f: SendFigures) => {
+  const r = f.rates;
+  return (
+    `bounce ${pct(r.bounce)} · failure ${pct(r.failure)} · unsubscribe ${pct(r.unsubscribe)} · ` +
+    `reply ${pct(r.reply)} (${n(f.replied)}/${n(f.sent)}) · interested ${pct(r.interested)} (${n(f.interested)}/${n(f.replied)})`
+  );
+};
+
+/** Complaints and soft bounces, when there are any. */
+const mailboxExtras = (f: SendFigures) =>
+  (f.complained > 0 ? ` · ${n(f.complained)} complained` : '') +
+  (f.softBounced > 0 ? ` · ${n(f.softBounced)} soft-bounced` : '');
 
 /** The report as Block Kit: contacts, validation, campaigns with rates, sends per day, history. */
 export function reportBlocks(r: BatchReport): KnownBlock[] {
@@ -23,7 +34,9 @@ export function reportBlocks(r: BatchReport): KnownBlock[] {
     text(batchLine(r.batch)),
     text(
       `*Contacts*: ${n(r.contacts.total)} — ${n(s.active)} active · ${n(s.inactive)} inactive · ` +
-        `${n(s.bounced)} bounced · ${n(s.unsubscribed)} unsubscribed`,
+        `${n(s.bounced)} bounced · ${n(s.unsubscribed)} unsubscribed` +
+        (s.replied > 0 ? ` · ${n(s.replied)} replied` : '') +
+        (s.complained > 0 ? ` · ${n(s.complained)} complained` : ''),
     ),
   ];
   if (r.importReport) blocks.push(context(`Import: ${reportLine(r.importReport)}`));
@@ -48,9 +61,11 @@ export function reportBlocks(r: BatchReport): KnownBlock[] {
       blocks.push(
         text(
           `• *${esc(c.name)}* ${code(c.id)} (${c.status}): ${n(c.sent)} sent · ${n(c.bounced)} bounced · ` +
-            `${n(c.failed)} failed · ${n(c.unknown)} unknown · ${n(c.unsubscribed)} unsubscribed` +
+            `${n(c.failed)} failed · ${n(c.unknown)} unknown · ${n(c.unsubscribed)} unsubscribed · ` +
+            `${n(c.replied)} replied` +
+            mailboxExtras(c) +
             (c.pending > 0 ? ` · ${n(c.pending)} pending` : '') +
-            `\n   ${rateLine(c.rates)}`,
+            `\n   ${rateLine(c)}`,
         ),
       );
     }
@@ -58,7 +73,8 @@ export function reportBlocks(r: BatchReport): KnownBlock[] {
     blocks.push(
       text(
         `*All campaigns*: ${n(t.sent)} sent to ${n(r.funnel.sent)} people · ${n(t.bounced)} bounced · ` +
-          `${n(t.failed)} failed · ${n(t.unknown)} unknown · ${n(t.unsubscribed)} unsubscribed\n${rateLine(t.rates)}`,
+          `${n(t.failed)} failed · ${n(t.unknown)} unknown · ${n(t.unsubscribed)} unsubscribed · ` +
+          `${n(t.replied)} replied${mailboxExtras(t)}\n${rateLine(t)}`,
       ),
     );
   }
@@ -83,8 +99,8 @@ export function reportBlocks(r: BatchReport): KnownBlock[] {
   }
   blocks.push(
     context(
-      'Rates: bounce, failure = of attempted (sent + bounced + failed + unknown); unsubscribe = of sent. ' +
-        'The chart is in the thread.',
+      'Rates: bounce, failure = of attempted (sent + bounced + failed + unknown); unsubscribe, reply = of sent; ' +
+        'interested = of replies. The chart is in the thread.',
     ),
   );
   return blocks;
@@ -95,7 +111,7 @@ export function reportSummary(r: BatchReport): string {
   return (
     `Report of ${r.batch.id}: ${r.contacts.total} contacts, ${r.contacts.byStatus.active} active, ` +
     `${r.totals.sent} sent, ${r.totals.bounced} bounced (${pct(r.totals.rates.bounce)}), ` +
-    `${r.totals.unsubscribed} unsubscribed`
+    `${r.totals.unsubscribed} unsubscribed, ${r.totals.replied} replied (${pct(r.totals.rates.reply)})`
   );
 }
 

@@ -91,11 +91,13 @@ describe('batch report', () => {
     });
     expect(r.contacts).toEqual({
       total: 6,
-      byStatus: { active: 3, inactive: 1, bounced: 1, unsubscribed: 1 },
+      byStatus: { active: 3, inactive: 1, replied: 0, bounced: 1, unsubscribed: 1, complained: 0 },
     });
     expect(r.validation).toBeNull();
 
-    const nothing = { failure: 0 };
+    const nothing = { failure: 0, reply: 0, interested: null };
+    // Nothing came back through the mailbox in this scenario (test/core/campaigns/inbox-figures.test.ts has it).
+    const mailbox = { replied: 0, complained: 0, softBounced: 0, interested: 0 };
     expect(r.campaigns).toEqual([
       {
         id: c1.id,
@@ -109,6 +111,7 @@ describe('batch report', () => {
         unknown: 0,
         pending: 0,
         unsubscribed: 1,
+        ...mailbox,
         rates: { delivery: 0.8, bounce: 0.2, unsubscribe: 0.25, ...nothing },
       },
       {
@@ -123,6 +126,7 @@ describe('batch report', () => {
         unknown: 0,
         pending: 0,
         unsubscribed: 0,
+        ...mailbox,
         rates: { delivery: 1, bounce: 0, unsubscribe: 0, ...nothing },
       },
     ]);
@@ -135,14 +139,23 @@ describe('batch report', () => {
       unknown: 0,
       pending: 0,
       unsubscribed: 1,
-      rates: { delivery: 0.875, bounce: 0.125, failure: 0, unsubscribe: 0.1429 },
+      ...mailbox,
+      rates: { delivery: 0.875, bounce: 0.125, unsubscribe: 0.1429, ...nothing },
     });
     expect(r.sendsPerDay).toEqual([
       { day: '2026-01-14', sent: 4 },
       { day: '2026-01-15', sent: 3 },
     ]);
     // ana, bruno, carla and dan got at least one message
-    expect(r.funnel).toEqual({ imported: 6, active: 3, sent: 4, bounced: 1, unsubscribed: 1 });
+    expect(r.funnel).toEqual({
+      imported: 6,
+      active: 3,
+      sent: 4,
+      bounced: 1,
+      unsubscribed: 1,
+      replied: 0,
+      complained: 0,
+    });
     expect(r.history.map((e) => [e.kind, e.actor, e.reason])).toEqual([
       ['imported', 'test', '6 contacts from api'],
       ['activated', 'test', 'new import'],
@@ -264,14 +277,31 @@ describe('batch report on a mixed ledger', () => {
         sqlite.prepare('DELETE FROM contacts WHERE id = ?').run(gone);
         contactBatch.delete(gone);
       }
+      // What the mailbox marks: replies (their contacts some interested), complaints, soft bounces.
+      sqlite.prepare("UPDATE sends SET replied_at = 1 WHERE status = 'sent' AND id % 5 = 0").run();
+      sqlite.prepare('UPDATE sends SET complained_at = 1 WHERE id % 7 = 0').run();
+      sqlite.prepare('UPDATE sends SET soft_bounced_at = 1 WHERE id % 11 = 0').run();
+      sqlite
+        .prepare(
+          "UPDATE contacts SET interest = CASE id % 3 WHEN 0 THEN 'interested' WHEN 1 THEN 'not_interested' END",
+        )
+        .run();
       const rows = sqlite
-        .prepare('SELECT campaign_id, contact_id, status, updated_at, unsubscribed_at FROM sends')
+        .prepare(
+          `SELECT s.campaign_id, s.contact_id, s.status, s.updated_at, s.unsubscribed_at, s.replied_at,
+                  s.complained_at, s.soft_bounced_at, c.interest
+             FROM sends s LEFT JOIN contacts c ON c.id = s.contact_id`,
+        )
         .all() as {
         campaign_id: string;
         contact_id: number | null;
         status: string;
         updated_at: number;
         unsubscribed_at: number | null;
+        replied_at: number | null;
+        complained_at: number | null;
+        soft_bounced_at: number | null;
+        interest: string | null;
       }[];
 
       const reports = core.services.reports;
@@ -291,11 +321,15 @@ describe('batch report on a mixed ledger', () => {
               unknown: count('unknown'),
               pending: count('retry') + count('claimed'),
               unsubscribed: own.filter((r) => r.unsubscribed_at !== null).length,
+              replied: own.filter((r) => r.replied_at !== null).length,
+              complained: own.filter((r) => r.complained_at !== null).length,
+              softBounced: own.filter((r) => r.soft_bounced_at !== null).length,
+              interested: own.filter((r) => r.replied_at !== null && r.interest === 'interested').length,
             };
           })
           .filter((c) => c.reached > 0);
         const got = report.campaigns.map(
-          ({ id, reached, sent, bounced, failed, unknown, pending, unsubscribed }) => ({
+          ({ id, reached, sent, bounced, failed, unknown, pending, unsubscribed, ...more }) => ({
             id,
             reached,
             sent,
@@ -304,6 +338,10 @@ describe('batch report on a mixed ledger', () => {
             unknown,
             pending,
             unsubscribed,
+            replied: more.replied,
+            complained: more.complained,
+            softBounced: more.softBounced,
+            interested: more.interested,
           }),
         );
         expect(got, `seed ${seed}, ${batchId}`).toEqual(expected);

@@ -20,5 +20,5 @@ export const subcommands: Record<string, Subcommand> = {
 };
 
 export const help: string[] = [
-  '• `/contacts why <email>`: why an address was or was not mailed by each campaign (batch, status history, suppression, last SMTP answer)',
+  '• `/contacts why <email>`: why an address was or was not mailed by each campaign (batch, status history, interest, suppression, last SMTP answer, what the mailbox read)',
 ];
