@@ -15,6 +15,7 @@ import { SqliteIdentityStore } from './db/sqlite/identity-store.js';
 import { sqliteStores } from './db/sqlite/stores.js';
 import { createHttpApp } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
+import { mailboxReaders } from './mail/imap/index.js';
 import { createMailer, type Mailer } from './mail/index.js';
 import { startScheduler } from './scheduler/index.js';
 import type { SlackRuntime } from './slack/app.js';
@@ -115,13 +116,13 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   const counts = CountThread.over(db.$client);
   const stores = sqliteStores(db, { reportsOffThread: true, counts });
   const services = createServices(core, stores, config, mailer);
+  const readers = mailboxReaders(config.inbox, { log, clock: core.clock }); // started in start()
   // Rows a crash left claimed become unknown before anything is claimed (runDue waits for it too).
   const sendsSwept = services.sending.sweepInterrupted();
   // Batches a crash left `importing` are removed before serving (start waits for it).
   const importsSwept = services.imports.sweepInterrupted().then((swept) => {
     if (swept.length > 0) log.warn({ batches: swept }, 'removed batches of imports interrupted by a crash');
   });
-
   // Files a crash left claimed are failed before Slack can claim any (start waits for it).
   const inboxSwept = Promise.all([services.inbox.sweepInterruptedFiles(), services.inbox.pruneEvents()]);
   const ready = Promise.all([sendsSwept, importsSwept, inboxSwept]).then(() => undefined);
@@ -141,6 +142,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
         slack: () => slack?.mode ?? 'disabled',
         smtp: () => smtpState,
         identities: () => mailer.identities?.(core.clock.now()),
+        mailboxes: () => readers.states(),
       },
     },
     (express) => {
@@ -184,6 +186,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       const bound = await listen();
       await services.validation.resumeInterrupted();
       services.webhooks.kick(); // deliveries left pending by a stop or crash go now
+      readers.start(services.mailbox); // INBOX_URL, #inbox=: each mailbox is read from now on
       for (const w of campaignWarnings(config)) log.warn({ variable: w.variable }, w.message);
       if (mailer.kind === 'outbox') {
         log.info(
@@ -218,6 +221,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
             ...(config.retentionDays && config.slack
               ? [{ name: 'retention', cron: '0 9 * * *', run: retentionTick }]
               : []),
+            ...(config.slack
+              ? [{ name: 'reply-notices', everyMs: 60_000, run: async () => slack?.sweepReplies() }]
+              : []),
           ],
           log,
         );
@@ -234,7 +240,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
     },
     stop: async () => {
       await scheduler?.stop();
-      await services.webhooks.stop();
+      await Promise.all([readers.stop(), services.webhooks.stop()]);
       await services.validation.stop();
       await slack?.stop();
       if (server) {

@@ -31,13 +31,114 @@ export const duration = z
 
 export const emptyAsUndefined = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 
-/** One SMTP_URLS entry: the key names the account (host:port:user, never the password). */
-export type SmtpAccount = { key: string; url: string; cap: number | null; warmup: number | null };
+/**
+ * One SMTP_URLS entry: the key names the account (host:port:user, never the password); `inbox` is
+ * the mailbox its replies and bounces reach (`#inbox=`), when it names one.
+ */
+export type SmtpAccount = {
+  key: string;
+  url: string;
+  cap: number | null;
+  warmup: number | null;
+  inbox?: ImapMailbox;
+};
+
+/** One IMAP mailbox the inbox reader watches (INBOX_URL, or an SMTP_URLS entry's `#inbox=`). */
+export type ImapMailbox = {
+  /** The URL without its password (`imaps://bounces%40example.com@imap.example.com:993/INBOX`): its name everywhere. */
+  name: string;
+  host: string;
+  port: number;
+  /** imaps://: TLS from the start; imap://: STARTTLS required, or plain text on loopback only. */
+  security: 'tls' | 'starttls' | 'none';
+  user: string;
+  pass: string;
+  /** The mailbox (folder) read: the URL's path, INBOX when it has none. */
+  path: string;
+};
+
+const imapExample = 'imaps://user:pass@imap.example.com:993/INBOX';
+const loopbackHost = /^(localhost|127(\.\d{1,3}){3}|::1)$/i;
+
+/** Reads an IMAP URL (INBOX_URL, `#inbox=`); the problem, when any, never quotes the password. */
+export function parseImapUrl(
+  text: string,
+): { ok: true; mailbox: ImapMailbox } | { ok: false; problem: string } {
+  const no = (problem: string) => ({ ok: false as const, problem });
+  let u: URL;
+  try {
+    u = new URL(text.trim());
+  } catch {
+    return no(`must be an IMAP URL like ${imapExample} (a user name with @ is written %40)`);
+  }
+  if (u.protocol !== 'imaps:' && u.protocol !== 'imap:')
+    return no(`must start with imaps:// (or imap:// for a server on this machine): ${imapExample}`);
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (!host) return no(`has no host: ${imapExample}`);
+  if (u.port === '0') return no('has port 0');
+  if (!u.username || !u.password) return no(`needs a user name and a password: ${imapExample}`);
+  if (u.search || u.hash) return no('takes no ?query or #fragment');
+  let user: string;
+  let pass: string;
+  let path: string;
+  try {
+    user = decodeURIComponent(u.username);
+    pass = decodeURIComponent(u.password);
+    path = decodeURIComponent(u.pathname.replace(/^\//, '')) || 'INBOX';
+  } catch {
+    return no('has a broken %-escape (write @ as %40, : as %3A, / as %2F in the user name and password)');
+  }
+  const tls = u.protocol === 'imaps:';
+  const port = u.port ? Number(u.port) : tls ? 993 : 143;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const shownPath = path.split('/').map(encodeURIComponent).join('/');
+  const name = `${u.protocol}//${encodeURIComponent(user)}@${shownHost}:${port}/${shownPath}`;
+  const security = tls ? 'tls' : loopbackHost.test(host) ? 'none' : 'starttls';
+  return { ok: true, mailbox: { name, host, port, security, user, pass, path } };
+}
+
+/** INBOX_URL: one IMAP URL, or unset. */
+export const imapUrl = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .optional()
+    .transform((text, ctx): ImapMailbox | undefined => {
+      if (text === undefined) return undefined;
+      const r = parseImapUrl(text);
+      if (r.ok) return r.mailbox;
+      ctx.addIssue({ code: 'custom', message: r.problem });
+      return z.NEVER;
+    }),
+);
+
+/**
+ * Every distinct mailbox to read: INBOX_URL first, then each identity's `#inbox=`, once each by
+ * name; the same mailbox given twice with different passwords is a problem (returned as text).
+ */
+export function distinctMailboxes(
+  inbox: ImapMailbox | undefined,
+  accounts: SmtpAccount[],
+): ImapMailbox[] | string {
+  const named = [
+    ...(inbox ? [{ where: 'INBOX_URL', mailbox: inbox }] : []),
+    ...accounts.flatMap((a, i) => (a.inbox ? [{ where: `SMTP_URLS entry ${i + 1}`, mailbox: a.inbox }] : [])),
+  ];
+  const out = new Map<string, { where: string; mailbox: ImapMailbox }>();
+  for (const n of named) {
+    const first = out.get(n.mailbox.name);
+    if (!first) out.set(n.mailbox.name, n);
+    else if (first.mailbox.pass !== n.mailbox.pass)
+      return `${first.where} and ${n.where} name the same mailbox (${n.mailbox.name}) with different passwords`;
+  }
+  return [...out.values()].map((n) => n.mailbox);
+}
 
 /**
  * SMTP_URLS: comma-separated smtp(s):// URLs, each with optional `#cap=500&warmup=50` (messages a
- * day; warm-up: the cap on day N of use is min(cap, warmup × N)). Messages name the entry by its
- * position, never its text (it holds a password).
+ * day; warm-up: the cap on day N of use is min(cap, warmup × N)) and `&inbox=<url-encoded imap
+ * URL>` (the identity's own mailbox). Messages name the entry by its position, never its text (it
+ * holds a password).
  */
 export const smtpUrls = z.preprocess(
   emptyAsUndefined,
@@ -67,8 +168,16 @@ export const smtpUrls = z.preprocess(
         if (!u.hostname) return bad('has no host');
         const params = new URLSearchParams(u.hash.slice(1));
         const limits: { cap: number | null; warmup: number | null } = { cap: null, warmup: null };
+        let inbox: ImapMailbox | undefined;
         for (const [name, value] of params) {
-          if (name !== 'cap' && name !== 'warmup') return bad(`unknown setting "${name}" (cap, warmup)`);
+          if (name === 'inbox') {
+            const r = parseImapUrl(value);
+            if (!r.ok) return bad(`inbox ${r.problem} (url-encoded after #inbox=)`);
+            inbox = r.mailbox;
+            continue;
+          }
+          if (name !== 'cap' && name !== 'warmup')
+            return bad(`unknown setting "${name}" (cap, warmup, inbox)`);
           const n = Number(value);
           if (!Number.isInteger(n) || n < 1 || n > 10_000_000)
             return bad(`${name} must be a whole number ≥ 1`);
@@ -79,7 +188,7 @@ export const smtpUrls = z.preprocess(
         const user = decodeURIComponent(u.username);
         const key = user ? `${u.hostname}:${port}:${user}` : `${u.hostname}:${port}`;
         if (out.some((a) => a.key === key)) return bad(`the same account (${key}) twice`);
-        out.push({ key, url: u.toString(), ...limits });
+        out.push({ key, url: u.toString(), ...limits, ...(inbox ? { inbox } : {}) });
       }
       return out;
     }),

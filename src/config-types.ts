@@ -1,4 +1,4 @@
-import type { SmtpAccount } from './config-fields.js';
+import type { ImapMailbox, SmtpAccount } from './config-fields.js';
 
 /** The levels LOG_LEVEL takes (pino's, and silent). */
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -21,7 +21,15 @@ export type Config = {
   logFormat: 'json' | 'pretty' | undefined;
   slack: SlackConfig | null;
   mail: MailConfig;
-  campaigns: { missedGraceMs: number; tickMs: number; bouncePause: { rate: number; minSends: number } };
+  /** The inbox reader: each distinct mailbox (INBOX_URL, SMTP_URLS `#inbox=`); pollMs (INBOX_POLL) without IDLE. */
+  inbox: { mailboxes: ImapMailbox[]; pollMs: number };
+  campaigns: {
+    missedGraceMs: number;
+    tickMs: number;
+    bouncePause: { rate: number; minSends: number };
+    /** SOFT_BOUNCE_LIMIT: soft bounces of one address within 30 days (read from the inbox) that suppress it. */
+    softBounceLimit: number;
+  };
   /** Nightly online backups; cron null when BACKUP_CRON=off. */
   backup: { dir: string; keep: number; cron: string | null };
   /** RETENTION_DAYS: inactive batches older than this are proposed for deletion in Slack; null: off. */
@@ -64,6 +72,8 @@ export type MailConfig = {
   outboxDir: string;
   postalAddress: string | undefined;
   unsubscribeMailto: string | undefined;
+  /** MAIL_BOUNCE_ADDRESS: the envelope sender of every message is its VERP form (`local+cb.<id>.<tag>@domain`); unset: the From address. */
+  bounceAddress: string | undefined;
   /** Base of the links in e-mails (unsubscribe). */
   publicUrl: string;
   unsubscribeSecret: string | undefined;
@@ -80,4 +90,6 @@ export type SlackConfig = {
   importChannels: string[];
   /** Where app-wide notices go (scheduled activations applied, backups failed); unset: admins by DM. */
   notifyChannel: string | undefined;
+  /** SLACK_REPLIES_CHANNEL: where reply notices go; unset: each campaign's progress thread. */
+  repliesChannel: string | undefined;
 };

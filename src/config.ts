@@ -3,17 +3,19 @@ import { z } from 'zod';
 import {
   bytes,
   commaList,
+  distinctMailboxes,
   dnsServer,
   duration,
   emptyAsUndefined,
   flag,
   idList,
+  imapUrl,
   smtpUrls,
 } from './config-fields.js';
 import { type Config, logLevels, type SlackConfig } from './config-types.js';
 import { parseSender } from './core/campaigns/sender.js';
 
-export type { SmtpAccount } from './config-fields.js';
+export type { ImapMailbox, SmtpAccount } from './config-fields.js';
 export type { Config, MailConfig, SlackConfig, ValidationConfig, WebhookConfig } from './config-types.js';
 
 const envSchema = z.object({
@@ -48,6 +50,13 @@ const envSchema = z.object({
       .regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id like C0123ABCD')
       .optional(),
   ),
+  SLACK_REPLIES_CHANNEL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[CG][A-Z0-9]{2,}$/, 'must be a Slack channel id like C0123ABCD')
+      .optional(),
+  ),
   SLACK_API_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   SLACK_ADMIN_USERS: idList,
   SLACK_IMPORT_CHANNELS: idList,
@@ -73,8 +82,21 @@ const envSchema = z.object({
       .optional(),
   ),
   MAIL_OUTBOX_DIR: z.string().min(1).default('./data/outbox'),
+  INBOX_URL: imapUrl,
+  INBOX_POLL: duration.pipe(z.number().min(1000, 'must be at least 1s').max(86_400_000)).default(60_000),
   MAIL_POSTAL_ADDRESS: z.preprocess(emptyAsUndefined, z.string().trim().min(5).max(300).optional()),
   MAIL_UNSUBSCRIBE_MAILTO: z.preprocess(emptyAsUndefined, z.email().optional()),
+  // VERP adds `+cb.<id>.<tag>` (at most 26 characters) to the local part, which may hold 64
+  MAIL_BOUNCE_ADDRESS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .email()
+      .refine(
+        (v) => v.lastIndexOf('@') <= 38,
+        'must have a local part (before the @) of at most 38 characters',
+      )
+      .optional(),
+  ),
   PUBLIC_URL: z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/ }).optional()),
   UNSUBSCRIBE_SECRET: z.preprocess(
     emptyAsUndefined,
@@ -95,6 +117,7 @@ const envSchema = z.object({
   SCHEDULER_TICK: duration.pipe(z.number().min(1000, 'must be at least 1s')).default(5000),
   BOUNCE_PAUSE_RATE: z.coerce.number().min(0).max(1).default(0.05),
   BOUNCE_PAUSE_MIN_SENDS: z.coerce.number().int().min(1).default(20),
+  SOFT_BOUNCE_LIMIT: z.coerce.number().int().min(1).max(100).default(3),
   VALIDATION_DNS_SERVERS: commaList(dnsServer),
   VALIDATION_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(20),
   VALIDATION_PROBE_DOMAINS: z.preprocess(
@@ -168,7 +191,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     const got = env[name];
-    const secret = /TOKEN|SECRET|SMTP_URL|WEBHOOK_URLS/.test(name);
+    const secret = /TOKEN|SECRET|SMTP_URL|WEBHOOK_URLS|INBOX_URL/.test(name);
     const shown = secret || got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
   }
@@ -191,6 +214,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       `Invalid configuration: HOST=${e.HOST} listens beyond this machine, so API_TOKEN is required (without it every REST route would be open to the network); set API_TOKEN, or leave HOST unset to listen on 127.0.0.1 only`,
     );
   }
+  const mailboxes = distinctMailboxes(e.INBOX_URL, e.SMTP_URLS);
+  if (typeof mailboxes === 'string') throw new ConfigError(`Invalid configuration: ${mailboxes}`);
   const realMail = e.SMTP_URLS.length > 0 ? 'SMTP_URLS' : e.SMTP_URL ? 'SMTP_URL' : null;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
   if (realMail) assertPublicForMail(publicUrl, realMail);
@@ -203,6 +228,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
         adminUsers: e.SLACK_ADMIN_USERS,
         importChannels: e.SLACK_IMPORT_CHANNELS,
         notifyChannel: e.SLACK_NOTIFY_CHANNEL,
+        repliesChannel: e.SLACK_REPLIES_CHANNEL,
       }
     : null;
   return {
@@ -225,9 +251,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       outboxDir: e.MAIL_OUTBOX_DIR,
       postalAddress: e.MAIL_POSTAL_ADDRESS,
       unsubscribeMailto: e.MAIL_UNSUBSCRIBE_MAILTO ?? addressOf(e.MAIL_FROM),
+      bounceAddress: e.MAIL_BOUNCE_ADDRESS,
       publicUrl,
       unsubscribeSecret: e.UNSUBSCRIBE_SECRET,
     },
+    inbox: { mailboxes, pollMs: e.INBOX_POLL },
     backup: { dir: e.BACKUP_DIR, keep: e.BACKUP_KEEP, cron: e.BACKUP_CRON === 'off' ? null : e.BACKUP_CRON },
     retentionDays: e.RETENTION_DAYS ?? null,
     validation: {
@@ -243,6 +271,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       missedGraceMs: e.MISSED_SCHEDULE_GRACE,
       tickMs: e.SCHEDULER_TICK,
       bouncePause: { rate: e.BOUNCE_PAUSE_RATE, minSends: e.BOUNCE_PAUSE_MIN_SENDS },
+      softBounceLimit: e.SOFT_BOUNCE_LIMIT,
     },
   };
 }

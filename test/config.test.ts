@@ -67,6 +67,108 @@ describe('config', () => {
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name} `));
   });
 
+  describe('the inbox (INBOX_URL, INBOX_POLL, SMTP_URLS #inbox=)', () => {
+    const error = (env: Record<string, string>) => {
+      try {
+        loadConfig({ PUBLIC_URL: 'https://coldbatch.test', ...env });
+      } catch (e) {
+        return String(e);
+      }
+      throw new Error('no error');
+    };
+
+    it('reads the URL: user names percent-encoded, the path as the mailbox, ports by scheme, named without the password', () => {
+      const c = loadConfig({
+        INBOX_URL: 'imaps://bounces%40example.com:p%40ss%3Aw%2Frd@IMAP.Example.com/INBOX',
+      });
+      expect(c.inbox).toEqual({
+        pollMs: 60_000,
+        mailboxes: [
+          {
+            name: 'imaps://bounces%40example.com@imap.example.com:993/INBOX',
+            host: 'imap.example.com',
+            port: 993,
+            security: 'tls',
+            user: 'bounces@example.com',
+            pass: 'p@ss:w/rd',
+            path: 'INBOX',
+          },
+        ],
+      });
+      const [plain] = loadConfig({ INBOX_URL: 'imap://u:pw@127.0.0.1:1143', INBOX_POLL: '5s' }).inbox
+        .mailboxes;
+      expect(plain).toMatchObject({ name: 'imap://u@127.0.0.1:1143/INBOX', security: 'none', path: 'INBOX' });
+      expect(
+        loadConfig({ INBOX_URL: 'imap://u:pw@mail.example.com/Bounces' }).inbox.mailboxes[0],
+      ).toMatchObject({
+        port: 143,
+        security: 'starttls', // imap:// beyond this machine must upgrade to TLS
+        path: 'Bounces',
+      });
+      expect(loadConfig({ INBOX_POLL: '5s' }).inbox).toEqual({ mailboxes: [], pollMs: 5000 });
+    });
+
+    it.each([
+      ['https://u:hunter22@imap.example.com/INBOX', /INBOX_URL must start with imaps:\/\//],
+      ['imaps://imap.example.com/INBOX', /INBOX_URL needs a user name and a password/],
+      ['imaps://u@imap.example.com/INBOX', /INBOX_URL needs a user name and a password/],
+      ['imaps://u:hunter22%zz@imap.example.com/INBOX', /INBOX_URL has a broken %-escape/],
+      ['imaps://u:hunter22@imap.example.com:99999/INBOX', /INBOX_URL must be an IMAP URL like imaps:\/\//],
+      ['not a url hunter22', /INBOX_URL must be an IMAP URL/],
+      ['imaps://u:hunter22@imap.example.com/INBOX?x=1', /INBOX_URL takes no \?query/],
+    ])('INBOX_URL=%s is refused with a clear message that never shows the password', (url, message) => {
+      const msg = error({ INBOX_URL: url });
+      expect(msg).toMatch(message);
+      expect(msg).not.toContain('hunter22');
+    });
+
+    it('refuses an INBOX_POLL under a second', () => {
+      expect(error({ INBOX_POLL: '100ms' })).toMatch(/INBOX_POLL must be at least 1s/);
+    });
+
+    it("reads each identity's #inbox= and watches each distinct mailbox once", () => {
+      const inbox = (user: string, pw = 'pw') =>
+        encodeURIComponent(
+          `imaps://${encodeURIComponent(user)}:${encodeURIComponent(pw)}@imap.example.com/INBOX`,
+        );
+      const c = loadConfig({
+        PUBLIC_URL: 'https://coldbatch.test',
+        INBOX_URL: 'imaps://bounces%40example.com:pw@imap.example.com/INBOX',
+        SMTP_URLS: [
+          `smtp://a:pw@smtp.example.com:587#cap=500&inbox=${inbox('a@example.com', 'p&w+1')}`,
+          `smtp://b:pw@smtp.example.com:587#inbox=${inbox('bounces@example.com')}`,
+          'smtp://c:pw@smtp.example.com:587#cap=10',
+        ].join(','),
+      });
+      expect(c.inbox.mailboxes.map((m) => m.name)).toEqual([
+        'imaps://bounces%40example.com@imap.example.com:993/INBOX',
+        'imaps://a%40example.com@imap.example.com:993/INBOX',
+      ]);
+      expect(c.inbox.mailboxes[1]).toMatchObject({ user: 'a@example.com', pass: 'p&w+1' });
+      expect(c.mail.accounts.map((a) => [a.key, a.cap, a.inbox?.name ?? null])).toEqual([
+        ['smtp.example.com:587:a', 500, 'imaps://a%40example.com@imap.example.com:993/INBOX'],
+        ['smtp.example.com:587:b', null, 'imaps://bounces%40example.com@imap.example.com:993/INBOX'],
+        ['smtp.example.com:587:c', 10, null],
+      ]);
+    });
+
+    it('refuses a wrong #inbox= naming the entry, and one mailbox with two passwords, never showing them', () => {
+      const bad = error({
+        SMTP_URLS: `smtp://a:pw@h:587#inbox=${encodeURIComponent('pop3://u:hunter22@h')}`,
+      });
+      expect(bad).toMatch(/SMTP_URLS entry 1: inbox must start with imaps:\/\//);
+      expect(bad).not.toContain('hunter22');
+      const twice = error({
+        INBOX_URL: 'imaps://u:hunter22@imap.example.com/INBOX',
+        SMTP_URLS: `smtp://a:pw@h:587,smtp://b:pw@h:587#inbox=${encodeURIComponent('imaps://u:hunter33@imap.example.com/INBOX')}`,
+      });
+      expect(twice).toMatch(
+        /INBOX_URL and SMTP_URLS entry 2 name the same mailbox .* with different passwords/,
+      );
+      expect(twice).not.toMatch(/hunter2|hunter3/);
+    });
+  });
+
   it('never echoes the API token in the error', () => {
     expect(() => loadConfig({ API_TOKEN: 'secret' })).toThrow(/^(?!.*secret).*$/);
   });

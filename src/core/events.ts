@@ -6,7 +6,9 @@ export type OpsEvent =
   /** A scheduled batch activation came due and was applied (or failed, with the reason). */
   | { type: 'scheduled_activation'; outcome: ActivationOutcome }
   /** A backup failed (nightly or asked for): people should know before they need it. */
-  | { type: 'backup_failed'; reason: string; message: string };
+  | { type: 'backup_failed'; reason: string; message: string }
+  /** A human reply read from the mailbox was matched to a send and stored (its Slack notice is pending). */
+  | { type: 'reply_received'; messageId: number };
 
 export type AppEvent = CampaignEvent | OpsEvent;
 

@@ -14,6 +14,9 @@ import { hardBounceRule } from './contacts/hard-bounce.js';
 import { EventHub } from './events.js';
 import { ImportService } from './imports/import-service.js';
 import { InboxService } from './inbox/inbox-service.js';
+import { classifyMessage } from './mailbox/classify/index.js';
+import { complaintPauser } from './mailbox/complaint-pause.js';
+import { MailboxService, mailboxSettings } from './mailbox/mailbox-service.js';
 import { PeopleService } from './people/people-service.js';
 import { ReportService } from './reports/report-service.js';
 import { SendEngine } from './sending/send-engine.js';
@@ -32,6 +35,8 @@ export type Services = {
   imports: ImportService;
   audience: AudienceService;
   inbox: InboxService;
+  /** The mailbox (INBOX_URL): replies, bounces, complaints read back (core/mailbox). */
+  mailbox: MailboxService;
   campaigns: CampaignService;
   progress: ProgressService;
   sending: SendEngine;
@@ -102,6 +107,7 @@ export function createServices(
       publicUrl: config.mail.publicUrl,
       postalAddress: config.mail.postalAddress ?? '',
       unsubscribeMailto: config.mail.unsubscribeMailto,
+      bounceAddress: config.mail.bounceAddress,
       unsubscribeKey: () => unsubscribeKeys.signing(),
       missedGraceMs: config.campaigns.missedGraceMs,
       bouncePause: config.campaigns.bouncePause,
@@ -142,6 +148,17 @@ export function createServices(
       : new ImportService(deps, importLimits, stores.contactImports, batches),
     audience,
     inbox: new InboxService(deps, stores.inbox),
+    mailbox: new MailboxService(
+      {
+        ...deps,
+        store: stores.mailbox,
+        keys: unsubscribeKeys,
+        campaigns: complaintPauser(campaigns.machine),
+        classify: classifyMessage,
+        emit: (e) => events.emit(e),
+      },
+      mailboxSettings(config.mail, config.campaigns.softBounceLimit),
+    ),
     campaigns,
     sending,
     unsubscribe: new UnsubscribeService(deps, stores.unsubscribes, unsubscribeKeys),

@@ -9,6 +9,7 @@ import type { ContactStore } from './contacts/contact-store.js';
 import type { HealthStore } from './health.js';
 import type { ContactImportStore } from './imports/contact-import-store.js';
 import type { InboxStore } from './inbox/inbox-store.js';
+import type { MailboxStore } from './mailbox/mailbox-store.js';
 import type { PeopleStore } from './people/people-store.js';
 import type { ReportStore } from './reports/report-store.js';
 import type { SendStore } from './sending/send-store.js';
@@ -38,6 +39,7 @@ export type Stores = {
   suppressions: SuppressionStore;
   people: PeopleStore;
   inbox: InboxStore;
+  mailbox: MailboxStore;
   webhooks: WebhookStore;
   reports: ReportStore;
   backup: BackupStore;

@@ -7,6 +7,7 @@ import { batchRoutes } from './routes/batches.js';
 import { campaignRoutes } from './routes/campaigns.js';
 import { contactRoutes } from './routes/contacts.js';
 import { type HealthParts, healthRoutes } from './routes/health.js';
+import { inboxRoutes } from './routes/inbox.js';
 import { peopleRoutes } from './routes/people.js';
 import { suppressionRoutes } from './routes/suppressions.js';
 import { unsubscribeRoutes } from './routes/unsubscribe.js';
@@ -36,6 +37,7 @@ export function createHttpApp(deps: HttpDeps, mount?: (app: Express) => void): E
   app.use(batchRoutes(deps.services));
   app.use(campaignRoutes(deps.services));
   app.use(webhookRoutes(deps.services));
+  app.use(inboxRoutes(deps.services));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

@@ -179,6 +179,8 @@ describe('the built app (what npm start runs)', () => {
     expect(loads(loaded, 'better-sqlite3')).toBe(true); // the list is real
     expect(loads(loaded, '@slack/bolt')).toBe(false);
     expect(loads(loaded, '@napi-rs/canvas')).toBe(false);
+    expect(loads(loaded, 'imapflow')).toBe(false); // no INBOX_URL: no IMAP client
+    expect(loads(loaded, 'mailparser')).toBe(false);
   });
 
   it('with Slack on, loads Bolt at start, and the chart renderer only when a report asks for it', async () => {

@@ -9,6 +9,7 @@ import { SqliteContactStore } from './contact-store.js';
 import type { CountThread } from './count-thread.js';
 import { SqliteHealthStore } from './health-store.js';
 import { SqliteInboxStore } from './inbox-store.js';
+import { SqliteMailboxStore } from './mailbox-store.js';
 import { SqlitePeopleStore } from './people-store.js';
 import { SqliteReportStore } from './report-store.js';
 import { SqliteRetentionStore } from './retention-store.js';
@@ -48,6 +49,7 @@ export function sqliteStores(
     suppressions: new SqliteSuppressionStore(db),
     people: new SqlitePeopleStore(db),
     inbox: new SqliteInboxStore(db),
+    mailbox: new SqliteMailboxStore(db),
     webhooks: new SqliteWebhookStore(db),
     reports: new SqliteReportStore(db.$client, { offThread: options.reportsOffThread }),
     // The backup copies the file this connection opened, from a worker thread.

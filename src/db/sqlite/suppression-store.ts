@@ -7,10 +7,7 @@ import type {
 } from '../../core/suppression/suppression-store.js';
 import type { SuppressionReason } from '../../core/vocabulary.js';
 import type { Db } from '../client.js';
-import { changeContactStatus } from './contact-status.js';
-import { markBounced } from './send-store.js';
-import { suppressAddress } from './suppression-rows.js';
-import { insertWebhooks } from './webhook-rows.js';
+import { applyHardBounce } from './hard-bounce-rows.js';
 
 type RuleRow = { pattern: string; actor: string; reason: string | null; created_at: number };
 const toRule = (r: RuleRow): DomainRuleRow => ({
@@ -67,13 +64,7 @@ export class SqliteSuppressionStore implements SuppressionStore {
   }
 
   async recordHardBounce(b: BounceRecord, change: BounceChange): Promise<void> {
-    this.db.transaction((tx) => {
-      markBounced(tx, { ...b.ledger, response: b.response, at: b.at });
-      // A contact deleted since its claim has no status left to change (its hash is suppressed).
-      if (b.contactId) changeContactStatus(tx, b.contactId, 'bounced', 'system', change.reason, b.at);
-      suppressAddress(tx, { emailHash: b.emailHash, reason: 'bounced', actor: 'system', at: b.at });
-      insertWebhooks(tx, change.webhooks);
-    });
+    this.db.transaction((tx) => applyHardBounce(tx, b, change));
   }
 
   async isSuppressed(hash: Buffer): Promise<boolean> {

@@ -5,10 +5,8 @@ import type {
   UnsubscribeTarget,
 } from '../../core/campaigns/unsubscribe-store.js';
 import type { Db } from '../client.js';
-import { campaigns, contacts, sends } from '../schema.js';
-import { changeContactStatus } from './contact-status.js';
-import { suppressAddress } from './suppression-rows.js';
-import { insertWebhooks } from './webhook-rows.js';
+import { campaigns, sends } from '../schema.js';
+import { unsubscribeSend } from './unsubscribe-rows.js';
 
 /** Unsubscribe links over SQLite: the opt-out's rows commit together or not at all. */
 export class SqliteUnsubscribeStore implements UnsubscribeStore {
@@ -25,33 +23,6 @@ export class SqliteUnsubscribeStore implements UnsubscribeStore {
   }
 
   async unsubscribe(sendId: number, now: number, effects: UnsubscribeEffects): Promise<boolean> {
-    return this.db.transaction((tx) => {
-      const send = tx.select().from(sends).where(eq(sends.id, sendId)).get();
-      if (!send) return false;
-      const actor = 'recipient';
-      if (send.contactId !== null) {
-        changeContactStatus(tx, send.contactId, 'unsubscribed', actor, effects.reason(send.campaignId), now);
-      }
-      suppressAddress(tx, { emailHash: send.emailHash, reason: 'unsubscribed', actor, at: now });
-      if (send.unsubscribedAt === null) {
-        tx.update(sends).set({ unsubscribedAt: now }).where(eq(sends.id, sendId)).run();
-        // The address (the CRM matches on it) only while the contact still exists.
-        const contact =
-          send.contactId === null
-            ? undefined
-            : tx
-                .select({ email: contacts.email })
-                .from(contacts)
-                .where(eq(contacts.id, send.contactId))
-                .get();
-        const found = {
-          email: contact?.email ?? null,
-          contactId: send.contactId,
-          campaignId: send.campaignId,
-        };
-        insertWebhooks(tx, effects.webhooks(found));
-      }
-      return true;
-    });
+    return this.db.transaction((tx) => unsubscribeSend(tx, sendId, now, effects));
   }
 }
