@@ -73,39 +73,6 @@ export function deactivateBatch(
   s.event.run(id, 'deactivated', change.actor, change.reason, change.at);
 }
 
-type ActivationListener = (at: number) => void;
-const activationListeners = new WeakMap<Client, Set<ActivationListener>>();
-
-/**
- * Calls `listener` with the activation's time after each batch activation made on this
- * connection, once the transaction that made it is over (figure-cache.ts counts the new audience
- * then). Returns the function that removes it.
- */
-export function onBatchActivated(client: Client, listener: ActivationListener): () => void {
-  let set = activationListeners.get(client);
-  if (!set) {
-    set = new Set();
-    activationListeners.set(client, set);
-  }
-  set.add(listener);
-  return () => set.delete(listener);
-}
-
-function activated(client: Client, at: number): void {
-  const set = activationListeners.get(client);
-  if (!set || set.size === 0) return;
-  // Transactions are synchronous: by the next turn of the event loop this one has committed (or rolled back).
-  setImmediate(() => {
-    for (const l of set) {
-      try {
-        l(at);
-      } catch {
-        // a listener only warms figures: its failure is no activation's business
-      }
-    }
-  });
-}
-
 /**
  * Makes `id` the only active batch, in the caller's transaction: the one active before is
  * deactivated, each with its event. Nothing is written unless the result is `activated`.
@@ -121,7 +88,6 @@ export function activateBatch(client: Client, id: string, change: ActivationChan
   s.activate.run(change.at, id);
   if (change.keepReplaced) s.keepReplaced.run(previous, id);
   s.event.run(id, 'activated', change.actor, change.reason, change.at);
-  activated(client, change.at);
   return { kind: 'activated', name: row.name, previous };
 }
 

@@ -1,6 +1,5 @@
 import type { FigureRequest, FigureRows } from '../../core/audience/audience-store.js';
 import type { Sqlite } from '../client.js';
-import { onBatchActivated } from './batch-rows.js';
 import type { CountedFigures } from './count-reader.js';
 
 /** Where the database stands: rows this connection changed, and commits other connections made. */
@@ -14,9 +13,6 @@ const refreshAfterMs = 1000;
 
 /** How many campaigns' figures are kept (the oldest kept goes first). */
 const maxEntries = 500;
-
-/** Campaigns (most recently viewed first) whose figures are counted again when a batch is activated. */
-const warmCampaigns = 3;
 
 const same = (a: Version, b: Version) => a.changes === b.changes && a.others === b.others;
 
@@ -48,26 +44,6 @@ export class FigureCache {
       ),
       active: sqlite.prepare<[], { id: string }>(`SELECT id FROM batches WHERE status = 'active'`),
     };
-    onBatchActivated(sqlite, (at) => this.warm(at));
-  }
-
-  /**
-   * A batch was activated at `at`: every kept audience is of the old batch. The audience a new
-   * campaign would reach (POST /campaigns) and the campaigns viewed most recently are counted
-   * again now, in the background, so the next view finds them counted instead of waiting.
-   */
-  warm(at: number): void {
-    const recent = [...this.entries]
-      .filter(([key, e]) => key !== '' && e.rows.audience !== null)
-      .slice(-warmCampaigns)
-      .reverse()
-      .map(([key]) => key);
-    const version = this.version();
-    for (const key of ['', ...recent]) {
-      this.load(key, key || null, { audience: true, maxStaleMs: 0, now: at }, version).catch(() => {
-        // a failed warm-up: the next view counts (and reports the error) itself
-      });
-    }
   }
 
   /** The figures of a campaign (null: not saved yet) as the request accepts them. */
