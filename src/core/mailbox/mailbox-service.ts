@@ -12,7 +12,7 @@ import { type ComplaintPauser, complaintPauseReason } from './complaint-pause.js
 import { type InboxMessage, toInboxMessage } from './inbox-listing.js';
 import type { MailboxEffects, MailboxStore, RecordOutcome, ReplyNotice } from './mailbox-store.js';
 import { planRecord } from './record-plan.js';
-import type { ClassifiedMessage, MailboxRef } from './types.js';
+import { type ClassifiedMessage, type MailboxRef, unknownMessage } from './types.js';
 
 export type { InboxMessage } from './inbox-listing.js';
 export type { ReplyNotice } from './mailbox-store.js';
@@ -51,23 +51,7 @@ export function mailboxSettings(
 }
 
 /** A message the classifier could not read at all: kept for a person as `unknown`. */
-function unreadable(note: string): ClassifiedMessage {
-  return {
-    kind: 'unknown',
-    from: null,
-    to: [],
-    subject: '',
-    messageId: null,
-    inReplyTo: null,
-    references: [],
-    date: null,
-    originalMessageIds: [],
-    originalSenders: [],
-    text: '',
-    asksRemoval: false,
-    note: note.slice(0, 300),
-  };
-}
+const unreadable = (note: string): ClassifiedMessage => unknownMessage(note.slice(0, 300));
 
 /** What a record did, in one word for the log line. */
 function effectOf(o: Extract<RecordOutcome, { kind: 'recorded' }>): string {

@@ -73,3 +73,22 @@ export type ClassifiedMessage = {
   /** Why it is `unknown` (could not be parsed, …), for a person. */
   note?: string;
 };
+
+/** A message of kind `unknown` that says nothing yet (the classifier fills in what it reads). */
+export function unknownMessage(note?: string): ClassifiedMessage {
+  return {
+    kind: 'unknown',
+    from: null,
+    to: [],
+    subject: '',
+    messageId: null,
+    inReplyTo: null,
+    references: [],
+    date: null,
+    originalMessageIds: [],
+    originalSenders: [],
+    text: '',
+    asksRemoval: false,
+    ...(note !== undefined ? { note } : {}),
+  };
+}

@@ -19,7 +19,7 @@
  * 7. anything else is a reply from a person — unless its first words say they are away
  *    (auto-reply) or it is bulk or list mail (unknown: a newsletter is nobody's answer).
  */
-import type { BounceRecipient, ClassifiedMessage } from '../types.js';
+import { type BounceRecipient, type ClassifiedMessage, unknownMessage } from '../types.js';
 import {
   headerSaysAutomatic,
   headerSaysAutoReply,
@@ -60,22 +60,7 @@ export async function classifyMessage(raw: Buffer): Promise<ClassifiedMessage> {
   }
 }
 
-function blank(): ClassifiedMessage {
-  return {
-    kind: 'unknown',
-    from: null,
-    to: [],
-    subject: '',
-    messageId: null,
-    inReplyTo: null,
-    references: [],
-    date: null,
-    originalMessageIds: [],
-    originalSenders: [],
-    text: '',
-    asksRemoval: false,
-  };
-}
+const blank = (): ClassifiedMessage => unknownMessage();
 
 // A message has at least one of these; a blob without any is not an e-mail.
 const essentialHeaders = ['from', 'to', 'subject', 'date', 'message-id', 'received', 'return-path', 'sender'];
