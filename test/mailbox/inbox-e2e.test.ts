@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryLog, startTestApp, tempDir, testClock, uploadCsv, waitFor } from '../helpers.js';
 import { type ImapServer, imapPassword, imapUser, startImapServer } from '../mail/imap-server.js';
-import { type Call, FakeSlack, signingSecret, slackPost } from '../slack/fake-slack.js';
+import { type Call, FakeSlack, postedClickBody, signingSecret, slackPost } from '../slack/fake-slack.js';
 import { type Received, startSink } from '../smtp-sink.js';
 
 type Json = Record<string, unknown>;
@@ -270,40 +270,18 @@ let clicks = 0;
 /** Clicks a button of a posted message as Slack would (in the message, with a response_url). */
 async function click(t: Running, slack: FakeSlack, posted: Call, button: Button, user = 'UADMIN') {
   const name = `e2e-click${++clicks}`;
-  const channel = String(posted.result?.channel);
-  const ts = String(posted.result?.ts);
-  const payload = {
-    type: 'block_actions',
-    user: { id: user, username: 'someone', team_id: 'T1' },
-    api_app_id: 'A1',
-    token: 'legacy',
-    trigger_id: '123.456.click',
-    team: { id: 'T1', domain: 'acme' },
-    channel: { id: channel, name: 'replies' },
-    container: { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: false },
-    message: {
-      type: 'message',
-      user: 'UBOT',
-      bot_id: 'BBOT',
-      ts,
+  const body = postedClickBody(
+    {
+      channel: String(posted.result?.channel),
+      ts: String(posted.result?.ts),
       text: posted.params.text,
       blocks: posted.params.blocks,
     },
-    response_url: slack.responseUrl(name),
-    actions: [
-      {
-        type: 'button',
-        action_id: button.action_id,
-        block_id: 'b1',
-        text: button.text,
-        ...(button.value !== undefined ? { value: button.value } : {}),
-        action_ts: '1700000999.000100',
-      },
-    ],
-  };
-  const res = await slackPost(t.url, new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), {
-    type: 'form',
-  });
+    button,
+    user,
+    slack.responseUrl(name),
+  );
+  const res = await slackPost(t.url, body, { type: 'form' });
   expect(res.status).toBe(200);
   await t.app.slack?.background.idle();
   return (await waitFor(() => slack.responses.find((r) => r.path === `/respond/${name}`))).body;

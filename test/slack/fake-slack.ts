@@ -334,6 +334,42 @@ export function actionBody(
   return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
 }
 
+/**
+ * A click on a button of a message the app posted (as the stand-in Web API received it), as
+ * Slack sends it: the message with its blocks, a response_url, the button as it was.
+ */
+export function postedClickBody(
+  posted: { channel: string; ts: string; text: unknown; blocks: unknown },
+  button: { action_id: string; text?: unknown; value?: string },
+  user: string,
+  responseUrl: string,
+): string {
+  const { channel, ts } = posted;
+  const payload = {
+    type: 'block_actions',
+    user: { id: user, username: 'someone', team_id: 'T1' },
+    api_app_id: 'A1',
+    token: 'legacy',
+    trigger_id: '123.456.click',
+    team: { id: 'T1', domain: 'acme' },
+    channel: { id: channel, name: 'replies' },
+    container: { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: false },
+    message: { type: 'message', user: 'UBOT', bot_id: 'BBOT', ts, text: posted.text, blocks: posted.blocks },
+    response_url: responseUrl,
+    actions: [
+      {
+        type: 'button',
+        action_id: button.action_id,
+        block_id: 'b1',
+        text: button.text,
+        ...(button.value !== undefined ? { value: button.value } : {}),
+        action_ts: '1700000999.000100',
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+}
+
 /** A click in a view (the App Home, a modal) as Slack sends it: the view, and no response_url. */
 export function viewActionBody(
   action: { action_id: string; value: string; block_id?: string },

@@ -7,7 +7,14 @@
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { importText, memoryLog, startTestApp, tempDir, testClock, waitFor } from '../helpers.js';
-import { type Call, campaignSubmission, FakeSlack, signingSecret, slackPost } from './fake-slack.js';
+import {
+  type Call,
+  campaignSubmission,
+  FakeSlack,
+  postedClickBody,
+  signingSecret,
+  slackPost,
+} from './fake-slack.js';
 
 type Json = Record<string, unknown>;
 type Button = { type: string; action_id: string; value?: string; text: { text: string }; confirm?: unknown };
@@ -156,40 +163,18 @@ let clicks = 0;
 /** Clicks a button of a posted notice as Slack would (in the message, with a response_url). */
 async function click(t: Running, notice: Call, button: Button, user = 'UADMIN') {
   const name = `click${++clicks}`;
-  const channel = String(notice.result?.channel);
-  const ts = String(notice.result?.ts);
-  const payload = {
-    type: 'block_actions',
-    user: { id: user, username: 'someone', team_id: 'T1' },
-    api_app_id: 'A1',
-    token: 'legacy',
-    trigger_id: '123.456.click',
-    team: { id: 'T1', domain: 'acme' },
-    channel: { id: channel, name: 'replies' },
-    container: { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: false },
-    message: {
-      type: 'message',
-      user: 'UBOT',
-      bot_id: 'BBOT',
-      ts,
+  const body = postedClickBody(
+    {
+      channel: String(notice.result?.channel),
+      ts: String(notice.result?.ts),
       text: notice.params.text,
       blocks: notice.params.blocks,
     },
-    response_url: slack.responseUrl(name),
-    actions: [
-      {
-        type: 'button',
-        action_id: button.action_id,
-        block_id: 'b1',
-        text: button.text,
-        ...(button.value !== undefined ? { value: button.value } : {}),
-        action_ts: '1700000999.000100',
-      },
-    ],
-  };
-  const res = await slackPost(t.url, new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), {
-    type: 'form',
-  });
+    button,
+    user,
+    slack.responseUrl(name),
+  );
+  const res = await slackPost(t.url, body, { type: 'form' });
   expect(res.status).toBe(200);
   await settle(t);
   return (await waitFor(() => slack.responses.find((r) => r.path === `/respond/${name}`))).body;
