@@ -108,3 +108,19 @@ export const inboxMessageKinds = [
   'unknown',
 ] as const;
 export type InboxMessageKind = (typeof inboxMessageKinds)[number];
+
+/**
+ * Why a person's sequence (a campaign's follow-up steps) stopped before its last step: a human
+ * reply, a hard bounce, a complaint, an unsubscribe, the contact leaving the audience otherwise
+ * (status, suppression, batch), the campaign cancelled, or a person's "Stop sequence".
+ */
+export const sequenceStopReasons = [
+  'replied',
+  'bounced',
+  'complained',
+  'unsubscribed',
+  'left_audience',
+  'cancelled',
+  'stopped',
+] as const;
+export type SequenceStopReason = (typeof sequenceStopReasons)[number];

@@ -14,6 +14,14 @@ export type OutgoingMessage = {
    * address as MAIL FROM (the Return-Path), the From header unchanged. Absent: From and To.
    */
   envelope?: { from: string; to: string };
+  /** A follow-up (sequences): the Message-ID it answers, and the whole thread oldest first. */
+  inReplyTo?: string;
+  references?: string[];
+  /**
+   * The sending identity (SMTP_URLS account key) that must send it: a follow-up goes from the
+   * mailbox that sent the person's previous step. Absent: any identity.
+   */
+  account?: string;
   /** Stable id used for the outbox file name and logs (never the address). */
   ref: string;
 };
@@ -86,6 +94,8 @@ export function mailFields(m: OutgoingMessage) {
     ...(m.html !== undefined ? { html: m.html } : {}),
     ...(m.messageId !== undefined ? { messageId: m.messageId } : {}),
     ...(m.envelope !== undefined ? { envelope: m.envelope } : {}),
+    ...(m.inReplyTo !== undefined ? { inReplyTo: m.inReplyTo } : {}),
+    ...(m.references !== undefined && m.references.length > 0 ? { references: m.references } : {}),
     headers: m.headers,
   };
 }

@@ -8,6 +8,8 @@ export type CampaignRecord = {
   subject: string;
   body: string;
   html: string | null;
+  /** JSON SequenceStep[] (sequence.ts) when the campaign has follow-ups or variants; null: one step. */
+  steps: string | null;
   fromAddress: string;
   sendAt: number | null;
   cron: string | null;

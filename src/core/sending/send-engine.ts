@@ -243,7 +243,7 @@ export class SendEngine {
     );
     if (batch.length === 0 && run.idle) {
       if (run.rewind()) return true;
-      if (!(await this.deps.store.hasPendingRetries(c.id))) await this.finishRun(c);
+      if (!(await this.deps.store.hasPendingWork(c.id))) await this.finishRun(c);
       return false;
     }
     for (const item of batch) {

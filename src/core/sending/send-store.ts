@@ -5,6 +5,11 @@ export type SentResult = {
   response: string;
   /** The sending identity that took it (SMTP_URLS); absent with one transport. */
   account?: string;
+  /**
+   * A step of a sequence (a campaign with follow-ups): the person's place is recorded with the
+   * sent mark, in the same commit (`sequence_people`: this step, when the next is due or null).
+   */
+  sequence?: { campaignId: string; contactId: number; step: number; nextDueAt: number | null };
 };
 
 /** A recipient claimed in the ledger (row `claimed`) before its SMTP call. */
@@ -15,10 +20,33 @@ export type Claimed = {
   attempts: number;
   retry: boolean;
   recipient: { email: string; name: string | null; company: string | null; position: string | null };
+  /** The sequence step (1-based; 1 for a one-step campaign) and its A/B variant (null: none). */
+  step: number;
+  variant: number | null;
+  /** Step 1's variant for this person (a follow-up's `Re:` subject); null: none or step 1 itself. */
+  firstVariant: number | null;
+  /** Message-IDs of this person's earlier steps, oldest first (In-Reply-To: the last; References: all). */
+  thread: string[];
+  /** The identity that sent this person's previous step: a follow-up goes from the same mailbox. */
+  account?: string;
 };
 
-/** The campaign a claim is for: its run, and whether it completed (then only re-queued rows go). */
-export type ClaimTarget = { id: string; runCount: number; completedAt: number | null };
+/**
+ * The campaign a claim is for: its run, and whether it completed (then only re-queued rows go).
+ * `sequence`: a campaign with follow-ups or variants — due follow-ups are claimed (after due retries,
+ * before new people) and every new row gets its variant from `variantOf`; absent: a one-step
+ * campaign without variants, whose claims never look at `sequence_people`.
+ */
+export type ClaimTarget = {
+  id: string;
+  runCount: number;
+  completedAt: number | null;
+  sequence?: {
+    steps: number;
+    /** The variant (1-based) of `step` for a contact, or null: the step has none (sequence.ts variantFor). */
+    variantOf: (step: number, contactId: number) => number | null;
+  };
+};
 
 /**
  * A hard bounce's ledger row, as data: the store that applies the bounce rule (contact status,
@@ -65,8 +93,8 @@ export interface SendStore {
   settleUnknown(sendId: number, response: string, now: number): Promise<void>;
   /** Rows a crash left `claimed` become `unknown`; how many. Run once at start. */
   markClaimedUnknown(now: number): Promise<number>;
-  /** Whether the campaign has rows waiting for a retry. */
-  hasPendingRetries(campaignId: string): Promise<boolean>;
+  /** Whether the campaign has rows waiting for a retry, or people waiting for a follow-up. */
+  hasPendingWork(campaignId: string): Promise<boolean>;
   /** When the campaign's first row waiting for a retry is due; null: none waits. */
   nextRetryAt(campaignId: string): Promise<number | null>;
   /** Rows claimed in one run (a drip's per-run limit). */

@@ -1,7 +1,16 @@
 /** Campaigns, the send ledger and the sending identities. */
 import { sql } from 'drizzle-orm';
-import { blob, check, index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-import { campaignStatuses, sendStatuses } from '../../core/vocabulary.js';
+import {
+  blob,
+  check,
+  index,
+  integer,
+  primaryKey,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/sqlite-core';
+import { campaignStatuses, sendStatuses, sequenceStopReasons } from '../../core/vocabulary.js';
 import { contacts } from './batches.js';
 
 export const campaigns = sqliteTable(
@@ -12,6 +21,11 @@ export const campaigns = sqliteTable(
     subject: text('subject').notNull(),
     body: text('body').notNull(),
     html: text('html'),
+    /**
+     * JSON SequenceStep[] (core/campaigns/sequence.ts) when the campaign has follow-ups or variants;
+     * null: one step, the subject/body/html columns (which always hold step 1's text).
+     */
+    steps: text('steps'),
     fromAddress: text('from_address').notNull(),
     /** One-off send time (ms); with neither sendAt nor cron the campaign is a draft. */
     sendAt: integer('send_at'),
@@ -69,6 +83,10 @@ export const sends = sqliteTable(
     contactId: integer('contact_id').references(() => contacts.id, { onDelete: 'set null' }),
     emailHash: blob('email_hash', { mode: 'buffer' }).notNull(),
     run: integer('run').notNull(),
+    /** The sequence step this message is (1-based; a one-step campaign's rows are all step 1). */
+    step: integer('step').notNull().default(1),
+    /** The A/B variant of the step (1-based); null when the step has no variants. */
+    variant: integer('variant'),
     status: text('status', { enum: sendStatuses }).notNull(),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: integer('next_attempt_at'),
@@ -86,7 +104,8 @@ export const sends = sqliteTable(
     softBouncedAt: integer('soft_bounced_at'),
   },
   (t) => [
-    uniqueIndex('sends_campaign_contact').on(t.campaignId, t.contactId),
+    // At most one message per (campaign, contact, step): the ledger's at-most-once rule.
+    uniqueIndex('sends_campaign_contact_step').on(t.campaignId, t.contactId, t.step),
     // Per-contact history and reports by batch; also keeps ON DELETE SET NULL from scanning sends.
     index('sends_contact').on(t.contactId),
     // Per-account daily caps: messages an identity took since the start of the day. Only rows with
@@ -104,7 +123,50 @@ export const sends = sqliteTable(
       .where(
         sql`${t.repliedAt} IS NOT NULL OR ${t.complainedAt} IS NOT NULL OR ${t.softBouncedAt} IS NOT NULL`,
       ),
+    // Figures per step and variant (sequences, A/B): only rows of a later step or with a variant,
+    // so a one-step campaign's sends write no entry here (its step 1 is the campaign's figures).
+    index('sends_step_variant')
+      .on(t.campaignId, t.step, t.variant, t.status)
+      .where(sql`${t.step} > 1 OR ${t.variant} IS NOT NULL`),
     check('sends_status_check', sql`${t.status} in ('claimed','sent','retry','failed','bounced','unknown')`),
+  ],
+);
+
+/**
+ * A person's place in a campaign's sequence (only campaigns with follow-ups have rows): the last
+ * step claimed for them, when the next is due, and why it stopped. Waiting: `next_due_at` set (or
+ * the last step's ledger row still claimed/retry); stopped: `stop_reason` set; else finished.
+ */
+export const sequencePeople = sqliteTable(
+  'sequence_people',
+  {
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    contactId: integer('contact_id')
+      .notNull()
+      .references(() => contacts.id, { onDelete: 'cascade' }),
+    /** The last step claimed for this person (1-based). */
+    step: integer('step').notNull(),
+    /** When step + 1 is due (ms); null when nothing is due (finished, stopped, or in flight). */
+    nextDueAt: integer('next_due_at'),
+    stopReason: text('stop_reason', { enum: sequenceStopReasons }),
+    stoppedAt: integer('stopped_at'),
+    /** The ledger row of the last step (its Message-ID threads the next one, its account sends it). */
+    lastSendId: integer('last_send_id').references(() => sends.id, { onDelete: 'set null' }),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.campaignId, t.contactId] }),
+    // Who is due now, per campaign: only waiting people are in it.
+    index('sequence_people_due').on(t.campaignId, t.nextDueAt).where(sql`${t.nextDueAt} IS NOT NULL`),
+    // Stops by contact (a reply, a bounce, an unsubscribe); also keeps ON DELETE CASCADE cheap.
+    index('sequence_people_contact').on(t.contactId),
+    index('sequence_people_last_send').on(t.lastSendId),
+    check(
+      'sequence_people_stop_check',
+      sql`${t.stopReason} IS NULL OR ${t.stopReason} in ('replied','bounced','complained','unsubscribed','left_audience','cancelled','stopped')`,
+    ),
   ],
 );
 

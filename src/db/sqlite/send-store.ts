@@ -155,7 +155,7 @@ export class SqliteSendStore implements SendStore {
     return this.s.unknown.run(now).changes;
   }
 
-  async hasPendingRetries(campaignId: string): Promise<boolean> {
+  async hasPendingWork(campaignId: string): Promise<boolean> {
     return this.s.pendingRetries.get(campaignId) !== undefined;
   }
 
@@ -190,6 +190,10 @@ function toClaimed(sendId: number, r: Candidate, attempts: number, retry: boolea
     attempts,
     retry,
     recipient: { email: r.email, name: r.name, company: r.company, position: r.position },
+    step: 1,
+    variant: null,
+    firstVariant: null,
+    thread: [],
   };
 }
 
