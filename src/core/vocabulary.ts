@@ -78,6 +78,8 @@ export const campaignStatuses = [
   'scheduled',
   'sending',
   'paused',
+  /** Its send would have started while a deliverability check failed: waits for an admin's "send anyway". */
+  'held',
   'completed',
   'cancelled',
 ] as const;
@@ -124,3 +126,23 @@ export const sequenceStopReasons = [
   'stopped',
 ] as const;
 export type SequenceStopReason = (typeof sequenceStopReasons)[number];
+
+/**
+ * What a campaign's history records (`campaign_events`, GET /campaigns/{id} → history): every
+ * status change the state machine makes, and the admin decisions on it (`sent_anyway`: released
+ * from a doctor hold).
+ */
+export const campaignEventKinds = [
+  'created',
+  'scheduled',
+  'held',
+  'sent_anyway',
+  'started',
+  'paused',
+  'resumed',
+  'confirmed',
+  'approved',
+  'completed',
+  'cancelled',
+] as const;
+export type CampaignEventKind = (typeof campaignEventKinds)[number];

@@ -33,6 +33,9 @@ export type CampaignRecord = {
   approvalRequiredAt: number | null;
   approvedBy: string | null;
   approvedAt: number | null;
+  /** Why it is `held` (`doctor`), and the failing checks as JSON (PRODUCT.md §9). */
+  heldReason: string | null;
+  heldChecks: string | null;
 };
 
 /** What a new campaign is saved with; the rest takes the column defaults. */

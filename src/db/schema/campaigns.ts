@@ -10,7 +10,12 @@ import {
   text,
   uniqueIndex,
 } from 'drizzle-orm/sqlite-core';
-import { campaignStatuses, sendStatuses, sequenceStopReasons } from '../../core/vocabulary.js';
+import {
+  campaignEventKinds,
+  campaignStatuses,
+  sendStatuses,
+  sequenceStopReasons,
+} from '../../core/vocabulary.js';
 import { contacts } from './batches.js';
 
 export const campaigns = sqliteTable(
@@ -58,13 +63,19 @@ export const campaigns = sqliteTable(
     approvalRequiredAt: integer('approval_required_at'),
     approvedBy: text('approved_by'),
     approvedAt: integer('approved_at'),
+    /**
+     * Why a campaign is `held` (PRODUCT.md §9): `doctor` (a deliverability check failed when its
+     * send would start); `heldChecks` the failing checks as JSON. Released by an admin ("send anyway").
+     */
+    heldReason: text('held_reason'),
+    heldChecks: text('held_checks'),
   },
   (t) => [
     index('campaigns_status_next').on(t.status, t.nextRunAt),
     index('campaigns_created').on(t.createdAt, t.id),
     check(
       'campaigns_status_check',
-      sql`${t.status} in ('draft','scheduled','sending','paused','completed','cancelled')`,
+      sql`${t.status} in ('draft','scheduled','sending','paused','held','completed','cancelled')`,
     ),
   ],
 );
@@ -130,6 +141,23 @@ export const sends = sqliteTable(
       .where(sql`${t.step} > 1 OR ${t.variant} IS NOT NULL`),
     check('sends_status_check', sql`${t.status} in ('claimed','sent','retry','failed','bounced','unknown')`),
   ],
+);
+
+/** A campaign's history: every status change and admin decision, oldest first (GET /campaigns/{id}). */
+export const campaignEvents = sqliteTable(
+  'campaign_events',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: text('campaign_id')
+      .notNull()
+      .references(() => campaigns.id, { onDelete: 'cascade' }),
+    at: integer('at').notNull(),
+    actor: text('actor').notNull(),
+    kind: text('kind', { enum: campaignEventKinds }).notNull(),
+    /** Plain words: the reason, the failing checks, who approved. */
+    detail: text('detail'),
+  },
+  (t) => [index('campaign_events_campaign').on(t.campaignId, t.id)],
 );
 
 /**
