@@ -3,13 +3,26 @@
  *
  * Classifies every message of the bounce corpus (test/fixtures/corpora/bounces) and prints the
  * README's figures: cases recognised per family (lhost, rhost, rfc3464) and overall; notBounces,
- * autoReplies and deliveryReports taken for bounces; complaints recognised. `--failures` lists
- * every message that missed, with its file and what differed. Then the speed: the corpus
- * repeated to 10,000 messages, classified in this process one after another.
+ * autoReplies and deliveryReports taken for bounces; complaints recognised. Two figures per line:
+ * the headline, by the README's rule with the DSNs that say `Action: delayed` counted as misses
+ * (PRODUCT.md §7 makes them delivery reports, where Sisimai, which wrote the expected results,
+ * counts them as bounces), and the same with a delayed DSN counted as recognised when the
+ * recipients the classifier read into its delivery report have the expected class and hard/soft.
+ * Exits 1 when the headline is below 95 %, a message is taken for a bounce that is not one, or a
+ * complaint is missed. `--failures` lists every message that missed, with its file and what
+ * differed. Then the speed: the corpus repeated to 10,000 messages, classified in this process
+ * one after another.
  */
 import { performance } from 'node:perf_hooks';
 import { classifyMessage } from '../src/core/mailbox/classify/index.js';
-import { loadCorpus, scoreCorpus, type Tally, tallyCases } from '../test/core/mailbox/bounce-corpus.js';
+import {
+  corpusTarget,
+  corpusVerdict,
+  loadCorpus,
+  scoreCorpus,
+  type Tally,
+  tallyCases,
+} from '../test/core/mailbox/bounce-corpus.js';
 
 const args = new Set(process.argv.slice(2));
 const percent = (ok: number, total: number) => (total === 0 ? '-' : `${((100 * ok) / total).toFixed(1)} %`);
@@ -17,20 +30,23 @@ const percent = (ok: number, total: number) => (total === 0 ? '-' : `${((100 * o
 const corpus = await loadCorpus();
 const outcomes = await scoreCorpus(corpus);
 const { families, overall, delayed } = tallyCases(outcomes);
+const verdict = corpusVerdict(outcomes);
 
 console.log('Bounce corpus (test/fixtures/corpora/bounces), README rule');
 console.log('cases recognised (bounce, status class and hard/soft per recipient):');
+console.log(`  ${'family'.padEnd(8)} ${'headline'.padEnd(21)} with delayed DSNs read as expected`);
+const cell = (ok: number, total: number) =>
+  `${String(ok).padStart(4)} / ${String(total).padEnd(4)} ${percent(ok, total).padEnd(8)}`;
 const line = (name: string, tally: Tally) =>
-  `  ${name.padEnd(8)} ${String(tally.ok).padStart(4)} / ${String(tally.total).padEnd(4)} ${percent(tally.ok, tally.total).padEnd(8)}` +
-  (tally.delayed > 0
-    ? ` (${tally.delayed} delayed DSNs; without them ${percent(tally.ok, tally.total - tally.delayed)})`
-    : '');
+  `  ${name.padEnd(8)} ${cell(tally.ok, tally.total)} ${cell(tally.ok + tally.delayedRead, tally.total)}` +
+  (tally.delayed > 0 ? ` (${tally.delayed} delayed DSNs, ${tally.delayedRead} read as expected)` : '');
 for (const [family, tally] of [...families].sort(([a], [b]) => a.localeCompare(b)))
   console.log(line(family, tally));
 console.log(line('overall', overall));
 if (delayed > 0) {
   console.log(
-    `  A DSN with Action: delayed is a delivery report by PRODUCT.md §7 (a warning, no effect); Sisimai, which wrote the expected results, counts it as a soft bounce.`,
+    '  A DSN with Action: delayed is a delivery report by PRODUCT.md §7 (a warning, no effect): a miss in the headline;' +
+      ' Sisimai, which wrote the expected results, counts it as a bounce.',
   );
 }
 for (const group of ['notBounces', 'autoReplies', 'deliveryReports'] as const) {
@@ -41,6 +57,12 @@ for (const group of ['notBounces', 'autoReplies', 'deliveryReports'] as const) {
 const complaints = outcomes.filter((outcome) => outcome.group === 'complaints');
 console.log(
   `complaints recognised as complaints: ${complaints.filter((outcome) => outcome.ok).length} of ${complaints.length}`,
+);
+console.log(
+  verdict.met
+    ? `Target met: headline ${percent(overall.ok, overall.total)} >= ${100 * corpusTarget} %, no false bounce, every complaint recognised.`
+    : `TARGET MISSED: headline ${percent(overall.ok, overall.total)} (target ${100 * corpusTarget} %), ` +
+        `${verdict.falseBounces.length} false bounces, ${verdict.complaintsMissed.length} complaints missed.`,
 );
 
 if (args.has('--failures')) {
@@ -86,3 +108,5 @@ function kinds(items: Array<{ kind: string }>): string {
   for (const item of items) counts.set(item.kind, (counts.get(item.kind) ?? 0) + 1);
   return [...counts].map(([kind, count]) => `${kind} ${count}`).join(', ');
 }
+
+process.exitCode = verdict.met ? 0 : 1;

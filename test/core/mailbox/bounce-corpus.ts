@@ -46,6 +46,11 @@ export type Outcome = {
   why: string;
   /** A bounce missed because its DSN says `Action: delayed`: PRODUCT.md §7 makes that a delivery report. */
   delayed: boolean;
+  /**
+   * A delayed DSN whose recipients, as the classifier read them into the delivery report, match
+   * the expected class and hard/soft by the README's rule (counted in the second figure only).
+   */
+  delayedRead: boolean;
   kind: ClassifiedMessage['kind'];
 };
 
@@ -86,13 +91,22 @@ export function score(message: CorpusMessage, result: ClassifiedMessage): Outcom
   };
   if (message.group === 'complaints') {
     const ok = result.kind === 'complaint';
-    return { ...base, ok, delayed: false, why: ok ? '' : `kind ${result.kind}, expected complaint` };
+    return {
+      ...base,
+      ok,
+      delayed: false,
+      delayedRead: false,
+      why: ok ? '' : `kind ${result.kind}, expected complaint`,
+    };
   }
   if (message.group !== 'cases') {
     const ok = result.kind !== 'bounce';
-    return { ...base, ok, delayed: false, why: ok ? '' : 'taken for a bounce' };
+    return { ...base, ok, delayed: false, delayedRead: false, why: ok ? '' : 'taken for a bounce' };
   }
   const expected = message.expected.map((item) => bounceEntry.parse(item));
+  const want = expected.map((item) => pair(item.status.startsWith('5'), item.hardBounce)).sort();
+  const got = (result.bounce?.recipients ?? []).map((item) => pair(item.permanent, item.hard)).sort();
+  const same = want.length === got.length && want.every((value, index) => value === got[index]);
   if (result.kind !== 'bounce') {
     const delayed =
       result.kind === 'delivery_report' && /^action:\s*delayed/im.test(message.raw.toString('latin1'));
@@ -100,13 +114,12 @@ export function score(message: CorpusMessage, result: ClassifiedMessage): Outcom
       ...base,
       ok: false,
       delayed,
-      why: `kind ${result.kind}${result.note ? ` (${result.note})` : ''}`,
+      delayedRead: delayed && same,
+      why: `kind ${result.kind}${result.note ? ` (${result.note})` : ''}; read [${got.join(', ')}], expected [${want.join(', ')}]`,
     };
   }
-  const want = expected.map((item) => pair(item.status.startsWith('5'), item.hardBounce)).sort();
-  const got = (result.bounce?.recipients ?? []).map((item) => pair(item.permanent, item.hard)).sort();
-  const ok = want.length === got.length && want.every((value, index) => value === got[index]);
-  if (ok) return { ...base, ok, delayed: false, why: '' };
+  const ok = same;
+  if (ok) return { ...base, ok, delayed: false, delayedRead: false, why: '' };
   const detail = (result.bounce?.recipients ?? [])
     .map(
       (item) =>
@@ -116,7 +129,7 @@ export function score(message: CorpusMessage, result: ClassifiedMessage): Outcom
   const wanted = expected
     .map((item) => `${item.status} ${item.reason} ${item.hardBounce ? 'hard' : 'soft'}`)
     .join('; ');
-  return { ...base, ok, delayed: false, why: `expected [${wanted}], got [${detail}]` };
+  return { ...base, ok, delayed: false, delayedRead: false, why: `expected [${wanted}], got [${detail}]` };
 }
 
 /** Classifies and scores the whole corpus. */
@@ -127,8 +140,12 @@ export async function scoreCorpus(corpus?: CorpusMessage[]): Promise<Outcome[]> 
   return outcomes;
 }
 
-/** Recognised, all, and of all the DSNs with Action: delayed (a delivery report by PRODUCT.md §7). */
-export type Tally = { ok: number; total: number; delayed: number };
+/**
+ * Recognised (the headline: a delayed DSN is a miss), all, the DSNs with Action: delayed (a
+ * delivery report by PRODUCT.md §7), and of those the ones whose recipients were read with the
+ * expected class and hard/soft (`ok + delayedRead` is the second figure).
+ */
+export type Tally = { ok: number; total: number; delayed: number; delayedRead: number };
 
 /** Recognised / total per family of `cases`, and overall. */
 export function tallyCases(outcomes: Outcome[]): {
@@ -137,11 +154,11 @@ export function tallyCases(outcomes: Outcome[]): {
   delayed: number;
 } {
   const families = new Map<string, Tally>();
-  const overall: Tally = { ok: 0, total: 0, delayed: 0 };
+  const overall: Tally = { ok: 0, total: 0, delayed: 0, delayedRead: 0 };
   let delayed = 0;
   for (const outcome of outcomes) {
     if (outcome.group !== 'cases') continue;
-    const tally = families.get(outcome.family) ?? { ok: 0, total: 0, delayed: 0 };
+    const tally = families.get(outcome.family) ?? { ok: 0, total: 0, delayed: 0, delayedRead: 0 };
     tally.total++;
     overall.total++;
     if (outcome.ok) {
@@ -153,7 +170,30 @@ export function tallyCases(outcomes: Outcome[]): {
       tally.delayed++;
       overall.delayed++;
     }
+    if (outcome.delayedRead) {
+      tally.delayedRead++;
+      overall.delayedRead++;
+    }
     families.set(outcome.family, tally);
   }
   return { families, overall, delayed };
+}
+
+/** The README's target for `cases` (issue 15): at least this share recognised, delayed DSNs counted as misses. */
+export const corpusTarget = 0.95;
+
+/** The headline figure and what must be empty: messages taken for bounces, complaints not recognised. */
+export function corpusVerdict(outcomes: Outcome[]): {
+  headline: number;
+  falseBounces: Outcome[];
+  complaintsMissed: Outcome[];
+  met: boolean;
+} {
+  const { overall } = tallyCases(outcomes);
+  const headline = overall.total === 0 ? 0 : overall.ok / overall.total;
+  const notBounces: Group[] = ['notBounces', 'autoReplies', 'deliveryReports'];
+  const falseBounces = outcomes.filter((outcome) => notBounces.includes(outcome.group) && !outcome.ok);
+  const complaintsMissed = outcomes.filter((outcome) => outcome.group === 'complaints' && !outcome.ok);
+  const met = headline >= corpusTarget && falseBounces.length === 0 && complaintsMissed.length === 0;
+  return { headline, falseBounces, complaintsMissed, met };
 }

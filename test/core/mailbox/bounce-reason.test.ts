@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judgeBounce } from '../../../src/core/mailbox/classify/bounce-reason.js';
+import type { SmtpCommand } from '../../../src/core/mailbox/classify/smtp-command.js';
 
 type Row = {
   name: string;
@@ -7,6 +8,9 @@ type Row = {
   replyCode: string | null;
   diagnostic: string;
   action?: string;
+  /** The SMTP command and the notice's words, when the bounce gives them outside the diagnostic. */
+  command?: SmtpCommand;
+  context?: string;
   want: { status: string; reason: string; permanent: boolean; hard: boolean };
 };
 
@@ -154,10 +158,87 @@ const rows: Row[] = [
     diagnostic: '550 5.7.1 <userunknown@b.example>: Relay access denied',
     want: { status: '5.7.1', reason: 'norelaying', permanent: true, hard: false },
   },
+  // Unknown-user words prove the address is gone (a hard bounce) only with an x.1.x status, an
+  // answer to RCPT TO, or words that say the account was looked up and not found.
+  {
+    name: 'bare "User unknown", no status, nothing saying when: a filter may say so too, soft',
+    status: null,
+    replyCode: null,
+    diagnostic: '550 <a@b.example>: User unknown',
+    want: { status: '5.0.910', reason: 'filtered', permanent: true, hard: false },
+  },
+  {
+    name: 'the same words in answer to RCPT TO: the address is gone',
+    status: null,
+    replyCode: null,
+    diagnostic: 'host mx.b.example said: 550 <a@b.example>: User unknown (in reply to RCPT TO command)',
+    want: { status: '5.0.911', reason: 'userunknown', permanent: true, hard: true },
+  },
+  {
+    name: 'RCPT TO named elsewhere in the notice (a transcript) outranks a policy code',
+    status: '5.7.1',
+    replyCode: '553',
+    diagnostic: '553 Invalid recipient a@b.example (Mode: normal)',
+    command: 'RCPT',
+    want: { status: '5.7.1', reason: 'userunknown', permanent: true, hard: true },
+  },
+  {
+    name: 'user unknown after end of data: the address had been accepted, a filter refused',
+    status: null,
+    replyCode: null,
+    diagnostic: 'SMTP error from remote mail server after end of data: 550 5.0.0 User unknown',
+    want: { status: '5.0.0', reason: 'filtered', permanent: true, hard: false },
+  },
+  {
+    name: '"No such user here", RFC 5321\'s own words for the RCPT TO refusal',
+    status: null,
+    replyCode: null,
+    diagnostic: '550 - Requested action not taken: no such user here',
+    want: { status: '5.0.911', reason: 'userunknown', permanent: true, hard: true },
+  },
+  {
+    name: 'the notice says the address could not be found (Gmail) while the remote only said user unknown',
+    status: '5.0.0',
+    replyCode: '550',
+    diagnostic: '550 <a@b.example>: User unknown',
+    context: "Your message wasn't delivered to a@b.example because the address couldn't be found.",
+    want: { status: '5.0.0', reason: 'userunknown', permanent: true, hard: true },
+  },
+  {
+    name: 'RFC 5321\'s "mailbox unavailable" proves nothing on its own (mailbox, access or policy)',
+    status: '5.5.0',
+    replyCode: '550',
+    diagnostic: '550 Requested action not taken: mailbox unavailable',
+    want: { status: '5.5.0', reason: 'filtered', permanent: true, hard: false },
+  },
+  {
+    name: 'but from Outlook.com (a hotmail.com host) it is the answer for an address that does not exist',
+    status: '5.5.0',
+    replyCode: '550',
+    diagnostic: '550 Requested action not taken: mailbox unavailable',
+    context: 'Reporting-MTA: dns;BAY004-MC1F22.hotmail.com\nAction: failed\nStatus: 5.5.0',
+    want: { status: '5.5.0', reason: 'userunknown', permanent: true, hard: true },
+  },
+  {
+    name: 'a gateway asking to check the address: the address, not the content, was refused',
+    status: null,
+    replyCode: null,
+    diagnostic: 'Unable to deliver message to <a@b.example>. Please check if address is correct.',
+    want: { status: '5.0.911', reason: 'userunknown', permanent: true, hard: true },
+  },
+  {
+    name: "a refusal of MAIL FROM is the sender's problem",
+    status: null,
+    replyCode: null,
+    diagnostic: 'SMTP error from remote mail server after MAIL FROM:<s@c.example>: 554 Transaction failed',
+    want: { status: '5.0.918', reason: 'rejected', permanent: true, hard: false },
+  },
 ];
 
 describe('judgeBounce', () => {
-  it.each(rows)('$name', ({ status, replyCode, diagnostic, action, want }) => {
-    expect(judgeBounce({ status, replyCode, diagnostic, action: action ?? null })).toEqual(want);
+  it.each(rows)('$name', ({ status, replyCode, diagnostic, action, command, context, want }) => {
+    expect(judgeBounce({ status, replyCode, diagnostic, action: action ?? null, command, context })).toEqual(
+      want,
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { classifyMessage } from '../../../src/core/mailbox/classify/index.js';
-import { loadCorpus, scoreCorpus, tallyCases } from './bounce-corpus.js';
+import { corpusTarget, corpusVerdict, loadCorpus, scoreCorpus, tallyCases } from './bounce-corpus.js';
 
 /** A message from header lines and a body, CRLF as on the wire. */
 function eml(headers: string[], body: string): Buffer {
@@ -13,18 +13,26 @@ describe('the bounce corpus (test/fixtures/corpora/bounces, scored by its README
   const failures = (group: string) =>
     outcomes.filter((outcome) => outcome.group === group && !outcome.ok).map((o) => `${o.file}: ${o.why}`);
 
-  // PRODUCT.md §7: a DSN with Action: delayed is a delivery report (a warning, no effect), where
-  // Sisimai, which wrote the expected results, counts it as a soft bounce. Those cases are held
-  // to the contract; the README's figure over all cases is printed by `npm run corpus:bounces`.
-  it('recognises at least 95 % of the cases (DSNs with Action: delayed held to the contract: delivery reports)', () => {
-    const { overall, delayed } = tallyCases(outcomes);
+  // The headline of issue 15 and `npm run corpus:bounces`: the README's rule over all 401 cases,
+  // a DSN with Action: delayed counted as a miss (PRODUCT.md §7 makes it a delivery report: a
+  // warning, no effect; Sisimai, which wrote the expected results, counts it as a soft bounce).
+  it('recognises at least 95 % of all the cases, DSNs with Action: delayed counted as misses', () => {
+    const { overall } = tallyCases(outcomes);
     expect(overall.total).toBe(401);
+    const { headline } = corpusVerdict(outcomes);
+    expect(headline, failures('cases').join('\n')).toBeGreaterThanOrEqual(corpusTarget);
+  });
+
+  it('keeps a DSN with Action: delayed a delivery report, its recipients read as transient and soft', () => {
     const delayedCases = outcomes.filter((outcome) => outcome.delayed);
+    expect(delayedCases.length).toBeGreaterThan(0);
     expect(delayedCases.map((outcome) => outcome.kind)).toEqual(delayedCases.map(() => 'delivery_report'));
-    expect(overall.ok / (overall.total - delayed), failures('cases').join('\n')).toBeGreaterThanOrEqual(0.95);
+    // Read as Sisimai expects (4.x.x, soft) except where it counts a delay as permanent.
+    expect(tallyCases(outcomes).overall.delayedRead).toBeGreaterThanOrEqual(10);
   });
 
   it('takes none of the ordinary mail, auto-replies or delivery reports for a bounce', () => {
+    expect(corpusVerdict(outcomes).falseBounces.map((o) => o.file)).toEqual([]);
     for (const group of ['notBounces', 'autoReplies', 'deliveryReports']) expect(failures(group)).toEqual([]);
     const autoReplies = outcomes.filter((outcome) => outcome.group === 'autoReplies');
     expect(autoReplies.map((outcome) => outcome.kind)).toEqual(autoReplies.map(() => 'auto_reply'));

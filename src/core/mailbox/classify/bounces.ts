@@ -8,6 +8,7 @@ import { judgeBounce } from './bounce-reason.js';
 import type { MimePart } from './mime.js';
 import { partText, walkMime } from './mime.js';
 import { type DsnRecipient, readDeliveryStatus, replyCodeOf } from './reports.js';
+import { noticeAbout } from './smtp-command.js';
 
 export type FoundRecipient = {
   email: string | null;
@@ -20,15 +21,25 @@ export type FoundRecipient = {
 const maxDiagnostic = 500;
 const maxJudged = 2000;
 
-/** Judges each found recipient; a recipient without an address takes `fallbackEmail` when the original had one. */
-export function judgeRecipients(found: FoundRecipient[], fallbackEmail: string | null): BounceRecipient[] {
+/**
+ * Judges each found recipient; a recipient without an address takes `fallbackEmail` when the
+ * original had one. `notice` is the notice's text, read for the SMTP command a refusal answered
+ * when the recipient's own words do not name it (a transcript, Postfix's summary line).
+ */
+export function judgeRecipients(
+  found: FoundRecipient[],
+  fallbackEmail: string | null,
+  notice = '',
+): BounceRecipient[] {
   return found.map((entry) => {
+    // A server's words fit in a few lines; a longer "diagnostic" is a notice's whole text.
+    const words = entry.diagnostic.slice(0, maxJudged);
     const judged = judgeBounce({
       status: entry.status,
       replyCode: entry.replyCode,
-      // A server's words fit in a few lines; a longer "diagnostic" is a notice's whole text.
-      diagnostic: entry.diagnostic.slice(0, maxJudged),
+      diagnostic: words,
       action: entry.action ?? null,
+      context: noticeAbout(notice, entry.email, found.length),
     });
     const diagnostic = entry.diagnostic.replace(/\s+/g, ' ').trim();
     return {

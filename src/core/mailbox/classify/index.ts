@@ -160,10 +160,10 @@ async function decide(c: Context): Promise<ClassifiedMessage> {
   if (ses?.type === 'delivery') return { ...message, kind: 'delivery_report', text: c.summary };
   if (ses?.type === 'bounce' && ses.recipients.length > 0) {
     const found = ses.recipients.map((entry) => ({ ...entry, action: 'failed' }));
-    return bounce(c, judgeRecipients(found, fallbackEmail));
+    return bounce(c, judgeRecipients(found, fallbackEmail, c.notice));
   }
   const dsn = reportOutcome(parts, c.notice, isNotice || nullSender, scan);
-  if (dsn?.kind === 'bounce') return bounce(c, judgeRecipients(dsn.found, fallbackEmail));
+  if (dsn?.kind === 'bounce') return bounce(c, judgeRecipients(dsn.found, fallbackEmail, c.notice));
   if (dsn?.kind === 'delivery_report') {
     // Its recipients (delayed or delivered) are listed for a person and for matching; no effect.
     return { ...message, kind: 'delivery_report', text: c.summary, bounce: { recipients: dsn.recipients } };
@@ -180,7 +180,7 @@ async function decide(c: Context): Promise<ClassifiedMessage> {
   // notice nor machine-sent): "my colleague said your mail could not be delivered" is a reply.
   const personAnswering = !isNotice && message.inReplyTo !== null && !headerSaysAutomatic(headers);
   const scanned = personAnswering ? null : scan();
-  if (scanned && scanned.length > 0) return bounce(c, judgeRecipients(scanned, fallbackEmail));
+  if (scanned && scanned.length > 0) return bounce(c, judgeRecipients(scanned, fallbackEmail, c.notice));
 
   // 5. Anything else a machine sent.
   if (headerSaysAutomatic(headers)) return autoReply(c);
