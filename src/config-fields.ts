@@ -1,5 +1,7 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { type DkimKey, type DkimSetting, readDkimKey } from './mail/dkim.js';
+import { type Gap, parseGap } from './mail/pacing.js';
 
 /* The shapes of environment values (sizes, durations, lists, flags, SMTP_URLS), checked by src/config.ts's schema. */
 
@@ -41,6 +43,11 @@ export type SmtpAccount = {
   cap: number | null;
   warmup: number | null;
   inbox?: ImapMailbox;
+  /** `dkim=selector` or `dkim=selector@domain` as written; `dkim` is the key loadConfig makes of it and DKIM_*. */
+  dkimSetting?: DkimSetting;
+  dkim?: DkimKey;
+  /** `gap=`, else SEND_GAP (loadConfig); absent or null (`gap=0`): no wait between its messages. */
+  gap?: Gap | null;
 };
 
 /** One IMAP mailbox the inbox reader watches (INBOX_URL, or an SMTP_URLS entry's `#inbox=`). */
@@ -137,8 +144,8 @@ export function distinctMailboxes(
 /**
  * SMTP_URLS: comma-separated smtp(s):// URLs, each with optional `#cap=500&warmup=50` (messages a
  * day; warm-up: the cap on day N of use is min(cap, warmup × N)) and `&inbox=<url-encoded imap
- * URL>` (the identity's own mailbox). Messages name the entry by its position, never its text (it
- * holds a password).
+ * URL>` (the identity's own mailbox), `&gap=60s-120s` (its SEND_GAP) and `&dkim=selector[@domain]`
+ * (its DKIM selector). Messages name the entry by its position, never its text (it holds a password).
  */
 export const smtpUrls = z.preprocess(
   emptyAsUndefined,
@@ -169,7 +176,25 @@ export const smtpUrls = z.preprocess(
         const params = new URLSearchParams(u.hash.slice(1));
         const limits: { cap: number | null; warmup: number | null } = { cap: null, warmup: null };
         let inbox: ImapMailbox | undefined;
+        const own: { dkimSetting?: DkimSetting; gap?: Gap | null } = {};
         for (const [name, value] of params) {
+          if (name === 'gap') {
+            const r = parseGap(value);
+            if (!r.ok) return bad(`gap ${r.problem}`);
+            own.gap = r.gap;
+            continue;
+          }
+          if (name === 'dkim') {
+            const [selector = '', domain, more] = value.toLowerCase().split('@');
+            if (
+              more !== undefined ||
+              !dkimSelector.test(selector) ||
+              (domain !== undefined && !dnsName.test(domain))
+            )
+              return bad('dkim must be a selector, or selector@domain (dkim=s1 or dkim=s1@example.com)');
+            own.dkimSetting = domain ? { selector, domain } : { selector };
+            continue;
+          }
           if (name === 'inbox') {
             const r = parseImapUrl(value);
             if (!r.ok) return bad(`inbox ${r.problem} (url-encoded after #inbox=)`);
@@ -177,7 +202,7 @@ export const smtpUrls = z.preprocess(
             continue;
           }
           if (name !== 'cap' && name !== 'warmup')
-            return bad(`unknown setting "${name}" (cap, warmup, inbox)`);
+            return bad(`unknown setting "${name}" (cap, warmup, inbox, gap, dkim)`);
           const n = Number(value);
           if (!Number.isInteger(n) || n < 1 || n > 10_000_000)
             return bad(`${name} must be a whole number ≥ 1`);
@@ -188,9 +213,52 @@ export const smtpUrls = z.preprocess(
         const user = decodeURIComponent(u.username);
         const key = user ? `${u.hostname}:${port}:${user}` : `${u.hostname}:${port}`;
         if (out.some((a) => a.key === key)) return bad(`the same account (${key}) twice`);
-        out.push({ key, url: u.toString(), ...limits, ...(inbox ? { inbox } : {}) });
+        out.push({ key, url: u.toString(), ...limits, ...(inbox ? { inbox } : {}), ...own });
       }
       return out;
+    }),
+);
+
+/** A DKIM selector: DNS labels (`s1`, `google`, `k1.mail`). */
+export const dkimSelector =
+  /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+/** A domain name with at least two labels. */
+export const dnsName =
+  /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$/i;
+
+/** DKIM_PRIVATE_KEY: PEM text or a file path, read and checked at start (an RSA key of 1024+ bits); the PEM. */
+export const dkimPrivateKey = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .optional()
+    .transform((text, ctx): string | undefined => {
+      if (text === undefined) return undefined;
+      const r = readDkimKey(text);
+      if (r.ok) return r.pem;
+      ctx.addIssue({ code: 'custom', message: r.problem });
+      return z.NEVER;
+    }),
+);
+
+/** DKIM_SELECTOR, DKIM_DOMAIN. */
+export const dkimName = (what: RegExp, example: string) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z.string().trim().toLowerCase().regex(what, `must be ${example}`).optional(),
+  );
+
+/** SEND_GAP: `0` (off), `90s`, `60s-120s`; undefined when off. */
+export const sendGap = z.preprocess(
+  emptyAsUndefined,
+  z
+    .string()
+    .default('0')
+    .transform((text, ctx): Gap | undefined => {
+      const r = parseGap(text);
+      if (r.ok) return r.gap ?? undefined;
+      ctx.addIssue({ code: 'custom', message: r.problem });
+      return z.NEVER;
     }),
 );
 

@@ -1,4 +1,6 @@
 import type { ImapMailbox, SmtpAccount } from './config-fields.js';
+import type { DkimKey } from './mail/dkim.js';
+import type { Gap } from './mail/pacing.js';
 
 /** The levels LOG_LEVEL takes (pino's, and silent). */
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -29,6 +31,11 @@ export type Config = {
     bouncePause: { rate: number; minSends: number };
     /** SOFT_BOUNCE_LIMIT: soft bounces of one address within 30 days (read from the inbox) that suppress it. */
     softBounceLimit: number;
+    /**
+     * A send that would start while the domain doctor fails is held (PRODUCT.md §9). Always on in
+     * the app (not a variable); the tests' testConfig turns it off, and the tests of the hold on.
+     */
+    holdOnDoctor: boolean;
   };
   /** Nightly online backups; cron null when BACKUP_CRON=off. */
   backup: { dir: string; keep: number; cron: string | null };
@@ -45,7 +52,7 @@ export type WebhookConfig = { urls: string[]; secret: string; timeoutMs: number 
 
 /** Bulk e-mail validation (core/validation). */
 export type ValidationConfig = {
-  /** DNS servers (`ip` or `ip:port`) for the MX/A lookups; empty: the system's resolvers. */
+  /** DNS servers (`ip` or `ip:port`: DNS_SERVERS, else VALIDATION_DNS_SERVERS) for validation and the doctor; empty: the system's resolvers. */
   dnsServers: string[];
   /** Domains looked up at once. */
   concurrency: number;
@@ -66,6 +73,10 @@ export type MailConfig = {
   smtpUrl: string | undefined;
   /** SMTP_URLS: several sending identities, rotated per message (empty: smtpUrl or the outbox). */
   accounts: SmtpAccount[];
+  /** DKIM_SELECTOR and DKIM_DOMAIN as given, and the key SMTP_URL signs with (all three set); SMTP_URLS accounts carry their own. */
+  dkim: { selector: string | undefined; domain: string | undefined; key: DkimKey | null };
+  /** SEND_GAP: the random wait between two messages of the one transport; undefined: none (accounts carry their own). */
+  sendGap: Gap | undefined;
   maxConnections: number;
   ratePerMinute: number | undefined;
   from: string | undefined;

@@ -4,16 +4,22 @@ import {
   bytes,
   commaList,
   distinctMailboxes,
+  dkimName,
+  dkimPrivateKey,
+  dkimSelector,
+  dnsName,
   dnsServer,
   duration,
   emptyAsUndefined,
   flag,
   idList,
   imapUrl,
+  sendGap,
   smtpUrls,
 } from './config-fields.js';
 import { type Config, logLevels, type SlackConfig } from './config-types.js';
 import { parseSender } from './core/campaigns/sender.js';
+import { dkimKeys } from './mail/dkim.js';
 
 export type { ImapMailbox, SmtpAccount } from './config-fields.js';
 export type { Config, MailConfig, SlackConfig, ValidationConfig, WebhookConfig } from './config-types.js';
@@ -67,6 +73,10 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number().int().min(1).max(100_000).optional(),
   ),
+  SEND_GAP: sendGap,
+  DKIM_PRIVATE_KEY: dkimPrivateKey,
+  DKIM_SELECTOR: dkimName(dkimSelector, 'a DKIM selector like s1 or google (letters, digits, - and .)'),
+  DKIM_DOMAIN: dkimName(dnsName, 'the domain the key is published under, like example.com'),
   MAIL_FROM: z.preprocess(
     emptyAsUndefined,
     z
@@ -118,6 +128,7 @@ const envSchema = z.object({
   BOUNCE_PAUSE_RATE: z.coerce.number().min(0).max(1).default(0.05),
   BOUNCE_PAUSE_MIN_SENDS: z.coerce.number().int().min(1).default(20),
   SOFT_BOUNCE_LIMIT: z.coerce.number().int().min(1).max(100).default(3),
+  DNS_SERVERS: commaList(dnsServer),
   VALIDATION_DNS_SERVERS: commaList(dnsServer),
   VALIDATION_CONCURRENCY: z.coerce.number().int().min(1).max(200).default(20),
   VALIDATION_PROBE_DOMAINS: z.preprocess(
@@ -191,7 +202,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     const issue = parsed.error.issues[0]!;
     const name = String(issue.path[0] ?? 'environment');
     const got = env[name];
-    const secret = /TOKEN|SECRET|SMTP_URL|WEBHOOK_URLS|INBOX_URL/.test(name);
+    const secret = /TOKEN|SECRET|SMTP_URL|WEBHOOK_URLS|INBOX_URL|PRIVATE_KEY/.test(name);
     const shown = secret || got === undefined ? '' : ` (got ${JSON.stringify(got)})`;
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
   }
@@ -216,6 +227,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const mailboxes = distinctMailboxes(e.INBOX_URL, e.SMTP_URLS);
   if (typeof mailboxes === 'string') throw new ConfigError(`Invalid configuration: ${mailboxes}`);
+  const dkim = dkimKeys(
+    { pem: e.DKIM_PRIVATE_KEY, selector: e.DKIM_SELECTOR, domain: e.DKIM_DOMAIN },
+    e.SMTP_URLS,
+  );
+  if (typeof dkim === 'string') throw new ConfigError(`Invalid configuration: ${dkim}`);
   const realMail = e.SMTP_URLS.length > 0 ? 'SMTP_URLS' : e.SMTP_URL ? 'SMTP_URL' : null;
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, '');
   if (realMail) assertPublicForMail(publicUrl, realMail);
@@ -244,7 +260,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     slack,
     mail: {
       smtpUrl: e.SMTP_URL,
-      accounts: e.SMTP_URLS,
+      // each account's gap: its own `gap=` (0: none), else SEND_GAP
+      accounts: dkim.accounts.map((a) => (a.gap === undefined && e.SEND_GAP ? { ...a, gap: e.SEND_GAP } : a)),
+      dkim: { selector: e.DKIM_SELECTOR, domain: e.DKIM_DOMAIN, key: dkim.single },
+      sendGap: e.SEND_GAP,
       maxConnections: e.SMTP_MAX_CONNECTIONS,
       ratePerMinute: e.SMTP_RATE_PER_MINUTE,
       from: e.MAIL_FROM,
@@ -259,7 +278,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     backup: { dir: e.BACKUP_DIR, keep: e.BACKUP_KEEP, cron: e.BACKUP_CRON === 'off' ? null : e.BACKUP_CRON },
     retentionDays: e.RETENTION_DAYS ?? null,
     validation: {
-      dnsServers: e.VALIDATION_DNS_SERVERS,
+      // DNS_SERVERS serves validation, the doctor and the rest; VALIDATION_DNS_SERVERS is its old name.
+      dnsServers: e.DNS_SERVERS.length > 0 ? e.DNS_SERVERS : e.VALIDATION_DNS_SERVERS,
       concurrency: e.VALIDATION_CONCURRENCY,
       timeoutMs: e.VALIDATION_TIMEOUT,
       probeDomains: e.VALIDATION_PROBE_DOMAINS,
@@ -272,6 +292,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       tickMs: e.SCHEDULER_TICK,
       bouncePause: { rate: e.BOUNCE_PAUSE_RATE, minSends: e.BOUNCE_PAUSE_MIN_SENDS },
       softBounceLimit: e.SOFT_BOUNCE_LIMIT,
+      holdOnDoctor: true,
     },
   };
 }

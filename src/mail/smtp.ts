@@ -1,6 +1,9 @@
+import { Readable } from 'node:stream';
 import nodemailer, { type SMTPPoolOptions } from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import { z } from 'zod';
 import type { Logger } from '../logger.js';
+import { type DkimKey, signMessage } from './dkim.js';
 import { MailError, type Mailer, mailFields, type OutgoingMessage, type SentInfo } from './mailer.js';
 
 export type SmtpOptions = {
@@ -11,6 +14,8 @@ export type SmtpOptions = {
   ratePerMinute?: number;
   /** Overrides of the default timeouts (30 s to connect and greet, 60 s of silence). */
   timeoutsMs?: { connection?: number; greeting?: number; socket?: number };
+  /** Sign every message with this key (DKIM_*, an SMTP_URLS entry's `dkim=`); one that cannot be signed is not sent. */
+  dkim?: DkimKey;
   log: Logger;
 };
 
@@ -119,6 +124,44 @@ function hostOf(url: string): string | undefined {
   }
 }
 
+/**
+ * The message built to its final bytes (nodemailer's MailComposer, as sendMail would) and signed
+ * with nodemailer's DKIM signer, before the pool sees it: a message that cannot be signed fails
+ * here, before any SMTP command, as unreachable (nothing left: it is held, no attempt spent).
+ * Signing inside the pool (its `dkim` option) would read the whole message before the envelope is
+ * sent, so a dropped connection would look like one after the final "." (see toMailError).
+ */
+function* pieces(bytes: Buffer, size: number) {
+  for (let at = 0; at < bytes.length; at += size) yield bytes.subarray(at, at + size);
+}
+
+async function signed(m: OutgoingMessage, key: DkimKey, log: Logger) {
+  // a message that cannot be built fails as it would in sendMail (below, through toMailError)
+  const node = new MailComposer({
+    ...mailFields(m),
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  }).compile();
+  const envelope = node.getEnvelope();
+  const built = await node.build();
+  try {
+    const signedBytes = await signMessage(built, key);
+    // handed over in pieces, as sendMail streams a message it builds: the end of the stream still
+    // means the final "." is near (see `streamed`), not merely that one big buffer was queued
+    const raw = Readable.from(pieces(signedBytes, 16 * 1024), { objectMode: false });
+    return { raw, envelope: { from: envelope.from || '', to: envelope.to }, messageId: node.messageId() };
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    log.error({ ref: m.ref, selector: key.keySelector, domain: key.domainName }, 'DKIM signing failed');
+    throw new MailError(
+      'transient',
+      undefined,
+      `DKIM signing failed (${why.slice(0, 200)}): the message was not sent`,
+      true,
+    );
+  }
+}
+
 /** Pooled SMTP (nodemailer) from SMTP_URL; one recipient per message; failures become MailError. */
 export function createSmtpMailer(opts: SmtpOptions): Mailer {
   const log = opts.log.child({ module: 'mail', transport: 'smtp' });
@@ -153,10 +196,14 @@ export function createSmtpMailer(opts: SmtpOptions): Mailer {
     async send(m: OutgoingMessage): Promise<SentInfo> {
       const headers = { ...m.headers };
       try {
-        const info = await transport.sendMail({ ...mailFields(m), headers });
-        log.debug({ ref: m.ref, messageId: info.messageId }, 'SMTP send accepted');
-        return { messageId: info.messageId, response: scrub(info.response).slice(0, 500) };
+        // signed: built and signed here, then handed over as is (headers stays the key of `streamed`)
+        const mail = opts.dkim ? await signed(m, opts.dkim, log) : { ...mailFields(m), headers };
+        const info = await transport.sendMail({ ...mail, headers });
+        const messageId = 'raw' in mail ? mail.messageId : info.messageId;
+        log.debug({ ref: m.ref, messageId }, 'SMTP send accepted');
+        return { messageId, response: scrub(info.response).slice(0, 500) };
       } catch (e) {
+        if (e instanceof MailError) throw e; // not signed: held (signed() said why)
         const mailError = toMailError(e, scrub, streamed.has(headers));
         const err = readError(e);
         // no message text: the server's answer and nodemailer's message may both name the recipient

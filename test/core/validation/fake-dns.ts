@@ -7,6 +7,8 @@ export type Zone = {
   mx?: string[];
   a?: string[];
   aaaa?: string[];
+  /** TXT records (SPF, DKIM, DMARC), each given whole: split into 255-byte strings on the wire. */
+  txt?: string[];
   /** Answer with this code instead of records. */
   rcode?: 'NXDOMAIN' | 'SERVFAIL';
   /** Never answer (the client times out). */
@@ -27,6 +29,12 @@ function records(name: string, type: string, zone: Zone): Answer[] {
     }));
   if (type === 'A') return (zone.a ?? []).map((data) => ({ ...base, type: 'A', data }));
   if (type === 'AAAA') return (zone.aaaa ?? []).map((data) => ({ ...base, type: 'AAAA', data }));
+  if (type === 'TXT')
+    return (zone.txt ?? []).map((text) => ({
+      ...base,
+      type: 'TXT',
+      data: text.match(/[\s\S]{1,255}/g) ?? [''],
+    }));
   return [];
 }
 
