@@ -18,6 +18,7 @@ import { sqliteStores } from '../src/db/sqlite/stores.js';
 import { createLogger } from '../src/logger.js';
 import { createMailer } from '../src/mail/index.js';
 import { benchSend } from './send.js';
+import { benchSequenceDue, benchSequenceSend } from './sequence.js';
 import { benchSlackAck } from './slack.js';
 import { freshDir, measure, percentile, round, seedContacts, writeCsv } from './util.js';
 
@@ -232,6 +233,9 @@ async function main() {
   if (want('send'))
     report(await benchSend(Math.min(20_000, Math.max(1000, Math.floor(rows / 50))), dir, log));
   if (want('slack')) report(await benchSlackAck(dir, csv, rows));
+  if (want('sequence-due')) report(await benchSequenceDue(rows, dir, log));
+  if (want('sequence-send'))
+    report(await benchSequenceSend(Math.min(10_000, Math.max(1000, Math.floor(rows / 100))), dir, log));
 
   writeFileSync(
     join(import.meta.dirname, 'results.json'),

@@ -11,7 +11,7 @@ import { createMailer } from '../src/mail/index.js';
 import { round, seedContacts } from './util.js';
 
 /** A local SMTP sink in its own process (as a real server would be), so it does not share our CPU. */
-async function sink(): Promise<{ url: string; close: () => Promise<void> }> {
+export async function sink(): Promise<{ url: string; close: () => Promise<void> }> {
   const child = fork(join(import.meta.dirname, 'sink-process.ts'), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

@@ -16,7 +16,7 @@ import { sqliteStores } from './db/sqlite/stores.js';
 import { createHttpApp } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
 import { mailboxReaders } from './mail/imap/index.js';
-import { createMailer, type Mailer } from './mail/index.js';
+import { createMailer, type Mailer, mailSettings } from './mail/index.js';
 import { startScheduler } from './scheduler/index.js';
 import type { SlackRuntime } from './slack/app.js';
 import { proposeRetention } from './slack/flows/retention.js';
@@ -56,7 +56,7 @@ export function mailerOptions(config: Config) {
     outboxDir: config.mail.outboxDir,
     ...(config.mail.smtpUrl ? { smtpUrl: config.mail.smtpUrl } : {}),
     ...(config.mail.accounts.length > 0 ? { accounts: config.mail.accounts } : {}),
-    ...(config.mail.ratePerMinute ? { ratePerMinute: config.mail.ratePerMinute } : {}),
+    ...mailSettings(config.mail), // the rate, SMTP_URL's DKIM key, SEND_GAP
     maxConnections: config.mail.maxConnections,
   };
 }

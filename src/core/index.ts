@@ -1,16 +1,21 @@
 import type { Config } from '../config.js';
 import type { Mailer } from '../mail/mailer.js';
+import { pacedRatePerMinute } from '../mail/pacing.js';
 import { AudienceService } from './audience/audience-service.js';
 import { BackupService } from './backup/backup-service.js';
 import { BatchService } from './batches/batch-service.js';
 import { RetentionService } from './batches/retention.js';
 import { ScheduledActivations } from './batches/scheduled-activations.js';
 import { CampaignService } from './campaigns/campaign-service.js';
+import { DoctorHold } from './campaigns/held.js';
 import { ProgressService } from './campaigns/progress.js';
+import { SequenceService } from './campaigns/sequence-service.js';
 import { UnsubscribeService } from './campaigns/unsubscribe.js';
 import { UnsubscribeKeys } from './campaigns/unsubscribe-keys.js';
 import { ContactService } from './contacts/contact-service.js';
 import { hardBounceRule } from './contacts/hard-bounce.js';
+import type { DoctorService } from './deliverability/doctor.js';
+import { createDoctor } from './deliverability/settings.js';
 import { EventHub } from './events.js';
 import { ImportService } from './imports/import-service.js';
 import { InboxService } from './inbox/inbox-service.js';
@@ -39,12 +44,16 @@ export type Services = {
   mailbox: MailboxService;
   campaigns: CampaignService;
   progress: ProgressService;
+  /** The people of campaigns' sequences: the list by state, and "Stop sequence". */
+  sequences: SequenceService;
   sending: SendEngine;
   unsubscribe: UnsubscribeService;
   events: EventHub;
   backup: BackupService;
   reports: ReportService;
   validation: ValidationService;
+  /** The domain doctor: SPF, DKIM, DMARC, MX of each From domain, and the unsubscribe page, postal address, inbox. */
+  doctor: DoctorService;
   webhooks: WebhookService;
   people: PeopleService;
   retention: RetentionService;
@@ -62,6 +71,7 @@ export type ServiceConfig = Pick<
   | 'validation'
   | 'approval'
   | 'webhooks'
+  | 'inbox'
 >;
 
 /** Retry delays after a 4xx or a dropped connection: 1 min, 10 min, then 1 h. */
@@ -83,6 +93,14 @@ export function createServices(
   const events = new EventHub();
   const unsubscribeKeys = new UnsubscribeKeys(stores.settings, config.mail.unsubscribeSecret);
   const audience = new AudienceService(stores.audience);
+  const doctor = createDoctor(deps, config);
+  // Only mail that leaves the machine is held (the outbox harms no domain); the Slack message is told.
+  const hold = new DoctorHold(
+    doctor,
+    config.campaigns.holdOnDoctor && mailer.kind === 'smtp',
+    deps.log,
+    (id) => events.emit({ type: 'progress', campaignId: id }),
+  );
   const campaigns = new CampaignService(
     deps,
     {
@@ -92,6 +110,7 @@ export function createServices(
     },
     stores.campaigns,
     audience,
+    hold,
   );
   const sending = new SendEngine(
     {
@@ -167,18 +186,30 @@ export function createServices(
     backup: new BackupService(deps, config.backup, stores.backup, (e) => events.emit(e)),
     validation,
     people: new PeopleService(deps, stores.people),
+    sequences: new SequenceService(deps, stores.sequences, stores.campaigns),
     retention: new RetentionService(deps, stores.retention, batches),
     webhooks,
     domainSuppressions: new DomainSuppressionService(deps, stores.suppressions),
+    doctor,
     // Reads the campaigns and the audience of this same object (built above).
-    progress: new ProgressService(deps, {
-      get campaigns() {
-        return services.campaigns;
+    progress: new ProgressService(
+      deps,
+      {
+        get campaigns() {
+          return services.campaigns;
+        },
+        get audience() {
+          return services.audience;
+        },
       },
-      get audience() {
-        return services.audience;
-      },
-    }),
+      pacedRatePerMinute(
+        config.mail.accounts.length > 0
+          ? config.mail.accounts.map((a) => ({ gap: a.gap ?? null }))
+          : [{ gap: config.mail.sendGap ?? null }],
+        config.mail.ratePerMinute,
+        config.campaigns.tickMs,
+      ),
+    ),
   };
   return services;
 }

@@ -4,6 +4,7 @@ import type { BatchStore } from './batches/batch-store.js';
 import type { RetentionStore } from './batches/retention-store.js';
 import type { ScheduledActivationStore } from './batches/scheduled-activation-store.js';
 import type { CampaignStore } from './campaigns/campaign-store.js';
+import type { SequenceStore } from './campaigns/sequence-store.js';
 import type { UnsubscribeStore } from './campaigns/unsubscribe-store.js';
 import type { ContactStore } from './contacts/contact-store.js';
 import type { HealthStore } from './health.js';
@@ -28,6 +29,8 @@ export type Stores = {
   scheduledActivations: ScheduledActivationStore;
   retention: RetentionStore;
   campaigns: CampaignStore;
+  /** The people of campaigns' sequences (who waits, who stopped). */
+  sequences: SequenceStore;
   unsubscribes: UnsubscribeStore;
   settings: SettingsStore;
   sends: SendStore;

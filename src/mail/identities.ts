@@ -1,5 +1,7 @@
 import type { Logger } from '../logger.js';
+import type { DkimKey } from './dkim.js';
 import { type IdentityState, MailError, type Mailer, type OutgoingMessage, type SentInfo } from './mailer.js';
+import { type Gap, Pacer } from './pacing.js';
 import { createSmtpMailer } from './smtp.js';
 import { createThreadMailers } from './smtp-thread.js';
 
@@ -12,6 +14,10 @@ export type IdentityConfig = {
   cap: number | null;
   /** Warm-up: the cap on day N of use is min(cap, warmup × N); null: no ramp. */
   warmup: number | null;
+  /** Its DKIM key (DKIM_*, `#dkim=`); absent or null: it sends unsigned. */
+  dkim?: DkimKey | null;
+  /** The random wait between the starts of two of its messages (SEND_GAP, `#gap=`); absent or null: none. */
+  gap?: Gap | null;
 };
 
 /** What an account keeps across restarts (the smtp_accounts row). */
@@ -46,6 +52,8 @@ export type IdentityOptions = {
   transport?: (account: IdentityConfig) => Mailer;
   /** Run every account's pool in one worker thread (the app), not on the calling thread. */
   thread?: boolean;
+  /** The random source of the gaps (tests); default Math.random. */
+  random?: () => number;
 };
 
 const dayMs = 86_400_000;
@@ -64,10 +72,12 @@ export function capOn(config: IdentityConfig, firstUsedAt: number | null, now: n
 
 /**
  * Several SMTP accounts behind one Mailer: each message goes to the next account (round-robin)
- * that has room today and is not skipped. Counts are read from the ledger once a day and kept in
- * memory; an account failing `failuresBeforeSkip` times in a row (4xx, dropped, unreachable) is
- * skipped for a cool-down that doubles, kept in smtp_accounts. A message refused by an unreachable
- * account (nothing left this machine) goes on to the next account at once.
+ * that has room today, is not skipped and is not waiting out its gap (`gap`: a random wait
+ * between the starts of two of its messages, so `room` counts it once at most). Counts are read
+ * from the ledger once a day and kept in memory; an account failing `failuresBeforeSkip` times in
+ * a row (4xx, dropped, unreachable) is skipped for a cool-down that doubles, kept in smtp_accounts.
+ * A message refused by an unreachable account (nothing left this machine) goes on to the next
+ * account at once (and its gap does not start: it sent nothing).
  */
 export function createIdentityMailer(opts: IdentityOptions): Mailer {
   const log = opts.log.child({ module: 'mail', transport: 'identities' });
@@ -78,6 +88,7 @@ export function createIdentityMailer(opts: IdentityOptions): Mailer {
     url: config.url,
     ...(opts.maxConnections ? { maxConnections: opts.maxConnections } : {}),
     ...(opts.ratePerMinute ? { ratePerMinute: opts.ratePerMinute } : {}),
+    ...(config.dkim ? { dkim: config.dkim } : {}),
   });
   // The app builds and writes messages off the main thread: one thread holds every account's pool.
   const threaded =
@@ -104,6 +115,7 @@ export function createIdentityMailer(opts: IdentityOptions): Mailer {
   let day = Number.NaN;
   let counts = new Map<string, number>();
   let cursor = 0;
+  const pacer = new Pacer(opts.random);
 
   /** Today's counts: read from the ledger when the day changes, then kept in memory. */
   const today = (now: number) => {
@@ -114,10 +126,13 @@ export function createIdentityMailer(opts: IdentityOptions): Mailer {
     return counts;
   };
   const skipped = (a: Account, now: number) => a.health.skipUntil !== null && now < a.health.skipUntil;
+  /** What it may take now: today's cap left; with a gap, one at most, none while it waits. */
   const roomOf = (a: Account, now: number) => {
-    if (skipped(a, now)) return 0;
+    if (skipped(a, now) || !pacer.ready(a.config.key, now)) return 0;
     const cap = capOn(a.config, a.health.firstUsedAt, now);
-    return cap === null ? Number.POSITIVE_INFINITY : Math.max(0, cap - (today(now).get(a.config.key) ?? 0));
+    const left =
+      cap === null ? Number.POSITIVE_INFINITY : Math.max(0, cap - (today(now).get(a.config.key) ?? 0));
+    return a.config.gap ? Math.min(1, left) : left;
   };
   const pick = (now: number, tried: Set<string>) => {
     for (let i = 0; i < accounts.length; i++) {
@@ -167,9 +182,15 @@ export function createIdentityMailer(opts: IdentityOptions): Mailer {
     async send(m: OutgoingMessage): Promise<SentInfo> {
       const tried = new Set<string>();
       let unreachable: MailError | undefined;
+      // A follow-up goes through the identity of the person's previous step (any, if it is gone).
+      const pinned = m.account === undefined ? undefined : accounts.find((x) => x.config.key === m.account);
       for (;;) {
         const now = opts.clock.now();
-        const a = pick(now, tried);
+        const a = pinned
+          ? tried.has(pinned.config.key) || roomOf(pinned, now) <= 0
+            ? undefined
+            : pinned
+          : pick(now, tried);
         if (!a) {
           // Nothing was sent: the engine keeps the row for later without spending an attempt.
           throw (
@@ -177,7 +198,9 @@ export function createIdentityMailer(opts: IdentityOptions): Mailer {
             new MailError(
               'transient',
               undefined,
-              'every sending identity is at its daily cap or skipped',
+              pinned
+                ? 'the sending identity of this thread is at its daily cap, skipped or waiting between two messages'
+                : 'every sending identity is at its daily cap, skipped or waiting between two messages',
               true,
             )
           );
@@ -188,6 +211,7 @@ export function createIdentityMailer(opts: IdentityOptions): Mailer {
           opts.store.saveHealth(a.health);
         }
         count(a, now, 1); // reserved before the call: concurrent sends see it
+        const unpace = pacer.start(a.config.key, a.config.gap ?? null, now);
         try {
           const info = await a.mailer.send(m);
           succeeded(a);
@@ -198,6 +222,7 @@ export function createIdentityMailer(opts: IdentityOptions): Mailer {
           if (e.kind === 'transient') failed(a, e, opts.clock.now());
           if (!e.unreachable) throw e;
           count(a, now, -1); // never reached: it took nothing, try the next account
+          unpace();
           unreachable = e;
         }
       }

@@ -1,8 +1,15 @@
 import { DomainError } from '../../errors.js';
 import type { SendStatusCount } from '../campaigns/campaign-store.js';
-import type { ActiveBatch, AudienceStore, FigureRequest, FigureRows, Recipient } from './audience-store.js';
+import type {
+  ActiveBatch,
+  AudienceStore,
+  FigureRequest,
+  FigureRows,
+  Recipient,
+  SequenceRows,
+} from './audience-store.js';
 
-export type { FigureRequest, Recipient } from './audience-store.js';
+export type { FigureRequest, Recipient, SequenceRows, StepStatusCount } from './audience-store.js';
 
 /**
  * How old the figures shown for a campaign that is sending, or for the audience of a campaign
@@ -65,8 +72,16 @@ export type AudienceSummary = {
   batch: { id: string; name: string } | null;
 };
 
-/** A campaign's figures as counted at one instant: its ledger rows by status and, when asked, its audience then. */
-export type Figures = { sends: SendStatusCount[]; audience: AudienceSummary | null; countedAt: number };
+/**
+ * A campaign's figures as counted at one instant: its ledger rows by status and, when asked, its
+ * audience then and its rows per step and variant (a sequence).
+ */
+export type Figures = {
+  sends: SendStatusCount[];
+  audience: AudienceSummary | null;
+  sequence: SequenceRows | null;
+  countedAt: number;
+};
 
 /** The audience of a campaign about to be saved, and the counted figures `seed` hands on to it. */
 export type ReachFigures = { audience: AudienceSummary; countedAt: number; rows: FigureRows };
@@ -148,7 +163,12 @@ export class AudienceService {
   async figures(campaignId: string | null, request: FigureRequest): Promise<Figures> {
     const rows = await this.store.figures(campaignId, request);
     const a = rows.audience;
-    return { sends: rows.sends, audience: a && summarize(a.batch, a.reasons), countedAt: rows.countedAt };
+    return {
+      sends: rows.sends,
+      audience: a && summarize(a.batch, a.reasons),
+      sequence: rows.sequence ?? null,
+      countedAt: rows.countedAt,
+    };
   }
 
   /**

@@ -19,15 +19,28 @@ export type ActiveBatch = { id: string; name: string; activatedAt: number | null
 export type FigureRows = {
   sends: SendStatusCount[];
   audience: { batch: ActiveBatch | null; reasons: { reason: string; n: number }[] } | null;
+  /** A sequence's rows per step and variant and who waits for a follow-up, when asked (`sequence`). */
+  sequence?: SequenceRows | null;
   /** When they were counted (the `now` of the request that counted them, ms). */
   countedAt: number;
 };
 
 /**
- * What a figures request accepts: with `audience`, who the campaign reaches now too; figures up
- * to `maxStaleMs` old when the database changed since (0: only figures that are still exact).
+ * What a figures request accepts: with `audience`, who the campaign reaches now too; with
+ * `sequence`, its figures per step and variant too (SequenceRows); figures up to `maxStaleMs` old
+ * when the database changed since (0: only figures that are still exact).
  */
-export type FigureRequest = { audience: boolean; maxStaleMs: number; now: number };
+export type FigureRequest = { audience: boolean; maxStaleMs: number; now: number; sequence?: boolean };
+
+/** Ledger rows of one step and variant (null: the step has no variants) by status. */
+export type StepStatusCount = SendStatusCount & { step: number; variant: number | null };
+
+/**
+ * What a sequence (follow-ups or variants) counts besides the campaign's rows: the rows of a later
+ * step or with a variant (step 1 without variants is the campaign's rows minus these), and the
+ * people waiting for a follow-up with the earliest due time (ms; null: nobody waits).
+ */
+export type SequenceRows = { steps: StepStatusCount[]; waiting: number; nextDueAt: number | null };
 
 /**
  * Reads of the audience rule (who may be mailed now): the rule itself lives once in the store's

@@ -9,25 +9,24 @@ import {
   type Campaign,
   type CampaignCounts,
   type CampaignInput,
-  campaignInputSchema,
   isUnfinished,
+  parseCampaignInput,
   type ScheduleInput,
   scheduleInputSchema,
   toCampaign,
 } from './campaign.js';
-import type { CampaignStore } from './campaign-store.js';
+import type { CampaignHistoryEntry, CampaignStore } from './campaign-store.js';
 import { exportCampaignResultsCsv } from './export.js';
+import { type DoctorHold, parseHeldChecks } from './held.js';
 import { approvalPlan, assertReady, type CampaignSettings, planSchedule } from './plan.js';
+import { type RetryFailedOptions, requeueFailed } from './retry-failed.js';
 import { parseSender } from './sender.js';
+import { assertCronAllowed, inputSteps, stepColumns } from './sequence-input.js';
 import { CampaignStateMachine } from './state-machine.js';
-import { validateTemplate } from './template.js';
 
 export type { CampaignSettings } from './plan.js';
 
-/** `confirm` for retryFailed with includeUnknown: those people may already have the message. */
-export const resendUnknownConfirmation = 'resend-unknown';
-
-export type RetryFailedOptions = { includeUnknown?: boolean; confirm?: string };
+export { type RetryFailedOptions, resendUnknownConfirmation } from './retry-failed.js';
 
 /** Actors that are not a person (REST token, CLI, the app itself): they can never be the second person. */
 const notPeople = new Set(['api', 'cli', 'system', 'recipient']);
@@ -44,57 +43,31 @@ export class CampaignService {
     private readonly settings: CampaignSettings,
     private readonly store: CampaignStore,
     private readonly audience: AudienceService,
+    /** The domain doctor's hold on a send that would start (absent: never held). */
+    private readonly hold?: DoctorHold,
   ) {
     this.log = deps.log.child({ module: 'campaigns' });
     const { clock, webhooks } = deps;
-    this.machine = new CampaignStateMachine(store, { clock, log: this.log, webhooks });
+    this.machine = new CampaignStateMachine(store, { clock, log: this.log, webhooks, hold });
   }
 
   /**
    * Re-queues the `failed` recipients of a completed campaign (and, with includeUnknown and
-   * confirm 'resend-unknown', the `unknown` ones) and sets it sending again; only those rows go,
-   * never new contacts. Returns how many were re-queued.
+   * confirm 'resend-unknown', the `unknown` ones) and sets it sending again (retry-failed.ts).
    */
   async retryFailed(
     id: string,
     actor: Actor,
     opts: RetryFailedOptions = {},
   ): Promise<{ campaign: Campaign; requeued: number }> {
-    if (opts.includeUnknown && opts.confirm !== resendUnknownConfirmation) {
-      throw new DomainError(
-        'invalid_input',
-        `Recipients with status unknown may already have received the message. To send it to them again, confirm with confirm: "${resendUnknownConfirmation}".`,
-      );
-    }
-    const statuses = opts.includeUnknown ? (['failed', 'unknown'] as const) : (['failed'] as const);
-    const r = await this.machine.reopen(id, statuses, this.deps.clock.now());
-    if (r.kind === 'missing') await this.machine.get(id);
-    if (r.kind === 'not_completed') {
-      throw new DomainError(
-        'conflict',
-        `Campaign ${id} is ${r.status}; only a completed campaign's failed sends can be retried.`,
-      );
-    }
-    if (r.kind !== 'requeued') {
-      throw new DomainError(
-        'conflict',
-        `Campaign ${id} has no ${opts.includeUnknown ? 'failed or unknown' : 'failed'} recipients still in the audience to send to again.`,
-      );
-    }
-    const requeued = r.count;
-    this.log.info(
-      { campaignId: id, actor, requeued, includeUnknown: opts.includeUnknown === true, to: 'sending' },
-      'failed sends re-queued',
-    );
+    const requeued = await requeueFailed(this.machine, this.log, this.deps.clock.now(), id, actor, opts);
     return { campaign: await this.get(id), requeued };
   }
 
   /** Saves a campaign; with sendAt or cron it is scheduled at once, otherwise it is a draft. */
   async create(raw: CampaignInput, actor: Actor): Promise<Campaign> {
-    const input = campaignInputSchema.parse(raw);
-    validateTemplate(input.subject, 'subject');
-    validateTemplate(input.body, 'body');
-    if (input.html) validateTemplate(input.html, 'html', { html: true });
+    const input = parseCampaignInput(raw);
+    const content = stepColumns(inputSteps(input)); // every step's templates checked
     const from = input.from || this.settings.defaultFrom;
     if (!from) {
       throw new DomainError('invalid_input', 'Say who the campaign is from: give "from", or set MAIL_FROM.');
@@ -115,22 +88,26 @@ export class CampaignService {
     const reach = await this.audience.reach(now);
     const audience = schedule ? reach.audience : null;
     if (schedule && audience && schedule.nextRunAt <= now) assertAudience(audience);
-    await this.store.insert({
-      id,
-      name: input.name,
-      subject: input.subject,
-      body: input.body,
-      html: input.html ?? null,
-      fromAddress: from,
-      status: schedule ? 'scheduled' : 'draft',
-      createdBy: actor,
-      createdAt: now,
-      updatedAt: now,
-      ...(schedule ?? { timezone: input.timezone ?? 'UTC' }),
-      ...(audience ? approvalPlan(this.log, this.settings, id, now, audience.count) : {}),
-    });
+    // A send that would start while a deliverability check fails is saved held (PRODUCT.md §9).
+    const held = schedule && this.hold ? await this.hold.failing() : [];
+    await this.machine.create(
+      {
+        id,
+        name: input.name,
+        ...content,
+        fromAddress: from,
+        status: schedule ? 'scheduled' : 'draft',
+        createdBy: actor,
+        createdAt: now,
+        updatedAt: now,
+        ...(schedule ?? { timezone: input.timezone ?? 'UTC' }),
+        ...(audience ? approvalPlan(this.log, this.settings, id, now, audience.count) : {}),
+      },
+      held,
+    );
     await this.audience.seed(id, reach);
-    this.log.info({ campaignId: id, actor, status: schedule ? 'scheduled' : 'draft' }, 'campaign created');
+    const status = schedule ? (held.length > 0 ? 'held' : 'scheduled') : 'draft';
+    this.log.info({ campaignId: id, actor, status }, 'campaign created');
     return this.get(id);
   }
 
@@ -138,6 +115,7 @@ export class CampaignService {
   async schedule(id: string, raw: ScheduleInput, actor: Actor): Promise<Campaign> {
     const input = scheduleInputSchema.parse(raw);
     const row = await this.machine.get(id);
+    if (input.cron !== undefined) assertCronAllowed(row);
     if (row.status !== 'draft' && row.status !== 'paused' && row.status !== 'scheduled') {
       throw new DomainError(
         'conflict',
@@ -150,13 +128,16 @@ export class CampaignService {
     // checks, the latest (figuresMaxStaleMs) and recounted when it is empty.
     const { audience } = await this.audience.reach(now);
     if (plan.nextRunAt <= now && row.startedAt === null) assertAudience(audience);
-    await this.machine.schedule(id, {
-      ...plan,
-      ...approvalPlan(this.log, this.settings, id, now, audience.count),
-      statusReason: null,
-      awaitingConfirmation: false,
-      updatedAt: now,
-    });
+    // Held while a deliverability check fails, unless it already started or an admin sent it anyway.
+    const first = row.startedAt === null && row.heldChecks === null;
+    const held = first && this.hold ? await this.hold.failing() : [];
+    const patch = { ...plan, ...approvalPlan(this.log, this.settings, id, now, audience.count) };
+    await this.machine.schedule(
+      id,
+      { ...patch, statusReason: null, awaitingConfirmation: false, updatedAt: now },
+      actor,
+      held,
+    );
     this.log.info({ campaignId: id, actor }, 'campaign scheduled');
     return this.get(id);
   }
@@ -198,7 +179,7 @@ export class CampaignService {
       ...(row.status === 'scheduled' ? { statusReason: null } : {}),
       ...(late ? { nextRunAt: now, awaitingConfirmation: false } : {}),
     };
-    await this.machine.amend(id, patch, undefined, true);
+    await this.machine.amend(id, patch, undefined, true, { kind: 'approved', actor });
     this.log.info({ campaignId: id, actor, createdBy: row.createdBy }, 'campaign approved');
     return this.get(id);
   }
@@ -224,7 +205,7 @@ export class CampaignService {
       // Confirming a first run (e.g. one held because nobody could be reached) needs someone to reach.
       if (row.startedAt === null) assertAudience(await this.audience.summary(id));
       const patch = { awaitingConfirmation: false, statusReason: null, nextRunAt: now, updatedAt: now };
-      await this.machine.amend(id, patch);
+      await this.machine.amend(id, patch, undefined, undefined, { kind: 'confirmed', actor });
       this.log.info({ campaignId: id, actor }, 'missed schedule confirmed');
       return this.get(id);
     }
@@ -237,9 +218,34 @@ export class CampaignService {
 
   /** Cancels for good: nothing more is sent. */
   async cancel(id: string, actor: Actor): Promise<Campaign> {
-    const from: CampaignStatus[] = ['draft', 'scheduled', 'sending', 'paused'];
+    const from: CampaignStatus[] = ['draft', 'scheduled', 'sending', 'paused', 'held'];
     await this.machine.transition(id, from, 'cancelled', actor, `cancelled by ${actor}`);
     return this.get(id);
+  }
+
+  /**
+   * An admin's "send anyway" for a campaign the domain doctor held: it goes on to scheduled (its
+   * time or cron as given; a one-off time that passed means now), recorded with who and the checks.
+   */
+  async sendAnyway(id: string, actor: Actor): Promise<Campaign> {
+    const row = await this.machine.get(id);
+    if (row.status !== 'held' || !(await this.machine.release(row, actor))) {
+      const { status } = await this.machine.get(id);
+      throw new DomainError(
+        'conflict',
+        `Campaign ${id} is ${status}; only a held campaign can be sent anyway.`,
+      );
+    }
+    const checks = parseHeldChecks(row.heldChecks) ?? [];
+    this.log.warn({ campaignId: id, actor, checks: checks.map((c) => c.name) }, 'held campaign sent anyway');
+    return this.get(id);
+  }
+
+  /** The last `limit` lines of the campaign's history, oldest first, and how many earlier ones were left out. */
+  async history(id: string, limit = 100): Promise<{ history: CampaignHistoryEntry[]; omitted: number }> {
+    await this.machine.get(id);
+    const { entries, total } = await this.store.history(id, limit);
+    return { history: entries, omitted: total - entries.length };
   }
 
   /** Per-recipient results (who got it, when, Message-ID, status) as CSV, streamed; not_found first. */

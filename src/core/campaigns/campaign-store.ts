@@ -1,4 +1,4 @@
-import type { CampaignStatus, ContactInterest, SendStatus } from '../types.js';
+import type { CampaignEventKind, CampaignStatus, ContactInterest, SendStatus } from '../types.js';
 import type { WebhookDelivery } from '../webhooks/webhook-outbox.js';
 
 /** A campaign as stored (times in ms). */
@@ -53,6 +53,15 @@ export type NewCampaign = Pick<
   | 'updatedAt'
 > &
   Partial<CampaignRecord>;
+
+/** One line of a campaign's history (`campaign_events`): a status change or an admin decision. */
+export type CampaignHistoryEntry = {
+  at: number;
+  actor: string;
+  kind: CampaignEventKind;
+  /** Plain words: the reason, the failing checks, the run. */
+  detail: string | null;
+};
 
 /** Columns a change may set (never the id or who created it). */
 export type CampaignPatch = Partial<Omit<CampaignRecord, 'id' | 'createdBy' | 'createdAt'>>;
@@ -119,9 +128,15 @@ export interface CampaignStore {
   listByStatus(status: CampaignStatus): Promise<CampaignRecord[]>;
   /** Scheduled campaigns whose run may start at `now`: not awaiting confirmation, approved where the two-person rule asks it. */
   listDue(now: number): Promise<CampaignRecord[]>;
-  insert(campaign: NewCampaign): Promise<void>;
-  /** Applies `patch` when `guard` holds. True when it applied. */
-  update(id: string, patch: CampaignPatch, guard?: CampaignGuard): Promise<boolean>;
+  /** Saves a new campaign and its first history lines, in one transaction. */
+  insert(campaign: NewCampaign, events?: readonly CampaignHistoryEntry[]): Promise<void>;
+  /** Applies `patch` when `guard` holds, with `event` in its history in the same transaction. True when it applied. */
+  update(
+    id: string,
+    patch: CampaignPatch,
+    guard?: CampaignGuard,
+    event?: CampaignHistoryEntry,
+  ): Promise<boolean>;
   /**
    * Applies `patch` to a `sending` campaign and, once it applied, inserts the rows `webhooks`
    * builds from the campaign's final send counts, in one transaction. True when it applied.
@@ -130,6 +145,7 @@ export interface CampaignStore {
     id: string,
     patch: CampaignPatch,
     webhooks?: (counts: SendStatusCount[]) => WebhookDelivery[],
+    event?: CampaignHistoryEntry,
   ): Promise<boolean>;
   /** Sets the status reason of a sending campaign that has none. */
   setNotice(id: string, text: string, now: number): Promise<boolean>;
@@ -148,7 +164,10 @@ export interface CampaignStore {
     statuses: readonly SendStatus[],
     now: number,
     reopen: CampaignPatch,
+    event?: CampaignHistoryEntry,
   ): Promise<RequeueResult>;
+  /** The last `limit` lines of the campaign's history, oldest first, and how many it has in all. */
+  history(id: string, limit: number): Promise<{ entries: CampaignHistoryEntry[]; total: number }>;
   /** Up to `limit` of the campaign's ledger rows with ids above `afterId`, by id (the results export). */
   results(id: string, afterId: number, limit: number): Promise<CampaignResultRow[]>;
 }

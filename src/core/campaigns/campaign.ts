@@ -1,14 +1,27 @@
 import { z } from 'zod';
+import { DomainError } from '../../errors.js';
 import { type CampaignStatus, toIso } from '../types.js';
 import type { CampaignRecord } from './campaign-store.js';
+import { type HeldCheck, parseHeldChecks } from './held.js';
 import { type SendWindow, sendWindowSchema } from './schedule.js';
+import { campaignSteps, maxSteps, type SequenceStep, sequenceStepSchema } from './sequence.js';
+import { checkSteps, stepLabel } from './sequence-input.js';
 
-/** What a person (REST body or Slack modal) may set on a campaign. */
-export const campaignInputSchema = z.object({
+const stepsRange = 'give 1 to 5 steps (step 1 and up to 4 follow-ups), or leave steps out for one message';
+
+/** The fields a person (REST body or Slack modal) may set on a campaign. */
+const campaignFields = z.object({
   name: z.string().trim().min(1, 'give the campaign a name').max(200),
-  subject: z.string().trim().min(1, 'the subject is empty').max(250),
-  body: z.string().trim().min(1, 'the body is empty').max(100_000),
+  /** Step 1's; may be left out when `steps` is given (or must equal steps[0]'s). */
+  subject: z.string().trim().min(1, 'the subject is empty').max(250).optional(),
+  body: z.string().trim().min(1, 'the body is empty').max(100_000).optional(),
   html: z.string().max(500_000).optional(),
+  /** The whole sequence (PRODUCT.md §8): steps[0] is step 1, each later one a follow-up. */
+  steps: z
+    .array(sequenceStepSchema, { error: 'steps must be a list of steps, each with a body' })
+    .min(1, stepsRange)
+    .max(maxSteps, stepsRange)
+    .optional(),
   from: z.string().trim().max(320).optional(),
   sendAt: z.union([z.literal('now'), z.iso.datetime({ offset: true })]).optional(),
   cron: z.string().trim().max(100).optional(),
@@ -18,9 +31,33 @@ export const campaignInputSchema = z.object({
   ratePerMinute: z.number().int().min(1).max(10_000).optional(),
   window: sendWindowSchema.optional(),
 });
-export type CampaignInput = z.infer<typeof campaignInputSchema>;
 
-export const scheduleInputSchema = campaignInputSchema
+/** What a person (REST body or Slack modal) may set on a campaign, with the sequence rules (sequence-input.ts). */
+export const campaignInputSchema = campaignFields.superRefine(checkSteps);
+/** A campaign input as given (step delays may be left out). */
+export type CampaignInput = z.input<typeof campaignInputSchema>;
+/** A campaign input that passed the schema. */
+export type CheckedCampaignInput = z.output<typeof campaignInputSchema>;
+
+/**
+ * Parses a campaign input; a problem inside `steps` is refused with a message that names the step
+ * and variant ("step 2, variant 3: the body is empty"), others as the schema's ZodError.
+ */
+export function parseCampaignInput(raw: unknown): CheckedCampaignInput {
+  const r = campaignInputSchema.safeParse(raw);
+  if (r.success) return r.data;
+  const named = (i: { path: PropertyKey[]; message: string }) => {
+    const label = stepLabel(i.path);
+    return label ? `${label}: ${i.message}` : null;
+  };
+  const [first] = r.error.issues;
+  const message = first ? named(first) : null;
+  if (!first || !message) throw r.error;
+  const issues = r.error.issues.map((i) => ({ path: i.path.join('.'), message: named(i) ?? i.message }));
+  throw new DomainError('invalid_input', message, { field: first.path.join('.'), issues });
+}
+
+export const scheduleInputSchema = campaignFields
   .pick({ sendAt: true, cron: true, timezone: true, dailyLimit: true, window: true, ratePerMinute: true })
   .refine(
     (v) => v.sendAt !== undefined || v.cron !== undefined,
@@ -46,13 +83,27 @@ export type CampaignCounts = {
   interested: number;
 };
 
+/** One step of a campaign as every transport shows it (indexes 1-based). */
+export type CampaignStep = {
+  index: number;
+  subject?: string;
+  body: string;
+  html?: string;
+  /** Business days after the previous step reached the person; 0 for step 1. */
+  delayDays: number;
+  variants?: { index: number; subject?: string; body?: string; html?: string }[];
+};
+
 /** A campaign as every transport shows it. */
 export type Campaign = {
   id: string;
   name: string;
+  /** Step 1's (as are body and html). */
   subject: string;
   body: string;
   html: string | null;
+  /** Every step, step 1 first (a one-step campaign has one). */
+  steps: CampaignStep[];
   from: string;
   sendAt: string | null;
   cron: string | null;
@@ -71,10 +122,23 @@ export type Campaign = {
   completedAt: string | null;
   /** Two-person rule: set when the audience exceeded APPROVAL_THRESHOLD; no run starts before approvedBy. */
   approval: { requiredAt: string; approvedBy: string | null; approvedAt: string | null } | null;
+  /** `doctor` while held by a failing deliverability check (PRODUCT.md §9); null otherwise. */
+  heldReason: string | null;
+  /** The failing checks it was held for; kept after an admin's "send anyway" (null: never held). */
+  heldChecks: HeldCheck[] | null;
 };
 
 export const parseWindow = (json: string | null): SendWindow | null =>
   json ? sendWindowSchema.parse(JSON.parse(json)) : null;
+
+const stepOf = (s: SequenceStep, i: number): CampaignStep => ({
+  index: i + 1,
+  ...(s.subject !== undefined ? { subject: s.subject } : {}),
+  body: s.body,
+  ...(s.html ? { html: s.html } : {}),
+  delayDays: s.delayDays,
+  ...(s.variants ? { variants: s.variants.map((v, j) => ({ index: j + 1, ...v })) } : {}),
+});
 
 /** A stored campaign as every transport shows it. */
 export function toCampaign(r: CampaignRecord): Campaign {
@@ -84,6 +148,7 @@ export function toCampaign(r: CampaignRecord): Campaign {
     subject: r.subject,
     body: r.body,
     html: r.html,
+    steps: campaignSteps(r).map(stepOf),
     from: r.fromAddress,
     sendAt: toIso(r.sendAt),
     cron: r.cron,
@@ -108,6 +173,8 @@ export function toCampaign(r: CampaignRecord): Campaign {
             approvedBy: r.approvedBy,
             approvedAt: toIso(r.approvedAt),
           },
+    heldReason: r.heldReason,
+    heldChecks: parseHeldChecks(r.heldChecks),
   };
 }
 

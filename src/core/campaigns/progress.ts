@@ -8,11 +8,14 @@ import {
 import { tallySends } from '../sending/send-tally.js';
 import { type Campaign, type CampaignCounts, isUnfinished } from './campaign.js';
 import { estimateFinish } from './schedule.js';
+import { type FollowUps, followUps, type StepFigures, stepFigures } from './step-figures.js';
 
 /**
  * A campaign with its ledger figures and, while it still has people to reach, when it should
  * finish; `countedAt` is when the figures were counted (a sending campaign's are those of the
- * latest count: figuresMaxStaleMs).
+ * latest count: figuresMaxStaleMs). `steps`: the figures per step and variant (a one-step
+ * campaign's one step is the campaign); `followUps`: who waits for a next step (a campaign with
+ * follow-ups; null otherwise).
  */
 export type CampaignProgress = {
   campaign: Campaign;
@@ -20,6 +23,8 @@ export type CampaignProgress = {
   rates: CampaignRates;
   eta: number | null;
   countedAt: number;
+  steps: StepFigures[];
+  followUps: FollowUps | null;
 };
 
 /**
@@ -59,15 +64,28 @@ export type ProgressSources = {
  * while a campaign sends; where counting is slow the store keeps them (AudienceStore.figures).
  */
 export class ProgressService {
+  /**
+   * @param pacedRatePerMinute the most messages a minute the sending identities' gaps (SEND_GAP,
+   *   `#gap=`) let out, all identities together (mail/pacing.ts); null: no gap bounds it. The
+   *   finish estimate uses the lower of it and the campaign's rate.
+   */
   constructor(
     private readonly deps: { clock: Clock },
     private readonly sources: ProgressSources,
+    private readonly pacedRatePerMinute: number | null = null,
   ) {}
+
+  /** The campaign's rate, bounded by the identities' pacing. */
+  private rate(ratePerMinute: number | null): number | null {
+    const paced = this.pacedRatePerMinute;
+    if (paced === null) return ratePerMinute;
+    return ratePerMinute === null ? paced : Math.min(ratePerMinute, paced);
+  }
 
   /** A campaign, its figures and, while sending or scheduled with people left, its finish estimate. */
   async get(id: string): Promise<CampaignProgress> {
-    const d = await this.detail(id);
-    return { campaign: d.campaign, counts: d.counts, rates: d.rates, eta: d.eta, countedAt: d.countedAt };
+    const { audience: _, ...progress } = await this.detail(id);
+    return progress;
   }
 
   /**
@@ -77,11 +95,15 @@ export class ProgressService {
   async detail(id: string): Promise<CampaignDetail> {
     const campaign = await this.sources.campaigns.get(id);
     const unfinished = isUnfinished(campaign);
+    const variantsPerStep = campaign.steps.map((s) => s.variants?.length ?? 0);
+    // Follow-ups or variants: count per step too (a one-step campaign reads nothing more).
+    const sequence = variantsPerStep.length > 1 || variantsPerStep.some((v) => v > 0);
     const f = await this.sources.audience.figures(id, {
       audience: unfinished,
       // A sending campaign's figures move with every message: a view shows the latest count.
       maxStaleMs: campaign.status === 'sending' ? figuresMaxStaleMs : 0,
       now: this.deps.clock.now(),
+      sequence,
     });
     const counts = tallySends(f.sends);
     if (unfinished && f.audience) {
@@ -95,6 +117,8 @@ export class ProgressService {
       rates: campaignRates(counts),
       eta: this.estimate(campaign, counts),
       countedAt: f.countedAt,
+      steps: stepFigures(variantsPerStep, counts, sequence ? (f.sequence?.steps ?? []) : null),
+      followUps: f.sequence && variantsPerStep.length > 1 ? followUps(f.sequence) : null,
     };
     return unfinished && f.audience ? { ...progress, audience: f.audience } : progress;
   }
@@ -107,7 +131,7 @@ export class ProgressService {
         ? estimateFinish({
             count: audience.count,
             startMs: this.deps.clock.now(),
-            ratePerMinute: null,
+            ratePerMinute: this.rate(null),
             dailyLimit: null,
             window: null,
             cron: null,
@@ -124,7 +148,7 @@ export class ProgressService {
     return estimateFinish({
       count: counts.pending,
       startMs: Math.max(now, campaign.status === 'sending' ? now : next),
-      ratePerMinute: campaign.ratePerMinute,
+      ratePerMinute: this.rate(campaign.ratePerMinute),
       dailyLimit: campaign.dailyLimit,
       window: campaign.window,
       cron: campaign.cron ? { expr: campaign.cron, timezone: campaign.timezone } : null,

@@ -68,6 +68,33 @@ function localOf(timezone: string, atMs: number): { wall: number; day: number; m
 const offsetAt = (timezone: string, atMs: number) =>
   localOf(timezone, atMs).wall - Math.floor(atMs / 1000) * 1000;
 
+const dayOffsets = new Map<string, number | null>();
+/** The UTC offset a timezone keeps through a whole local day, or null when it changes around it (kept: formatting is slow). */
+function dayOffset(timezone: string, day: number): number | null {
+  const key = `${timezone} ${day}`;
+  let offset = dayOffsets.get(key);
+  if (offset === undefined) {
+    const [before, after] = [offsetAt(timezone, (day - 1) * dayMs), offsetAt(timezone, (day + 2) * dayMs)];
+    offset = before === after ? before : null;
+    if (dayOffsets.size >= 10_000) dayOffsets.clear();
+    dayOffsets.set(key, offset);
+  }
+  return offset;
+}
+
+/** localOf through the per-day offsets: no formatting on a day without a DST change (the common case). */
+function clockOf(timezone: string, atMs: number): { wall: number; day: number; minute: number } {
+  const utcDay = Math.floor(atMs / dayMs);
+  for (const day of [utcDay, utcDay - 1, utcDay + 1]) {
+    const offset = dayOffset(timezone, day);
+    if (offset === null) continue;
+    const wall = Math.floor(atMs / 1000) * 1000 + offset;
+    if (Math.floor(wall / dayMs) === day)
+      return { wall, day, minute: Math.floor((wall - day * dayMs) / minuteMs) };
+  }
+  return localOf(timezone, atMs);
+}
+
 /** The first instant a local day's clock reads `minute`: the earlier one when DST repeats it, the jump when it skips it. */
 function instantOf(timezone: string, day: number, minute: number): number {
   const wall = day * dayMs + minute * minuteMs;
@@ -91,7 +118,7 @@ const minutesOf = (time: string) => Number(time.slice(0, 2)) * 60 + Number(time.
 /** Whether an instant falls inside the window, by the window's local clock (always, when there is no window). */
 export function isInWindow(window: SendWindow | null, atMs: number): boolean {
   if (!window) return true;
-  const local = localOf(window.timezone, atMs);
+  const local = clockOf(window.timezone, atMs);
   return (
     window.days.includes(weekday(local.day)) &&
     local.minute >= minutesOf(window.start) &&
@@ -122,6 +149,21 @@ export function nextWindowStart(window: SendWindow, afterMs: number): number {
     'invalid_input',
     'The send window never opens: pick at least one day and an end after the start.',
   );
+}
+
+/** An instant's local calendar day (counted from 1970-01-01), its weekday (0 = Sunday) and the time of day (ms past midnight). */
+export function localDayOf(timezone: string, atMs: number): { day: number; weekday: number; timeMs: number } {
+  const { wall, day } = clockOf(timezone, atMs);
+  return { day, weekday: weekday(day), timeMs: wall - day * dayMs + (((atMs % 1000) + 1000) % 1000) };
+}
+
+/** The first instant a local day's clock reads `timeMs` past midnight (the jump when DST skips that time). */
+export function instantOnDay(timezone: string, day: number, timeMs: number): number {
+  const offset = dayOffset(timezone, day);
+  if (offset !== null) return day * dayMs + timeMs - offset;
+  const minute = Math.floor(timeMs / minuteMs);
+  const at = instantOf(timezone, day, minute);
+  return localOf(timezone, at).minute === minute ? at + (timeMs - minute * minuteMs) : at;
 }
 
 /** Midnight that starts the local day of an instant (the day's first instant when DST skips midnight). */

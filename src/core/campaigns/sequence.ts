@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { DomainError } from '../../errors.js';
 import type { CampaignRecord } from './campaign-store.js';
-import type { SendWindow } from './schedule.js';
+import { instantOnDay, localDayOf, nextWindowStart, type SendWindow } from './schedule.js';
 
 /**
  * Sequences (PRODUCT.md §8): a campaign has 1–5 steps; step 1 is its subject/body/html, each later
@@ -12,26 +13,48 @@ import type { SendWindow } from './schedule.js';
 export const maxSteps = 5;
 export const maxVariants = 5;
 
-export const stepVariantSchema = z.object({
-  subject: z.string().trim().min(1, 'a variant subject may not be empty').max(250).optional(),
-  body: z.string().trim().min(1, 'a variant body may not be empty').max(100_000).optional(),
-  html: z.string().max(500_000).optional(),
-});
+const subjectSchema = z
+  .string({ error: 'the subject must be text' })
+  .trim()
+  .min(1, 'the subject is empty')
+  .max(250, 'the subject is over 250 characters');
+const bodySchema = z
+  .string({ error: (iss) => (iss.input === undefined ? 'the body is missing' : 'the body must be text') })
+  .trim()
+  .min(1, 'the body is empty')
+  .max(100_000, 'the body is over 100,000 characters');
+const htmlSchema = z
+  .string({ error: 'the html must be text' })
+  .max(500_000, 'the html is over 500,000 characters');
+
+/** An A/B alternative of a step: its missing fields fall back to the step's. */
+export const stepVariantSchema = z.object(
+  { subject: subjectSchema.optional(), body: bodySchema.optional(), html: htmlSchema.optional() },
+  { error: 'a variant is an object with subject, body and/or html' },
+);
 export type StepVariant = z.infer<typeof stepVariantSchema>;
 
-export const sequenceStepSchema = z.object({
-  /** Step 1 needs one; a later step without one is a reply in the thread (`Re: <step 1 subject>`). */
-  subject: z.string().trim().min(1, 'the subject is empty').max(250).optional(),
-  body: z.string().trim().min(1, 'the body is empty').max(100_000),
-  html: z.string().max(500_000).optional(),
-  /** Business days (the send window's days) after the previous step; 0 for step 1. */
-  delayDays: z.number().int().min(0).max(60).default(0),
-  variants: z
-    .array(stepVariantSchema)
-    .min(2, 'give 2 to 5 variants, or none')
-    .max(maxVariants, 'give 2 to 5 variants, or none')
-    .optional(),
-});
+export const sequenceStepSchema = z.object(
+  {
+    /** Step 1 needs one; a later step without one is a reply in the thread (`Re: <step 1 subject>`). */
+    subject: subjectSchema.optional(),
+    body: bodySchema,
+    html: htmlSchema.optional(),
+    /** Business days (the send window's days) after the previous step; 0 for step 1. */
+    delayDays: z
+      .number({ error: 'delayDays must be a number of business days' })
+      .int('delayDays must be a whole number of business days')
+      .min(0, 'delayDays may not be negative')
+      .max(60, 'delayDays may be at most 60 business days')
+      .default(0),
+    variants: z
+      .array(stepVariantSchema, { error: 'variants must be a list of 2 to 5 variants' })
+      .min(2, 'give 2 to 5 variants, or none')
+      .max(maxVariants, 'give 2 to 5 variants, or none')
+      .optional(),
+  },
+  { error: 'a step is an object with body, and optionally subject, html, delayDays and variants' },
+);
 /** One step as stored in `campaigns.steps` (JSON) and accepted by POST /campaigns. */
 export type SequenceStep = z.infer<typeof sequenceStepSchema>;
 
@@ -56,9 +79,16 @@ export function campaignSteps(
 export const isSequence = (steps: SequenceStep[]): boolean =>
   steps.length > 1 || steps.some((s) => (s.variants?.length ?? 0) > 1);
 
-/** A stable number per campaign: the variant people start from. */
+const seeds = new Map<string, number>();
+/** A stable number per campaign: the variant people start from (kept: a hash per send is ~25 µs). */
 function campaignSeed(campaignId: string): number {
-  return createHash('sha256').update(campaignId).digest().readUInt32BE(0);
+  let seed = seeds.get(campaignId);
+  if (seed === undefined) {
+    if (seeds.size >= 1000) seeds.clear();
+    seed = createHash('sha256').update(campaignId).digest().readUInt32BE(0);
+    seeds.set(campaignId, seed);
+  }
+  return seed;
 }
 
 /**
@@ -102,6 +132,7 @@ export function stepText(
  * When the step after one sent at `sentAt` is due: `delayDays` business days later (days of the
  * window's `days`; every day without a window) at the same local time of day, moved to the next
  * window opening when that falls outside the window. `timezone`: the window's, else the campaign's.
+ * Counted on the local calendar, so a DST change in between keeps the clock time (10:00 stays 10:00).
  */
 export function nextDueAt(
   sentAt: number,
@@ -109,8 +140,20 @@ export function nextDueAt(
   window: SendWindow | null,
   timezone: string,
 ): number {
-  // Placeholder until the business-day rule lands (helper "sequence model"): calendar days.
-  void window;
-  void timezone;
-  return sentAt + delayDays * 86_400_000;
+  const tz = window?.timezone ?? timezone;
+  const sent = localDayOf(tz, sentAt);
+  const counts = (weekday: number) => !window || window.days.includes(weekday);
+  if (delayDays > 0 && ![0, 1, 2, 3, 4, 5, 6].some(counts)) {
+    throw new DomainError(
+      'invalid_input',
+      'The send window never opens: pick at least one day and an end after the start.',
+    );
+  }
+  let day = sent.day;
+  for (let left = delayDays; left > 0; ) {
+    day++;
+    if (counts((sent.weekday + day - sent.day) % 7)) left--;
+  }
+  const due = Math.max(sentAt, instantOnDay(tz, day, sent.timeMs));
+  return window ? nextWindowStart(window, due) : due;
 }

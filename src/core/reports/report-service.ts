@@ -9,53 +9,31 @@ import {
   type ValidationResult,
   validationResults,
 } from '../types.js';
-import type { BatchFigures, ContactCounts, ReportStore, StatusCount } from './report-store.js';
+import type { BatchFigures, ContactCounts, ReportStore } from './report-store.js';
+import {
+  add,
+  addStatus,
+  emptyFigures,
+  type SendFigures,
+  type VariantReach,
+  variantFigures,
+  withRates,
+} from './send-figures.js';
+
+export type { Rates, SendFigures, VariantReach } from './send-figures.js';
 
 const dayMs = 86_400_000;
 
 /** A UTC day number (ms / 86 400 000) as `YYYY-MM-DD`. */
 const dayString = (day: number) => new Date(day * dayMs).toISOString().slice(0, 10);
 
-/**
- * Rates are fractions (0.0123 = 1.23 %), rounded to 4 decimals; null when nothing was attempted.
- * - `attempted` = sent + bounced + failed + unknown (every ledger row whose SMTP call happened or
- *   may have happened; `pending` rows — claimed or waiting for a retry — are not yet attempts).
- * - delivery = sent / attempted, bounce = bounced / attempted, failure = failed / attempted.
- * - unsubscribe = unsubscribed / sent (people who opted out through this campaign's link, among those
- *   who got it).
- * - reply = replied / sent (messages a person answered, read from the mailbox); interested =
- *   interested / replied (repliers someone marked interested).
- */
-export type Rates = {
-  delivery: number | null;
-  bounce: number | null;
-  failure: number | null;
-  unsubscribe: number | null;
-  reply: number | null;
-  interested: number | null;
+/** A campaign that reached the batch; `variants` when a step of it has A/B variants (by step, then variant). */
+export type CampaignReach = SendFigures & {
+  id: string;
+  name: string;
+  status: CampaignStatus;
+  variants?: VariantReach[];
 };
-
-export type SendFigures = {
-  /** Ledger rows for this batch's contacts (one per person per campaign). */
-  reached: number;
-  attempted: number;
-  sent: number;
-  bounced: number;
-  failed: number;
-  unknown: number;
-  /** Claimed or waiting for a retry. */
-  pending: number;
-  unsubscribed: number;
-  /** Messages a person replied to (the mailbox), complained about (spam reports), that soft-bounced. */
-  replied: number;
-  complained: number;
-  softBounced: number;
-  /** Replied messages whose contact was marked interested. */
-  interested: number;
-  rates: Rates;
-};
-
-export type CampaignReach = SendFigures & { id: string; name: string; status: CampaignStatus };
 
 export type BatchReport = {
   batch: Batch;
@@ -102,60 +80,8 @@ export type KeyFigures = {
   bounceRate: number | null;
 };
 
-const rate = (part: number, whole: number) =>
-  whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : null;
-
 const isValidationResult = (v: string): v is ValidationResult =>
   (validationResults as readonly string[]).includes(v);
-
-function emptyFigures(): SendFigures {
-  return {
-    reached: 0,
-    attempted: 0,
-    sent: 0,
-    bounced: 0,
-    failed: 0,
-    unknown: 0,
-    pending: 0,
-    unsubscribed: 0,
-    replied: 0,
-    complained: 0,
-    softBounced: 0,
-    interested: 0,
-    rates: { delivery: null, bounce: null, failure: null, unsubscribe: null, reply: null, interested: null },
-  };
-}
-
-function add(f: SendFigures, r: StatusCount): void {
-  f.replied += r.replied;
-  f.complained += r.complained;
-  f.softBounced += r.softBounced;
-  f.interested += r.interested;
-  addStatus(f, r.status, r.n, r.unsub);
-}
-
-function addStatus(f: SendFigures, status: string, n: number, unsub: number): void {
-  f.reached += n;
-  f.unsubscribed += unsub;
-  if (status === 'sent') f.sent += n;
-  else if (status === 'bounced') f.bounced += n;
-  else if (status === 'failed') f.failed += n;
-  else if (status === 'unknown') f.unknown += n;
-  else f.pending += n;
-}
-
-function withRates<T extends SendFigures>(f: T): T {
-  f.attempted = f.sent + f.bounced + f.failed + f.unknown;
-  f.rates = {
-    delivery: rate(f.sent, f.attempted),
-    bounce: rate(f.bounced, f.attempted),
-    failure: rate(f.failed, f.attempted),
-    unsubscribe: rate(f.unsubscribed, f.sent),
-    reply: rate(f.replied, f.sent),
-    interested: rate(f.interested, f.replied),
-  };
-  return f;
-}
 
 /**
  * Per-batch reports, read-only, from the ReportStore's counts (whose cost follows the rows of the
@@ -187,7 +113,18 @@ export class ReportService {
         add(totals, r);
       }
       for (const d of c.sentPerDay) days.set(d.day, (days.get(d.day) ?? 0) + d.n);
-      return f.reached > 0 ? [{ id: c.id, name: c.name, status: c.status, ...withRates(f) }] : [];
+      const variants = variantFigures(c.byStep ?? []);
+      return f.reached > 0
+        ? [
+            {
+              id: c.id,
+              name: c.name,
+              status: c.status,
+              ...withRates(f),
+              ...(variants.length > 0 ? { variants } : {}),
+            },
+          ]
+        : [];
     });
 
     const report: BatchReport = {

@@ -15,7 +15,15 @@ export type CampaignLedger = {
   byStatus: StatusCount[];
   /** `sent` rows by UTC day number (ms / 86 400 000), days without any left out. */
   sentPerDay: { day: number; n: number }[];
+  /**
+   * A sequence's (a campaign with `steps`) rows of a later step or with a variant, by step, variant
+   * (null: the step has none) and status; absent for a one-step campaign.
+   */
+  byStep?: StepStatusCount[];
 };
+
+/** Ledger rows of one step and variant by status. */
+export type StepStatusCount = StatusCount & { step: number; variant: number | null };
 
 /** A batch's contacts by status (statuses with none may be left out). */
 export type ContactCounts = { status: ContactStatus; n: number }[];

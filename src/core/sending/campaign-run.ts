@@ -1,7 +1,19 @@
+import { parseWindow } from '../campaigns/campaign.js';
 import type { CampaignRecord } from '../campaigns/campaign-store.js';
-import { startOfDayIn } from '../campaigns/schedule.js';
+import { type SendWindow, startOfDayIn } from '../campaigns/schedule.js';
+import { campaignSteps, isSequence, type SequenceStep, variantFor } from '../campaigns/sequence.js';
 import type { Outcome } from './delivery.js';
-import type { Claimed, SendStore, SentResult } from './send-store.js';
+import type { Claimed, ClaimTarget, SendStore, SentResult } from './send-store.js';
+
+/** Where a pass's scan for new people stands: contacts up to `after` claimed, from the start at `scannedAt`. */
+export type FreshCursor = { after: number; scannedAt: number };
+
+/**
+ * A sequence waits days between steps, with a pass every tick: its passes go on from the last
+ * one's cursor and look again from the first contact (someone set active again, a batch with lower
+ * ids) at most this often, not on every tick over the whole audience.
+ */
+const rescanMs = 10 * 60_000;
 
 /**
  * One pass of the engine over one sending campaign: a sliding window of messages in flight, the
@@ -17,8 +29,10 @@ export class CampaignRun {
    * than one per message, while the pool still has messages queued when the claim runs.
    */
   readonly refillAt: number;
-  /** Contacts up to this id were claimed in this pass (the claims' keyset cursor). */
+  /** Contacts up to this id were claimed (the claims' keyset cursor): in this pass, or a sequence's earlier ones. */
   after = 0;
+  /** When the scan last started from the first contact. */
+  private scannedAt: number;
   private readonly inFlight = new Set<Promise<unknown>>();
   /**
    * Accepted by the SMTP server, not yet marked sent: settled with the next claim (a crash before
@@ -27,6 +41,13 @@ export class CampaignRun {
   private settled: SentResult[] = [];
   private limitKey = '';
   private used = 0;
+  /** The campaign's steps and send window, parsed once per pass. */
+  readonly steps: SequenceStep[];
+  readonly sendWindow: SendWindow | null;
+  /** Follow-ups or variants: claims and settlements keep the sequence's bookkeeping. */
+  readonly sequence: boolean;
+  /** What the claims are for: the campaign itself, or with its sequence (variants, follow-ups). */
+  readonly target: ClaimTarget;
 
   /**
    * @param retryAt when the campaign's first retry is due (SendStore.nextRetryAt, read as the pass
@@ -38,9 +59,26 @@ export class CampaignRun {
     concurrency: number,
     readonly stats: { attempted: number; bounced: number },
     private retryAt: number | null = 0,
+    cursor: FreshCursor = { after: 0, scannedAt: 0 },
   ) {
     this.window = concurrency * 2;
     this.refillAt = Math.max(1, Math.floor(this.window / 2));
+    this.sendWindow = parseWindow(c.sendWindow);
+    this.steps = campaignSteps(c);
+    this.sequence = isSequence(this.steps);
+    this.scannedAt = cursor.scannedAt;
+    if (this.sequence) this.after = cursor.after;
+    const steps = this.steps;
+    this.target = this.sequence
+      ? {
+          ...c,
+          sequence: {
+            steps: steps.length,
+            variantOf: (step, contactId) =>
+              variantFor(c.id, contactId, steps[step - 1]?.variants?.length ?? 0),
+          },
+        }
+      : c;
   }
 
   /** Whether a claim at `now` must look for due retries. */
@@ -82,19 +120,28 @@ export class CampaignRun {
   }
 
   /**
-   * The cursor only skips contacts already claimed in this pass, unless the audience changed under
-   * it (another batch activated, with lower ids): true once, to look again from the start.
+   * The cursor only skips contacts already claimed, unless the audience changed under it (another
+   * batch activated, with lower ids): true once, to look again from the start (a sequence: at most
+   * every `rescanMs`).
    */
-  rewind(): boolean {
+  rewind(now: number): boolean {
     if (this.after === 0) return false;
+    if (this.sequence && now - this.scannedAt < rescanMs) return false;
     this.after = 0;
+    this.scannedAt = now;
     return true;
+  }
+
+  /** Where this pass leaves the scan for new people (a sequence's next pass goes on from it). */
+  get cursor(): FreshCursor {
+    return { after: this.after, scannedAt: this.scannedAt };
   }
 
   /** Puts a delivery in the window; when it settles its outcome is counted and `answered` told. */
   launch(item: Claimed, delivery: Promise<Outcome>, answered: () => Promise<void>): void {
     if (!item.retry) {
-      this.after = Math.max(this.after, item.contactId);
+      // The cursor is over new people (step 1); a follow-up counts against the limit all the same.
+      if (item.step === 1) this.after = Math.max(this.after, item.contactId);
       this.used++;
     }
     const p: Promise<unknown> = delivery

@@ -23,6 +23,10 @@ export type ComposeInput = {
   token: string;
   /** The key that signs the send refs (Message-ID, VERP): the unsubscribe links' signing key. */
   key: string;
+  /** A follow-up: the Message-IDs of the person's earlier steps, oldest first (In-Reply-To: the last). */
+  thread?: string[];
+  /** The sending identity the person's previous step went through (a follow-up's identity pin). */
+  account?: string | undefined;
 };
 
 /** The domain of a `from` (`a@acme.com`, `Ana <a@acme.com>`) in ASCII, for the Message-ID; `localhost` if it has none. */
@@ -79,6 +83,10 @@ export function composeMessage(settings: ComposeSettings, input: ComposeInput): 
           },
         }
       : {}),
+    ...(input.thread && input.thread.length > 0
+      ? { inReplyTo: input.thread[input.thread.length - 1], references: input.thread }
+      : {}),
+    ...(input.account !== undefined ? { account: input.account } : {}),
     ref: `${campaign.id}-${input.sendId}`,
   };
 }

@@ -3,7 +3,9 @@ import type { Logger } from '../../logger.js';
 import { MailError, type Mailer } from '../../mail/mailer.js';
 import { signUnsubscribeToken } from '../../mail/unsubscribe-token.js';
 import type { CampaignRecord } from '../campaigns/campaign-store.js';
+import { nextDueAt, stepText } from '../campaigns/sequence.js';
 import type { BounceRule } from '../contacts/hard-bounce.js';
+import type { CampaignRun } from './campaign-run.js';
 import { composeMessage } from './compose.js';
 import type { SendEngineSettings } from './engine-types.js';
 import type { MailOutage } from './mail-outage.js';
@@ -20,29 +22,49 @@ export type DeliveryDeps = {
   bounces: BounceRule;
 };
 
+/** What one pass knows of its campaign: the record, its steps and send window (parsed once). */
+export type SendPass = Pick<CampaignRun, 'c' | 'steps' | 'sequence' | 'sendWindow'>;
+
 /**
  * One message: compose and send. A bounce or a failure is settled in the ledger here; an accepted
- * message is returned, to be marked sent with the next claim. Never throws.
+ * message is returned, to be marked sent with the next claim. Never throws. A step of a sequence
+ * gets its step's (and variant's) text, the person's thread and identity; once accepted, the
+ * person's next step is due `delayDays` business days later (null after the last step).
  */
 export async function deliver(
   deps: DeliveryDeps,
   s: SendEngineSettings,
   outage: MailOutage,
-  c: CampaignRecord,
+  pass: SendPass,
   item: Claimed,
 ): Promise<Outcome> {
+  const c = pass.c;
   try {
     // One key (read once, then kept) signs the unsubscribe link and the send refs (Message-ID, VERP).
     const key = await s.unsubscribeKey();
+    const text = pass.sequence ? stepText(pass.steps, item.step, item.variant, item.firstVariant) : c;
     const message = composeMessage(s, {
-      campaign: { id: c.id, subject: c.subject, body: c.body, html: c.html, from: c.fromAddress },
+      campaign: { id: c.id, subject: text.subject, body: text.body, html: text.html, from: c.fromAddress },
       recipient: item.recipient,
       sendId: item.sendId,
       token: signUnsubscribeToken(item.sendId, key),
       key,
+      thread: item.thread,
+      account: item.account,
     });
     const info = await deps.mailer.send(message);
-    return { sendId: item.sendId, messageId: info.messageId, response: info.response, account: info.account };
+    const sent: SentResult = {
+      sendId: item.sendId,
+      messageId: info.messageId,
+      response: info.response,
+      account: info.account,
+    };
+    if (pass.steps.length > 1) {
+      const next = pass.steps[item.step]; // 0-based: the step after this one
+      const due = next ? nextDueAt(deps.clock.now(), next.delayDays, pass.sendWindow, c.timezone) : null;
+      sent.sequence = { campaignId: c.id, contactId: item.contactId, step: item.step, nextDueAt: due };
+    }
+    return sent;
   } catch (e) {
     return settleFailure(deps, s, outage, c, item, e);
   }
@@ -77,6 +99,14 @@ async function settleFailure(
     await store.settleUnknown(item.sendId, e.response, now);
     log.warn({ campaignId: c.id, sendId: item.sendId }, 'delivery unknown: no answer after sending');
     return 'unknown';
+  }
+  if (e instanceof MailError && e.unreachable && item.account !== undefined) {
+    // The identity this person's thread is pinned to cannot take it now (today's cap, skipped,
+    // between two messages, or its server down): not now, without an attempt, and not an outage
+    // for the other identities.
+    const retryAt = now + (s.retryDelaysMs[0] ?? 60_000);
+    await store.settleRetry(item.sendId, item.attempts, retryAt, e.response, now);
+    return 'unreachable';
   }
   if (e instanceof MailError && e.unreachable) {
     // Nothing left this machine and it says nothing about the recipient: the row waits for the

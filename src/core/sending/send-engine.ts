@@ -6,12 +6,11 @@ import {
   type AudienceSummary,
   emptyAudienceMessage,
 } from '../audience/audience-service.js';
-import { parseWindow } from '../campaigns/campaign.js';
 import type { CampaignRecord } from '../campaigns/campaign-store.js';
 import { isInWindow, nextCronRun } from '../campaigns/schedule.js';
 import type { CampaignStateMachine } from '../campaigns/state-machine.js';
 import type { BounceRule } from '../contacts/hard-bounce.js';
-import { CampaignRun } from './campaign-run.js';
+import { CampaignRun, type FreshCursor } from './campaign-run.js';
 import { deliver } from './delivery.js';
 import type { CampaignEvent, SendEngineSettings } from './engine-types.js';
 import { MailOutage } from './mail-outage.js';
@@ -42,6 +41,8 @@ export class SendEngine {
   private readonly campaigns: CampaignStateMachine;
   private readonly buckets = new RateBuckets();
   private readonly outage: MailOutage;
+  /** Where each sequence's last pass left its scan for new people (CampaignRun.cursor). */
+  private readonly cursors = new Map<string, FreshCursor>();
   private running = false;
   /** The last start-up sweep: runDue waits for it, so nothing is claimed before leftovers are marked. */
   private swept: Promise<unknown> = Promise.resolve();
@@ -172,24 +173,25 @@ export class SendEngine {
       this.settings.concurrency,
       await store.runStats(c.id, c.runCount),
       await store.nextRetryAt(c.id),
+      this.cursors.get(c.id) ?? { after: 0, scannedAt: this.deps.clock.now() },
     );
-    const sendWindow = parseWindow(c.sendWindow);
     this.outage.remember(c); // told before a restart
     try {
       while (performance.now() - started <= this.settings.runBudgetMs) {
-        if (!(await this.step(run, sendWindow))) return false;
+        if (!(await this.step(run))) return false;
       }
       return true;
     } finally {
+      if (run.sequence) this.cursors.set(c.id, run.cursor);
       await run.drain();
       await this.deps.store.settleSent(run.takeSettled(), this.deps.clock.now());
     }
   }
 
   /** One turn of the window: claim what may go now and wait for one answer. False: this pass is over. */
-  private async step(run: CampaignRun, sendWindow: ReturnType<typeof parseWindow>): Promise<boolean> {
+  private async step(run: CampaignRun): Promise<boolean> {
     if (run.idle || run.room >= run.refillAt) {
-      const over = await this.refill(run, sendWindow);
+      const over = await this.refill(run);
       if (over !== null) return over;
     }
     if (run.idle) return false; // nothing may go now (rate or limit): the next tick goes on
@@ -202,15 +204,12 @@ export class SendEngine {
    * Claims and launches what may go now, after the checks that gate every claim (status, window,
    * mail server, limits). Null: go on; a boolean: the step's answer.
    */
-  private async refill(
-    run: CampaignRun,
-    sendWindow: ReturnType<typeof parseWindow>,
-  ): Promise<boolean | null> {
+  private async refill(run: CampaignRun): Promise<boolean | null> {
     const c = run.c;
     // A pause or cancel takes effect before the next message is claimed.
     if ((await this.campaigns.statusOf(c.id)) !== 'sending') return false;
     const now = this.deps.clock.now();
-    if (!isInWindow(sendWindow, now)) return false;
+    if (!isInWindow(run.sendWindow, now)) return false;
     // The mail server cannot be reached: claim nothing until it is worth trying again.
     const down = this.outage.waiting(now);
     if (down !== null) {
@@ -233,8 +232,9 @@ export class SendEngine {
     if (!run.idle && room < run.refillAt) return null;
     if (room > 0) room = this.buckets.take(c, room, now);
     if (room <= 0) return null;
+    // Due retries, then due follow-ups (a sequence), then new people: follow-ups go first.
     const batch = await this.deps.store.claim(
-      c,
+      run.target,
       room,
       now,
       run.after,
@@ -242,12 +242,13 @@ export class SendEngine {
       run.retriesDue(now),
     );
     if (batch.length === 0 && run.idle) {
-      if (run.rewind()) return true;
+      if (run.rewind(now)) return true;
+      // Retries or people waiting for a follow-up that is not due yet: the next tick looks again.
       if (!(await this.deps.store.hasPendingWork(c.id))) await this.finishRun(c);
       return false;
     }
     for (const item of batch) {
-      const delivery = deliver(this.deliveryDeps, this.settings, this.outage, c, item);
+      const delivery = deliver(this.deliveryDeps, this.settings, this.outage, run, item);
       run.launch(item, delivery, () => this.outage.answered(c.id));
     }
     return null;

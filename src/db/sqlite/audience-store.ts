@@ -25,7 +25,9 @@ export class SqliteAudienceStore implements AudienceStore {
     private readonly thread: CountThread | null = null,
   ) {
     this.reader = new CountReader(sqlite);
-    this.cache = thread ? new FigureCache(sqlite, (id, audience) => thread.figures(id, audience)) : null;
+    this.cache = thread
+      ? new FigureCache(sqlite, (id, audience, sequence) => thread.figures(id, audience, sequence))
+      : null;
     this.s = {
       page: sqlite.prepare<[number, number], Recipient>(
         `SELECT c.id, c.email, c.name, c.company, c.position ${audienceFrom} AND c.id > ? ORDER BY c.id LIMIT ?`,
@@ -51,7 +53,8 @@ export class SqliteAudienceStore implements AudienceStore {
 
   async figures(campaignId: string | null, request: FigureRequest): Promise<FigureRows> {
     if (this.cache) return this.cache.get(campaignId, request);
-    return { ...this.reader.figures(campaignId, request.audience), countedAt: request.now };
+    const counted = this.reader.figures(campaignId, request.audience, request.sequence === true);
+    return { ...counted, countedAt: request.now };
   }
 
   async seed(campaignId: string, reach: FigureRows): Promise<void> {

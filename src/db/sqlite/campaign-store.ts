@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gt, inArray, isNotNull, isNull, lt, lte, or } from 'drizzle-orm';
 import type {
   CampaignGuard,
+  CampaignHistoryEntry,
   CampaignPatch,
   CampaignRecord,
   CampaignResultRow,
@@ -12,11 +13,12 @@ import type {
 import type { CampaignStatus, SendStatus } from '../../core/types.js';
 import type { WebhookDelivery } from '../../core/webhooks/webhook-store.js';
 import type { Db } from '../client.js';
-import { campaigns, contacts, sends } from '../schema.js';
+import { campaignEvents, campaigns, contacts, sends } from '../schema.js';
 import { sendInAudience } from './audience-sql.js';
 import { CountReader } from './count-reader.js';
 import type { CountThread } from './count-thread.js';
 import { SendCounts } from './send-counts.js';
+import { stopSequences } from './sequence-rows.js';
 import { insertWebhooks } from './webhook-rows.js';
 
 /**
@@ -46,6 +48,9 @@ export class SqliteCampaignStore implements CampaignStore {
       ),
       tell: sqlite.prepare<[string, number, string]>(
         `UPDATE campaigns SET status_reason = ?, updated_at = ? WHERE id = ? AND status = 'sending' AND status_reason IS NULL`,
+      ),
+      historyCount: sqlite.prepare<[string], { n: number }>(
+        'SELECT count(*) AS n FROM campaign_events WHERE campaign_id = ?',
       ),
       clear: sqlite.prepare<[number, string, string]>(
         `UPDATE campaigns SET status_reason = NULL, updated_at = ? WHERE id = ? AND status_reason LIKE ? || '%'`,
@@ -107,23 +112,41 @@ export class SqliteCampaignStore implements CampaignStore {
       .all();
   }
 
-  async insert(campaign: NewCampaign): Promise<void> {
-    this.db.insert(campaigns).values(campaign).run();
+  async insert(campaign: NewCampaign, events: readonly CampaignHistoryEntry[] = []): Promise<void> {
+    this.db.$client.transaction(() => {
+      this.db.insert(campaigns).values(campaign).run();
+      for (const e of events) this.record(campaign.id, e);
+    })();
   }
 
-  async update(id: string, patch: CampaignPatch, guard: CampaignGuard = {}): Promise<boolean> {
-    return this.apply(id, patch, guard);
+  async update(
+    id: string,
+    patch: CampaignPatch,
+    guard: CampaignGuard = {},
+    event?: CampaignHistoryEntry,
+  ): Promise<boolean> {
+    if (patch.status !== 'cancelled' && !event) return this.apply(id, patch, guard);
+    // The history line commits with the change; cancelled: everyone still waiting for a follow-up stops too.
+    return this.db.$client.transaction(() => {
+      const done = this.apply(id, patch, guard);
+      if (done && patch.status === 'cancelled')
+        stopSequences(this.db, { campaign: id }, 'cancelled', patch.updatedAt ?? Date.now());
+      if (done && event) this.record(id, event);
+      return done;
+    })();
   }
 
   async complete(
     id: string,
     patch: CampaignPatch,
     webhooks?: (counts: SendStatusCount[]) => WebhookDelivery[],
+    event?: CampaignHistoryEntry,
   ): Promise<boolean> {
     return this.db.$client.transaction(() => {
       const done = this.apply(id, patch, { status: ['sending'] });
       // The final figures, read in the transaction that ends the run: they are the ones reported.
       if (done && webhooks) insertWebhooks(this.db, webhooks(this.counts.byStatus(id)));
+      if (done && event) this.record(id, event);
       return done;
     })();
   }
@@ -149,6 +172,7 @@ export class SqliteCampaignStore implements CampaignStore {
     statuses: readonly SendStatus[],
     now: number,
     reopen: CampaignPatch,
+    event?: CampaignHistoryEntry,
   ): Promise<RequeueResult> {
     const [a = 'failed', b = a] = statuses;
     return this.db.$client.transaction((): RequeueResult => {
@@ -158,7 +182,27 @@ export class SqliteCampaignStore implements CampaignStore {
       const count = this.s.requeue.run(now, now, id, a, b).changes;
       if (count === 0) return { kind: 'nothing' };
       this.apply(id, reopen, { status: ['completed'] });
+      if (event) this.record(id, event);
       return { kind: 'requeued', count };
+    })();
+  }
+
+  async history(id: string, limit: number): Promise<{ entries: CampaignHistoryEntry[]; total: number }> {
+    return this.db.$client.transaction(() => {
+      const total = this.s.historyCount.get(id)?.n ?? 0;
+      const entries = this.db
+        .select({
+          at: campaignEvents.at,
+          actor: campaignEvents.actor,
+          kind: campaignEvents.kind,
+          detail: campaignEvents.detail,
+        })
+        .from(campaignEvents)
+        .where(eq(campaignEvents.campaignId, id))
+        .orderBy(desc(campaignEvents.id))
+        .limit(limit)
+        .all();
+      return { entries: entries.reverse(), total };
     })();
   }
 
@@ -186,6 +230,12 @@ export class SqliteCampaignStore implements CampaignStore {
       .orderBy(asc(sends.id))
       .limit(limit)
       .all();
+  }
+
+  /** One history line (synchronous: inside the transaction of the change it records). */
+  private record(id: string, e: CampaignHistoryEntry): void {
+    const row = { campaignId: id, at: e.at, actor: e.actor, kind: e.kind, detail: e.detail };
+    this.db.insert(campaignEvents).values(row).run();
   }
 
   private status(id: string): CampaignStatus | null {

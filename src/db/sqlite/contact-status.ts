@@ -4,6 +4,7 @@ import type { ContactStatus, SuppressionReason } from '../../core/vocabulary.js'
 import type { Db } from '../client.js';
 import { contactHistory, contacts } from '../schema.js';
 import { dropContactCountWith } from './batch-rows.js';
+import { stopReasonOfStatus, stopSequences } from './sequence-rows.js';
 import { findSuppression, suppressAddress } from './suppression-rows.js';
 
 /** The columns of ContactFields (core/contacts/contact-store.ts): what every read of a contact selects. */
@@ -36,10 +37,11 @@ const suppressingStatus: Partial<Record<ContactStatus, SuppressionReason>> = {
 };
 
 /**
- * Changes a contact's status with a history row, and suppresses the address for
- * bounced/unsubscribed/complained. Refuses (`suppressed`, nothing written) to make a suppressed
- * address active, except from `replied`/`complained` (reactivatableWhenSuppressed): a person's
- * decision about the contact, which leaves the suppression in place.
+ * Changes a contact's status with a history row, suppresses the address for
+ * bounced/unsubscribed/complained, and stops the contact's waiting sequences (any status but
+ * active). Refuses (`suppressed`, nothing written) to make a suppressed address active, except
+ * from `replied`/`complained` (reactivatableWhenSuppressed): a person's decision about the
+ * contact, which leaves the suppression in place.
  */
 export function changeContactStatus(
   tx: Tx,
@@ -66,6 +68,9 @@ export function changeContactStatus(
     .run();
   const suppress = suppressingStatus[status];
   if (suppress) suppressAddress(tx, { emailHash: row.hash, reason: suppress, actor, at: now });
+  // Out of every audience: the person's waiting sequences stop in this commit.
+  const stop = stopReasonOfStatus(status);
+  if (stop) stopSequences(tx, { contactIds: [id] }, stop, now);
   return { kind: 'changed', from: row.status };
 }
 

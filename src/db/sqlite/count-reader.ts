@@ -1,4 +1,4 @@
-import type { ActiveBatch, FigureRows } from '../../core/audience/audience-store.js';
+import type { ActiveBatch, FigureRows, SequenceRows } from '../../core/audience/audience-store.js';
 import type { SendStatusCount } from '../../core/campaigns/campaign-store.js';
 import type { Sqlite } from '../client.js';
 import { audienceFrom, notSendableWhens } from './audience-sql.js';
@@ -38,6 +38,11 @@ export class CountReader {
         `SELECT count(*) AS n ${audienceFrom}
            AND NOT EXISTS (SELECT 1 FROM sends x WHERE x.campaign_id = ? AND x.contact_id = c.id)`,
       ),
+      // People waiting for a follow-up, and the earliest due: the partial index sequence_people_due alone.
+      waiting: sqlite.prepare<[string], { n: number; next: number | null }>(
+        `SELECT count(*) AS n, min(next_due_at) AS next FROM sequence_people
+          WHERE campaign_id = ? AND next_due_at IS NOT NULL`,
+      ),
     };
   }
 
@@ -66,16 +71,33 @@ export class CountReader {
     return this.sendCounts.byStatus(campaignId);
   }
 
+  /** A sequence's rows per step and variant, and who waits for a follow-up. */
+  sequence(campaignId: string): SequenceRows {
+    const w = this.s.waiting.get(campaignId);
+    return { steps: this.sendCounts.byStep(campaignId), waiting: w?.n ?? 0, nextDueAt: w?.next ?? null };
+  }
+
   /**
    * A campaign's figures (null: a new campaign, which has no ledger rows) in one read transaction,
-   * so the ledger and the audience are counted from the same state of the database.
+   * so the ledger, the audience and (with `sequence`) the steps are counted from the same state of
+   * the database. Without `sequence` no step is read: a one-step campaign costs what it did.
    */
-  figures(campaignId: string | null, audience: boolean): CountedFigures {
+  figures(campaignId: string | null, audience: boolean, sequence = false): CountedFigures {
     return this.sqlite.transaction((): CountedFigures => {
       const sends = campaignId === null ? [] : this.sends(campaignId);
-      if (!audience) return { sends, audience: null };
+      const seq = sequence
+        ? {
+            sequence:
+              campaignId === null ? { steps: [], waiting: 0, nextDueAt: null } : this.sequence(campaignId),
+          }
+        : {};
+      if (!audience) return { sends, audience: null, ...seq };
       const batch = this.activeBatch();
-      return { sends, audience: { batch, reasons: batch ? this.reasons(batch.id, campaignId) : [] } };
+      return {
+        sends,
+        audience: { batch, reasons: batch ? this.reasons(batch.id, campaignId) : [] },
+        ...seq,
+      };
     })();
   }
 }

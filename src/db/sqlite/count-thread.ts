@@ -12,16 +12,28 @@ export type CountJob =
   | { kind: 'reasons'; batchId: string; campaignId: string | null }
   | { kind: 'remaining'; campaignId: string }
   | { kind: 'sends'; campaignId: string }
-  | { kind: 'figures'; campaignId: string | null; audience: boolean };
+  | { kind: 'figures'; campaignId: string | null; audience: boolean; sequence: boolean };
 
 /** What count-worker.ts is given. */
 export type CountWorkerInput = { databasePath: string };
 
 const n = z.number().int();
 const reasonsSchema = z.array(z.object({ reason: z.string(), n }));
-const sendsSchema = z.array(
-  z.object({ status: z.string(), n, unsub: n, replied: n, complained: n, softBounced: n, interested: n }),
-);
+const statusCount = z.object({
+  status: z.string(),
+  n,
+  unsub: n,
+  replied: n,
+  complained: n,
+  softBounced: n,
+  interested: n,
+});
+const sendsSchema = z.array(statusCount);
+const sequenceSchema = z.object({
+  steps: z.array(statusCount.extend({ step: n, variant: n.nullable() })),
+  waiting: n,
+  nextDueAt: z.number().nullable(),
+});
 const figuresSchema = z.object({
   sends: sendsSchema,
   audience: z
@@ -30,6 +42,7 @@ const figuresSchema = z.object({
       reasons: reasonsSchema,
     })
     .nullable(),
+  sequence: sequenceSchema.optional(),
 });
 const answerSchema = z.discriminatedUnion('ok', [
   z.object({ id: n, ok: z.literal(true), value: z.unknown() }),
@@ -79,8 +92,8 @@ export class CountThread {
     return this.run({ kind: 'sends', campaignId }).then((v) => sendsSchema.parse(v));
   }
 
-  figures(campaignId: string | null, audience: boolean): Promise<CountedFigures> {
-    return this.run({ kind: 'figures', campaignId, audience }).then((v) => figuresSchema.parse(v));
+  figures(campaignId: string | null, audience: boolean, sequence = false): Promise<CountedFigures> {
+    return this.run({ kind: 'figures', campaignId, audience, sequence }).then((v) => figuresSchema.parse(v));
   }
 
   /** Ends the worker thread (a count under way fails); later counts are refused. */

@@ -29,7 +29,7 @@ function run(job: CountJob): unknown {
     case 'sends':
       return reader.sends(job.campaignId);
     case 'figures':
-      return reader.figures(job.campaignId, job.audience);
+      return reader.figures(job.campaignId, job.audience, job.sequence);
   }
 }
 

@@ -16,27 +16,45 @@ const maxEntries = 500;
 
 const same = (a: Version, b: Version) => a.changes === b.changes && a.others === b.others;
 
+/** What kept figures hold beyond the ledger: the audience, a sequence's steps. */
+type Holds = { audience: boolean; sequence: boolean };
+
+/** Whether figures that hold `h` answer the request. */
+const answers = (h: Holds, req: FigureRequest) =>
+  (h.audience || !req.audience) && (h.sequence || !req.sequence);
+
+const holds = (rows: FigureRows): Holds => ({
+  audience: rows.audience !== null,
+  sequence: rows.sequence !== undefined && rows.sequence !== null,
+});
+
 /**
- * Figures counted off the main thread, kept per campaign ('' for a campaign not saved yet) with
- * the state of the database they were counted in (`total_changes()` of the main connection and
- * `data_version`, which moves when another connection commits: both O(1)). While nothing was
- * written since, kept figures are exact and answered at once (as of now); otherwise a request that accepts
- * stale figures gets them (at most `maxStaleMs` old, same active batch) and one count per campaign
- * refreshes them in the background; any other request waits for a count (without blocking the
- * event loop: the count runs in the worker thread).
+ * Figures counted off the main thread (with a sequence's steps when asked), kept per campaign (''
+ * for a campaign not saved yet) with the state of the database they were counted in
+ * (`total_changes()` of the main connection and `data_version`, which moves when another
+ * connection commits: both O(1)). While nothing was written since, kept figures are exact and
+ * answered at once (as of now); otherwise a request that accepts stale figures gets them (at most
+ * `maxStaleMs` old, same active batch) and one count per campaign refreshes them in the
+ * background; any other request waits for a count (without blocking the event loop: the count
+ * runs in the worker thread). Figures kept without a sequence's steps do not answer a request for
+ * them.
  */
 export class FigureCache {
   private readonly entries = new Map<string, Entry>();
   private readonly inflight = new Map<
     string,
-    { version: Version; audience: boolean; promise: Promise<FigureRows> }
+    { version: Version; holds: Holds; promise: Promise<FigureRows> }
   >();
   private seq = 0;
   private readonly s;
 
   constructor(
     sqlite: Sqlite,
-    private readonly count: (campaignId: string | null, audience: boolean) => Promise<CountedFigures>,
+    private readonly count: (
+      campaignId: string | null,
+      audience: boolean,
+      sequence: boolean,
+    ) => Promise<CountedFigures>,
   ) {
     this.s = {
       version: sqlite.prepare<[], Version>(
@@ -51,7 +69,7 @@ export class FigureCache {
     const key = campaignId ?? '';
     const version = this.version();
     const e = this.entries.get(key);
-    if (e && (e.rows.audience !== null || !req.audience)) {
+    if (e && answers(holds(e.rows), req)) {
       // Nothing was written since: the figures hold now.
       if (same(e.version, version)) {
         e.at = Math.max(e.at, req.now);
@@ -81,7 +99,13 @@ export class FigureCache {
     const now = this.version();
     const onlyTheInsert = now.others === r.version.others && now.changes === r.version.changes + 1;
     this.remember(campaignId, {
-      rows: { sends: [], audience: reach.audience, countedAt: reach.countedAt },
+      // A campaign just saved has no ledger rows and nobody waiting: its steps are exact too.
+      rows: {
+        sends: [],
+        audience: reach.audience,
+        sequence: { steps: [], waiting: 0, nextDueAt: null },
+        countedAt: reach.countedAt,
+      },
       version: onlyTheInsert ? now : r.version,
       at: reach.countedAt,
       seq: ++this.seq,
@@ -100,9 +124,10 @@ export class FigureCache {
   /** One count per campaign and state of the database: a request for the same joins the one under way. */
   private load(key: string, campaignId: string | null, req: FigureRequest, version: Version) {
     const f = this.inflight.get(key);
-    if (f && same(f.version, version) && (f.audience || !req.audience)) return f.promise;
+    if (f && same(f.version, version) && answers(f.holds, req)) return f.promise;
     const seq = ++this.seq;
-    const promise: Promise<FigureRows> = this.count(campaignId, req.audience)
+    const sequence = req.sequence === true;
+    const promise: Promise<FigureRows> = this.count(campaignId, req.audience, sequence)
       .then((counted) => {
         const rows: FigureRows = { ...counted, countedAt: req.now };
         // A count that finished after a newer one started is not kept over it.
@@ -112,7 +137,7 @@ export class FigureCache {
       .finally(() => {
         if (this.inflight.get(key)?.promise === promise) this.inflight.delete(key);
       });
-    this.inflight.set(key, { version, audience: req.audience, promise });
+    this.inflight.set(key, { version, holds: { audience: req.audience, sequence }, promise });
     return promise;
   }
 

@@ -2,6 +2,7 @@ import type { BounceChange, BounceRecord } from '../../core/suppression/suppress
 import type { Db } from '../client.js';
 import { changeContactStatus } from './contact-status.js';
 import { markBounced } from './send-store.js';
+import { stopSequences } from './sequence-rows.js';
 import { suppressAddress } from './suppression-rows.js';
 import { insertWebhooks } from './webhook-rows.js';
 
@@ -9,8 +10,8 @@ import { insertWebhooks } from './webhook-rows.js';
  * The bounce rule's writes, inside the caller's transaction: the one copy used by the send
  * engine's synchronous 5xx (SuppressionStore.recordHardBounce) and by a bounce read from the
  * mailbox (the mailbox store). The ledger row becomes `bounced`, the contact (if still held)
- * `bounced` with a history row, the address is suppressed ('bounced', unless it already is) and
- * the webhook rows are inserted.
+ * `bounced` with a history row and its waiting sequences stopped ('bounced'), the address is
+ * suppressed ('bounced', unless it already is) and the webhook rows are inserted.
  */
 export function applyHardBounce(
   tx: Pick<Db, 'select' | 'insert' | 'update' | 'delete'>,
@@ -19,7 +20,11 @@ export function applyHardBounce(
 ): void {
   markBounced(tx, { ...b.ledger, response: b.response, at: b.at });
   // A contact deleted since its claim has no status left to change (its hash is suppressed).
-  if (b.contactId) changeContactStatus(tx, b.contactId, 'bounced', 'system', change.reason, b.at);
+  if (b.contactId) {
+    changeContactStatus(tx, b.contactId, 'bounced', 'system', change.reason, b.at);
+    // Also when the contact was already `bounced` (no status change): their sequences stop.
+    stopSequences(tx, { contactIds: [b.contactId] }, 'bounced', b.at);
+  }
   suppressAddress(tx, { emailHash: b.emailHash, reason: 'bounced', actor: 'system', at: b.at });
   insertWebhooks(tx, change.webhooks);
 }

@@ -5,6 +5,7 @@ import type { Db, Sqlite } from '../client.js';
 import { changeContactStatus } from './contact-status.js';
 import { applyHardBounce } from './hard-bounce-rows.js';
 import type { FoundSend, SendMatcher } from './mailbox-match.js';
+import { stopSequences } from './sequence-rows.js';
 import { suppressAddress } from './suppression-rows.js';
 import { unsubscribeSend } from './unsubscribe-rows.js';
 
@@ -69,12 +70,16 @@ export class MailboxEffectRows {
     if (email === null) return false;
     const count = this.s.softCount.get(email, windowStart)?.n ?? 0;
     if (count < limit) return false;
-    return suppressAddress(tx, {
+    const suppressed = suppressAddress(tx, {
       emailHash: send.emailHash,
       reason: 'soft_bounced',
       actor: 'system',
       at: now,
     });
+    // One soft bounce leaves a sequence alone; a suppressed address has left the audience.
+    if (suppressed && send.contactId !== null)
+      stopSequences(tx, { contactIds: [send.contactId] }, 'left_audience', now);
+    return suppressed;
   }
 
   /** A matched complaint: contact `complained`, suppressed, marked on the ledger; the campaign's figures after it. */
@@ -86,7 +91,10 @@ export class MailboxEffectRows {
   ): { campaignId: string; complaints: number; sent: number } {
     this.s.complained.run(now, send.sendId);
     const reason = effects.complaintReason(send.campaignId);
-    if (send.contactId !== null) changeContactStatus(tx, send.contactId, 'complained', 'system', reason, now);
+    if (send.contactId !== null) {
+      changeContactStatus(tx, send.contactId, 'complained', 'system', reason, now);
+      stopSequences(tx, { contactIds: [send.contactId] }, 'complained', now);
+    }
     suppressAddress(tx, { emailHash: send.emailHash, reason: 'complained', actor: 'system', at: now });
     const f = this.s.complaintFigures.get(send.campaignId) ?? { complaints: 0, sent: 0 };
     return { campaignId: send.campaignId, ...f };
@@ -94,7 +102,7 @@ export class MailboxEffectRows {
 
   /**
    * A matched human reply: marked on the ledger; an active (or inactive) contact becomes `replied`
-   * (one already bounced, unsubscribed or complained keeps that status).
+   * (one already bounced, unsubscribed or complained keeps that status); its sequences stop.
    */
   reply(tx: Tx, send: FoundSend, effects: MailboxEffects, now: number): void {
     this.s.replied.run(now, send.sendId);
@@ -103,6 +111,8 @@ export class MailboxEffectRows {
     if (status === 'active' || status === 'inactive') {
       changeContactStatus(tx, send.contactId, 'replied', 'system', effects.replyReason(send.campaignId), now);
     }
+    // Whatever the status: a human answered, so nothing more goes to them in any sequence.
+    stopSequences(tx, { contactIds: [send.contactId] }, 'replied', now);
   }
 
   /**

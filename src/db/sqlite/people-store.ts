@@ -190,7 +190,7 @@ export class SqlitePeopleStore implements PeopleStore {
       const ledgerRows = eraseSendResponses(tx, contactId, hash);
       if (contactId != null) {
         // Suppresses the hash ('deleted'), keeps the batch count in step; the ledger's and the
-        // history's contact_id become null (ON DELETE SET NULL).
+        // history's contact_id become null (ON DELETE SET NULL); its sequence_people rows go (CASCADE).
         deleteContact(tx, contactId, req.actor, replacement, req.at);
       } else {
         suppressAddress(tx, { emailHash: hash, reason: 'deleted', actor: req.actor, at: req.at });

@@ -55,15 +55,18 @@ export class SqliteReportStore implements ReportStore {
       status: c.status,
       byStatus: this.ledger.statusCounts(c, batchId),
       sentPerDay: this.ledger.sentPerDay(c, batchId),
+      ...(c.sequence ? { byStep: this.ledger.stepCounts(c, batchId) } : {}),
     }));
     // A candidate may count nothing (it reached another batch whose ids interleave with this one's).
     const reached = campaigns.filter((c) => c.byStatus.some((r) => r.n > 0));
-    // A person is in a campaign's ledger once: with one campaign its sent rows are the people sent.
+    // A person is in a one-step campaign's ledger once: its sent rows are the people sent (a
+    // sequence has a row per step).
+    const only = reached.length === 1 ? reached[0] : undefined;
     const peopleSent =
       reached.length === 0
         ? 0
-        : reached.length === 1
-          ? (reached[0]?.byStatus.find((r) => r.status === 'sent')?.n ?? 0)
+        : only && !only.byStep
+          ? (only.byStatus.find((r) => r.status === 'sent')?.n ?? 0)
           : this.ledger.peopleSent(batchId);
     return {
       contacts: this.stmts.statuses.all(batchId),

@@ -5,6 +5,15 @@ import { campaignStatuses, contactStatuses } from '../../core/vocabulary.js';
 import { spawnWorker } from '../../worker-thread.js';
 
 const count = z.number().int();
+const statusCount = z.object({
+  status: z.string(),
+  n: count,
+  unsub: count,
+  replied: count,
+  complained: count,
+  softBounced: count,
+  interested: count,
+});
 const figuresSchema = z.object({
   contacts: z.array(z.object({ status: z.enum(contactStatuses), n: count })),
   validation: z.array(z.object({ validation: z.string().nullable(), n: count })),
@@ -13,18 +22,9 @@ const figuresSchema = z.object({
       id: z.string(),
       name: z.string(),
       status: z.enum(campaignStatuses),
-      byStatus: z.array(
-        z.object({
-          status: z.string(),
-          n: count,
-          unsub: count,
-          replied: count,
-          complained: count,
-          softBounced: count,
-          interested: count,
-        }),
-      ),
+      byStatus: z.array(statusCount),
       sentPerDay: z.array(z.object({ day: count, n: count })),
+      byStep: z.array(statusCount.extend({ step: count, variant: count.nullable() })).optional(),
     }),
   ),
   peopleSent: count,

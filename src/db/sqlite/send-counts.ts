@@ -1,3 +1,4 @@
+import type { StepStatusCount } from '../../core/audience/audience-store.js';
 import type { SendStatusCount } from '../../core/campaigns/campaign-store.js';
 import type { Sqlite } from '../client.js';
 
@@ -15,8 +16,15 @@ export const inboxMarkCounts = `count(s.replied_at) AS replied, count(s.complain
 /** The rows the mailbox marked: the same terms as the partial index sends_mailbox_marked, so SQLite uses it. */
 const marked = `(s.replied_at IS NOT NULL OR s.complained_at IS NOT NULL OR s.soft_bounced_at IS NOT NULL)`;
 
+/**
+ * Rows of a later step or with a variant: the same terms as the partial index sends_step_variant,
+ * so SQLite counts them from it (a one-step campaign without variants has no entry there).
+ */
+const stepRows = `(s.step > 1 OR s.variant IS NOT NULL)`;
+
 type StatusRow = { status: string; n: number; unsub: number };
 type MarkRow = Omit<SendStatusCount, 'n' | 'unsub'>;
+type Step = { step: number; variant: number | null };
 
 /**
  * The send counts by status of one campaign: the one query behind the campaign's figures, the
@@ -26,6 +34,8 @@ export class SendCounts {
   private readonly withUnsub;
   private readonly marks;
   private readonly indexOnly;
+  private readonly steps;
+  private readonly stepMarks;
   constructor(sqlite: Sqlite) {
     // One pass over the campaign's rows (sends_campaign_status, then the row for unsubscribes).
     this.withUnsub = sqlite.prepare<[string], StatusRow>(
@@ -42,6 +52,17 @@ export class SendCounts {
     this.indexOnly = sqlite.prepare<[string], { status: string; n: number }>(
       'SELECT status, count(*) AS n FROM sends WHERE campaign_id = ? GROUP BY status',
     );
+    // Per step and variant, the same two passes over sends_step_variant's rows only.
+    this.steps = sqlite.prepare<[string], StatusRow & Step>(
+      `SELECT s.step AS step, s.variant AS variant, s.status AS status, count(*) AS n,
+              count(s.unsubscribed_at) AS unsub
+       FROM sends s WHERE s.campaign_id = ? AND ${stepRows} GROUP BY s.step, s.variant, s.status`,
+    );
+    this.stepMarks = sqlite.prepare<[string], MarkRow & Step>(
+      `SELECT s.step AS step, s.variant AS variant, s.status AS status, ${inboxMarkCounts}
+       FROM sends s WHERE s.campaign_id = ? AND ${stepRows} AND ${marked}
+       GROUP BY s.step, s.variant, s.status`,
+    );
   }
 
   /** Ledger rows by status, with how many unsubscribed and what the mailbox marked. */
@@ -49,6 +70,25 @@ export class SendCounts {
     const marks = new Map(this.marks.all(campaignId).map((m) => [m.status, m]));
     return this.withUnsub.all(campaignId).map((r) => {
       const m = marks.get(r.status);
+      return {
+        ...r,
+        replied: m?.replied ?? 0,
+        complained: m?.complained ?? 0,
+        softBounced: m?.softBounced ?? 0,
+        interested: m?.interested ?? 0,
+      };
+    });
+  }
+
+  /**
+   * The rows of a later step or with a variant by step, variant and status, with unsubscribes and
+   * the mailbox's marks (step 1 without variants: byStatus minus these).
+   */
+  byStep(campaignId: string): StepStatusCount[] {
+    const key = (r: Step & { status: string }) => `${r.step}:${r.variant ?? ''}:${r.status}`;
+    const marks = new Map(this.stepMarks.all(campaignId).map((m) => [key(m), m]));
+    return this.steps.all(campaignId).map((r) => {
+      const m = marks.get(key(r));
       return {
         ...r,
         replied: m?.replied ?? 0,

@@ -9,23 +9,17 @@ import type {
 import type { Db, Sqlite } from '../client.js';
 import { sends } from '../schema.js';
 import { audienceFrom, audienceRule, sendInAudience } from './audience-sql.js';
-
-type Candidate = {
-  contact_id: number;
-  email: string;
-  email_hash: Buffer;
-  name: string | null;
-  company: string | null;
-  position: string | null;
-};
+import { type Candidate, SequenceClaims, toClaimed } from './sequence-claim.js';
 
 /** The send ledger over SQLite: every statement prepared once; a claim is one transaction per batch of recipients. */
 export class SqliteSendStore implements SendStore {
   private readonly s;
   private readonly claimTx;
   private readonly sentTx;
-  constructor(sqlite: Sqlite) {
-    const db = sqlite;
+  /** A sequence campaign's claims and person bookkeeping (a one-step campaign never uses them). */
+  private readonly seq;
+  constructor(db: Sqlite) {
+    this.seq = new SequenceClaims(db);
     this.s = {
       dueRetries: db.prepare<[string, number, number], Candidate & { id: number; attempts: number }>(
         `SELECT x.id, x.attempts, c.id AS contact_id, c.email, c.email_hash, c.name, c.company, c.position
@@ -85,7 +79,7 @@ export class SqliteSendStore implements SendStore {
          FROM sends WHERE campaign_id = ? AND run = ?`,
       ),
     };
-    this.claimTx = sqlite.transaction(
+    this.claimTx = db.transaction(
       (
         c: ClaimTarget,
         limit: number,
@@ -98,6 +92,7 @@ export class SqliteSendStore implements SendStore {
         // Messages sent since the last claim are settled in the same commit (one WAL write, not two).
         for (const r of settled) this.markSent(r, now);
         if (limit <= 0) return [];
+        if (c.sequence) return this.claimSequence({ ...c, sequence: c.sequence }, limit, now, after, retries);
         const out: Claimed[] = [];
         if (retries) {
           s.staleRetries.run(now, c.id, now);
@@ -116,7 +111,7 @@ export class SqliteSendStore implements SendStore {
         return out;
       },
     );
-    this.sentTx = sqlite.transaction((results: SentResult[], now: number) => {
+    this.sentTx = db.transaction((results: SentResult[], now: number) => {
       for (const r of results) this.markSent(r, now);
     });
   }
@@ -156,7 +151,7 @@ export class SqliteSendStore implements SendStore {
   }
 
   async hasPendingWork(campaignId: string): Promise<boolean> {
-    return this.s.pendingRetries.get(campaignId) !== undefined;
+    return this.s.pendingRetries.get(campaignId) !== undefined || this.seq.waiting(campaignId);
   }
 
   async nextRetryAt(campaignId: string): Promise<number | null> {
@@ -175,26 +170,41 @@ export class SqliteSendStore implements SendStore {
     return this.s.runStats.get(campaignId, run) ?? { attempted: 0, bounced: 0 };
   }
 
+  /**
+   * A sequence campaign's claim (inside the claim transaction): due retries, then due follow-ups,
+   * then new people at step 1 with their variant.
+   */
+  private claimSequence(
+    c: ClaimTarget & { sequence: NonNullable<ClaimTarget['sequence']> },
+    limit: number,
+    now: number,
+    after: number,
+    retries: boolean,
+  ): Claimed[] {
+    const s = this.s;
+    const out: Claimed[] = [];
+    if (retries) {
+      if (c.sequence.steps > 1) this.seq.stopStale(c.id, now);
+      s.staleRetries.run(now, c.id, now);
+      out.push(...this.seq.retries(c, now, limit, (id) => s.reclaim.run(id)));
+    }
+    if (out.length < limit && c.sequence.steps > 1)
+      out.push(...this.seq.followUps(c, limit - out.length, now));
+    if (out.length < limit && c.completedAt === null) {
+      for (const r of s.fresh.all(after, c.id, limit - out.length)) {
+        const claimed = this.seq.fresh(c, r, now);
+        if (claimed) out.push(claimed);
+      }
+    }
+    return out;
+  }
+
   private markSent(r: SentResult, now: number): void {
     const response = r.response.slice(0, 500);
     if (r.account === undefined) this.s.sent.run(r.messageId, response, now, r.sendId);
     else this.s.sentBy.run(r.messageId, response, r.account, now, r.sendId);
+    if (r.sequence) this.seq.markSent(r.sequence, r.sendId, now);
   }
-}
-
-function toClaimed(sendId: number, r: Candidate, attempts: number, retry: boolean): Claimed {
-  return {
-    sendId,
-    contactId: r.contact_id,
-    emailHash: r.email_hash,
-    attempts,
-    retry,
-    recipient: { email: r.email, name: r.name, company: r.company, position: r.position },
-    step: 1,
-    variant: null,
-    firstVariant: null,
-    thread: [],
-  };
 }
 
 /**

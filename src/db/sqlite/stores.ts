@@ -15,6 +15,7 @@ import { SqliteReportStore } from './report-store.js';
 import { SqliteRetentionStore } from './retention-store.js';
 import { SqliteScheduledActivationStore } from './scheduled-activation-store.js';
 import { SqliteSendStore } from './send-store.js';
+import { SqliteSequenceStore } from './sequence-store.js';
 import { SqliteSettingsStore } from './settings-store.js';
 import { SqliteSuppressionStore } from './suppression-store.js';
 import { SqliteUnsubscribeStore } from './unsubscribe-store.js';
@@ -38,6 +39,7 @@ export function sqliteStores(
     scheduledActivations: new SqliteScheduledActivationStore(db),
     retention: new SqliteRetentionStore(db),
     campaigns: new SqliteCampaignStore(db, counts),
+    sequences: new SqliteSequenceStore(db),
     unsubscribes: new SqliteUnsubscribeStore(db),
     settings: new SqliteSettingsStore(db),
     sends: new SqliteSendStore(db.$client),

@@ -8,6 +8,7 @@ import type {
 import type { SuppressionReason } from '../../core/vocabulary.js';
 import type { Db } from '../client.js';
 import { applyHardBounce } from './hard-bounce-rows.js';
+import { stopSequences } from './sequence-rows.js';
 
 type RuleRow = { pattern: string; actor: string; reason: string | null; created_at: number };
 const toRule = (r: RuleRow): DomainRuleRow => ({
@@ -89,6 +90,7 @@ export class SqliteSuppressionStore implements SuppressionStore {
       if (this.s.insertRule.run(rule.pattern, rule.actor, rule.reason, rule.createdAt).changes === 0)
         return null;
       const suppressedContacts = this.s.suppressMatching.run(rule.actor, rule.createdAt, a, b).changes;
+      stopSequences(this.db, { emailLike: [a, b] }, 'left_audience', rule.createdAt);
       return { rule: toRule(this.s.getRule.get(rule.pattern)!), suppressedContacts };
     })();
   }

@@ -1,7 +1,9 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { campaignInputSchema, scheduleInputSchema } from '../../core/campaigns/campaign.js';
+import { parseCampaignInput, scheduleInputSchema } from '../../core/campaigns/campaign.js';
 import { resendUnknownConfirmation } from '../../core/campaigns/campaign-service.js';
+import { campaignWarnings } from '../../core/campaigns/content-warnings.js';
+import { withStepFigures } from '../../core/campaigns/step-figures.js';
 import type { Services } from '../../core/index.js';
 import { campaignStatuses } from '../../core/types.js';
 import { sendCsv } from '../csv.js';
@@ -25,18 +27,35 @@ export function campaignRoutes(services: Services): Router {
   // Until a campaign is finished it carries `audience: {count, excluded, batch}`: who it would reach now.
   // The finish estimate (eta) is Slack's: it is not part of this API's campaign. `countedAt`: when
   // counts and audience were counted (a sending campaign's are those of the latest count). `rates`:
-  // reply = counts.replied / counts.sent, interested = counts.interested / counts.replied.
+  // reply = counts.replied / counts.sent, interested = counts.interested / counts.replied. Each step
+  // (and variant) carries its `counts` and `rates` ({rate, people}: people = sent, or replied); a
+  // campaign with follow-ups carries `followUps: {waiting, nextDueAt}`. `history`: its last 100 status
+  // changes and admin decisions, oldest first (`historyOmitted`: how many earlier ones were left out).
   const withCounts = async (id: string) => {
-    const { campaign, counts, rates, audience, countedAt } = await progress.detail(id);
+    const [d, h] = await Promise.all([progress.detail(id), campaigns.history(id)]);
+    const history = h.history.map((e) => ({ ...e, at: new Date(e.at).toISOString() }));
+    const { campaign, counts, rates, audience, countedAt, followUps } = d;
     const counted = new Date(countedAt).toISOString();
     return {
-      campaign: { ...campaign, counts, rates, ...(audience ? { audience } : {}), countedAt: counted },
+      campaign: {
+        ...campaign,
+        steps: withStepFigures(campaign.steps, d.steps),
+        ...(followUps ? { followUps } : {}),
+        counts,
+        rates,
+        ...(audience ? { audience } : {}),
+        countedAt: counted,
+        history,
+        historyOmitted: h.omitted,
+      },
     };
   };
 
+  // `steps` (PRODUCT.md §8): a problem inside it is refused naming the step and variant, 1-based.
+  // `warnings`: the content check over every step and variant (never a refusal).
   r.post('/campaigns', async (req, res) => {
-    const created = await campaigns.create(campaignInputSchema.parse(jsonBody(req)), 'api');
-    res.status(201).json(await withCounts(created.id));
+    const created = await campaigns.create(parseCampaignInput(jsonBody(req)), 'api');
+    res.status(201).json({ ...(await withCounts(created.id)), warnings: campaignWarnings(created.steps) });
   });
 
   r.get('/campaigns', async (req, res) => {
@@ -70,6 +89,13 @@ export function campaignRoutes(services: Services): Router {
   r.post('/campaigns/:id/approve', async (req, res) => {
     const { id } = idParam.parse(req.params);
     await campaigns.approve(id, 'api');
+    res.json(await withCounts(id));
+  });
+
+  // An admin's release of a campaign the domain doctor held (REST callers are admins).
+  r.post('/campaigns/:id/send-anyway', async (req, res) => {
+    const { id } = idParam.parse(req.params);
+    await campaigns.sendAnyway(id, 'api');
     res.json(await withCounts(id));
   });
 

@@ -20,6 +20,13 @@ export const actionIds = {
   campaignRetryFailed: 'campaign_retry_failed',
   campaignResendUnknown: 'campaign_resend_unknown',
   campaignResendUnknownConfirm: 'campaign_resend_unknown_confirm',
+  /** "Send anyway" on a campaign the domain doctor held (admins); value `{"id": …}`. */
+  campaignSendAnyway: 'campaign_send_anyway',
+  /** The sequence buttons inside the campaign modal; values `{"step": key}` / `{"variant": key}`. */
+  campaignAddStep: 'campaign_add_step',
+  campaignRemoveStep: 'campaign_remove_step',
+  campaignAddVariant: 'campaign_add_variant',
+  campaignRemoveVariant: 'campaign_remove_variant',
   /** The Forget button of `/contacts forget`; its value is the address. */
   contactForget: 'contact_forget',
   /** The "Delete batch" button of a retention proposal; its value is the batch id. */
@@ -29,6 +36,11 @@ export const actionIds = {
   replyNotInterested: 'reply_not_interested',
   replyUnsubscribe: 'reply_unsubscribe',
   replyWhy: 'reply_why',
+  /**
+   * "Stop sequence" (a reply notice, `/contacts why`); its value is
+   * `{"campaignId": "…", "contactId": <id>}`, with `"notice": <inbox message id>` on a notice.
+   */
+  sequenceStop: 'sequence_stop',
 } as const;
 
 /** The callback ids of the modals the app opens. */

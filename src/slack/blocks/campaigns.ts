@@ -2,13 +2,16 @@ import type { Campaign, CampaignCounts } from '../../core/campaigns/campaign.js'
 import { type CampaignProgress, campaignRates } from '../../core/campaigns/progress.js';
 import { esc } from '../kit/escape.js';
 import { actionIds } from './action-ids.js';
+import { contentCheckBlocks, heldBlocks, sendAnywayButton } from './campaign-held.js';
 import { button, code, context, type KnownBlock, n, text, when } from './common.js';
+import { isSequenceView, type SequenceView, stepBlocks, stepsSummary } from './steps.js';
 
 const statusIcon: Record<Campaign['status'], string> = {
   draft: ':memo:',
   scheduled: ':calendar:',
   sending: ':outbox_tray:',
   paused: ':double_vertical_bar:',
+  held: ':warning:',
   completed: ':white_check_mark:',
   cancelled: ':no_entry_sign:',
 };
@@ -73,6 +76,7 @@ function controls(c: Campaign, k?: CampaignCounts): KnownBlock[] {
   if (c.status === 'sending' || (c.status === 'scheduled' && !c.awaitingConfirmation))
     els.push(button('Pause', actionIds.campaignPause, value));
   if (c.status === 'paused') els.push(button('Resume', actionIds.campaignResume, value, 'primary'));
+  if (c.status === 'held') els.push(sendAnywayButton(c));
   if (c.status !== 'completed' && c.status !== 'cancelled')
     els.push(button('Cancel', actionIds.campaignCancel, value, 'danger'));
   if (c.status === 'completed' && k && k.failed > 0)
@@ -82,13 +86,23 @@ function controls(c: Campaign, k?: CampaignCounts): KnownBlock[] {
   return els.length > 0 ? [{ type: 'actions', block_id: `campaign:${c.id}`, elements: els }] : [];
 }
 
-/** The one progress message of a campaign, updated in place. */
-export function campaignProgressBlocks(c: Campaign, k: CampaignCounts, eta: number | null): KnownBlock[] {
+/**
+ * The one progress message of a campaign, updated in place; a sequence (follow-ups or variants)
+ * shows each step's figures (and each variant's) and who waits for a follow-up.
+ */
+export function campaignProgressBlocks(
+  c: Campaign,
+  k: CampaignCounts,
+  eta: number | null,
+  sequence?: SequenceView,
+): KnownBlock[] {
+  const steps = sequence && isSequenceView(c) ? stepBlocks(c, sequence) : [];
   const blocks: KnownBlock[] = [
     text(
       `${statusIcon[c.status]} *${esc(c.name)}* ${code(c.id)} — ${c.status}${c.awaitingConfirmation ? ' (waiting for confirmation)' : ''}`,
     ),
-    text(figuresLine(k)),
+    text(steps.length > 0 ? `All steps (messages): ${figuresLine(k)}` : figuresLine(k)),
+    ...steps,
     context(
       `${scheduleLine(c)}${c.ratePerMinute ? ` · ${n(c.ratePerMinute)}/min` : ''}` +
         (eta && (c.status === 'sending' || c.status === 'scheduled')
@@ -98,6 +112,7 @@ export function campaignProgressBlocks(c: Campaign, k: CampaignCounts, eta: numb
     ),
   ];
   if (c.statusReason) blocks.push(text(`:information_source: ${esc(c.statusReason)}`));
+  blocks.push(...heldBlocks(c), ...contentCheckBlocks(c));
   if (awaitsApproval(c))
     blocks.push(
       text(
@@ -108,17 +123,23 @@ export function campaignProgressBlocks(c: Campaign, k: CampaignCounts, eta: numb
 }
 
 /** The progress message of a campaign from its figures and finish estimate. */
-export const progressBlocks = (p: CampaignProgress) => campaignProgressBlocks(p.campaign, p.counts, p.eta);
+export const progressBlocks = (p: CampaignProgress) => campaignProgressBlocks(p.campaign, p.counts, p.eta, p);
 
 /** The fallback text of a progress message: the campaign and its state. */
 export const progressText = (c: Campaign) => `Campaign ${esc(c.name)}: ${c.status}`;
 
-export function campaignListBlocks(items: { campaign: Campaign; counts: CampaignCounts }[]): KnownBlock[] {
+/** Campaigns with their figures and buttons; a sequence with a short line per step and its next follow-ups. */
+export function campaignListBlocks(
+  items: ({ campaign: Campaign; counts: CampaignCounts } & Partial<SequenceView>)[],
+): KnownBlock[] {
   if (items.length === 0) return [text('No campaigns yet. `/campaigns new` writes one.')];
   const blocks: KnownBlock[] = [];
-  for (const { campaign: c, counts } of items) {
+  for (const { campaign: c, counts, steps, followUps = null, countedAt = 0 } of items) {
+    const perStep = steps && isSequenceView(c) ? `\n${stepsSummary({ steps, followUps, countedAt })}` : '';
     blocks.push(
-      text(`${statusIcon[c.status]} *${esc(c.name)}* ${code(c.id)} — ${c.status}\n${figuresLine(counts)}`),
+      text(
+        `${statusIcon[c.status]} *${esc(c.name)}* ${code(c.id)} — ${c.status}\n${figuresLine(counts)}${perStep}`,
+      ),
       ...controls(c, counts),
     );
   }
@@ -134,6 +155,7 @@ export function campaignHelpBlocks(prefix?: string): KnownBlock[] {
         '• `/campaigns show <id>` — progress of one\n' +
         '• `/campaigns pause|resume|cancel <id>`\n' +
         '• `/campaigns export <id>` — per-recipient results (who, when, Message-ID, status) as CSV, by DM\n' +
+        '• `/campaigns doctor` — is the sending domain ready (SPF, DKIM, DMARC, MX, unsubscribe page)?\n' +
         'Templates may use {{name}}, {{first_name}}, {{company}}, {{position}}, {{email}}, {{unsubscribe_url}} and fallbacks like {{first_name|there}}.',
     ),
   ];

@@ -1,10 +1,19 @@
-import type { BatchReport, KeyFigures, SendFigures } from '../../core/reports/report-service.js';
+import type {
+  BatchReport,
+  CampaignReach,
+  KeyFigures,
+  SendFigures,
+} from '../../core/reports/report-service.js';
 import { clip, esc } from '../kit/escape.js';
 import { actorText, batchLine, reportLine } from './batches.js';
 import { code, context, divider, type KnownBlock, n, text, when } from './common.js';
 
 const maxCampaigns = 15;
 const maxEvents = 10;
+/** Campaigns whose variants get a section of their own (the latest ones); 50 blocks at most in all. */
+const maxVariantCampaigns = 5;
+/** A variants section stops before Slack's 3,000 characters, with a pointer to the rest. */
+const maxVariantText = 2700;
 
 /** A rate as a percentage with one decimal, or a dash when nothing was attempted. */
 export const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(1)}%`);
@@ -22,6 +31,27 @@ const rateLine = (f: SendFigures) => {
 const mailboxExtras = (f: SendFigures) =>
   (f.complained > 0 ? ` · ${n(f.complained)} complained` : '') +
   (f.softBounced > 0 ? ` · ${n(f.softBounced)} soft-bounced` : '');
+
+/**
+ * A sequence's A/B variants for the batch: one line each, with the people behind each rate
+ * (replied of sent, interested of replied). Null for a campaign without variants.
+ */
+export function variantsText(c: CampaignReach, batchId: string): string | null {
+  if (!c.variants || c.variants.length === 0) return null;
+  let out = `*Variants of ${esc(clip(c.name, 80))}* ${code(c.id)}`;
+  for (const [i, v] of c.variants.entries()) {
+    const line =
+      `\n• step ${v.step} · ${String.fromCharCode(64 + v.variant)}: ${n(v.sent)} sent · ` +
+      `${n(v.replied)} replied (${pct(v.rates.reply)} of ${n(v.sent)}) · ` +
+      `${n(v.interested)} interested (${pct(v.rates.interested)} of ${n(v.replied)}) · ` +
+      `${n(v.bounced)} bounced · ${n(v.unsubscribed)} unsubscribed`;
+    if (out.length + line.length > maxVariantText) {
+      return `${out}\n…and ${c.variants.length - i} more: GET /contacts/batches/${esc(batchId)}/report`;
+    }
+    out += line;
+  }
+  return out;
+}
 
 /** The report as Block Kit: contacts, validation, campaigns with rates, sends per day, history. */
 export function reportBlocks(r: BatchReport): KnownBlock[] {
@@ -70,6 +100,12 @@ export function reportBlocks(r: BatchReport): KnownBlock[] {
       );
     }
     if (more > 0) blocks.push(context(`…and ${more} more: GET /contacts/batches/${esc(r.batch.id)}/report`));
+    // The latest campaigns with A/B variants, a section each.
+    const withVariants = r.campaigns.filter((c) => (c.variants?.length ?? 0) > 0);
+    for (const c of withVariants.slice(-maxVariantCampaigns)) {
+      const v = variantsText(c, r.batch.id);
+      if (v) blocks.push(text(v));
+    }
     blocks.push(
       text(
         `*All campaigns*: ${n(t.sent)} sent to ${n(r.funnel.sent)} people · ${n(t.bounced)} bounced · ` +

@@ -1,13 +1,30 @@
 import type { WebClient } from '@slack/web-api';
 import { z } from 'zod';
 import type { ReplyNotice } from '../../core/mailbox/mailbox-service.js';
-import { replyNoticeBlocks, replyNoticeText } from '../blocks/reply-notice.js';
+import type { KnownBlock } from '../blocks/common.js';
+import { type NoticeDecision, replyNoticeBlocks, replyNoticeText } from '../blocks/reply-notice.js';
+import { noticeSequenceBlocks } from '../blocks/sequences.js';
 import type { SlackDeps } from '../kit/context.js';
 import { postRefusal } from '../kit/slack-errors.js';
 
 /** Where a message is: the campaign's progressRef, and the noticeRef stored for a posted notice. */
 const messageRef = z.object({ channel: z.string().min(1), ts: z.string().min(1) });
 const posted = z.object({ ts: z.string(), channel: z.string().optional() });
+
+/**
+ * A notice's blocks with the person's sequence in that campaign under them ("Stop sequence" while a
+ * follow-up is due); `stoppedBy`: who just stopped it.
+ */
+export async function noticeBlocks(
+  deps: SlackDeps,
+  n: ReplyNotice,
+  decision?: NoticeDecision,
+  stoppedBy?: string,
+): Promise<KnownBlock[]> {
+  const person =
+    n.campaignId && n.contactId ? await deps.services.sequences.person(n.campaignId, n.contactId) : null;
+  return [...replyNoticeBlocks(n, decision), ...noticeSequenceBlocks(n.id, person, n.campaignId, stoppedBy)];
+}
 
 /** How many notices one read takes. */
 const pageSize = 20;
@@ -63,6 +80,7 @@ async function postOne(
     return 'nowhere';
   }
   let refusal = 'refused';
+  const blocks = await noticeBlocks(deps, n);
   for (const place of places) {
     let at: z.infer<typeof posted>;
     try {
@@ -71,7 +89,7 @@ async function postOne(
           channel: place.channel,
           ...(place.threadTs ? { thread_ts: place.threadTs } : {}),
           text: replyNoticeText(n),
-          blocks: replyNoticeBlocks(n),
+          blocks,
           unfurl_links: false,
           unfurl_media: false,
         }),

@@ -5,11 +5,20 @@ import type { CampaignInput } from '../../core/campaigns/campaign.js';
 import { viewIds } from '../blocks/action-ids.js';
 import { context, n, text, when } from '../blocks/common.js';
 import { esc } from '../kit/escape.js';
+import {
+  bodyMaxLength,
+  type ModalProblem,
+  type ModalShape,
+  type ModalStep,
+  modalShape,
+  oneStep,
+  ownVariant,
+  readSteps,
+  sequenceBlocks,
+} from './campaign-steps.js';
+import { input, plain, restoreTyped, type TypedState } from './modal-inputs.js';
 
 type View = types.ModalView;
-const plain = (t: string) => ({ type: 'plain_text' as const, text: t });
-/** Slack's limit for a text input; longer bodies go through the REST API. */
-const bodyMaxLength = 3000;
 const dayNames = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
 export type ModalContext = {
@@ -21,100 +30,96 @@ export type ModalContext = {
   channelId: string | null;
 };
 
-function input(
-  blockId: string,
-  label: string,
-  element: Record<string, unknown>,
-  optional = false,
-  hint?: string,
-) {
-  return {
-    type: 'input' as const,
-    block_id: blockId,
-    optional,
-    label: plain(label),
-    element: { action_id: 'v', ...element },
-    ...(hint ? { hint: plain(hint) } : {}),
-  };
-}
-
-/** The "New campaign" modal: who it will reach and when it should finish, then the fields. */
-export function campaignModal(ctx: ModalContext): View {
+/**
+ * The "New campaign" modal: who it will reach and when it should finish, then the fields, with the
+ * follow-ups and variants of `shape` (campaign-steps.ts). Redrawn after a button in it, `typed`
+ * (its state values) puts back what the person had written.
+ */
+export function campaignModal(
+  ctx: ModalContext,
+  shape: ModalShape = oneStep(),
+  typed: TypedState = {},
+): View {
   const reach = audienceLine(ctx.audience, ctx.eta);
+  const metadata: ModalMetadata = { channelId: ctx.channelId, seq: shape };
   return {
     type: 'modal',
     callback_id: viewIds.campaignNew,
-    private_metadata: JSON.stringify({ channelId: ctx.channelId }),
+    private_metadata: JSON.stringify(metadata),
     title: plain('New campaign'),
     submit: plain('Save'),
     close: plain('Cancel'),
-    blocks: [
-      text(reach),
-      context(
-        'A daily limit, a send window or a rate makes it slower: the progress message shows the new estimate.',
-      ),
-      input('name', 'Name', { type: 'plain_text_input', max_length: 200 }),
-      input(
-        'subject',
-        'Subject',
-        { type: 'plain_text_input', max_length: 250 },
-        false,
-        'e.g. Quick question, {{first_name|there}}',
-      ),
-      input(
-        'body',
-        'Body',
-        { type: 'plain_text_input', multiline: true, max_length: bodyMaxLength },
-        false,
-        'Variables: {{name}} {{first_name}} {{company}} {{position}} {{email}} {{unsubscribe_url}}. ' +
-          'Slack takes up to 3,000 characters; send a longer body with POST /campaigns (REST API).',
-      ),
-      input('when', 'When', {
-        type: 'radio_buttons',
-        initial_option: { text: plain('Now'), value: 'now' },
-        options: [
-          { text: plain('Now'), value: 'now' },
-          { text: plain('At a date and time'), value: 'at' },
-          { text: plain('Daily drip (cron)'), value: 'cron' },
-          { text: plain('Save as draft'), value: 'draft' },
-        ],
-      }),
-      input('send_at', 'Date and time (for "At a date and time")', { type: 'datetimepicker' }, true),
-      input(
-        'cron',
-        'Cron (for a drip)',
-        { type: 'plain_text_input', placeholder: plain('0 9 * * 1-5') },
-        true,
-        'minute hour day month weekday',
-      ),
-      input(
-        'daily_limit',
-        'Daily limit (contacts per run)',
-        { type: 'number_input', is_decimal_allowed: false, min_value: '1' },
-        true,
-      ),
-      input(
-        'rate',
-        'Rate (messages per minute)',
-        { type: 'number_input', is_decimal_allowed: false, min_value: '1' },
-        true,
-      ),
-      input(
-        'window_days',
-        'Send only on',
-        { type: 'checkboxes', options: dayNames.map((d, i) => ({ text: plain(d), value: String(i) })) },
-        true,
-      ),
-      input('window_start', 'Window start', { type: 'timepicker' }, true),
-      input('window_end', 'Window end', { type: 'timepicker' }, true),
-      input(
-        'timezone',
-        'Timezone',
-        { type: 'plain_text_input', initial_value: 'UTC' },
-        true,
-        'IANA name, e.g. America/Sao_Paulo',
-      ),
-    ],
+    blocks: restoreTyped(
+      [
+        text(reach),
+        context(
+          'A daily limit, a send window or a rate makes it slower: the progress message shows the new estimate.',
+        ),
+        input('name', 'Name', { type: 'plain_text_input', max_length: 200 }),
+        input(
+          'subject',
+          `Subject${ownVariant(shape, 0)}`,
+          { type: 'plain_text_input', max_length: 250 },
+          false,
+          'e.g. Quick question, {{first_name|there}}',
+        ),
+        input(
+          'body',
+          `Body${ownVariant(shape, 0)}`,
+          { type: 'plain_text_input', multiline: true, max_length: bodyMaxLength },
+          false,
+          'Variables: {{name}} {{first_name}} {{company}} {{position}} {{email}} {{unsubscribe_url}}. ' +
+            'Slack takes up to 3,000 characters; send a longer body with POST /campaigns (REST API).',
+        ),
+        ...sequenceBlocks(shape),
+        input('when', 'When', {
+          type: 'radio_buttons',
+          initial_option: { text: plain('Now'), value: 'now' },
+          options: [
+            { text: plain('Now'), value: 'now' },
+            { text: plain('At a date and time'), value: 'at' },
+            { text: plain('Daily drip (cron)'), value: 'cron' },
+            { text: plain('Save as draft'), value: 'draft' },
+          ],
+        }),
+        input('send_at', 'Date and time (for "At a date and time")', { type: 'datetimepicker' }, true),
+        input(
+          'cron',
+          'Cron (for a drip)',
+          { type: 'plain_text_input', placeholder: plain('0 9 * * 1-5') },
+          true,
+          'minute hour day month weekday',
+        ),
+        input(
+          'daily_limit',
+          'Daily limit (contacts per run)',
+          { type: 'number_input', is_decimal_allowed: false, min_value: '1' },
+          true,
+        ),
+        input(
+          'rate',
+          'Rate (messages per minute)',
+          { type: 'number_input', is_decimal_allowed: false, min_value: '1' },
+          true,
+        ),
+        input(
+          'window_days',
+          'Send only on',
+          { type: 'checkboxes', options: dayNames.map((d, i) => ({ text: plain(d), value: String(i) })) },
+          true,
+        ),
+        input('window_start', 'Window start', { type: 'timepicker' }, true),
+        input('window_end', 'Window end', { type: 'timepicker' }, true),
+        input(
+          'timezone',
+          'Timezone',
+          { type: 'plain_text_input', initial_value: 'UTC' },
+          true,
+          'IANA name, e.g. America/Sao_Paulo',
+        ),
+      ],
+      typed,
+    ),
   };
 }
 
@@ -145,13 +150,23 @@ const cell = z
   })
   .loose();
 const stateSchema = z.record(z.string(), z.object({ v: cell }).loose());
-export const modalMetadata = z.object({ channelId: z.string().nullable() });
+/** What the modal carries: where to post the progress message, and its steps and variants. */
+export const modalMetadata = z.object({
+  channelId: z.string().nullable(),
+  seq: modalShape.default(oneStep),
+});
+export type ModalMetadata = z.infer<typeof modalMetadata>;
+/** The campaign input with the steps typed in the modal (none for a one-step campaign). */
+export type ModalInput = CampaignInput & { steps?: ModalStep[] };
 
 /** The modal's values as a campaign input (validated later by the same schema REST uses). */
-export function readCampaignModal(values: unknown): {
-  input: CampaignInput;
+export function readCampaignModal(
+  values: unknown,
+  shape: ModalShape = oneStep(),
+): {
+  input: ModalInput;
   draft: boolean;
-  problem?: { block: string; message: string };
+  problem?: ModalProblem;
 } {
   const s = stateSchema.parse(values);
   const get = (id: string) => s[id]?.v;
@@ -163,7 +178,8 @@ export function readCampaignModal(values: unknown): {
   const start = get('window_start')?.selected_time ?? undefined;
   const end = get('window_end')?.selected_time ?? undefined;
   const at = get('send_at')?.selected_date_time;
-  const input: CampaignInput = {
+  const sequence = readSteps(shape, str, { subject: str('subject') ?? '', body: get('body')?.value ?? '' });
+  const input: ModalInput = {
     name: str('name') ?? '',
     subject: str('subject') ?? '',
     body: get('body')?.value ?? '',
@@ -183,7 +199,9 @@ export function readCampaignModal(values: unknown): {
     ...(when === 'now' ? { sendAt: 'now' as const } : {}),
     ...(when === 'at' && at ? { sendAt: new Date(at * 1000).toISOString() } : {}),
     ...(when === 'cron' ? { cron: str('cron') ?? '' } : {}),
+    ...(sequence.steps ? { steps: sequence.steps } : {}),
   };
+  if (sequence.problem) return { input, draft: false, problem: sequence.problem };
   if (when === 'at' && !at)
     return { input, draft: false, problem: { block: 'send_at', message: 'Pick the date and time to send.' } };
   if (when === 'cron' && !str('cron'))

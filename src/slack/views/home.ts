@@ -3,6 +3,7 @@ import { reportLine } from '../blocks/batches.js';
 import { campaignListBlocks, newCampaignButton } from '../blocks/campaigns.js';
 import { code, divider, type KnownBlock, text, when } from '../blocks/common.js';
 import { keyFiguresBlocks } from '../blocks/report.js';
+import { isSequenceView } from '../blocks/steps.js';
 import type { SlackDeps } from '../kit/context.js';
 import { esc } from '../kit/escape.js';
 import { listView } from './batches.js';
@@ -17,13 +18,22 @@ export type HomeOptions = {
   batches?: KnownBlock[];
 };
 
+/** How many older sequences still sending the Send section lists besides the latest five campaigns. */
+const maxSequences = 5;
+
 /** The App Home: the seed's three tabs as sections (Upload CSV, Manage Batches, Send). */
 export async function homeBlocks(deps: SlackDeps, opts: HomeOptions = {}): Promise<KnownBlock[]> {
   const { notice, top = [] } = opts;
   const recent = (await deps.services.batches.list({ limit: 5 })).batches;
   const active = await deps.services.batches.getActive();
-  const campaigns = await Promise.all(
-    (await deps.services.campaigns.list({ limit: 5 })).campaigns.map((c) => deps.services.progress.get(c.id)),
+  const latest = (await deps.services.campaigns.list({ limit: 5 })).campaigns;
+  const campaigns = await Promise.all(latest.map((c) => deps.services.progress.get(c.id)));
+  // Sequences still sending that are not among the latest five: their follow-ups go on for days.
+  const sequences = await Promise.all(
+    (await deps.services.campaigns.list({ status: 'sending', limit: 50 })).campaigns
+      .filter((c) => isSequenceView(c) && !latest.some((l) => l.id === c.id))
+      .slice(0, maxSequences)
+      .map((c) => deps.services.progress.get(c.id)),
   );
   const imports = recent.map(
     (b) =>
@@ -50,6 +60,12 @@ export async function homeBlocks(deps: SlackDeps, opts: HomeOptions = {}): Promi
       'Campaigns go to the *active batch* only, once per person; bounced and unsubscribed people never get another.',
     ),
     ...campaignListBlocks(campaigns),
+    ...(sequences.length > 0
+      ? [
+          text('*Sequences in progress* (older campaigns still sending follow-ups)'),
+          ...campaignListBlocks(sequences),
+        ]
+      : []),
     newCampaignButton(),
   ];
 }

@@ -1,7 +1,8 @@
 import type { App } from '@slack/bolt';
 import { DomainError, isDomainError } from '../../../errors.js';
 import { actionIds } from '../../blocks/action-ids.js';
-import { replyGoneText, replyNoticeBlocks, replyNoticeText } from '../../blocks/reply-notice.js';
+import { replyGoneText, replyNoticeText } from '../../blocks/reply-notice.js';
+import { noticeBlocks } from '../../flows/reply-notice.js';
 import { actionListener } from '../../kit/action.js';
 import { parseReplyValue } from '../../kit/button-value.js';
 import { assertAdmin, type SlackDeps } from '../../kit/context.js';
@@ -31,12 +32,8 @@ export function register(app: App, deps: SlackDeps): void {
               : e;
           });
         const decision = { kind: 'interest', interest, by: click.userId } as const;
-        return () =>
-          click.answer({
-            replace_original: true,
-            text: replyNoticeText(notice),
-            blocks: replyNoticeBlocks(notice, decision),
-          });
+        const blocks = await noticeBlocks(deps, notice, decision);
+        return () => click.answer({ replace_original: true, text: replyNoticeText(notice), blocks });
       }),
     );
   }

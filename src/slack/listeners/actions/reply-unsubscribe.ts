@@ -1,7 +1,8 @@
 import type { App } from '@slack/bolt';
 import { DomainError } from '../../../errors.js';
 import { actionIds } from '../../blocks/action-ids.js';
-import { replyGoneText, replyNoticeBlocks, replyNoticeText } from '../../blocks/reply-notice.js';
+import { replyGoneText, replyNoticeText } from '../../blocks/reply-notice.js';
+import { noticeBlocks } from '../../flows/reply-notice.js';
 import { actionListener } from '../../kit/action.js';
 import { parseReplyValue } from '../../kit/button-value.js';
 import { assertAdmin, type SlackDeps } from '../../kit/context.js';
@@ -21,12 +22,8 @@ export function register(app: App, deps: SlackDeps): void {
       if (!(await deps.services.mailbox.notice(id))?.contactId)
         throw new DomainError('not_found', replyGoneText);
       const notice = await deps.services.mailbox.unsubscribeSender(id, click.userId);
-      return () =>
-        click.answer({
-          replace_original: true,
-          text: replyNoticeText(notice),
-          blocks: replyNoticeBlocks(notice, { kind: 'unsubscribed', by: click.userId }),
-        });
+      const blocks = await noticeBlocks(deps, notice, { kind: 'unsubscribed', by: click.userId });
+      return () => click.answer({ replace_original: true, text: replyNoticeText(notice), blocks });
     }),
   );
 }

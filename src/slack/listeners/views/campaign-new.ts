@@ -4,7 +4,13 @@ import { isDomainError } from '../../../errors.js';
 import { viewIds } from '../../blocks/action-ids.js';
 import { postNewProgress } from '../../flows/campaign-progress.js';
 import { assertAdmin, failureText, type SlackDeps } from '../../kit/context.js';
-import { blockForError, modalMetadata, readCampaignModal } from '../../views/campaign-modal.js';
+import {
+  blockForError,
+  type ModalMetadata,
+  modalMetadata,
+  readCampaignModal,
+} from '../../views/campaign-modal.js';
+import { stepErrorBlock } from '../../views/campaign-steps.js';
 
 const submission = z
   .object({
@@ -19,8 +25,9 @@ const submission = z
 export function register(app: App, deps: SlackDeps): void {
   app.view(viewIds.campaignNew, async ({ ack, body, client }) => {
     const parsed = submission.safeParse(body);
-    const form = parsed.success ? readModalSafely(parsed.data.view.state.values) : null;
-    if (!parsed.success || !form) {
+    const meta = parsed.success ? metadataOf(parsed.data.view.private_metadata) : null;
+    const form = parsed.success && meta ? readModalSafely(parsed.data.view.state.values, meta) : null;
+    if (!parsed.success || !meta || !form) {
       await ack({ response_action: 'errors', errors: { name: unreadable } });
       return;
     }
@@ -41,13 +48,20 @@ export function register(app: App, deps: SlackDeps): void {
         isDomainError(e) || e instanceof z.ZodError
           ? messageOf(e)
           : failureText(deps, e, 'saving the campaign');
-      // Nobody to send to belongs to "When": saving it as a draft or for later is still possible.
-      const block = isDomainError(e) && e.code === 'empty_audience' ? 'when' : blockForError(message);
-      await ack({ response_action: 'errors', errors: { [block]: message.slice(0, 300) } });
+      // A step's or a variant's field, named; nobody to send to belongs to "When": saving it as a
+      // draft or for later is still possible.
+      const step = stepErrorBlock(e, meta.seq);
+      const block = step
+        ? step.block
+        : isDomainError(e) && e.code === 'empty_audience'
+          ? 'when'
+          : blockForError(message);
+      const text = step?.message ?? message;
+      await ack({ response_action: 'errors', errors: { [block]: text.slice(0, 300) } });
       return;
     }
     await ack();
-    const { channelId } = modalMetadata.parse(JSON.parse(b.view.private_metadata));
+    const { channelId } = meta;
     await postNewProgress(deps, client, id, { channelId, userId }).catch((err: unknown) =>
       deps.log.warn({ err, campaignId: id }, 'could not post the campaign progress message'),
     );
@@ -56,10 +70,19 @@ export function register(app: App, deps: SlackDeps): void {
 
 const unreadable = 'The form could not be read. Close it and open it again with /campaigns new.';
 
-/** The modal's values, or null when they are not the shape the modal sends. */
-function readModalSafely(values: unknown): ReturnType<typeof readCampaignModal> | null {
+/** The modal's metadata (where it was opened, its steps), or null when it is not the modal's. */
+function metadataOf(raw: string): ModalMetadata | null {
   try {
-    return readCampaignModal(values);
+    return modalMetadata.safeParse(JSON.parse(raw)).data ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The modal's values, or null when they are not the shape the modal sends. */
+function readModalSafely(values: unknown, meta: ModalMetadata): ReturnType<typeof readCampaignModal> | null {
+  try {
+    return readCampaignModal(values, meta.seq);
   } catch (e) {
     if (e instanceof z.ZodError) return null;
     throw e;

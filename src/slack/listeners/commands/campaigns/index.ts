@@ -1,4 +1,5 @@
 import { DomainError } from '../../../../errors.js';
+import { historyBlocks } from '../../../blocks/campaign-held.js';
 import {
   campaignHelpBlocks,
   campaignListBlocks,
@@ -11,6 +12,7 @@ import { refreshProgress } from '../../../flows/campaign-progress.js';
 import { sendCampaignResults } from '../../../flows/exports.js';
 import type { CommandSpec, Subcommand } from '../../../kit/command.js';
 import { assertAdmin } from '../../../kit/context.js';
+import { doctor } from './doctor.js';
 
 function requireId(id: string | undefined, sub: string): string {
   if (!id)
@@ -42,7 +44,7 @@ const control =
   };
 
 /**
- * `/campaigns list|new|show|pause|resume|cancel|export|help`. Acked at once: the figures of open
+ * `/campaigns list|new|show|pause|resume|cancel|export|doctor|help`. Acked at once: the figures of open
  * campaigns count their remaining audience, which takes time with a million contacts; the answer
  * follows through respond (still only the user sees it).
  */
@@ -58,8 +60,11 @@ export const campaigns: CommandSpec = {
       await openCampaignModal(deps, client, triggerId, channel);
       return null;
     },
-    show: async ({ deps, words: [id] }) =>
-      progressBlocks(await deps.services.progress.get(requireId(id, 'show'))),
+    show: async ({ deps, words: [id] }) => {
+      const cid = requireId(id, 'show');
+      const { history, omitted } = await deps.services.campaigns.history(cid, 5);
+      return [...progressBlocks(await deps.services.progress.get(cid)), ...historyBlocks(history, omitted)];
+    },
     pause: control('pause'),
     resume: control('resume'),
     cancel: control('cancel'),
@@ -68,6 +73,7 @@ export const campaigns: CommandSpec = {
       await sendCampaignResults(deps, client, user, cid);
       return [text(`:inbox_tray: The results of \`${cid}\` were sent to you as a direct message.`)];
     },
+    doctor,
     help: async () => campaignHelpBlocks(),
   },
   help: campaignHelpBlocks,

@@ -1,5 +1,6 @@
 import { text } from '../../../blocks/common.js';
 import { whyBlocks } from '../../../blocks/people.js';
+import { contactSequenceBlocks } from '../../../blocks/sequences.js';
 import type { Subcommand } from '../../../kit/command.js';
 
 /** The address in a command's text: Slack may send it as `<mailto:a@b.c|a@b.c>`. */
@@ -10,12 +11,14 @@ export function addressArg(args: string): string {
 
 const usage = 'Give an address: `/contacts why ana@example.com`.';
 
-/** `/contacts why <email>`: why an address was or was not mailed by each campaign. */
+/** `/contacts why <email>`: why an address was or was not mailed by each campaign, and its sequences. */
 export const subcommands: Record<string, Subcommand> = {
   why: async ({ deps, args }) => {
     const email = addressArg(args);
     if (!email) return [text(usage)];
-    return whyBlocks(await deps.services.people.why(email));
+    const why = await deps.services.people.why(email);
+    const sequences = why.contact ? await deps.services.sequences.ofContact(why.contact.id) : [];
+    return [...whyBlocks(why), ...contactSequenceBlocks(sequences)];
   },
 };
 
