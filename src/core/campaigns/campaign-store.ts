@@ -81,7 +81,16 @@ export type InboxMarkCounts = {
 };
 
 /** One campaign's ledger rows by status, with how many of them unsubscribed and what the mailbox marked. */
-export type SendStatusCount = { status: string; n: number; unsub: number } & InboxMarkCounts;
+/**
+ * Ledger rows of one status, with how many unsubscribed; `accepted`: how many the SMTP server
+ * had accepted (a Message-ID recorded) — for `bounced`, the ones a later DSN bounced.
+ */
+export type SendStatusCount = {
+  status: string;
+  n: number;
+  unsub: number;
+  accepted?: number;
+} & InboxMarkCounts;
 
 /** What re-queueing a completed campaign's failed rows found. */
 export type RequeueResult =

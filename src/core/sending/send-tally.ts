@@ -4,9 +4,18 @@ import type { InboxMarkCounts } from '../campaigns/campaign-store.js';
 /** A campaign's ledger figures (the CampaignCounts shape): every row by what became of it, and how many unsubscribed. */
 export type SendTally = CampaignCounts;
 
-/** Folds ledger rows by status (SendStore/CampaignStore `sendCounts`) into figures. */
+/**
+ * Folds ledger rows by status (SendStore/CampaignStore `sendCounts`) into figures. `sent` counts
+ * the messages the server accepted (PRODUCT.md §8): a row a later DSN bounced (`bounced` with a
+ * Message-ID, `accepted`) is in `bounced` and stays in `sent`; a 5xx at send time is not sent.
+ */
 export function tallySends(
-  rows: readonly ({ status: string; n: number; unsub?: number } & Partial<InboxMarkCounts>)[],
+  rows: readonly ({
+    status: string;
+    n: number;
+    unsub?: number;
+    accepted?: number;
+  } & Partial<InboxMarkCounts>)[],
 ): SendTally {
   const t: SendTally = {
     total: 0,
@@ -30,8 +39,10 @@ export function tallySends(
     t.interested += r.interested ?? 0;
     if (r.status === 'sent') t.sent += r.n;
     else if (r.status === 'failed') t.failed += r.n;
-    else if (r.status === 'bounced') t.bounced += r.n;
-    else if (r.status === 'unknown') t.unknown += r.n;
+    else if (r.status === 'bounced') {
+      t.bounced += r.n;
+      t.sent += r.accepted ?? 0;
+    } else if (r.status === 'unknown') t.unknown += r.n;
     else t.pending += r.n;
   }
   return t;

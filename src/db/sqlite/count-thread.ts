@@ -23,6 +23,7 @@ const statusCount = z.object({
   status: z.string(),
   n,
   unsub: n,
+  accepted: n.optional(),
   replied: n,
   complained: n,
   softBounced: n,

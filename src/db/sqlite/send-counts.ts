@@ -22,7 +22,7 @@ const marked = `(s.replied_at IS NOT NULL OR s.complained_at IS NOT NULL OR s.so
  */
 const stepRows = `(s.step > 1 OR s.variant IS NOT NULL)`;
 
-type StatusRow = { status: string; n: number; unsub: number };
+type StatusRow = { status: string; n: number; unsub: number; accepted: number };
 type MarkRow = Omit<SendStatusCount, 'n' | 'unsub'>;
 type Step = { step: number; variant: number | null };
 
@@ -39,7 +39,8 @@ export class SendCounts {
   constructor(sqlite: Sqlite) {
     // One pass over the campaign's rows (sends_campaign_status, then the row for unsubscribes).
     this.withUnsub = sqlite.prepare<[string], StatusRow>(
-      `SELECT s.status AS status, count(*) AS n, count(s.unsubscribed_at) AS unsub
+      `SELECT s.status AS status, count(*) AS n, count(s.unsubscribed_at) AS unsub,
+              count(s.message_id) AS accepted
        FROM sends s WHERE s.campaign_id = ? GROUP BY s.status`,
     );
     // The mailbox's marks apart, over the few marked rows only (sends_mailbox_marked): reading
@@ -55,7 +56,7 @@ export class SendCounts {
     // Per step and variant, the same two passes over sends_step_variant's rows only.
     this.steps = sqlite.prepare<[string], StatusRow & Step>(
       `SELECT s.step AS step, s.variant AS variant, s.status AS status, count(*) AS n,
-              count(s.unsubscribed_at) AS unsub
+              count(s.unsubscribed_at) AS unsub, count(s.message_id) AS accepted
        FROM sends s WHERE s.campaign_id = ? AND ${stepRows} GROUP BY s.step, s.variant, s.status`,
     );
     this.stepMarks = sqlite.prepare<[string], MarkRow & Step>(

@@ -14,6 +14,14 @@ export type Candidate = {
   position: string | null;
 };
 
+type SentMark = {
+  campaignId: string;
+  contactId: number;
+  step: number;
+  nextDueAt: number | null;
+  sendId: number;
+  now: number;
+};
 type Due = Candidate & { step: number; status: ContactStatus; reason: string | null };
 type Past = { step: number; variant: number | null; message_id: string | null; account: string | null };
 
@@ -71,12 +79,21 @@ export class SequenceClaims {
         `UPDATE sequence_people SET next_due_at = NULL, updated_at = ? WHERE campaign_id = ? AND contact_id = ?`,
       ),
       // A contact erased since the claim has no person to record (its rows keep contact_id NULL);
-      // a person stopped meanwhile stays stopped.
-      sent: db.prepare<[string, number, number, number | null, number, number, number]>(
-        `INSERT INTO sequence_people (campaign_id, contact_id, step, next_due_at, last_send_id, updated_at)
-         SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM contacts WHERE id = ?)
+      // a person stopped meanwhile stays stopped. A contact who left the audience while the step
+      // was in flight (a reply read before the server answered) is stopped here with its reason,
+      // when a next step was to come, so the people list never shows them waiting.
+      sent: db.prepare<[SentMark], unknown>(
+        `INSERT INTO sequence_people (campaign_id, contact_id, step, next_due_at, stop_reason, stopped_at, last_send_id, updated_at)
+         SELECT @campaignId, c.id, @step, CASE WHEN c.status = 'active' THEN @nextDueAt END,
+           CASE WHEN @nextDueAt IS NULL OR c.status = 'active' THEN NULL
+                WHEN c.status IN ('replied', 'bounced', 'complained', 'unsubscribed') THEN c.status
+                ELSE 'left_audience' END,
+           CASE WHEN @nextDueAt IS NOT NULL AND c.status <> 'active' THEN @now END,
+           @sendId, @now
+         FROM contacts c WHERE c.id = @contactId
          ON CONFLICT (campaign_id, contact_id) DO UPDATE SET step = excluded.step,
-           next_due_at = excluded.next_due_at, last_send_id = excluded.last_send_id, updated_at = excluded.updated_at
+           next_due_at = excluded.next_due_at, stop_reason = excluded.stop_reason,
+           stopped_at = excluded.stopped_at, last_send_id = excluded.last_send_id, updated_at = excluded.updated_at
          WHERE sequence_people.stop_reason IS NULL`,
       ),
       /**
@@ -163,7 +180,14 @@ export class SequenceClaims {
 
   /** Records the person's place with the sent mark: this step, when the next is due (or null). */
   markSent(q: NonNullable<SentResult['sequence']>, sendId: number, now: number): void {
-    this.s.sent.run(q.campaignId, q.contactId, q.step, q.nextDueAt, sendId, now, q.contactId);
+    this.s.sent.run({
+      campaignId: q.campaignId,
+      contactId: q.contactId,
+      step: q.step,
+      nextDueAt: q.nextDueAt,
+      sendId,
+      now,
+    });
   }
 
   /** Whether someone waits for a follow-up. */
