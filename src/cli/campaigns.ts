@@ -15,12 +15,13 @@ import {
 
 const usage = `Usage: npm run campaigns -- [command] [options]   (default: list)
 
-  list [--status draft|scheduled|sending|paused|completed|cancelled] [--limit N] [--cursor C]
+  list [--status draft|scheduled|sending|paused|held|completed|cancelled] [--limit N] [--cursor C]
                             campaigns, newest first
   show <campaign id>        one campaign: schedule, status and figures
   pause <campaign id>       stop sending before the next message (resume goes on where it stopped)
   resume <campaign id>      go on with a paused campaign, or confirm one that waits after a missed schedule
   cancel <campaign id>      stop for good: nothing more is sent
+  send-anyway <campaign id> release a campaign the domain doctor held (a check failed: see npm run doctor)
 
   --reason TEXT             why (pause), kept with the campaign
   --json                    print JSON instead of text
@@ -31,7 +32,7 @@ next message (same database). Write and schedule campaigns in Slack or with POST
 
 const campaignId = z.string().regex(/^cmp_[0-9a-f]{8}$/, 'must look like cmp_1a2b3c4d');
 
-/** `npm run campaigns -- …`: list, show, pause, resume and cancel campaigns from a shell, over the app's core. */
+/** `npm run campaigns -- …`: list, show, pause, resume, cancel and release campaigns from a shell, over the app's core. */
 async function main(): Promise<number> {
   const { values, command, id, rest, out } = parseResourceCommand();
   const extra = command === 'list' ? [id, ...rest] : rest;
@@ -52,15 +53,28 @@ async function main(): Promise<number> {
       out({ campaigns: items, nextCursor: page.nextCursor }, () => listText(items, page.nextCursor));
     });
   }
-  if (command === 'show' || command === 'pause' || command === 'resume' || command === 'cancel') {
+  if (
+    command === 'show' ||
+    command === 'pause' ||
+    command === 'resume' ||
+    command === 'cancel' ||
+    command === 'send-anyway'
+  ) {
     const cid = parseArg(campaignId, id, `${command}: the campaign id`);
     return withCore(async (core) => {
       const campaigns = core.services.campaigns;
       if (command === 'pause') await campaigns.pause(cid, cliActor, values.reason);
       if (command === 'resume') await campaigns.resume(cid, cliActor);
       if (command === 'cancel') await campaigns.cancel(cid, cliActor);
+      if (command === 'send-anyway') await campaigns.sendAnyway(cid, cliActor);
       const details = { campaign: await campaigns.get(cid), counts: await campaigns.counts(cid) };
-      const done = { pause: 'Paused.', resume: 'Resumed.', cancel: 'Cancelled.', show: '' }[command];
+      const done = {
+        pause: 'Paused.',
+        resume: 'Resumed.',
+        cancel: 'Cancelled.',
+        'send-anyway': 'Released: it sends despite the failing checks (recorded in its history).',
+        show: '',
+      }[command];
       out(details, () => (done ? `${done}\n` : '') + showText(details.campaign, details.counts));
     });
   }
@@ -95,7 +109,7 @@ function showText(c: Campaign, n: CampaignCounts): string {
       : 'not scheduled (draft)';
   const lines = [
     `${c.id}  ${c.name}`,
-    `status: ${c.status}${c.statusReason ? ` (${c.statusReason})` : ''}${c.awaitingConfirmation ? ', waits for confirmation (resume)' : ''}`,
+    `status: ${c.status}${c.statusReason ? ` (${c.statusReason})` : ''}${c.awaitingConfirmation ? ', waits for confirmation (resume)' : ''}${c.status === 'held' ? ', held by the domain doctor (send-anyway releases it)' : ''}`,
     `from: ${c.from}   subject: ${c.subject}`,
     `schedule: ${schedule}   next run: ${shortTime(c.nextRunAt)}   runs: ${c.runCount}`,
     `figures: ${n.total} total, ${n.sent} sent, ${n.pending} pending, ${n.failed} failed, ${n.bounced} bounced, ` +

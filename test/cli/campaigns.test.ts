@@ -73,6 +73,32 @@ describe('npm run campaigns', () => {
     expect((await core.services.campaigns.get(campaign.id)).status).toBe('cancelled');
   });
 
+  it('send-anyway releases a campaign the domain doctor held, recorded in its history as cli', async () => {
+    // Held as the doctor holds one (the hold itself is tested with a DNS server in held.test.ts).
+    const check = { name: 'spf', domain: 'coldbatch.test', title: 'SPF', detail: 'no record', fix: 'add one' };
+    core.db.$client
+      .prepare(`UPDATE campaigns SET status = 'held', held_reason = 'doctor', held_checks = ? WHERE id = ?`)
+      .run(JSON.stringify([check]), campaign.id);
+    const shown = await campaigns('show', campaign.id);
+    expect(shown.stdout).toContain('held by the domain doctor (send-anyway releases it)');
+
+    const released = await campaigns('send-anyway', campaign.id);
+    // One warning line in the log (stderr) says who released it over which checks.
+    expect(released.stderr.trim().split('\n')).toHaveLength(1);
+    expect(released.stderr).toContain('held campaign sent anyway');
+    expect(released.code).toBe(0);
+    expect(released.stdout).toMatch(/^Released: /);
+    expect((await core.services.campaigns.get(campaign.id)).status).toBe('scheduled');
+    const { history } = await core.services.campaigns.history(campaign.id);
+    expect(history.at(-1)).toMatchObject({ kind: 'sent_anyway', actor: 'cli' });
+
+    // Only a held campaign: a second release is refused (exit 1) and changes nothing.
+    const again = await campaigns('send-anyway', campaign.id);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain('only a held campaign can be sent anyway');
+    expect((await core.services.campaigns.get(campaign.id)).status).toBe('scheduled');
+  });
+
   it('--help exits 0; bad input exits 2 with the usage and changes nothing', async () => {
     const cases: [string[], string][] = [
       [['stop', campaign.id], 'Unknown command "stop".'],
