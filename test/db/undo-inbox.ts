@@ -21,8 +21,9 @@ export function undoInboxMigrations(s: Sqlite): void {
 }
 
 /**
- * Undoes what migrations 0011–0013 (sequences, campaign history, the held status) added. 0013
- * rebuilds `campaigns` with a wider CHECK: running it again over the wider one changes nothing.
+ * Undoes what migrations 0011–0014 (sequences, campaign history, the held status) added. 0013
+ * rebuilds `campaigns` with a wider CHECK: running it again over the wider one changes nothing;
+ * 0014 rebuilds `sequence_people` (dropped here) and the sends_step_variant index.
  */
 export function undoSequenceMigrations(s: Sqlite): void {
   s.exec(`

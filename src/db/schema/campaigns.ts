@@ -136,8 +136,9 @@ export const sends = sqliteTable(
       ),
     // Figures per step and variant (sequences, A/B): only rows of a later step or with a variant,
     // so a one-step campaign's sends write no entry here (its step 1 is the campaign's figures).
+    // No status in it: settling a message would rewrite the entry (the counts read the rows anyway).
     index('sends_step_variant')
-      .on(t.campaignId, t.step, t.variant, t.status)
+      .on(t.campaignId, t.step, t.variant)
       .where(sql`${t.step} > 1 OR ${t.variant} IS NOT NULL`),
     check('sends_status_check', sql`${t.status} in ('claimed','sent','retry','failed','bounced','unknown')`),
   ],
@@ -181,7 +182,9 @@ export const sequencePeople = sqliteTable(
     stopReason: text('stop_reason', { enum: sequenceStopReasons }),
     stoppedAt: integer('stopped_at'),
     /** The ledger row of the last step (its Message-ID threads the next one, its account sends it). */
-    lastSendId: integer('last_send_id').references(() => sends.id, { onDelete: 'set null' }),
+    // No foreign key (and so no index to keep it): ledger rows go only with their campaign, which
+    // takes these rows with it; every step's claim and sent mark would otherwise write that index.
+    lastSendId: integer('last_send_id'),
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [
@@ -190,7 +193,6 @@ export const sequencePeople = sqliteTable(
     index('sequence_people_due').on(t.campaignId, t.nextDueAt).where(sql`${t.nextDueAt} IS NOT NULL`),
     // Stops by contact (a reply, a bounce, an unsubscribe); also keeps ON DELETE CASCADE cheap.
     index('sequence_people_contact').on(t.contactId),
-    index('sequence_people_last_send').on(t.lastSendId),
     check(
       'sequence_people_stop_check',
       sql`${t.stopReason} IS NULL OR ${t.stopReason} in ('replied','bounced','complained','unsubscribed','left_audience','cancelled','stopped')`,
