@@ -75,7 +75,13 @@ describe('npm run campaigns', () => {
 
   it('send-anyway releases a campaign the domain doctor held, recorded in its history as cli', async () => {
     // Held as the doctor holds one (the hold itself is tested with a DNS server in held.test.ts).
-    const check = { name: 'spf', domain: 'coldbatch.test', title: 'SPF', detail: 'no record', fix: 'add one' };
+    const check = {
+      name: 'spf',
+      domain: 'coldbatch.test',
+      title: 'SPF',
+      detail: 'no record',
+      fix: 'add one',
+    };
     core.db.$client
       .prepare(`UPDATE campaigns SET status = 'held', held_reason = 'doctor', held_checks = ? WHERE id = ?`)
       .run(JSON.stringify([check]), campaign.id);
