@@ -3,6 +3,7 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { ImapMailbox } from '../../config-fields.js';
+import { imapClient } from '../../mail/imap/imap-client.js';
 import { dnsResolve } from './resolver.js';
 import type { Probes, Resolve } from './types.js';
 
@@ -57,19 +58,7 @@ function httpGet(url: string, timeoutMs: number, lookup?: LookupFunction): Retur
 
 /** Connects to a mailbox, logs in and out (imapflow), within `timeoutMs`. */
 async function imapLogin(m: ImapMailbox, timeoutMs: number): Promise<string | null> {
-  const { ImapFlow } = await import('imapflow');
-  const client = new ImapFlow({
-    host: m.host,
-    port: m.port,
-    secure: m.security === 'tls',
-    doSTARTTLS: m.security === 'starttls' ? true : m.security === 'none' ? false : undefined,
-    auth: { user: m.user, pass: m.pass },
-    logger: false,
-    disableAutoIdle: true,
-    connectionTimeout: timeoutMs,
-    greetingTimeout: timeoutMs,
-    socketTimeout: timeoutMs,
-  });
+  const client = await imapClient(m, timeoutMs, { socketTimeout: timeoutMs });
   client.on('error', () => {}); // the connect() below reports it
   try {
     await client.connect();

@@ -26,6 +26,15 @@ type StatusRow = { status: string; n: number; unsub: number; accepted: number };
 type MarkRow = Omit<SendStatusCount, 'n' | 'unsub'>;
 type Step = { step: number; variant: number | null };
 
+/** A group's counts with the mailbox's marks of the same group (none marked: zeros). */
+const withMarks = <R extends StatusRow>(r: R, m: MarkRow | undefined) => ({
+  ...r,
+  replied: m?.replied ?? 0,
+  complained: m?.complained ?? 0,
+  softBounced: m?.softBounced ?? 0,
+  interested: m?.interested ?? 0,
+});
+
 /**
  * The send counts by status of one campaign: the one query behind the campaign's figures, the
  * campaign.completed webhook and the batch report's App Home figures (statements prepared once).
@@ -69,16 +78,7 @@ export class SendCounts {
   /** Ledger rows by status, with how many unsubscribed and what the mailbox marked. */
   byStatus(campaignId: string): SendStatusCount[] {
     const marks = new Map(this.marks.all(campaignId).map((m) => [m.status, m]));
-    return this.withUnsub.all(campaignId).map((r) => {
-      const m = marks.get(r.status);
-      return {
-        ...r,
-        replied: m?.replied ?? 0,
-        complained: m?.complained ?? 0,
-        softBounced: m?.softBounced ?? 0,
-        interested: m?.interested ?? 0,
-      };
-    });
+    return this.withUnsub.all(campaignId).map((r) => withMarks(r, marks.get(r.status)));
   }
 
   /**
@@ -88,16 +88,7 @@ export class SendCounts {
   byStep(campaignId: string): StepStatusCount[] {
     const key = (r: Step & { status: string }) => `${r.step}:${r.variant ?? ''}:${r.status}`;
     const marks = new Map(this.stepMarks.all(campaignId).map((m) => [key(m), m]));
-    return this.steps.all(campaignId).map((r) => {
-      const m = marks.get(key(r));
-      return {
-        ...r,
-        replied: m?.replied ?? 0,
-        complained: m?.complained ?? 0,
-        softBounced: m?.softBounced ?? 0,
-        interested: m?.interested ?? 0,
-      };
-    });
+    return this.steps.all(campaignId).map((r) => withMarks(r, marks.get(key(r))));
   }
 
   /** Ledger rows by status from the index alone (cheap on a large campaign; no unsubscribes). */

@@ -3,6 +3,7 @@ import type { ImapFlow } from 'imapflow';
 import type { Clock } from '../../clock.js';
 import type { ImapMailbox } from '../../config-fields.js';
 import type { Logger } from '../../logger.js';
+import { imapClient } from './imap-client.js';
 import { type MailboxHandler, type PassTally, readKeyword, readPass } from './read-pass.js';
 
 /** What /healthz shows of one mailbox (no password, no addresses but the mailbox's own name). */
@@ -118,18 +119,7 @@ export class MailboxReader {
   private async session(): Promise<boolean> {
     const m = this.mailbox;
     const timeout = this.options.timeoutMs ?? 30_000;
-    // imapflow loads with the first mailbox reader, not with every app start.
-    const { ImapFlow } = await import('imapflow');
-    const client = new ImapFlow({
-      host: m.host,
-      port: m.port,
-      secure: m.security === 'tls',
-      doSTARTTLS: m.security === 'starttls' ? true : m.security === 'none' ? false : undefined,
-      auth: { user: m.user, pass: m.pass },
-      logger: false,
-      disableAutoIdle: true,
-      connectionTimeout: timeout,
-      greetingTimeout: timeout,
+    const client = await imapClient(m, timeout, {
       // Between polls the connection is quiet: it must outlive INBOX_POLL.
       socketTimeout: Math.max(300_000, this.options.pollMs + 60_000),
       maxIdleTime: Math.min(this.options.pollMs, 25 * 60_000),
