@@ -209,6 +209,13 @@ export function createServices(
         config.mail.ratePerMinute,
         config.campaigns.tickMs,
       ),
+      () =>
+        services.doctor.known().map((c) => ({
+          domain: c.domain,
+          title: c.title,
+          result: c.result === 'fail' ? 'fail' : 'warn',
+          detail: c.detail,
+        })),
     ),
   };
   return services;

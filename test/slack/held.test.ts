@@ -180,6 +180,17 @@ describe('a held campaign in Slack', () => {
     expect(campaign?.status).toBe('scheduled');
     const posted = slack.callsTo('chat.postMessage')[0]!;
     expect(JSON.stringify(posted.params.blocks)).not.toContain('Content check');
+    // Not held, but the doctor's warn (no DKIM selector known) is in its message (PRODUCT.md §9)…
+    const message = JSON.stringify(posted.params.blocks);
+    expect(message).toContain('Domain doctor:');
+    expect(message).toContain(':warning: DKIM (heldco.com)');
+    // …and in the next New campaign modal, from the doctor's last report (no checks run to open it).
+    await slackPost(url, commandBody('new', 'UADMIN', slack.responseUrl('new'), '/campaigns'), {
+      type: 'form',
+    });
+    const modal = JSON.stringify((await waitFor(() => slack.callsTo('views.open')[0])).params.view);
+    expect(modal).toContain('Domain doctor:');
+    expect(modal).toContain(':warning: DKIM (heldco.com)');
 
     zone = bad;
     clock.advance(3_600_000);

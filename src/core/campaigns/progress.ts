@@ -25,7 +25,15 @@ export type CampaignProgress = {
   countedAt: number;
   steps: StepFigures[];
   followUps: FollowUps | null;
+  /**
+   * What the domain doctor's last report found wrong (warn and fail checks; none before its first
+   * run), shown until the campaign is finished: PRODUCT.md §9's "warn is shown in the progress message".
+   */
+  doctor: DoctorFinding[];
 };
+
+/** A check of the domain doctor that did not pass (core/deliverability). */
+export type DoctorFinding = { domain: string | null; title: string; result: 'warn' | 'fail'; detail: string };
 
 /**
  * What the mailbox tells of a campaign, as fractions (0.0123 = 1.23 %, 4 decimals) with the counts
@@ -73,7 +81,13 @@ export class ProgressService {
     private readonly deps: { clock: Clock },
     private readonly sources: ProgressSources,
     private readonly pacedRatePerMinute: number | null = null,
+    private readonly findings: () => DoctorFinding[] = () => [],
   ) {}
+
+  /** What the domain doctor's last report found wrong (no checks run here): the campaign modal shows it. */
+  doctorFindings(): DoctorFinding[] {
+    return this.findings();
+  }
 
   /** The campaign's rate, bounded by the identities' pacing. */
   private rate(ratePerMinute: number | null): number | null {
@@ -119,6 +133,7 @@ export class ProgressService {
       countedAt: f.countedAt,
       steps: stepFigures(variantsPerStep, counts, sequence ? (f.sequence?.steps ?? []) : null),
       followUps: f.sequence && variantsPerStep.length > 1 ? followUps(f.sequence) : null,
+      doctor: unfinished ? this.findings() : [],
     };
     return unfinished && f.audience ? { ...progress, audience: f.audience } : progress;
   }

@@ -73,6 +73,22 @@ export class DoctorService {
     ];
   }
 
+  /**
+   * The warn and fail checks of the last report, whatever its age, without running the checks
+   * (no lookup, never waits): what the campaign modal and progress message show. Empty before
+   * the first run (a save with a send time, `/campaigns doctor`, `npm run doctor`, GET /doctor).
+   */
+  known(): BlockingCheck[] {
+    const report = this.cached?.report;
+    if (!report) return [];
+    return [
+      ...report.domains.flatMap((d) =>
+        d.checks.filter((c) => c.result !== 'pass').map((c) => ({ ...c, domain: d.domain })),
+      ),
+      ...report.general.filter((c) => c.result !== 'pass').map((c) => ({ ...c, domain: null })),
+    ];
+  }
+
   private async check(): Promise<DoctorReport> {
     const started = this.deps.clock.now();
     const s = this.settings;

@@ -1,6 +1,7 @@
 import type { Campaign } from '../../core/campaigns/campaign.js';
 import type { CampaignHistoryEntry } from '../../core/campaigns/campaign-store.js';
 import { campaignWarnings } from '../../core/campaigns/content-warnings.js';
+import type { DoctorFinding } from '../../core/campaigns/progress.js';
 import { esc } from '../kit/escape.js';
 import { actionIds } from './action-ids.js';
 import { button, context, type KnownBlock, text, when, who } from './common.js';
@@ -55,4 +56,25 @@ export function historyBlocks(history: readonly CampaignHistoryEntry[], omitted:
       ? `\n_${omitted} earlier line${omitted === 1 ? '' : 's'}: GET /campaigns/{id} → history_`
       : '';
   return [context(`*History*\n${lines.join('\n')}${more}`)];
+}
+
+/**
+ * What the domain doctor's last report found (PRODUCT.md §9: a warn is shown in the modal and the
+ * progress message; a held campaign lists its failing checks above, so only the warns here).
+ */
+export function doctorBlocks(findings: readonly DoctorFinding[], held = false): KnownBlock[] {
+  const shown = held ? findings.filter((f) => f.result === 'warn') : findings;
+  if (shown.length === 0) return [];
+  const lines = shown
+    .slice(0, 8)
+    .map(
+      (f) =>
+        `• ${f.result === 'fail' ? ':no_entry:' : ':warning:'} ${esc(f.title)}${f.domain ? ` (${esc(f.domain)})` : ''}: ${esc(f.detail.slice(0, 200))}`,
+    );
+  const more = shown.length > 8 ? `\n…and ${shown.length - 8} more` : '';
+  return [
+    context(
+      `*Domain doctor:*\n${lines.join('\n')}${more}\n_\`/campaigns doctor\` says what to do${held ? '' : '; a failing check holds a campaign until an admin sends it anyway'}._`,
+    ),
+  ];
 }

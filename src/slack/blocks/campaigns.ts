@@ -1,8 +1,8 @@
 import type { Campaign, CampaignCounts } from '../../core/campaigns/campaign.js';
-import { type CampaignProgress, campaignRates } from '../../core/campaigns/progress.js';
+import { type CampaignProgress, campaignRates, type DoctorFinding } from '../../core/campaigns/progress.js';
 import { esc } from '../kit/escape.js';
 import { actionIds } from './action-ids.js';
-import { contentCheckBlocks, heldBlocks, sendAnywayButton } from './campaign-held.js';
+import { contentCheckBlocks, doctorBlocks, heldBlocks, sendAnywayButton } from './campaign-held.js';
 import { button, code, context, type KnownBlock, n, text, when } from './common.js';
 import { isSequenceView, type SequenceView, stepBlocks, stepsSummary } from './steps.js';
 
@@ -95,6 +95,7 @@ export function campaignProgressBlocks(
   k: CampaignCounts,
   eta: number | null,
   sequence?: SequenceView,
+  doctor: readonly DoctorFinding[] = [],
 ): KnownBlock[] {
   const steps = sequence && isSequenceView(c) ? stepBlocks(c, sequence) : [];
   const blocks: KnownBlock[] = [
@@ -112,7 +113,7 @@ export function campaignProgressBlocks(
     ),
   ];
   if (c.statusReason) blocks.push(text(`:information_source: ${esc(c.statusReason)}`));
-  blocks.push(...heldBlocks(c), ...contentCheckBlocks(c));
+  blocks.push(...heldBlocks(c), ...doctorBlocks(doctor, c.status === 'held'), ...contentCheckBlocks(c));
   if (awaitsApproval(c))
     blocks.push(
       text(
@@ -123,7 +124,8 @@ export function campaignProgressBlocks(
 }
 
 /** The progress message of a campaign from its figures and finish estimate. */
-export const progressBlocks = (p: CampaignProgress) => campaignProgressBlocks(p.campaign, p.counts, p.eta, p);
+export const progressBlocks = (p: CampaignProgress) =>
+  campaignProgressBlocks(p.campaign, p.counts, p.eta, p, p.doctor);
 
 /** The fallback text of a progress message: the campaign and its state. */
 export const progressText = (c: Campaign) => `Campaign ${esc(c.name)}: ${c.status}`;

@@ -14,5 +14,9 @@ export async function openCampaignModal(
   channelId: string | null,
 ): Promise<void> {
   const { audience, eta } = await deps.services.progress.reachNow();
-  await client.views.open({ trigger_id: triggerId, view: campaignModal({ audience, eta, channelId }) });
+  const doctor = deps.services.progress.doctorFindings();
+  await client.views.open({
+    trigger_id: triggerId,
+    view: campaignModal({ audience, eta, channelId, doctor }),
+  });
 }

@@ -2,7 +2,9 @@ import type { types } from '@slack/bolt';
 import { z } from 'zod';
 import { type AudienceSummary, describeExcluded } from '../../core/audience/audience-service.js';
 import type { CampaignInput } from '../../core/campaigns/campaign.js';
+import type { DoctorFinding } from '../../core/campaigns/progress.js';
 import { viewIds } from '../blocks/action-ids.js';
+import { doctorBlocks } from '../blocks/campaign-held.js';
 import { context, n, text, when } from '../blocks/common.js';
 import { esc } from '../kit/escape.js';
 import {
@@ -28,6 +30,8 @@ export type ModalContext = {
   eta: number | null;
   /** Where /campaigns new was typed: the progress message goes there. */
   channelId: string | null;
+  /** What the domain doctor's last report found wrong (shown above the fields; none: nothing). */
+  doctor?: readonly DoctorFinding[];
 };
 
 /**
@@ -55,6 +59,7 @@ export function campaignModal(
         context(
           'A daily limit, a send window or a rate makes it slower: the progress message shows the new estimate.',
         ),
+        ...doctorBlocks(ctx.doctor ?? []),
         input('name', 'Name', { type: 'plain_text_input', max_length: 200 }),
         input(
           'subject',

@@ -51,7 +51,7 @@ export function register(app: App, deps: SlackDeps): void {
         const shape = changeShape(meta.seq, change(JSON.parse(actions[0]?.value ?? '{}')));
         const { audience, eta } = await deps.services.progress.reachNow();
         const next = campaignModal(
-          { audience, eta, channelId: meta.channelId },
+          { audience, eta, channelId: meta.channelId, doctor: deps.services.progress.doctorFindings() },
           shape,
           readTyped(view.state?.values),
         );
