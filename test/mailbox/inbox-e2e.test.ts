@@ -10,8 +10,9 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { memoryLog, startTestApp, tempDir, testClock, uploadCsv, waitFor } from '../helpers.js';
 import { type ImapServer, imapPassword, imapUser, startImapServer } from '../mail/imap-server.js';
+import { arf, dsn, header, outOfOffice, reply } from '../mail/messages.js';
 import { type Call, FakeSlack, postedClickBody, signingSecret, slackPost } from '../slack/fake-slack.js';
-import { type Received, startSink } from '../smtp-sink.js';
+import { startSink } from '../smtp-sink.js';
 
 type Json = Record<string, unknown>;
 type Running = Awaited<ReturnType<typeof startTestApp>> & { log: ReturnType<typeof memoryLog> };
@@ -103,142 +104,8 @@ async function sendCampaign(t: Running, body: Json, until: string[] = ['complete
 }
 
 // ---------------------------------------------------------------------------------------------
-// Messages as real senders write them, built for the sends the sink received.
-
-let n = 0;
-const crlf = (lines: string[]) => `${lines.join('\r\n')}\r\n`;
-const headerBlock = (raw: string) => raw.slice(0, raw.indexOf('\r\n\r\n'));
-const header = (m: Received, name: string) => m.headers[name.toLowerCase()] ?? '';
-
-/** A Postfix-style DSN (RFC 3464) for one failed recipient; `quote`: the original's headers as text/rfc822-headers. */
-function dsn(o: {
-  to: string;
-  recipient: string;
-  status: string;
-  code: string;
-  words: string;
-  quote?: Received;
-}): string {
-  const b = `dsn-boundary-${++n}`;
-  const diag = `${o.code} ${o.status} <${o.recipient}>: ${o.words}`;
-  return crlf([
-    'From: Mail Delivery System <MAILER-DAEMON@mx.relay.example>',
-    `To: ${o.to}`,
-    'Subject: Undelivered Mail Returned to Sender',
-    `Message-ID: <dsn-${n}@mx.relay.example>`,
-    'Auto-Submitted: auto-replied',
-    'MIME-Version: 1.0',
-    `Content-Type: multipart/report; report-type=delivery-status; boundary="${b}"`,
-    '',
-    `--${b}`,
-    'Content-Type: text/plain; charset=us-ascii',
-    '',
-    'This is the mail system at host mx.relay.example.',
-    '',
-    "I'm sorry to have to inform you that your message could not",
-    'be delivered to one or more recipients.',
-    '',
-    `<${o.recipient}>: host mx.x.com[192.0.2.10] said: ${diag}`,
-    '',
-    `--${b}`,
-    'Content-Type: message/delivery-status',
-    '',
-    'Reporting-MTA: dns; mx.relay.example',
-    '',
-    `Final-Recipient: rfc822; ${o.recipient}`,
-    `Original-Recipient: rfc822;${o.recipient}`,
-    'Action: failed',
-    `Status: ${o.status}`,
-    'Remote-MTA: dns; mx.x.com',
-    `Diagnostic-Code: smtp; ${diag}`,
-    '',
-    ...(o.quote ? [`--${b}`, 'Content-Type: text/rfc822-headers', '', headerBlock(o.quote.raw), ''] : []),
-    `--${b}--`,
-  ]);
-}
-
-/** An ARF feedback report (RFC 5965) about the original message. */
-function arf(original: Received): string {
-  const b = `arf-boundary-${++n}`;
-  return crlf([
-    'From: Feedback Loop <fbl@feedback.mailbox.example>',
-    `To: ${bounceAddress}`,
-    'Subject: FW: Quick question',
-    `Message-ID: <arf-${n}@feedback.mailbox.example>`,
-    'MIME-Version: 1.0',
-    `Content-Type: multipart/report; report-type=feedback-report; boundary="${b}"`,
-    '',
-    `--${b}`,
-    'Content-Type: text/plain; charset=us-ascii',
-    '',
-    'This is an email abuse report for an email message received from IP 192.0.2.20.',
-    '',
-    `--${b}`,
-    'Content-Type: message/feedback-report',
-    '',
-    'Feedback-Type: abuse',
-    'User-Agent: ExampleFBL/1.0',
-    'Version: 1',
-    `Original-Mail-From: <${original.from}>`,
-    `Original-Rcpt-To: <${original.to}>`,
-    'Source-IP: 192.0.2.20',
-    '',
-    `--${b}`,
-    'Content-Type: message/rfc822',
-    '',
-    original.raw.replace(/\r\n$/, ''),
-    '',
-    `--${b}--`,
-  ]);
-}
-
-/** A reply from the recipient of `original`: new text on top, the quoted original below. */
-function reply(original: Received, text: string, extra: string[] = []): Buffer {
-  const id = header(original, 'message-id');
-  return Buffer.from(
-    crlf([
-      `From: ${original.to.split('@')[0]} <${original.to}>`,
-      'To: Sales <sales@coldbatch.test>',
-      `Subject: Re: ${header(original, 'subject')}`,
-      `Message-ID: <reply-${++n}@x.com>`,
-      `In-Reply-To: ${id}`,
-      `References: ${id}`,
-      'MIME-Version: 1.0',
-      'Content-Type: text/plain; charset=utf-8',
-      'Content-Transfer-Encoding: 8bit',
-      ...extra,
-      '',
-      text,
-      '',
-      'On Mon, 7 Dec 2026 at 09:00, Sales <sales@coldbatch.test> wrote:',
-      '> Hello there',
-      '> QUOTED-HISTORY of our first message',
-      '',
-    ]),
-    'utf8',
-  );
-}
-
-/** An out-of-office answer in Portuguese (RFC 3834 Auto-Submitted). */
-const outOfOffice = (original: Received) =>
-  Buffer.from(
-    crlf([
-      `From: Olga <${original.to}>`,
-      'To: Sales <sales@coldbatch.test>',
-      `Subject: Resposta automática: ${header(original, 'subject')}`,
-      `Message-ID: <ooo-${++n}@x.com>`,
-      `In-Reply-To: ${header(original, 'message-id')}`,
-      'Auto-Submitted: auto-replied',
-      'MIME-Version: 1.0',
-      'Content-Type: text/plain; charset=utf-8',
-      'Content-Transfer-Encoding: 8bit',
-      '',
-      'Olá! Estou fora do escritório até 20 de janeiro, com acesso limitado ao e-mail.',
-      'Em caso de urgência, fale com a recepção.',
-      '',
-    ]),
-    'utf8',
-  );
+// Messages as real senders write them (test/mail/messages.ts), built for the sends the sink received;
+// and one that is not.
 
 /** Not a message at all: binary noise with no header block. */
 const garbage = Buffer.concat([
@@ -400,7 +267,7 @@ describe('the inbox, end to end', () => {
         words: 'Mailbox full',
         quote: sent.soft,
       }),
-      outOfOffice(sent.ooo!),
+      outOfOffice(sent.ooo!, { language: 'pt' }),
       reply(sent.remove!, 'Please remove me from your mailing list. I am not interested.'),
     ];
     for (const m of part2) imap.append(m);

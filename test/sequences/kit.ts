@@ -10,6 +10,8 @@ import { SMTPServer } from 'smtp-server';
 import { expect } from 'vitest';
 import { memoryLog, startTestApp, testClock, uploadCsv, waitFor } from '../helpers.js';
 import { type ImapServer, imapPassword, imapUser } from '../mail/imap-server.js';
+import * as messages from '../mail/messages.js';
+import { header } from '../mail/messages.js';
 import { type FakeSlack, signingSecret } from '../slack/fake-slack.js';
 import type { Received, startSink } from '../smtp-sink.js';
 
@@ -158,7 +160,7 @@ export async function campaignOf(t: Pick<Running, 'url'>, id: string): Promise<J
 // ---------------------------------------------------------------------------------------------
 // What the sink received.
 
-export const header = (m: Received, name: string) => m.headers[name.toLowerCase()] ?? '';
+export { header };
 /** The step a message is: its body carries `step-N` (the tests' bodies say so). */
 export const stepOf = (m: Received) => Number(/step-(\d)/.exec(m.body)?.[1] ?? 0);
 /** The messages of one step, by recipient. */
@@ -184,91 +186,13 @@ export function expectLedgerUnique(t: Pick<Running, 'app'>, campaignId: string):
 }
 
 // ---------------------------------------------------------------------------------------------
-// Messages as real senders write them.
+// Messages as real senders write them (test/mail/messages.ts): a reply, a hard bounce to the VERP
+// envelope sender (its headers not quoted) and an out-of-office answer in German.
 
-let n = 0;
-const crlf = (lines: string[]) => `${lines.join('\r\n')}\r\n`;
+export { hardBounce, reply } from '../mail/messages.js';
 
-/** A reply from the recipient of `original`: new text on top, the quoted original below. */
-export function reply(original: Received, text: string): Buffer {
-  const id = header(original, 'message-id');
-  return Buffer.from(
-    crlf([
-      `From: ${original.to.split('@')[0]} <${original.to}>`,
-      'To: Sales <sales@coldbatch.test>',
-      `Subject: Re: ${header(original, 'subject')}`,
-      `Message-ID: <seq-reply-${++n}@x.com>`,
-      `In-Reply-To: ${id}`,
-      `References: ${id}`,
-      'MIME-Version: 1.0',
-      'Content-Type: text/plain; charset=utf-8',
-      'Content-Transfer-Encoding: 8bit',
-      '',
-      text,
-      '',
-      'Am Do., 26. März 2026 um 10:00 schrieb Sales <sales@coldbatch.test>:',
-      '> Hello there',
-      '',
-    ]),
-    'utf8',
-  );
-}
-
-/** An out-of-office answer (RFC 3834 Auto-Submitted) to `original`. */
-export function outOfOffice(original: Received): Buffer {
-  return Buffer.from(
-    crlf([
-      `From: ${original.to.split('@')[0]} <${original.to}>`,
-      'To: Sales <sales@coldbatch.test>',
-      `Subject: Abwesenheitsnotiz: ${header(original, 'subject')}`,
-      `Message-ID: <seq-ooo-${++n}@x.com>`,
-      `In-Reply-To: ${header(original, 'message-id')}`,
-      'Auto-Submitted: auto-replied',
-      'MIME-Version: 1.0',
-      'Content-Type: text/plain; charset=utf-8',
-      'Content-Transfer-Encoding: 8bit',
-      '',
-      'Ich bin bis zum 6. April nicht im Büro und habe keinen Zugriff auf meine E-Mails.',
-      '',
-    ]),
-    'utf8',
-  );
-}
-
-/** A Postfix-style DSN (RFC 3464) for `original`'s recipient, sent to its VERP envelope sender. */
-export function hardBounce(original: Received): string {
-  const b = `seq-dsn-${++n}`;
-  const diag = `550 5.1.1 <${original.to}>: Recipient address rejected: User unknown`;
-  return crlf([
-    'From: Mail Delivery System <MAILER-DAEMON@mx.relay.example>',
-    `To: ${original.from}`,
-    'Subject: Undelivered Mail Returned to Sender',
-    `Message-ID: <seq-dsn-${n}@mx.relay.example>`,
-    'Auto-Submitted: auto-replied',
-    'MIME-Version: 1.0',
-    `Content-Type: multipart/report; report-type=delivery-status; boundary="${b}"`,
-    '',
-    `--${b}`,
-    'Content-Type: text/plain; charset=us-ascii',
-    '',
-    'This is the mail system at host mx.relay.example.',
-    '',
-    `<${original.to}>: host mx.x.com[192.0.2.10] said: ${diag}`,
-    '',
-    `--${b}`,
-    'Content-Type: message/delivery-status',
-    '',
-    'Reporting-MTA: dns; mx.relay.example',
-    '',
-    `Final-Recipient: rfc822; ${original.to}`,
-    'Action: failed',
-    'Status: 5.1.1',
-    'Remote-MTA: dns; mx.x.com',
-    `Diagnostic-Code: smtp; ${diag}`,
-    '',
-    `--${b}--`,
-  ]);
-}
+/** An out-of-office answer (RFC 3834 Auto-Submitted) to `original`, in German. */
+export const outOfOffice = (original: Received): Buffer => messages.outOfOffice(original, { language: 'de' });
 
 /** The one-click unsubscribe URL of a message (its List-Unsubscribe https link), on the app's own address. */
 export function oneClickUrl(t: Pick<Running, 'url'>, m: Received): string {

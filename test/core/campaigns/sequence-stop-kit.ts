@@ -3,13 +3,14 @@
  * SMTP sink (VERP on; `reject` answers chosen addresses 550), a campaign sent for real, and its
  * people put in a sequence by writing `sequence_people` rows the way the engine does once step 1
  * is accepted (the schema is fixed: step 1 sent, step 2 due). Raw messages (a reply, a DSN, an
- * out-of-office) are built from what the sink received and go through services.mailbox.process
- * with the real classifier.
+ * out-of-office, a complaint; test/mail/messages.ts) are built from what the sink received and go
+ * through services.mailbox.process with the real classifier.
  */
 import type { Services } from '../../../src/core/index.js';
 import { createLogger } from '../../../src/logger.js';
 import { createMailer } from '../../../src/mail/index.js';
 import { importText, testClock, testCore } from '../../helpers.js';
+import { hardBounce, header, softBounce } from '../../mail/messages.js';
 import { type Received, startSink } from '../../smtp-sink.js';
 
 export const day = 86_400_000;
@@ -22,9 +23,6 @@ export type PersonRow = {
   stopReason: string | null;
   stoppedAt: number | null;
 };
-
-const crlf = (lines: string[]) => `${lines.join('\r\n')}\r\n`;
-let n = 0;
 
 export async function sequenceKit(env: Record<string, string> = {}) {
   const clock = testClock(Date.UTC(2026, 0, 14, 12)); // a Wednesday, 12:00 UTC
@@ -123,120 +121,13 @@ export async function sequenceKit(env: Record<string, string> = {}) {
   };
 }
 
-const header = (m: Received, name: string) => m.headers[name.toLowerCase()] ?? '';
+/** A human reply, an out-of-office answer and an ARF complaint about `original` (test/mail/messages.ts). */
+export { arf, outOfOffice, reply } from '../../mail/messages.js';
 
-/** A reply from the recipient of `original`: new text on top, the quoted original below. */
-export function reply(original: Received, text: string): string {
-  const id = header(original, 'message-id');
-  return crlf([
-    `From: ${original.to.split('@')[0]} <${original.to}>`,
-    'To: Sales <sales@coldbatch.test>',
-    `Subject: Re: ${header(original, 'subject')}`,
-    `Message-ID: <reply-${++n}@acme.test>`,
-    `In-Reply-To: ${id}`,
-    `References: ${id}`,
-    'MIME-Version: 1.0',
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    text,
-    '',
-    'On Wed, 14 Jan 2026 at 12:00, Sales <sales@coldbatch.test> wrote:',
-    '> Hello',
-    '',
-  ]);
-}
-
-/** An out-of-office answer (RFC 3834 Auto-Submitted) to `original`. */
-export function outOfOffice(original: Received): string {
-  return crlf([
-    `From: Away <${original.to}>`,
-    'To: Sales <sales@coldbatch.test>',
-    `Subject: Automatic reply: ${header(original, 'subject')}`,
-    `Message-ID: <ooo-${++n}@acme.test>`,
-    `In-Reply-To: ${header(original, 'message-id')}`,
-    'Auto-Submitted: auto-replied',
-    'MIME-Version: 1.0',
-    'Content-Type: text/plain; charset=utf-8',
-    '',
-    'I am out of the office until January 20th with limited access to e-mail.',
-    '',
-  ]);
-}
-
-/** A Postfix-style DSN (RFC 3464) for `original`'s recipient, to its VERP envelope sender: hard 5.1.1 or soft 4.2.2. */
-export function dsn(original: Received, hard: boolean): string {
-  const b = `dsn-boundary-${++n}`;
-  const status = hard ? '5.1.1' : '4.2.2';
-  const diag = hard
-    ? `550 5.1.1 <${original.to}>: Recipient address rejected: User unknown`
-    : `452 4.2.2 <${original.to}>: Mailbox full`;
-  return crlf([
-    'From: Mail Delivery System <MAILER-DAEMON@mx.relay.example>',
-    `To: ${original.from}`,
-    'Subject: Undelivered Mail Returned to Sender',
-    `Message-ID: <dsn-${n}@mx.relay.example>`,
-    'Auto-Submitted: auto-replied',
-    'MIME-Version: 1.0',
-    `Content-Type: multipart/report; report-type=delivery-status; boundary="${b}"`,
-    '',
-    `--${b}`,
-    'Content-Type: text/plain; charset=us-ascii',
-    '',
-    'I am sorry to have to inform you that your message could not be delivered.',
-    '',
-    `--${b}`,
-    'Content-Type: message/delivery-status',
-    '',
-    'Reporting-MTA: dns; mx.relay.example',
-    '',
-    `Final-Recipient: rfc822; ${original.to}`,
-    'Action: failed',
-    `Status: ${status}`,
-    `Diagnostic-Code: smtp; ${diag}`,
-    '',
-    `--${b}`,
-    'Content-Type: text/rfc822-headers',
-    '',
-    original.raw.slice(0, original.raw.indexOf('\r\n\r\n')),
-    '',
-    `--${b}--`,
-  ]);
-}
+/** A Postfix-style DSN for `original`, its headers quoted, to its VERP envelope sender: hard 5.1.1 or soft 4.2.2. */
+export const dsn = (original: Received, hard: boolean): string =>
+  (hard ? hardBounce : softBounce)(original, { quote: true });
 
 /** The unsubscribe token of the List-Unsubscribe header `original` carried. */
 export const unsubscribeToken = (original: Received): string =>
   /\/u\/([^>]+)>/.exec(header(original, 'list-unsubscribe'))?.[1] ?? '';
-
-/** An ARF feedback report (RFC 5965) quoting `original` whole. */
-export function arf(original: Received): string {
-  const b = `arf-boundary-${++n}`;
-  return crlf([
-    'From: Feedback Loop <fbl@feedback.mailbox.example>',
-    `To: ${bounceAddress}`,
-    'Subject: FW: Quick question',
-    `Message-ID: <arf-${n}@feedback.mailbox.example>`,
-    'MIME-Version: 1.0',
-    `Content-Type: multipart/report; report-type=feedback-report; boundary="${b}"`,
-    '',
-    `--${b}`,
-    'Content-Type: text/plain; charset=us-ascii',
-    '',
-    'This is an email abuse report.',
-    '',
-    `--${b}`,
-    'Content-Type: message/feedback-report',
-    '',
-    'Feedback-Type: abuse',
-    'User-Agent: ExampleFBL/1.0',
-    'Version: 1',
-    `Original-Mail-From: <${original.from}>`,
-    `Original-Rcpt-To: <${original.to}>`,
-    '',
-    `--${b}`,
-    'Content-Type: message/rfc822',
-    '',
-    original.raw.replace(/\r\n$/, ''),
-    '',
-    `--${b}--`,
-  ]);
-}
