@@ -95,7 +95,7 @@ const coreIntoDb = (i: Import) => layer(i.file) === 'core' && layer(i.target) ==
 
 /** SQL outside db/: the database drivers, the query builder, prepared statements, SQL text. */
 const sqlMarkers = [
-  /from ['"](?:better-sqlite3|drizzle-orm)[^'"]*['"]/,
+  /from ['"](?:better-sqlite3|drizzle-orm|pg)[^'"]*['"]/,
   /\.prepare\(\s*[`'"]/,
   /\bsql`/,
   /[`'"]\s*(?:SELECT|INSERT INTO|UPDATE \w+ SET|DELETE FROM|PRAGMA)\b/,

@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { openPg, type PgDb } from '../../src/db/pg/client.js';
+
+const templateDb = 'coldbatch_template';
+
+/** The URL of a database `name` on the run's Postgres server. */
+export function pgDatabaseUrl(name: string): string {
+  const u = new URL(inject('pgUrl'));
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: inject('pgUrl') });
+  await c.connect();
+  try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/**
+ * A database of its own for one test, migrated (copied from the run's template), on the run's
+ * real Postgres server: `db` (a pool) and `url`; `drop` closes the pool and drops it.
+ */
+export async function freshPg(options: { max?: number; migrated?: boolean } = {}): Promise<{
+  db: PgDb;
+  url: string;
+  name: string;
+  drop: () => Promise<void>;
+}> {
+  const name = `cb_${randomBytes(6).toString('hex')}`;
+  await admin((c) =>
+    c.query(
+      options.migrated === false
+        ? `CREATE DATABASE ${name}`
+        : `CREATE DATABASE ${name} TEMPLATE ${templateDb}`,
+    ),
+  );
+  const url = pgDatabaseUrl(name);
+  const db = openPg(url, { max: options.max ?? 5 });
+  return {
+    db,
+    url,
+    name,
+    drop: async () => {
+      await db.$client.end();
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
