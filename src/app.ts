@@ -2,28 +2,28 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Router } from 'express';
 import type { DestinationStream } from 'pino';
+import { type AppDatabase, openPostgresDatabase, openSqliteDatabase } from './app-database.js';
+import { campaignWarnings, mailerOptions } from './app-settings.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { HealthService } from './core/health.js';
 import { createServices, type Services } from './core/index.js';
 import type { CoreDeps } from './core/types.js';
-import { type Db, migrateDb, openDb } from './db/client.js';
-import { needsLegacyUpgrade } from './db/legacy-upgrade.js';
-import { startCheckpointer } from './db/sqlite/checkpointer.js';
-import { CountThread } from './db/sqlite/count-thread.js';
-import { SqliteIdentityStore } from './db/sqlite/identity-store.js';
-import { sqliteStores } from './db/sqlite/stores.js';
+import type { Db } from './db/client.js';
 import { createHttpApp } from './http/server.js';
 import { createLogger, type Logger } from './logger.js';
 import { mailboxReaders } from './mail/imap/index.js';
-import { createMailer, type Mailer, mailSettings } from './mail/index.js';
+import { createMailer, type Mailer } from './mail/index.js';
 import { startScheduler } from './scheduler/index.js';
 import type { SlackRuntime } from './slack/app.js';
 import { proposeRetention } from './slack/flows/retention.js';
 
 export type App = {
   config: Config;
-  db: Db;
+  /** The database it runs on: SQLite (DATABASE_PATH) or Postgres (DATABASE_URL). */
+  engine: 'sqlite' | 'postgres';
+  /** The SQLite handle (tests, tools); throws on Postgres. */
+  readonly db: Db;
   log: Logger;
   services: Services;
   /** The Slack runtime once started, when Slack tokens are configured. */
@@ -50,58 +50,28 @@ export type AppOptions = {
   mailer?: Mailer;
 };
 
-/** The mailer settings of the configuration. */
-export function mailerOptions(config: Config) {
-  return {
-    outboxDir: config.mail.outboxDir,
-    ...(config.mail.smtpUrl ? { smtpUrl: config.mail.smtpUrl } : {}),
-    ...(config.mail.accounts.length > 0 ? { accounts: config.mail.accounts } : {}),
-    ...mailSettings(config.mail), // the rate, SMTP_URL's DKIM key, SEND_GAP
-    maxConnections: config.mail.maxConnections,
-  };
-}
+export { campaignWarnings, mailerOptions } from './app-settings.js';
 
 /**
- * What a campaign will need that the configuration lacks, one line each for the start log (a
- * campaign refuses to start without them; better to know before writing one).
+ * Composition root over SQLite (DATABASE_PATH): database (migrated, crash leftovers swept),
+ * services, HTTP server. With DATABASE_URL use createApp, which opens Postgres first.
  */
-export function campaignWarnings(config: Config): { variable: string; message: string }[] {
-  const warnings: { variable: string; message: string }[] = [];
-  if (!config.mail.from) {
-    warnings.push({
-      variable: 'MAIL_FROM',
-      message:
-        "MAIL_FROM not set: every campaign must then give its own sender; set MAIL_FROM to the sender's name and address",
-    });
-  }
-  if (!config.mail.postalAddress) {
-    warnings.push({
-      variable: 'MAIL_POSTAL_ADDRESS',
-      message:
-        'MAIL_POSTAL_ADDRESS not set: no campaign can start until it is (every footer carries your postal address)',
-    });
-  }
-  const outbox = !config.mail.smtpUrl && config.mail.accounts.length === 0;
-  if (outbox && !config.mail.publicUrl.startsWith('https://')) {
-    warnings.push({
-      variable: 'PUBLIC_URL',
-      message: `unsubscribe links point to ${config.mail.publicUrl}: fine for the outbox; real mail (SMTP_URL) needs PUBLIC_URL set to an https URL recipients can reach`,
-    });
-  }
-  return warnings;
+export function buildApp(config: Config, options: AppOptions = {}): App {
+  if (config.databaseUrl) throw new Error('DATABASE_URL is set: build the app with createApp (Postgres)');
+  const log = createLogger(config.logLevel, options.logDestination, { format: config.logFormat });
+  return assemble(config, options, log, openSqliteDatabase(config));
 }
 
-/** Composition root: database (migrated, crash leftovers swept), services, HTTP server. */
-export function buildApp(config: Config, options: AppOptions = {}): App {
+/** The app on the database the configuration names: Postgres when DATABASE_URL is set, else SQLite. */
+export async function createApp(config: Config, options: AppOptions = {}): Promise<App> {
+  if (!config.databaseUrl) return buildApp(config, options);
   const log = createLogger(config.logLevel, options.logDestination, { format: config.logFormat });
-  const db = openDb(config.databasePath);
-  if (needsLegacyUpgrade(db)) {
-    db.$client.close();
-    throw new Error(
-      `${config.databasePath} has the old contacts schema: run npm run migrate first (it upgrades it in place).`,
-    );
-  }
-  migrateDb(db);
+  const database = await openPostgresDatabase(config, config.databaseUrl, log, options.clock ?? systemClock);
+  return assemble(config, options, log, database);
+}
+
+function assemble(config: Config, options: AppOptions, log: Logger, database: AppDatabase): App {
+  const { stores } = database;
   const core: CoreDeps = { log, clock: options.clock ?? systemClock };
   const mailer =
     options.mailer ??
@@ -109,12 +79,9 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       ...mailerOptions(config),
       thread: true, // the SMTP pool builds and writes messages off the main thread
       log,
-      identityStore: new SqliteIdentityStore(db.$client),
+      identityStore: database.identityStore,
       clock: core.clock,
     });
-  // Audience and campaign figures are counted in one long-lived worker thread (closed on stop).
-  const counts = CountThread.over(db.$client);
-  const stores = sqliteStores(db, { reportsOffThread: true, counts });
   const services = createServices(core, stores, config, mailer);
   const readers = mailboxReaders(config.inbox, { log, clock: core.clock }); // started in start()
   // Rows a crash left claimed become unknown before anything is claimed (runDue waits for it too).
@@ -138,6 +105,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       apiToken: config.apiToken,
       importMaxBytes: config.importMaxBytes,
       health: {
+        engine: database.engine,
         core: new HealthService(stores.health),
         slack: () => slack?.mode ?? 'disabled',
         smtp: () => smtpState,
@@ -151,12 +119,15 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
   );
   let server: Server | undefined;
   let scheduler: { stop(): Promise<void> } | undefined;
-  let checkpoints: { stop(): Promise<void> } | undefined;
   let smtpState = mailer.kind === 'outbox' ? 'outbox' : 'unknown';
 
   return {
     config,
-    db,
+    engine: database.engine,
+    get db(): Db {
+      if (!database.sqlite) throw new Error('app.db is the SQLite handle: this app runs on Postgres');
+      return database.sqlite;
+    },
     log,
     services,
     ready,
@@ -167,7 +138,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       await sendsSwept;
       const [interruptedFiles] = await inboxSwept;
       await importsSwept;
-      checkpoints ??= await startCheckpointer(db, config.databasePath, log);
+      await database.started(log);
       const slackApp = config.slack ? await import('./slack/app.js') : null;
       if (slackApp && config.slack) {
         slack = slackApp.createSlack({
@@ -254,9 +225,7 @@ export function buildApp(config: Config, options: AppOptions = {}): App {
       }
       await services.imports.stop();
       await mailer.close();
-      await counts?.close();
-      await checkpoints?.stop();
-      db.$client.close();
+      await database.close();
     },
   };
 

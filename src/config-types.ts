@@ -11,7 +11,12 @@ export type Config = {
   port: number;
   /** Where the HTTP server listens: 127.0.0.1 unless API_TOKEN is set (then HOST or all interfaces). */
   host: string;
+  /** The SQLite file (DATABASE_PATH), used when no DATABASE_URL is set. */
   databasePath: string;
+  /** DATABASE_URL: Postgres (postgres://…) instead of SQLite; several instances may share it. */
+  databaseUrl: string | undefined;
+  /** DATABASE_POOL_MAX: connections in the Postgres pool of each instance. */
+  databasePoolMax: number;
   apiToken: string | undefined;
   importMaxBytes: number;
   /** IMPORT_IDLE_TIMEOUT: an upload (REST body, Slack download) that sends nothing this long is refused (408). */

@@ -18,16 +18,21 @@ import {
   smtpUrls,
 } from './config-fields.js';
 import { type Config, logLevels, type SlackConfig } from './config-types.js';
-import { parseSender } from './core/campaigns/sender.js';
+import { addressOf, parseSender } from './core/campaigns/sender.js';
 import { dkimKeys } from './mail/dkim.js';
 
 export type { ImapMailbox, SmtpAccount } from './config-fields.js';
 export type { Config, MailConfig, SlackConfig, ValidationConfig, WebhookConfig } from './config-types.js';
 
+/** DATABASE_URL: a Postgres URL. */
+const postgresUrl = z.string().regex(/^postgres(ql)?:\/\//, 'must be postgres://user:pass@host:5432/db');
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   HOST: z.preprocess(emptyAsUndefined, z.string().optional()),
   DATABASE_PATH: z.string().min(1).default('./data/coldbatch.db'),
+  DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1, 'must be at least 1').max(1000).default(10),
   API_TOKEN: z.preprocess(emptyAsUndefined, z.string().min(16, 'must be at least 16 characters').optional()),
   IMPORT_MAX_BYTES: bytes.default(50 * 1024 * 1024),
   IMPORT_IDLE_TIMEOUT: duration.pipe(z.number().min(100, 'must be at least 100ms')).default(30_000),
@@ -165,13 +170,6 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** The bare address of `Name <a@b.c>` or `a@b.c`. */
-function addressOf(from: string | undefined): string | undefined {
-  if (!from) return undefined;
-  const m = /<([^<>]+)>\s*$/.exec(from);
-  return (m?.[1] ?? from).trim();
-}
-
 /** Every variable loadConfig reads (.env.example documents each). */
 export const configVariables: readonly string[] = Object.keys(envSchema.shape);
 
@@ -251,6 +249,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     host: e.HOST ?? (e.API_TOKEN ? '0.0.0.0' : '127.0.0.1'),
     databasePath: e.DATABASE_PATH,
+    databaseUrl: e.DATABASE_URL,
+    databasePoolMax: e.DATABASE_POOL_MAX,
     apiToken: e.API_TOKEN,
     importMaxBytes: e.IMPORT_MAX_BYTES,
     importIdleTimeoutMs: e.IMPORT_IDLE_TIMEOUT,

@@ -1,7 +1,14 @@
-import { buildApp } from './app.js';
+import { type App, createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { readEnv } from './env.js';
 import { storageError } from './errors.js';
+
+/** The database for the log: the SQLite path, or the Postgres host and database (never the password). */
+function databaseName(c: { databaseUrl: string | undefined; databasePath: string }): string {
+  if (!c.databaseUrl) return c.databasePath;
+  const u = new URL(c.databaseUrl);
+  return `postgres://${u.host}${u.pathname}`;
+}
 
 function fail(thrown: unknown, databasePath?: string): never {
   const e = storageError(thrown, databasePath) ?? thrown;
@@ -20,11 +27,11 @@ try {
   fail(e);
 }
 
-let app: ReturnType<typeof buildApp>;
+let app: App;
 try {
-  app = buildApp(config);
+  app = await createApp(config);
 } catch (e) {
-  fail(e, config.databasePath);
+  fail(e, config.databaseUrl ? undefined : config.databasePath);
 }
 
 // Installed before start: a SIGTERM while starting stops cleanly too.
@@ -41,5 +48,5 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-app.log.info({ database: config.databasePath }, 'database ready');
+app.log.info({ database: databaseName(config) }, 'database ready');
 await app.start().catch((e: unknown) => fail(e, config.databasePath));

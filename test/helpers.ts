@@ -2,18 +2,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { type App, type AppOptions, buildApp } from '../src/app.js';
+import { type App, type AppOptions, createApp } from '../src/app.js';
 import type { Clock } from '../src/clock.js';
 import { type Config, loadConfig } from '../src/config.js';
 import { createServices, type Services } from '../src/core/index.js';
 import type { CoreDeps } from '../src/core/types.js';
 import { type Db, migrateDb, openDb } from '../src/db/client.js';
+import type { PgDb } from '../src/db/pg/client.js';
+import { pgStores } from '../src/db/pg/stores.js';
 import { CountThread } from '../src/db/sqlite/count-thread.js';
 import { sqliteStores } from '../src/db/sqlite/stores.js';
 import { DomainError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { createMailer } from '../src/mail/index.js';
 import type { Mailer } from '../src/mail/mailer.js';
+import { freshPgSync } from './pg/pg.js';
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'coldbatch-'): { dir: string; cleanup: () => void } {
@@ -71,6 +74,8 @@ export function testCore(
   } = {},
 ): {
   db: Db;
+  /** The Postgres database (COLDBATCH_TEST_DB=postgres), else undefined. */
+  pg?: PgDb;
   deps: CoreDeps;
   services: Services;
   path: string;
@@ -78,6 +83,7 @@ export function testCore(
 } {
   const { dir, cleanup } = opts.at ? { dir: opts.at.dir, cleanup: () => {} } : tempDir();
   const path = opts.at?.path ?? join(dir, 'test.db');
+  if (testDialect() === 'postgres' && !opts.at) return testCorePg(opts, dir, path, cleanup);
   const db = openDb(path);
   migrateDb(db);
   const log = createLogger('silent');
@@ -110,6 +116,54 @@ export function testCore(
   };
 }
 
+/**
+ * Which database the service tests run on: SQLite, or Postgres in the `postgres` test project
+ * (vitest.config.ts), which runs the service tests again with COLDBATCH_TEST_DB=postgres.
+ */
+export function testDialect(): 'sqlite' | 'postgres' {
+  return process.env.COLDBATCH_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
+}
+
+/** testCore over a database of its own on the run's Postgres (its `db` throws: SQLite only). */
+function testCorePg(
+  opts: Parameters<typeof testCore>[0] & object,
+  dir: string,
+  path: string,
+  cleanup: () => void,
+): ReturnType<typeof testCore> {
+  const pg = freshPgSync();
+  const log = createLogger('silent');
+  const deps: CoreDeps = { log, clock: opts.clock ?? { now: () => Date.now() } };
+  const config = loadConfig({
+    MAIL_FROM: 'Sales <sales@coldbatch.test>',
+    MAIL_POSTAL_ADDRESS: 'Rua Exemplo 100, São Paulo, Brasil',
+    PUBLIC_URL: 'https://coldbatch.test',
+    MAIL_OUTBOX_DIR: join(dir, 'outbox'),
+    DATABASE_PATH: path,
+    BACKUP_DIR: join(dir, 'backups'),
+    IMPORT_MAX_BYTES: String(opts.importMaxBytes ?? 50 * 1024 * 1024),
+    VALIDATE_ON_IMPORT: 'false',
+    ...opts.env,
+  });
+  const mailer = opts.mailer ?? createMailer({ outboxDir: config.mail.outboxDir, log });
+  const services = createServices(deps, pgStores(pg.db), config, mailer);
+  return {
+    get db(): Db {
+      throw new Error(
+        'core.db is the SQLite handle: this test reads SQLite directly and runs on SQLite only',
+      );
+    },
+    pg: pg.db,
+    deps,
+    services,
+    path,
+    cleanup: () => {
+      void pg.drop();
+      cleanup();
+    },
+  };
+}
+
 export function testConfig(env: Record<string, string> = {}): Config & { dir: string } {
   const { dir } = tempDir();
   const config = {
@@ -130,13 +184,15 @@ export function testConfig(env: Record<string, string> = {}): Config & { dir: st
   return config;
 }
 
-/** The real app on a random loopback port. */
+/** The real app on a random loopback port (on Postgres in the `postgres` test project). */
 export async function startTestApp(
   env: Record<string, string> = {},
   options: AppOptions = {},
 ): Promise<{ app: App; url: string; stop: () => Promise<void> }> {
-  const config = testConfig(env);
-  const app = buildApp(config, options);
+  const pg = testDialect() === 'postgres' && !env.DATABASE_URL ? freshPgSync() : null;
+  if (pg) await pg.db.$client.end(); // the app opens its own pool on it
+  const config = testConfig(pg ? { ...env, DATABASE_URL: pg.url } : env);
+  const app = await createApp(config, options);
   const { port } = await app.start();
   return {
     app,

@@ -12,6 +12,6 @@ describe('app', () => {
     stop = t.stop;
     const res = await fetch(`${t.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, db: 'ok', slack: 'disabled', smtp: 'outbox' });
+    expect(await res.json()).toEqual({ ok: true, db: { engine: 'sqlite', ok: true }, slack: 'disabled', smtp: 'outbox' });
   });
 });

@@ -4,11 +4,15 @@ import { BackupService } from '../core/backup/backup-service.js';
 import { SqliteBackupStore } from '../db/sqlite/backup-store.js';
 import { readEnv } from '../env.js';
 import { createLogger } from '../logger.js';
-import { parseCommandLine, runCli } from './cli-kit.js';
+import { parseCommandLine, postgresBackupAdvice, runCli } from './cli-kit.js';
 
 /** `npm run backup`: one online backup now, the same as the nightly job (safe while the app runs). */
 async function main(): Promise<number> {
   const config = loadConfig(readEnv());
+  if (config.databaseUrl) {
+    console.error(postgresBackupAdvice);
+    return 1;
+  }
   const log = createLogger(process.env.LOG_LEVEL ?? 'warn', undefined, { format: config.logFormat, fd: 2 });
   // No connection of its own: the copy is taken from the file by a worker thread.
   const service = new BackupService(

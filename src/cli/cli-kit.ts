@@ -4,8 +4,11 @@ import type { z } from 'zod';
 import { systemClock } from '../clock.js';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { createServices, type Services } from '../core/index.js';
+import type { Stores } from '../core/stores.js';
 import { migrateDb, openDb } from '../db/client.js';
 import { needsLegacyUpgrade } from '../db/legacy-upgrade.js';
+import { migratePg, openPg } from '../db/pg/client.js';
+import { pgStores } from '../db/pg/stores.js';
 import { sqliteStores } from '../db/sqlite/stores.js';
 import { readEnv } from '../env.js';
 import { isDomainError, storageError } from '../errors.js';
@@ -48,10 +51,31 @@ export function parseCommandLine<T extends ParseArgsConfig>(config: T): ReturnTy
 export type CliCore = { config: Config; services: Services; close(): Promise<void> };
 
 /** Opens the database and the core services the app uses; logs (LOG_LEVEL, default warn) go to stderr. */
-export function openCore(): CliCore {
+export async function openCore(): Promise<CliCore> {
   const config = loadConfig(readEnv());
   const level = process.env.LOG_LEVEL ? config.logLevel : 'warn';
   const log = createLogger(level, undefined, { format: config.logFormat, fd: 2 });
+  const database = config.databaseUrl
+    ? await openPostgres(config.databaseUrl, config.databasePoolMax)
+    : openSqlite(config);
+  // The CLIs never send (the app's send engine does): an outbox mailer that stays unused.
+  const mailer = createOutboxMailer({ dir: config.mail.outboxDir, log });
+  const services = createServices({ log, clock: systemClock }, database.stores, config, mailer);
+  return {
+    config,
+    services,
+    close: async () => {
+      await services.webhooks.stop();
+      await services.validation.stop();
+      await services.imports.stop();
+      await mailer.close();
+      await database.close();
+    },
+  };
+}
+
+/** SQLite at DATABASE_PATH, migrated; a file the user cannot use is refused with what to do. */
+function openSqlite(config: Config): { stores: Stores; close(): Promise<void> } {
   let db: ReturnType<typeof openDb>;
   try {
     db = openDb(config.databasePath);
@@ -69,25 +93,38 @@ export function openCore(): CliCore {
     db.$client.close();
     throw storageError(e, config.databasePath) ?? e;
   }
-  // The CLIs never send (the app's send engine does): an outbox mailer that stays unused.
-  const mailer = createOutboxMailer({ dir: config.mail.outboxDir, log });
-  const services = createServices({ log, clock: systemClock }, sqliteStores(db), config, mailer);
   return {
-    config,
-    services,
+    stores: sqliteStores(db),
     close: async () => {
-      await services.webhooks.stop();
-      await services.validation.stop();
-      await services.imports.stop();
-      await mailer.close();
       db.$client.close();
     },
   };
 }
 
+/** Postgres at DATABASE_URL, migrated under the advisory lock (an app may be starting beside it). */
+async function openPostgres(url: string, max: number): Promise<{ stores: Stores; close(): Promise<void> }> {
+  const db = openPg(url, { max });
+  try {
+    await migratePg(db);
+  } catch (e) {
+    await db.$client.end().catch(() => {});
+    throw e;
+  }
+  return { stores: pgStores(db), close: () => db.$client.end() };
+}
+
+/**
+ * What `npm run backup` and `restore` say on Postgres (DATABASE_URL): a database server is backed
+ * up with its own tools, online and consistent, not by copying a file.
+ */
+export const postgresBackupAdvice = `DATABASE_URL is set: coldbatch's backup and restore copy a SQLite file. Back up Postgres with its own tools:
+  pg_dump -Fc "$DATABASE_URL" > coldbatch.dump                           (online, a consistent snapshot)
+  pg_restore --clean --if-exists --no-owner -d "$DATABASE_URL" coldbatch.dump   (stop the app first)
+The unsubscribe key is in the database, so a restored dump keeps old unsubscribe links working.`;
+
 /** Runs fn over the opened core, then closes it; exit code 0 (a refusal it throws: 1, via runCli). */
 export async function withCore(fn: (core: CliCore) => void | Promise<void>): Promise<number> {
-  const core = openCore();
+  const core = await openCore();
   try {
     await fn(core);
     return 0;

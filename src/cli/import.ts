@@ -27,7 +27,7 @@ async function main(): Promise<number> {
   if (extra.length > 0) throw new UsageError(`One file at a time (also got: ${extra.join(' ')}).`);
   const path = callerPath(file);
   if (!existsSync(path)) throw new UsageError(`No file at ${path}.`);
-  const core = openCore();
+  const core = await openCore();
   const { services, config } = core;
   await services.imports.sweepInterrupted();
   try {

@@ -2,6 +2,7 @@ import { systemClock } from '../clock.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDb } from '../db/client.js';
 import { type UpgradeSummary, upgradeDatabase } from '../db/legacy-upgrade.js';
+import { migratePg, openPg } from '../db/pg/client.js';
 import { readEnv } from '../env.js';
 import { createLogger } from '../logger.js';
 import { parseCommandLine, runCli } from './cli-kit.js';
@@ -43,8 +44,23 @@ function checksLine(s: UpgradeSummary): string {
   );
 }
 
-function main(): number {
+/** On Postgres: the migrations of drizzle/pg under the advisory lock (there is no old schema to upgrade). */
+async function migratePostgres(url: string): Promise<number> {
+  const db = openPg(url, { max: 1 });
+  try {
+    await migratePg(db);
+    const u = new URL(url);
+    console.log(`Database: postgres://${u.host}${u.pathname}`);
+    console.log('Migrations applied (Postgres).');
+    return 0;
+  } finally {
+    await db.$client.end();
+  }
+}
+
+async function main(): Promise<number> {
   const config = loadConfig(readEnv());
+  if (config.databaseUrl) return migratePostgres(config.databaseUrl);
   const db = openDb(config.databasePath);
   try {
     const summary = upgradeDatabase(db, {
@@ -74,7 +90,7 @@ changes nothing the second time. Exit codes: 0 ok, 1 failed, 2 bad input.`;
 runCli('npm run migrate', usage, async () => {
   parseCommandLine({ options: {} });
   try {
-    return main();
+    return await main();
   } catch (e) {
     if (e instanceof ConfigError) throw e;
     console.error(

@@ -9,7 +9,7 @@ import { sqliteStores } from '../db/sqlite/stores.js';
 import { readEnv } from '../env.js';
 import { createLogger } from '../logger.js';
 import { createMailer } from '../mail/index.js';
-import { callerPath } from './cli-kit.js';
+import { callerPath, postgresBackupAdvice } from './cli-kit.js';
 
 const usage = 'usage: npm run restore -- <backup.db>   (stop the app first)';
 
@@ -30,6 +30,10 @@ async function main(): Promise<number> {
     return 2;
   }
   const config = loadConfig(readEnv());
+  if (config.databaseUrl) {
+    console.error(postgresBackupAdvice);
+    return 1;
+  }
   const backup = callerPath(file); // relative to where npm was run, like npm run import
   const target = resolve(config.databasePath);
   if (backup === target) throw new Error('the backup is the live database itself.');

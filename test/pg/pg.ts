@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -46,6 +47,39 @@ export async function freshPg(options: { max?: number; migrated?: boolean } = {}
     db,
     url,
     name,
+    drop: async () => {
+      await db.$client.end();
+      await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    },
+  };
+}
+
+/**
+ * freshPg for synchronous callers (testCore): the database is created by a short child process,
+ * so the pool can be handed out at once. `drop` ends the pool and drops the database (async; the
+ * server and its databases go at the end of the run anyway).
+ */
+export function freshPgSync(options: { max?: number } = {}): {
+  db: PgDb;
+  url: string;
+  drop: () => Promise<void>;
+} {
+  const name = `cb_${randomBytes(6).toString('hex')}`;
+  const script = `import pg from 'pg';
+    const c = new pg.Client({ connectionString: process.env.PG_ADMIN_URL });
+    await c.connect();
+    await c.query('CREATE DATABASE ${name} TEMPLATE ${templateDb}');
+    await c.end();`;
+  execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, PG_ADMIN_URL: inject('pgUrl') },
+    cwd: process.cwd(),
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = pgDatabaseUrl(name);
+  const db = openPg(url, { max: options.max ?? 5 });
+  return {
+    db,
+    url,
     drop: async () => {
       await db.$client.end();
       await admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));

@@ -37,3 +37,10 @@ export function parseSender(from: string): { ok: true; mailbox: Mailbox } | { ok
   if (specials.test(name)) return several();
   return { ok: true, mailbox: { name, address: addr } };
 }
+
+/** The bare address of `Name <a@b.c>` or `a@b.c`. */
+export function addressOf(from: string | undefined): string | undefined {
+  if (!from) return undefined;
+  const m = /<([^<>]+)>\s*$/.exec(from);
+  return (m?.[1] ?? from).trim();
+}

@@ -4,6 +4,8 @@ import type { ReaderState } from '../../mail/imap/index.js';
 import type { IdentityState } from '../../mail/mailer.js';
 
 export type HealthParts = {
+  /** Which database the app runs on (DATABASE_URL: postgres; else sqlite). */
+  engine: 'sqlite' | 'postgres';
   /** Core's own check (the database answers). */
   core: Pick<HealthService, 'checkDatabase'>;
   slack: () => string;
@@ -35,7 +37,7 @@ export function healthRoutes(parts: HealthParts, authorized: (req: Request) => b
         : 'connecting';
     res.status(ok ? 200 : 503).json({
       ok,
-      db: dbState,
+      db: { engine: parts.engine, ok },
       slack: parts.slack(),
       smtp: parts.smtp(),
       ...(mailboxes ? { inbox } : {}),

@@ -1,0 +1,190 @@
+import {
+  type ChunkWritten,
+  type ContactImportStore,
+  type ContactRow,
+  hashBytes,
+  type ImportChunk,
+} from '../../core/imports/contact-import-store.js';
+import { inTransaction, type PgDb, type PgExec, rows } from './client.js';
+
+/**
+ * What the chunk's transaction reads before it writes, in one statement: the whole-domain rules
+ * (`r`), the rows whose hash is suppressed (`s`, by index into the chunk) and who holds each of
+ * the chunk's addresses (`h`). The hashes travel as one binary value (hashBytes each, in row
+ * order) cut apart by the server: a text array of them is twice the bytes and parsed element by
+ * element. Holders are looked up for every row, suppressed ones too: those are counted as
+ * suppressed whoever holds them, so the outcome is the same as looking up only the rows kept.
+ */
+const lookupSql = `SELECT 'r' AS k, pattern AS a, NULL AS b FROM domain_suppressions
+  UNION ALL
+  SELECT 's', g.i::text, NULL
+    FROM generate_series(0, $2::int - 1) AS g(i)
+    JOIN suppressions s ON s.email_hash = substring($1::bytea FROM g.i * ${hashBytes} + 1 FOR ${hashBytes})
+  UNION ALL
+  SELECT 'h', email, batch_id FROM contacts WHERE email = ANY($3::text[])`;
+
+/**
+ * The new rows in one statement, in the chunk's order (ids ascending as on SQLite), and the
+ * batch's contact_count raised by as many as were added, in the same statement.
+ */
+const insertSql = `WITH added AS (
+    INSERT INTO contacts (email, email_hash, name, company, position, source, status, batch_id, created_at, updated_at)
+    SELECT u.email, substring($2::bytea FROM (u.n::int - 1) * ${hashBytes} + 1 FOR ${hashBytes}),
+           u.name, u.company, u.position, u.source, 'active', $7, $8, $8
+      FROM unnest($1::text[], $3::text[], $4::text[], $5::text[], $6::text[])
+           WITH ORDINALITY AS u(email, name, company, position, source, n)
+     ORDER BY u.n
+    ON CONFLICT (email) DO NOTHING
+    RETURNING 1
+  ), counted AS (
+    UPDATE batches SET contact_count = contact_count + (SELECT count(*) FROM added) WHERE id = $7
+  )
+  SELECT count(*) AS n FROM added`;
+
+type Found = { k: 'r' | 's' | 'h'; a: string; b: string | null };
+
+/**
+ * The Postgres ContactImportStore: one transaction per chunk, in four round trips whatever its
+ * size (a table lock, one statement of lookups, one INSERT … SELECT FROM unnest of every new row,
+ * the commit), never a query per row. The counting rules are the SQLite store's.
+ *
+ * Several instances (or two imports) may write chunks at once, where SQLite had one writer:
+ * - The chunk takes domain_suppressions in SHARE mode before reading the rules. Adding a rule
+ *   (PgSuppressionStore.addDomainRule) writes that table, so it waits for the chunks under way,
+ *   then suppresses the contacts they added; a chunk that starts meanwhile waits for the rule and
+ *   leaves its domain out. Without it, a chunk that read the rules just before a rule was added
+ *   could add contacts of that domain after the rule's transaction looked for them: never
+ *   suppressed. Chunks do not wait for each other (SHARE does not conflict with SHARE).
+ * - Two imports adding the same address: the second INSERT waits for the first's commit on the
+ *   unique index, then leaves the row out (ON CONFLICT DO NOTHING). Such a row was new when this
+ *   chunk looked, held by another batch when it wrote: counted as existing (SQLite, which never
+ *   sees this, counts a left-out row as repeated in the file).
+ * - A suppression by hash added while a chunk runs: the chunk counts what it read. Mailing checks
+ *   the hashes at send time, so the address is never mailed either way.
+ */
+export class PgContactImportStore implements ContactImportStore {
+  constructor(private readonly db: PgDb) {}
+
+  async writeChunk(chunk: ImportChunk): Promise<ChunkWritten> {
+    return inTransaction(this.db.$client, (tx) => this.write(tx, chunk));
+  }
+
+  private async write(tx: PgExec, { batchId, parts, now, domainRules, holders }: ImportChunk) {
+    const out: ChunkWritten = {
+      imported: 0,
+      duplicateInFile: 0,
+      existing: 0,
+      suppressed: 0,
+      holders: new Map(),
+    };
+    const all: ContactRow[] = [];
+    for (const part of parts) for (const r of part.rows) all.push(r);
+    if (all.length === 0) return out;
+    const hashes = Buffer.concat(
+      parts.map((p) => Buffer.from(p.hashes.buffer, p.hashes.byteOffset, p.rows.length * hashBytes)),
+    );
+    await tx.query('LOCK TABLE domain_suppressions IN SHARE MODE');
+    const found = await rows<Found>(tx, lookupSql, [
+      hashes,
+      all.length,
+      [...new Set(all.map((r) => r.email))],
+    ]);
+    const patterns: string[] = [];
+    const suppressed = new Set<number>();
+    const holderOf = new Map<string, string>();
+    for (const f of found) {
+      if (f.k === 'r') patterns.push(f.a);
+      else if (f.k === 's') suppressed.add(Number(f.a));
+      // This batch, another batch's id when asked for, else '' (another batch, not named).
+      else holderOf.set(f.a, f.b === batchId ? batchId : holders ? f.b! : '');
+    }
+    const inSuppressedDomain = patterns.length > 0 ? domainRules(patterns) : null;
+    const fresh: number[] = [];
+    for (let i = 0; i < all.length; i++) {
+      const email = all[i]!.email;
+      if (suppressed.has(i) || inSuppressedDomain?.(email)) {
+        out.suppressed++;
+        continue;
+      }
+      const holder = holderOf.get(email);
+      if (holder === undefined) {
+        fresh.push(i);
+        holderOf.set(email, batchId); // a later row with this address repeats it
+      } else if (holder === batchId) {
+        out.duplicateInFile++;
+      } else {
+        out.existing++;
+        if (holder) out.holders.set(holder, (out.holders.get(holder) ?? 0) + 1);
+      }
+    }
+    if (fresh.length === 0) return out;
+    const added = await this.insert(tx, fresh, all, hashes, batchId, now);
+    out.imported += added;
+    if (added < fresh.length) await this.lostRaces(tx, fresh, all, batchId, holders, out, added);
+    return out;
+  }
+
+  /** Inserts the rows `fresh` (indexes into all) in one statement; returns how many it added. */
+  private async insert(
+    tx: PgExec,
+    fresh: number[],
+    all: ContactRow[],
+    hashes: Buffer,
+    batchId: string,
+    now: number,
+  ): Promise<number> {
+    const n = fresh.length;
+    const emails = new Array<string>(n);
+    const names = new Array<string | null>(n);
+    const companies = new Array<string | null>(n);
+    const positions = new Array<string | null>(n);
+    const sources = new Array<string | null>(n);
+    const freshHashes = Buffer.allocUnsafe(n * hashBytes);
+    for (let k = 0; k < n; k++) {
+      const i = fresh[k]!;
+      const r = all[i]!;
+      emails[k] = r.email;
+      names[k] = r.name;
+      companies[k] = r.company;
+      positions[k] = r.position;
+      sources[k] = r.source;
+      hashes.copy(freshHashes, k * hashBytes, i * hashBytes, (i + 1) * hashBytes);
+    }
+    const [result] = await rows<{ n: number }>(tx, insertSql, [
+      emails,
+      freshHashes,
+      names,
+      companies,
+      positions,
+      sources,
+      batchId,
+      now,
+    ]);
+    return result?.n ?? 0;
+  }
+
+  /**
+   * Rows new when the chunk looked but left out by the INSERT: another transaction (an import
+   * into another batch, maybe in another instance) added the address meanwhile and committed.
+   * Counted as existing; when the import asks who holds its existing addresses, looked up again
+   * (a new statement sees that commit).
+   */
+  private async lostRaces(
+    tx: PgExec,
+    fresh: number[],
+    all: ContactRow[],
+    batchId: string,
+    holders: boolean,
+    out: ChunkWritten,
+    added: number,
+  ): Promise<void> {
+    out.existing += fresh.length - added;
+    if (!holders) return;
+    const taken = await rows<{ email: string; batchId: string }>(
+      tx,
+      `SELECT email, batch_id AS "batchId" FROM contacts WHERE email = ANY($1::text[]) AND batch_id <> $2`,
+      [fresh.map((i) => all[i]!.email), batchId],
+    );
+    for (const { batchId: holder } of taken) out.holders.set(holder, (out.holders.get(holder) ?? 0) + 1);
+  }
+}
