@@ -23,6 +23,7 @@ import {
   insertBatchEvent,
 } from './batch-rows.js';
 import { inTransaction, type PgDb, type PgExec, row, rows } from './client.js';
+import { leaseLapsedSql, type PgClaimer } from './leases.js';
 import { insertWebhooks } from './webhook-rows.js';
 
 /**
@@ -62,7 +63,11 @@ async function activationLock(tx: PgExec): Promise<void> {
 export class PgBatchStore implements BatchStore {
   private readonly pool: pg.Pool;
 
-  constructor(db: PgDb) {
+  /** `claimer`: the instance whose imports these are (`importing_instance`, the lease); null: none. */
+  constructor(
+    db: PgDb,
+    private readonly claimer: PgClaimer = null,
+  ) {
     this.pool = db.$client;
   }
 
@@ -115,8 +120,17 @@ export class PgBatchStore implements BatchStore {
     return r ?? null;
   }
 
+  /**
+   * Only batches whose importing instance is no longer alive (or none was named): another live
+   * instance may be filling its own right now, on any host. The service then applies its importer
+   * check to these (a live process on this host without an instance).
+   */
   async listImporting(): Promise<{ id: string; importer: string | null }[]> {
-    return rows(this.pool, `SELECT id, importer FROM batches WHERE status = 'importing'`);
+    return rows(
+      this.pool,
+      `SELECT id, importer FROM batches
+       WHERE status = 'importing' AND ${leaseLapsedSql('batches.importing_instance')}`,
+    );
   }
 
   async countContactsByStatus(id: string): Promise<{ status: ContactStatus; count: number }[]> {
@@ -177,9 +191,9 @@ export class PgBatchStore implements BatchStore {
 
   async startImport(start: ImportStart): Promise<void> {
     await this.pool.query(
-      `INSERT INTO batches (id, name, source, status, created_by, created_at, importer)
-       VALUES ($1, $2, $3, 'importing', $4, $5, $6)`,
-      [start.id, start.name, start.source, start.actor, start.at, start.importer],
+      `INSERT INTO batches (id, name, source, status, created_by, created_at, importer, importing_instance)
+       VALUES ($1, $2, $3, 'importing', $4, $5, $6, $7)`,
+      [start.id, start.name, start.source, start.actor, start.at, start.importer, this.claimer?.id ?? null],
     );
   }
 

@@ -1,6 +1,7 @@
 import type pg from 'pg';
 import type { FileClaim, FileOutcome, InboxStore } from '../../core/inbox/inbox-store.js';
 import { type PgDb, row, rows } from './client.js';
+import { leaseLapsedSql, type PgClaimer } from './leases.js';
 
 /** Every column of a FileClaim, camelCase aliases quoted. */
 const claimColumns = `external_id AS "externalId", state, batch_id AS "batchId", actor, reply_to AS "replyTo",
@@ -15,7 +16,11 @@ const claimColumns = `external_id AS "externalId", state, batch_id AS "batchId",
 export class PgInboxStore implements InboxStore {
   private readonly pool: pg.Pool;
 
-  constructor(db: PgDb) {
+  /** `claimer`: the instance whose file claims these are (`claimed_by`, the lease); null: none. */
+  constructor(
+    db: PgDb,
+    private readonly claimer: PgClaimer = null,
+  ) {
     this.pool = db.$client;
   }
 
@@ -39,9 +44,9 @@ export class PgInboxStore implements InboxStore {
     at: number;
   }): Promise<boolean> {
     const r = await this.pool.query(
-      `INSERT INTO file_imports (external_id, state, actor, reply_to, created_at, updated_at)
-       VALUES ($1, 'claimed', $2, $3, $4, $4) ON CONFLICT DO NOTHING`,
-      [claim.externalId, claim.actor, claim.replyTo, claim.at],
+      `INSERT INTO file_imports (external_id, state, actor, reply_to, created_at, updated_at, claimed_by)
+       VALUES ($1, 'claimed', $2, $3, $4, $4, $5) ON CONFLICT DO NOTHING`,
+      [claim.externalId, claim.actor, claim.replyTo, claim.at, this.claimer?.id ?? null],
     );
     return r.rowCount === 1;
   }
@@ -80,12 +85,14 @@ export class PgInboxStore implements InboxStore {
 
   async failClaimedFiles(errorCode: string, at: number): Promise<FileClaim[]> {
     // One statement: the rows it changed, as they are now (oldest claim first; RETURNING alone
-    // has no order).
+    // has no order). Only files whose claimer is no longer alive: another live instance may be
+    // importing its own right now. Two sweepers at once: the second waits on the first's rows,
+    // then finds them no longer claimed (each file is failed, and answered, once).
     return rows(
       this.pool,
       `WITH failed AS (
          UPDATE file_imports SET state = 'failed', error_code = $1, updated_at = $2
-          WHERE state = 'claimed'
+          WHERE state = 'claimed' AND ${leaseLapsedSql('file_imports.claimed_by')}
           RETURNING ${claimColumns}, created_at)
        SELECT "externalId", state, "batchId", actor, "replyTo", "errorCode" FROM failed
         ORDER BY created_at, "externalId" COLLATE "C"`,

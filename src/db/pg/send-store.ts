@@ -7,6 +7,7 @@ import type {
 } from '../../core/sending/send-store.js';
 import { audienceFrom, sendInAudience } from './audience-sql.js';
 import { inTransaction, type PgDb, type PgExec, row, rows } from './client.js';
+import { leaseLapsedSql, type PgClaimer } from './leases.js';
 import {
   type Candidate,
   claimDueRetries,
@@ -53,8 +54,18 @@ const sentSql = `UPDATE sends x SET status = 'sent', attempts = x.attempts + 1, 
  */
 export class PgSendStore implements SendStore {
   /** A sequence campaign's claims and person bookkeeping (a one-step campaign never uses them). */
-  private readonly seq = new SequenceClaims();
-  constructor(private readonly db: PgDb) {}
+  private readonly seq: SequenceClaims;
+
+  /**
+   * `claimer`: the instance this store claims rows for (their `claimed_by`, the lease); null (a
+   * store built alone) claims for no instance.
+   */
+  constructor(
+    private readonly db: PgDb,
+    private readonly claimer: PgClaimer = null,
+  ) {
+    this.seq = new SequenceClaims(claimer);
+  }
 
   async claim(
     c: ClaimTarget,
@@ -74,7 +85,7 @@ export class PgSendStore implements SendStore {
         await tx.query(seq && seq.sequence.steps > 1 ? staleRetriesAndStops : staleRetries, [now, c.id]);
         if (seq) out.push(...(await this.seq.retries(tx, c, now, limit)));
         else
-          for (const r of await claimDueRetries(tx, c.id, now, limit))
+          for (const r of await claimDueRetries(tx, this.claimer, c.id, now, limit))
             out.push(toClaimed(r.id, r, r.attempts, true));
       }
       if (seq && out.length < limit && seq.sequence.steps > 1)
@@ -112,11 +123,17 @@ export class PgSendStore implements SendStore {
     );
   }
 
+  /**
+   * Only rows whose claimer is no longer alive (its process stopped or died, or no instance named):
+   * another live instance may be sending its rows right now. Served by sends_claimed (the rows in
+   * flight only), so the sweep can run every minute; a second sweeper waits on the first's rows and
+   * then finds them no longer claimed.
+   */
   async markClaimedUnknown(now: number): Promise<number> {
     const result = await this.db.$client.query(
       `UPDATE sends SET status = 'unknown', attempts = attempts + 1,
          response = 'the app stopped during delivery: not re-sent', updated_at = $1
-       WHERE status = 'claimed'`,
+       WHERE status = 'claimed' AND ${leaseLapsedSql('sends.claimed_by')}`,
       [now],
     );
     return result.rowCount ?? 0;
@@ -190,7 +207,7 @@ export class PgSendStore implements SendStore {
         step: 1,
         variant: c.sequence ? c.sequence.variantOf(1, r.contact_id) : null,
       }));
-      const ids = await insertStepRows(tx, c, people, now);
+      const ids = await insertStepRows(tx, this.claimer, c, people, now);
       people.forEach((p, i) => {
         const id = ids[i];
         if (id != null) out.push({ ...toClaimed(id, p.r, 0, false), variant: p.variant });

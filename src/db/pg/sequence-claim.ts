@@ -2,6 +2,7 @@ import type { Claimed, ClaimTarget, SentResult } from '../../core/sending/send-s
 import type { ContactStatus } from '../../core/vocabulary.js';
 import { audienceRule, notSendableReasonSql } from './audience-sql.js';
 import { type PgExec, rows } from './client.js';
+import type { PgClaimer } from './leases.js';
 import { stopReasonOfStatus, stopSequences } from './sequence-rows.js';
 
 /** A contact as the claims read it (contacts `c`). */
@@ -64,9 +65,9 @@ export const staleStopsCte = `stopped AS (
     stopped_at = $1, updated_at = $1
   WHERE campaign_id = $2 AND stop_reason IS NULL AND last_send_id IN (SELECT id FROM stale))`;
 
-/** Step rows, one per (campaign, contact, step) at most: none when it exists (the at-most-once rule). */
-const insertSteps = `INSERT INTO sends (campaign_id, contact_id, email_hash, run, step, variant, status, attempts, claimed_at, updated_at)
-  SELECT $1::text, u.contact_id, u.email_hash, $2::bigint, u.step, u.variant, 'claimed', 0, $3::bigint, $3::bigint
+/** Step rows, one per (campaign, contact, step) at most (the at-most-once rule), claimed by $8. */
+const insertSteps = `INSERT INTO sends (campaign_id, contact_id, email_hash, run, step, variant, status, attempts, claimed_at, updated_at, claimed_by)
+  SELECT $1::text, u.contact_id, u.email_hash, $2::bigint, u.step, u.variant, 'claimed', 0, $3::bigint, $3::bigint, $8::text
   FROM unnest($4::bigint[], $5::bytea[], $6::bigint[], $7::bigint[]) WITH ORDINALITY AS u(contact_id, email_hash, step, variant, ord)
   ORDER BY u.ord
   ON CONFLICT DO NOTHING RETURNING id, contact_id`;
@@ -90,27 +91,27 @@ const markSentSql = `INSERT INTO sequence_people (campaign_id, contact_id, step,
     stopped_at = excluded.stopped_at, last_send_id = excluded.last_send_id, updated_at = excluded.updated_at
   WHERE sequence_people.stop_reason IS NULL`;
 
-/** Due retries of a campaign, claimed (status `claimed`, claimed_at kept: daily limits count people). */
+/** Due retries of a campaign, claimed by `claimer` (claimed_at kept: daily limits count people). */
 export async function claimDueRetries(
   exec: PgExec,
+  claimer: PgClaimer,
   campaignId: string,
   now: number,
   limit: number,
 ): Promise<Retry[]> {
   const due = await rows<Retry>(exec, dueRetriesSql, [campaignId, now, limit]);
   if (due.length > 0)
-    await exec.query(`UPDATE sends SET status = 'claimed' WHERE id = ANY($1::bigint[])`, [
+    await exec.query(`UPDATE sends SET status = 'claimed', claimed_by = $2 WHERE id = ANY($1::bigint[])`, [
       due.map((r) => r.id),
+      claimer?.id ?? null,
     ]);
   return due;
 }
 
-/**
- * Writes step rows for `people` (in order, ids ascending in that order), skipping any that exist
- * already (another instance took it, or it was never to be sent twice): the new row's id by index.
- */
+/** Step rows for `people` (ids ascending in order) claimed by `claimer`: ids by index, null if one exists. */
 export async function insertStepRows(
   exec: PgExec,
+  claimer: PgClaimer,
   c: ClaimTarget,
   people: readonly { r: Candidate; step: number; variant: number | null }[],
   now: number,
@@ -124,6 +125,7 @@ export async function insertStepRows(
     people.map((p) => p.r.email_hash),
     people.map((p) => p.step),
     people.map((p) => p.variant),
+    claimer?.id ?? null,
   ]);
   const ids = new Map(made.map((m) => [m.contact_id, m.id]));
   return people.map((p) => ids.get(p.r.contact_id) ?? null);
@@ -133,12 +135,14 @@ export async function insertStepRows(
  * The claims of a sequence campaign (follow-ups or variants), run inside the send store's claim
  * transaction: due retries with their step, due follow-ups (oldest due first; due people no
  * longer in the audience are stopped on the way), and a person's place recorded with the sent
- * mark. A one-step campaign never comes here.
+ * mark, for the instance `claimer` (leases.ts). A one-step campaign never comes here.
  */
 export class SequenceClaims {
+  constructor(private readonly claimer: PgClaimer) {}
+
   /** Due retries, each with its step, variant and the person's thread. */
   async retries(tx: PgExec, c: ClaimTarget, now: number, limit: number): Promise<Claimed[]> {
-    const due = await claimDueRetries(tx, c.id, now, limit);
+    const due = await claimDueRetries(tx, this.claimer, c.id, now, limit);
     return this.withThreads(
       tx,
       c.id,
@@ -176,7 +180,7 @@ export class SequenceClaims {
         if (step > c.sequence.steps) finished.push(r.contact_id);
         else go.push({ r, step, variant: c.sequence.variantOf(step, r.contact_id) });
       }
-      const ids = await insertStepRows(tx, c, go, now);
+      const ids = await insertStepRows(tx, this.claimer, c, go, now);
       const made: { sendId: number; r: Due; step: number; variant: number | null }[] = [];
       go.forEach((g, i) => {
         const sendId = ids[i];

@@ -24,18 +24,22 @@ import { PgWebhookStore } from './webhook-store.js';
 /**
  * Every store over one Postgres pool (DATABASE_URL): the same interfaces as db/sqlite/stores.ts.
  * No counting or report threads: a query runs in the server's process, not on the event loop, so
- * figures are counted exactly at every call.
+ * figures are counted exactly at every call. With `instance`, what the stores claim (ledger rows,
+ * Slack files, importing batches) is that instance's, and the sweeps take over only rows of
+ * instances no longer alive; without it (tests building stores alone), claims name no instance
+ * and any sweep takes them.
  */
-export function pgStores(db: PgDb): Stores {
+export function pgStores(db: PgDb, options: { instance?: { readonly id: string } } = {}): Stores {
+  const instance = options.instance ?? null;
   return {
-    batches: new PgBatchStore(db),
+    batches: new PgBatchStore(db, instance),
     scheduledActivations: new PgScheduledActivationStore(db),
     retention: new PgRetentionStore(db),
     campaigns: new PgCampaignStore(db),
     sequences: new PgSequenceStore(db),
     unsubscribes: new PgUnsubscribeStore(db),
     settings: new PgSettingsStore(db),
-    sends: new PgSendStore(db),
+    sends: new PgSendStore(db, instance),
     audience: new PgAudienceStore(db),
     contacts: new PgContactStore(db),
     validation: new PgValidationStore(db),
@@ -43,7 +47,7 @@ export function pgStores(db: PgDb): Stores {
     contactImports: new PgContactImportStore(db),
     suppressions: new PgSuppressionStore(db),
     people: new PgPeopleStore(db),
-    inbox: new PgInboxStore(db),
+    inbox: new PgInboxStore(db, instance),
     mailbox: new PgMailboxStore(db),
     webhooks: new PgWebhookStore(db),
     reports: new PgReportStore(db),

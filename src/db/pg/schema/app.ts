@@ -1,6 +1,6 @@
 /** The app's own bookkeeping: Slack file imports, handled events, the webhook outbox, settings. */
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, pgTable, text } from 'drizzle-orm/pg-core';
+import { bigint, check, index, pgTable, primaryKey, text } from 'drizzle-orm/pg-core';
 
 import { fileImportStates, webhookDeliveryStates } from '../../../core/vocabulary.js';
 import { batches } from './batches.js';
@@ -19,6 +19,11 @@ export const fileImports = pgTable(
     /** Where to answer (e.g. Slack channel and thread), as JSON the transport owns. */
     replyTo: text('reply_to'),
     errorCode: text('error_code'),
+    /**
+     * Postgres only: the instance (db/pg/instance.ts) importing the file while it is `claimed`;
+     * another instance fails the claim only once that one is no longer alive (null: not alive).
+     */
+    claimedBy: text('claimed_by'),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
     updatedAt: bigint('updated_at', { mode: 'number' }).notNull(),
   },
@@ -69,3 +74,19 @@ export const settings = pgTable('settings', {
   key: text('key').primaryKey(),
   value: text('value').notNull(),
 });
+
+/**
+ * Postgres only: a periodic task that must run once per period across the instances sharing the
+ * database (`period` e.g. the minute or the day it is for): the instance that inserts the row runs
+ * it, the others find the key taken.
+ */
+export const taskRuns = pgTable(
+  'task_runs',
+  {
+    name: text('name').notNull(),
+    period: bigint('period', { mode: 'number' }).notNull(),
+    instance: text('instance').notNull(),
+    at: bigint('at', { mode: 'number' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.name, t.period] })],
+);

@@ -39,6 +39,12 @@ export const batches = pgTable(
      * process (the CLI next to the app) leaves a live import alone. Null on older rows.
      */
     importer: text('importer'),
+    /**
+     * Postgres only: the instance (db/pg/instance.ts) filling an `importing` batch. Another
+     * instance's sweep considers the batch only once that one is no longer alive (null: not alive),
+     * then applies the importer check above (a CLI import on this host holds no instance).
+     */
+    importingInstance: text('importing_instance'),
   },
   (t) => [
     uniqueIndex('batches_one_active').on(t.status).where(sql`status = 'active'`),

@@ -107,6 +107,12 @@ export const sends = pgTable(
     repliedAt: bigint('replied_at', { mode: 'number' }),
     complainedAt: bigint('complained_at', { mode: 'number' }),
     softBouncedAt: bigint('soft_bounced_at', { mode: 'number' }),
+    /**
+     * Postgres only: the instance (db/pg/instance.ts) that claimed the row while it is `claimed`.
+     * Another instance's sweep marks it `unknown` only once that one is no longer alive; null (a
+     * row claimed before leases, or copied from SQLite) counts as not alive.
+     */
+    claimedBy: text('claimed_by'),
   },
   (t) => [
     // At most one message per (campaign, contact, step): the ledger's at-most-once rule.
@@ -134,6 +140,9 @@ export const sends = pgTable(
     index('sends_step_variant')
       .on(t.campaignId, t.step, t.variant)
       .where(sql`${t.step} > 1 OR ${t.variant} IS NOT NULL`),
+    // The lease sweep (rows claimed by instances no longer alive), run every minute: only the few
+    // rows in flight are in it, so it never reads the ledger.
+    index('sends_claimed').on(t.claimedBy).where(sql`${t.status} = 'claimed'`),
     check('sends_status_check', sql`${t.status} in ('claimed','sent','retry','failed','bounced','unknown')`),
   ],
 );
