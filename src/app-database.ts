@@ -4,7 +4,9 @@ import type { Stores } from './core/stores.js';
 import { type Db, migrateDb, openDb } from './db/client.js';
 import { needsLegacyUpgrade } from './db/legacy-upgrade.js';
 import { migratePg, openPg } from './db/pg/client.js';
+import { pgCluster } from './db/pg/cluster.js';
 import { PgIdentityStore } from './db/pg/identity-store.js';
+import { PgInstance } from './db/pg/instance.js';
 import { pgStores } from './db/pg/stores.js';
 import { startCheckpointer } from './db/sqlite/checkpointer.js';
 import { CountThread } from './db/sqlite/count-thread.js';
@@ -12,6 +14,7 @@ import { SqliteIdentityStore } from './db/sqlite/identity-store.js';
 import { sqliteStores } from './db/sqlite/stores.js';
 import type { Logger } from './logger.js';
 import type { IdentityStore } from './mail/index.js';
+import { type Cluster, soloCluster } from './scheduler/cluster.js';
 
 /**
  * The database an app runs on: its stores, the sending identities' state, and what runs beside
@@ -21,6 +24,8 @@ export type AppDatabase = {
   engine: 'sqlite' | 'postgres';
   stores: Stores;
   identityStore: IdentityStore;
+  /** The other instances on the same database (SQLite: none). */
+  cluster: Cluster;
   /** The SQLite handle (tests, the CLIs); null on Postgres. */
   sqlite: Db | null;
   /** After the start-up sweeps (SQLite: the WAL checkpointer). */
@@ -46,6 +51,7 @@ export function openSqliteDatabase(config: Config): AppDatabase {
     stores: sqliteStores(db, { reportsOffThread: true, counts }),
     identityStore: new SqliteIdentityStore(db.$client),
     sqlite: db,
+    cluster: soloCluster(),
     started: async (log) => {
       checkpoints ??= await startCheckpointer(db, config.databasePath, log);
     },
@@ -68,13 +74,18 @@ export async function openPostgresDatabase(
   try {
     await migratePg(db);
     const identityStore = await PgIdentityStore.load(db, log, clock.now());
+    // This process's membership of the cluster: what it claims is its own while it lives.
+    const instance = await PgInstance.start(url, log);
+    const cluster = pgCluster(db, instance, log);
     return {
       engine: 'postgres',
-      stores: pgStores(db),
+      stores: pgStores(db, { instance }),
       identityStore,
       sqlite: null,
+      cluster,
       started: async () => {},
       close: async () => {
+        await cluster.stop();
         await identityStore.flush();
         await db.$client.end();
       },

@@ -4,6 +4,7 @@ import { Router } from 'express';
 import type { DestinationStream } from 'pino';
 import { type AppDatabase, openPostgresDatabase, openSqliteDatabase } from './app-database.js';
 import { campaignWarnings, mailerOptions } from './app-settings.js';
+import { appTicks } from './app-ticks.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import { HealthService } from './core/health.js';
@@ -157,7 +158,11 @@ function assemble(config: Config, options: AppOptions, log: Logger, database: Ap
       const bound = await listen();
       await services.validation.resumeInterrupted();
       services.webhooks.kick(); // deliveries left pending by a stop or crash go now
-      readers.start(services.mailbox); // INBOX_URL, #inbox=: each mailbox is read from now on
+      // INBOX_URL, #inbox=: each mailbox is read from now on, by one instance of the cluster.
+      database.cluster.lead('inbox', {
+        start: () => readers.start(services.mailbox),
+        stop: () => readers.stop(),
+      });
       for (const w of campaignWarnings(config)) log.warn({ variable: w.variable }, w.message);
       if (mailer.kind === 'outbox') {
         log.info(
@@ -178,24 +183,14 @@ function assemble(config: Config, options: AppOptions, log: Logger, database: Ap
       }
       if (options.scheduler !== false) {
         scheduler = startScheduler(
-          [
-            { name: 'send-engine', everyMs: config.campaigns.tickMs, run: () => services.sending.runDue() },
-            {
-              name: 'batch-activations',
-              everyMs: config.campaigns.tickMs,
-              run: () => services.scheduledActivations.applyDue(),
-            },
-            { name: 'webhooks', everyMs: config.campaigns.tickMs, run: () => services.webhooks.deliverDue() },
-            ...(config.backup.cron
-              ? [{ name: 'backup', cron: config.backup.cron, run: () => services.backup.run('nightly') }]
-              : []),
-            ...(config.retentionDays && config.slack
-              ? [{ name: 'retention', cron: '0 9 * * *', run: retentionTick }]
-              : []),
-            ...(config.slack
-              ? [{ name: 'reply-notices', everyMs: 60_000, run: async () => slack?.sweepReplies() }]
-              : []),
-          ],
+          appTicks({
+            config,
+            services,
+            cluster: database.cluster,
+            engine: database.engine,
+            retentionTick,
+            sweepReplies: async () => slack?.sweepReplies(),
+          }),
           log,
         );
       }
@@ -211,6 +206,7 @@ function assemble(config: Config, options: AppOptions, log: Logger, database: Ap
     },
     stop: async () => {
       await scheduler?.stop();
+      await services.sending.stop(); // what is in flight is answered and settled first
       await Promise.all([readers.stop(), services.webhooks.stop()]);
       await services.validation.stop();
       await slack?.stop();

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { type App, type AppOptions, createApp } from '../src/app.js';
 import type { Clock } from '../src/clock.js';
@@ -184,14 +184,30 @@ export function testConfig(env: Record<string, string> = {}): Config & { dir: st
   return config;
 }
 
+/**
+ * The Postgres databases of this test file's apps, by DATABASE_PATH: an app stopped and started
+ * again on the same path (a restart) finds the database it left, as it finds its SQLite file.
+ */
+const pgByPath = new Map<string, string>();
+
+/** The Postgres database an app started with `env` runs on: the one its DATABASE_PATH had, else a fresh one. */
+async function pgDatabaseFor(env: Record<string, string>): Promise<string> {
+  const key = env.DATABASE_PATH ? resolve(env.DATABASE_PATH) : null;
+  const known = key ? pgByPath.get(key) : undefined;
+  if (known) return known;
+  const pg = freshPgSync();
+  await pg.db.$client.end(); // the app opens its own pool on it
+  if (key) pgByPath.set(key, pg.url);
+  return pg.url;
+}
+
 /** The real app on a random loopback port (on Postgres in the `postgres` test project). */
 export async function startTestApp(
   env: Record<string, string> = {},
   options: AppOptions = {},
 ): Promise<{ app: App; url: string; stop: () => Promise<void> }> {
-  const pg = testDialect() === 'postgres' && !env.DATABASE_URL ? freshPgSync() : null;
-  if (pg) await pg.db.$client.end(); // the app opens its own pool on it
-  const config = testConfig(pg ? { ...env, DATABASE_URL: pg.url } : env);
+  const pgUrl = testDialect() === 'postgres' && !env.DATABASE_URL ? await pgDatabaseFor(env) : null;
+  const config = testConfig(pgUrl ? { ...env, DATABASE_URL: pgUrl } : env);
   const app = await createApp(config, options);
   const { port } = await app.start();
   return {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startTestApp } from './helpers.js';
+import { startTestApp, testDialect } from './helpers.js';
 
 describe('app', () => {
   let stop: (() => Promise<void>) | undefined;
@@ -12,6 +12,11 @@ describe('app', () => {
     stop = t.stop;
     const res = await fetch(`${t.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, db: { engine: 'sqlite', ok: true }, slack: 'disabled', smtp: 'outbox' });
+    expect(await res.json()).toEqual({
+      ok: true,
+      db: { engine: testDialect(), ok: true },
+      slack: 'disabled',
+      smtp: 'outbox',
+    });
   });
 });

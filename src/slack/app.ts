@@ -124,13 +124,18 @@ export function createSlack(opts: SlackOptions): SlackRuntime {
 
   // Each Slack event is handled once, even when Slack retries it or after a restart.
   bolt.use(async ({ body, next }) => {
-    const event = eventEnvelope.safeParse(body);
-    if (event.success && !(await deps.services.inbox.firstDelivery(event.data.event_id))) {
-      log.info({ eventId: event.data.event_id }, 'duplicate Slack event ignored');
-      return;
-    }
-    // Tracked so shutdown (and tests) can wait for work that runs after the ack.
-    const handling = next();
+    // Tracked so shutdown (and tests) can wait for work that runs after the ack — from before the
+    // duplicate check: Bolt acks an event before this runs, and on a database in another process
+    // the check takes a round trip; tracked only after it, a shutdown (or a test) arriving in
+    // between would not wait, and the event would be recorded as seen but never handled.
+    const handling = (async () => {
+      const event = eventEnvelope.safeParse(body);
+      if (event.success && !(await deps.services.inbox.firstDelivery(event.data.event_id))) {
+        log.info({ eventId: event.data.event_id }, 'duplicate Slack event ignored');
+        return;
+      }
+      await next();
+    })();
     background.run(handling);
     await handling;
   });

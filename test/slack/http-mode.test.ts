@@ -170,6 +170,21 @@ describe('Slack HTTP mode: CSV drops', () => {
     expect(slack.callsTo('chat.postMessage')).toHaveLength(1);
   });
 
+  it('waits for an event acked while its duplicate check is still on its way to the database', async () => {
+    // Bolt acks an event before the middleware runs; a database in another process (Postgres)
+    // answers the duplicate check a round trip later. Shutdown and settle() must wait all the same.
+    const inbox = app.services.inbox;
+    const firstDelivery = inbox.firstDelivery.bind(inbox);
+    inbox.firstDelivery = async (eventId) => {
+      await new Promise((r) => setTimeout(r, 200));
+      return firstDelivery(eventId);
+    };
+    expect((await slackPost(url, eventBody(shareFile('FSLOW', csv), 'EvSlow'))).status).toBe(200);
+    await settle();
+    expect(await batches()).toHaveLength(1);
+    expect(await app.services.inbox.getFile('slack:FSLOW')).toMatchObject({ state: 'imported' });
+  });
+
   it('ignores non-CSV files and the files the bot itself uploaded', async () => {
     await slackPost(
       url,

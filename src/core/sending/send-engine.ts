@@ -1,11 +1,7 @@
 import type { Clock } from '../../clock.js';
 import type { Logger } from '../../logger.js';
 import type { Mailer } from '../../mail/mailer.js';
-import {
-  type AudienceService,
-  type AudienceSummary,
-  emptyAudienceMessage,
-} from '../audience/audience-service.js';
+import type { AudienceService } from '../audience/audience-service.js';
 import type { CampaignRecord } from '../campaigns/campaign-store.js';
 import { isInWindow, nextCronRun } from '../campaigns/schedule.js';
 import type { CampaignStateMachine } from '../campaigns/state-machine.js';
@@ -15,6 +11,7 @@ import { deliver } from './delivery.js';
 import type { CampaignEvent, SendEngineSettings } from './engine-types.js';
 import { MailOutage } from './mail-outage.js';
 import { RateBuckets } from './rate-buckets.js';
+import { mayStart } from './run-start.js';
 import type { SendStore } from './send-store.js';
 
 export { type CampaignEvent, mailUnreachableNotice, type SendEngineSettings } from './engine-types.js';
@@ -44,6 +41,9 @@ export class SendEngine {
   /** Where each sequence's last pass left its scan for new people (CampaignRun.cursor). */
   private readonly cursors = new Map<string, FreshCursor>();
   private running = false;
+  /** Set by stop(): no new message is claimed; the pass under way settles what it sent. */
+  private stopping = false;
+  private current: Promise<void> = Promise.resolve();
   /** The last start-up sweep: runDue waits for it, so nothing is claimed before leftovers are marked. */
   private swept: Promise<unknown> = Promise.resolve();
 
@@ -70,14 +70,29 @@ export class SendEngine {
   }
 
   /** One scheduler tick: start due runs, then send for every campaign that is sending. */
-  async runDue(): Promise<void> {
-    if (this.running) return;
+  runDue(): Promise<void> {
+    if (this.running || this.stopping) return Promise.resolve();
+    this.current = this.runDueNow();
+    return this.current;
+  }
+
+  /**
+   * Stops claiming and waits for the pass under way: the messages in flight get their answers and
+   * are settled before the app closes the mailer and the database (a rolling restart then leaves
+   * nothing claimed behind it).
+   */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.current.catch(() => undefined);
+  }
+
+  private async runDueNow(): Promise<void> {
     this.running = true;
     try {
       await this.swept;
       // A pass that used its whole budget goes on in a new round at once (due runs start between
       // rounds, each sending campaign has its turn): returning would idle the pool until the next tick.
-      for (let more = true; more; ) {
+      for (let more = true; more && !this.stopping; ) {
         more = false;
         await this.startDueRuns();
         for (const c of await this.campaigns.sending()) if (await this.work(c.id)) more = true;
@@ -98,63 +113,18 @@ export class SendEngine {
         this.notify({ type: 'needs_confirmation', campaignId: c.id, missedBy });
         continue;
       }
-      if (!(await this.mayStart(c, now))) continue;
+      const check = {
+        audience: this.deps.audience,
+        campaigns: this.campaigns,
+        log: this.log,
+        notify: this.notify,
+        approvalThreshold: this.settings.approvalThreshold,
+      };
+      if (!(await mayStart(check, c, now))) continue;
       if (await this.campaigns.startRun(c, now)) {
         this.log.info({ campaignId: c.id, run: c.runCount + 1 }, 'campaign run started');
         this.notify({ type: 'started', campaignId: c.id });
       }
-    }
-  }
-
-  /**
-   * Checks, as a run starts, the audience it would reach now (the active batch may have changed
-   * since the campaign was scheduled). A first run with nobody to send to does not complete
-   * silently: it waits for a person to confirm, with the reasons on the campaign. A run over
-   * APPROVAL_THRESHOLD waits for a second admin unless an approval was given after the active batch
-   * was activated. One pass over the active batch per run start (only when there is a check).
-   */
-  private async mayStart(c: CampaignRecord, now: number): Promise<boolean> {
-    const threshold = this.settings.approvalThreshold;
-    const first = c.startedAt === null;
-    if (!first && threshold === undefined) return true;
-    const audience = this.deps.audience;
-    // A first run has reached nobody yet: the plain count will do, the reasons only when it is 0.
-    const count = first ? await audience.count() : (await audience.summary(c.id)).count;
-    if (first && count === 0) {
-      await this.holdEmpty(c, await audience.summary());
-      return false;
-    }
-    if (threshold === undefined || count <= threshold || (await this.approvalCovers(c))) return true;
-    const again = c.approvedBy !== null ? ' and approved' : '';
-    const reason =
-      `Held for approval: it would now reach ${count} people, over APPROVAL_THRESHOLD (${threshold}); ` +
-      `its audience grew after it was scheduled${again} (e.g. another batch was activated). Nothing is sent until an admin other than its creator approves it.`;
-    if (await this.campaigns.holdForApproval(c.id, reason, now)) {
-      this.log.warn(
-        { campaignId: c.id, run: c.runCount + 1, audience: count, threshold },
-        'campaign run held for approval: audience over the threshold',
-      );
-      this.notify({ type: 'needs_approval', campaignId: c.id, audience: count });
-    }
-    return false;
-  }
-
-  /** An approval covers the audience when it was given after the active batch was activated. */
-  private async approvalCovers(c: CampaignRecord): Promise<boolean> {
-    if (c.approvedBy === null || c.approvedAt === null) return false;
-    const since = await this.deps.audience.activeSince();
-    return since === null || since <= c.approvedAt;
-  }
-
-  /** A first run with nobody to send to waits for a person to confirm, saying why (never completes with 0). */
-  private async holdEmpty(c: CampaignRecord, audience: AudienceSummary): Promise<void> {
-    const reason = `${emptyAudienceMessage(audience)} Nothing was sent: fix that, then confirm to send (Confirm: send now, or POST /campaigns/${c.id}/resume).`;
-    if (await this.campaigns.holdForConfirmation(c.id, reason)) {
-      this.log.warn(
-        { campaignId: c.id, batchId: audience.batch?.id ?? null, excluded: audience.excluded },
-        'campaign held: nobody to send to',
-      );
-      this.notify({ type: 'empty_audience', campaignId: c.id, reason });
     }
   }
 
@@ -176,8 +146,9 @@ export class SendEngine {
       this.cursors.get(c.id) ?? { after: 0, scannedAt: this.deps.clock.now() },
     );
     this.outage.remember(c); // told before a restart
+    const attemptedBefore = run.stats.attempted;
     try {
-      while (performance.now() - started <= this.settings.runBudgetMs) {
+      while (!this.stopping && performance.now() - started <= this.settings.runBudgetMs) {
         if (!(await this.step(run))) return false;
       }
       return true;
@@ -185,6 +156,8 @@ export class SendEngine {
       if (run.sequence) this.cursors.set(c.id, run.cursor);
       await run.drain();
       await this.deps.store.settleSent(run.takeSettled(), this.deps.clock.now());
+      // Answers were told before being marked sent: once more now, or views miss the pass's last ones.
+      if (run.stats.attempted > attemptedBefore) this.notify({ type: 'progress', campaignId: c.id });
     }
   }
 

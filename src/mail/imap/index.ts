@@ -29,8 +29,11 @@ export function mailboxReaders(
       for (const r of readers) r.start();
     },
     states: () => (inbox.mailboxes.length === 0 ? undefined : readers.map((r) => r.state())),
+    // Stopped readers are dropped: another instance leads the inbox now, or this one may again later.
     stop: async () => {
-      await Promise.all(readers.map((r) => r.stop()));
+      const stopping = readers;
+      readers = [];
+      await Promise.all(stopping.map((r) => r.stop()));
     },
   };
 }

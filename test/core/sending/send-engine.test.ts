@@ -134,6 +134,33 @@ describe('send engine', () => {
     expect((await s.campaigns.get(c.id)).status).toBe('completed');
   });
 
+  it('a pass ends with a progress event after its last messages are marked sent (a sequence then waits days)', async () => {
+    await setup();
+    await importText(s, 'email\na@x.com\nb@x.com\nc@x.com\nd@x.com\n');
+    const c = await s.campaigns.create(
+      {
+        name: 'seq',
+        sendAt: 'now',
+        steps: [
+          { subject: 'Hi', body: 'One', delayDays: 0 },
+          { body: 'Two', delayDays: 2 },
+        ],
+      },
+      'U1',
+    );
+    // What a view redrawn on each event shows (Slack's progress message reads the figures then).
+    const drawn: Promise<number>[] = [];
+    const off = s.events.on((e) => {
+      if (e.type === 'progress' && e.campaignId === c.id)
+        drawn.push(s.progress.get(c.id).then((p) => p.counts.sent));
+    });
+    await s.sending.runDue();
+    off();
+    expect(sink.received).toHaveLength(4);
+    expect((await s.campaigns.get(c.id)).status).toBe('sending'); // people wait for step 2
+    expect(await drawn.at(-1)).toBe(4);
+  });
+
   it('pause stops sending before the next message; resume finishes the rest', async () => {
     await setup({ delayMs: 30 });
     const rows = Array.from({ length: 40 }, (_, i) => `p${i}@x.com`).join('\n');
