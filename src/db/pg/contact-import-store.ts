@@ -83,7 +83,11 @@ export class PgContactImportStore implements ContactImportStore {
     const hashes = Buffer.concat(
       parts.map((p) => Buffer.from(p.hashes.buffer, p.hashes.byteOffset, p.rows.length * hashBytes)),
     );
-    await tx.query('LOCK TABLE domain_suppressions IN SHARE MODE');
+    // SHARE ROW EXCLUSIVE conflicts with itself and with a domain rule being added: chunks of
+    // concurrent imports (any instance) take turns, as every write did on SQLite. Two imports of
+    // the same addresses in opposite orders would otherwise wait on each other's uncommitted rows
+    // in the unique index: a deadlock.
+    await tx.query('LOCK TABLE domain_suppressions IN SHARE ROW EXCLUSIVE MODE');
     const found = await rows<Found>(tx, lookupSql, [
       hashes,
       all.length,
