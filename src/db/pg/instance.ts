@@ -40,6 +40,11 @@ export class PgInstance {
     private readonly log: Logger,
   ) {}
 
+  /** Whether this instance holds its liveness lock now (false while reconnecting, and once stopped). */
+  get connected(): boolean {
+    return this.client !== null && !this.stopped;
+  }
+
   /** Connects and takes the liveness lock; resolves once this instance counts as alive. */
   static async start(url: string, log: Logger): Promise<PgInstance> {
     const instance = new PgInstance(url, log.child({ module: 'cluster' }));

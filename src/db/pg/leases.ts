@@ -5,7 +5,14 @@ import { instanceAliveSql } from './instance.js';
  * and another instance takes such a row over only once this one is no longer alive. Null: claims
  * name no instance (stores built alone, as in tests), and any sweep takes them, as before leases.
  */
-export type PgClaimer = { readonly id: string } | null;
+export type PgClaimer = {
+  readonly id: string;
+  /**
+   * False while the instance has lost its liveness connection (PgInstance reconnecting): other
+   * instances may take its claims over then, so it claims nothing new until it is back.
+   */
+  readonly connected?: boolean;
+} | null;
 
 /**
  * SQL true when the row's claim, named by `column` (an instance id, or null), belongs to no live

@@ -75,10 +75,14 @@ export class PgSendStore implements SendStore {
     settled: SentResult[],
     retries = true,
   ): Promise<Claimed[]> {
-    return inTransaction(this.db.$client, async (tx) => {
+    // An instance that lost its liveness connection looks dead to the others, who may take its
+    // claims over: it settles what it sent, then refuses to claim (the engine tries again at the
+    // next tick). An empty answer instead would read as "nobody left" and could complete the run.
+    const mayClaim = this.claimer?.connected !== false;
+    const claimed = await inTransaction(this.db.$client, async (tx) => {
       // Messages sent since the last claim are settled in the same commit.
       await this.markSent(tx, settled, now);
-      if (limit <= 0) return [];
+      if (limit <= 0 || !mayClaim) return [];
       const seq = c.sequence ? { ...c, sequence: c.sequence } : null;
       const out: Claimed[] = [];
       if (retries) {
@@ -95,6 +99,9 @@ export class PgSendStore implements SendStore {
         out.push(...(await this.fresh(tx, c, limit - out.length, now, afterContactId)));
       return out;
     });
+    if (!mayClaim && limit > 0)
+      throw new Error('not connected to the cluster: claiming waits for the connection');
+    return claimed;
   }
 
   async settleSent(results: SentResult[], now: number): Promise<void> {
@@ -142,7 +149,10 @@ export class PgSendStore implements SendStore {
   async hasPendingWork(campaignId: string): Promise<boolean> {
     const r = await row<{ pending: boolean }>(
       this.db.$client,
-      `SELECT EXISTS (SELECT 1 FROM sends WHERE campaign_id = $1 AND status = 'retry')
+      // Rows another instance has claimed count too: that instance is still sending them (they may
+      // come back as retries), so the run is not over for this one; a dead instance's rows become
+      // `unknown` at the next sweep, and then it is.
+      `SELECT EXISTS (SELECT 1 FROM sends WHERE campaign_id = $1 AND status IN ('retry', 'claimed'))
          OR EXISTS (SELECT 1 FROM sequence_people WHERE campaign_id = $1 AND next_due_at IS NOT NULL) AS pending`,
       [campaignId],
     );

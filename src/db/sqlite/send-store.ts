@@ -61,8 +61,10 @@ export class SqliteSendStore implements SendStore {
         `UPDATE sends SET status = 'unknown', attempts = attempts + 1, response = 'the app stopped during delivery: not re-sent', updated_at = ?
          WHERE status = 'claimed'`,
       ),
+      // Claimed rows count as pending too (the same meaning as on Postgres, where another
+      // instance may be sending them); here only a pass under way holds any.
       pendingRetries: db.prepare<[string], { one: number }>(
-        `SELECT 1 AS one FROM sends WHERE campaign_id = ? AND status = 'retry' LIMIT 1`,
+        `SELECT 1 AS one FROM sends WHERE campaign_id = ? AND status IN ('retry', 'claimed') LIMIT 1`,
       ),
       nextRetry: db.prepare<[string], { at: number | null }>(
         `SELECT min(next_attempt_at) AS at FROM sends WHERE campaign_id = ? AND status = 'retry'`,
