@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
-import { z } from 'zod';
+import { groupByBatch, rowOf } from '../validation-legacy.js';
 import { inTransaction, row, rows } from './client.js';
 import { lockBatchValidation } from './validation-rows.js';
 
@@ -11,42 +10,6 @@ import { lockBatchValidation } from './validation-rows.js';
  * (the last run stopped as dns_unavailable). A Postgres database never had that version, but one
  * copied from such a SQLite file (`npm run db:copy`) brings the keys along: they are moved the same way.
  */
-
-const runState = z.object({
-  id: z.string(),
-  batchId: z.string(),
-  actor: z.string(),
-  startedAt: z.number(),
-  afterId: z.number().int(),
-  checked: z.number().int(),
-});
-
-const countsState = z.object({
-  valid: z.number().int(),
-  role: z.number().int(),
-  disposable: z.number().int(),
-  no_mail_domain: z.number().int(),
-  unknown: z.number().int(),
-  contactCount: z.number().int(),
-  finishedAt: z.number().nullable(),
-});
-
-const failureState = z.object({
-  runId: z.string(),
-  status: z.literal('dns_unavailable'),
-  message: z.string(),
-  at: z.number(),
-  checked: z.number().int(),
-});
-
-const keyPattern = /^validation:(run|counts|failure):(.+)$/;
-
-type Found = {
-  run?: z.infer<typeof runState>;
-  counts?: z.infer<typeof countsState>;
-  failure?: z.infer<typeof failureState>;
-  keys: string[];
-};
 
 /** The keys validation kept (a prefix test: a range of keys would depend on the database's collation). */
 const validationKeys = `FROM settings WHERE starts_with(key, 'validation:')`;
@@ -64,21 +27,11 @@ export async function adoptSettingsRuns(pool: pg.Pool): Promise<string[]> {
   // Almost always empty: only the first start after the copy has anything to move.
   if (!(await row(pool, `SELECT 1 ${validationKeys} LIMIT 1`))) return [];
   return inTransaction(pool, async (tx) => {
-    const byBatch = new Map<string, Found>();
     const stored = await rows<{ key: string; value: string }>(
       tx,
       `SELECT key, value ${validationKeys} ORDER BY key COLLATE "C" FOR UPDATE`,
     );
-    for (const { key, value } of stored) {
-      const [, kind, batchId] = keyPattern.exec(key) ?? [];
-      if ((kind !== 'run' && kind !== 'counts' && kind !== 'failure') || !batchId) continue;
-      const found = byBatch.get(batchId) ?? { keys: [] };
-      const parsed = parse(kind, value);
-      if (parsed === undefined) continue;
-      Object.assign(found, { [kind]: parsed });
-      found.keys.push(key);
-      byBatch.set(batchId, found);
-    }
+    const byBatch = groupByBatch(stored);
     const moved: string[] = [];
     for (const [batchId, found] of byBatch) {
       await lockBatchValidation(tx, batchId);
@@ -115,44 +68,4 @@ export async function adoptSettingsRuns(pool: pg.Pool): Promise<string[]> {
     }
     return moved;
   });
-}
-
-function parse(kind: 'run' | 'counts' | 'failure', value: string) {
-  let json: unknown;
-  try {
-    json = JSON.parse(value);
-  } catch {
-    return undefined;
-  }
-  const schema = kind === 'run' ? runState : kind === 'counts' ? countsState : failureState;
-  const result = schema.safeParse(json);
-  return result.success ? result.data : undefined;
-}
-
-/** The row that stands for a batch's state: its run under way, else its last failure, else its counts. */
-function rowOf(batchId: string, { run, counts, failure }: Found) {
-  const carried = {
-    valid: counts?.valid ?? 0,
-    role: counts?.role ?? 0,
-    disposable: counts?.disposable ?? 0,
-    no_mail_domain: counts?.no_mail_domain ?? 0,
-    unknown: counts?.unknown ?? 0,
-    countedOf: counts?.contactCount ?? null,
-    validatedAt: counts?.finishedAt ?? null,
-  };
-  if (run) {
-    const { id, actor, startedAt, afterId, checked } = run;
-    const state = { status: 'running', endedAt: null, message: null };
-    return { id, batchId, actor, startedAt, afterId, checked, ...state, ...carried };
-  }
-  if (failure) {
-    const { runId: id, at, message, checked } = failure;
-    const state = { status: 'dns_unavailable', startedAt: at, endedAt: at, afterId: 0 };
-    return { id, batchId, actor: 'system', checked, message, ...state, ...carried };
-  }
-  if (!counts) return null;
-  // The finished run itself was not kept (nor its start): it stands for the counts it left.
-  const at = counts.finishedAt ?? 0;
-  const state = { status: 'finished', startedAt: at, endedAt: at, afterId: 0, checked: 0, message: null };
-  return { id: `val_${randomBytes(4).toString('hex')}`, batchId, actor: 'system', ...state, ...carried };
 }
