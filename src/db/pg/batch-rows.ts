@@ -87,13 +87,23 @@ export async function deactivateBatch(
  * client: the activation lock lasts until it ends): the one active before is deactivated, each
  * with its event. Nothing is written unless the result is `activated`.
  */
+/**
+ * Takes the activation lock until the transaction ends: changes of which batch is active run one
+ * after the other, as on SQLite, each seeing the one before. Taken first, always: a transaction
+ * that locked a batch row and then waited for this lock could deadlock with an activation holding
+ * it and waiting for that row.
+ */
+export async function activationLock(exec: PgExec): Promise<void> {
+  await exec.query('SELECT pg_advisory_xact_lock($1)', [activationLockKey]);
+}
+
 export async function activateBatch(
   exec: PgExec,
   id: string,
   change: ActivationChange,
 ): Promise<ActivationResult> {
   const s = batchStatements(exec);
-  await exec.query('SELECT pg_advisory_xact_lock($1)', [activationLockKey]);
+  await activationLock(exec);
   const found = await s.status(id);
   if (!found) return { kind: 'missing' };
   if (found.status === 'importing') return { kind: 'importing' };

@@ -17,7 +17,7 @@ import type { WebhookDelivery } from '../../core/webhooks/webhook-store.js';
 import { listBatchContacts } from './batch-contacts.js';
 import {
   activateBatch,
-  activationLockKey,
+  activationLock,
   deactivateBatch,
   dropContactCount,
   insertBatchEvent,
@@ -47,16 +47,6 @@ async function lockedStatus(tx: PgExec, id: string): Promise<BatchStatus | null>
     [id],
   );
   return r?.status ?? null;
-}
-
-/**
- * Takes the activation lock (batch-rows.ts) before anything else in a transaction that changes
- * which batch is active: such changes then run one after the other, as on SQLite, each seeing the
- * one before. Taken first, always: a transaction that locked a batch row and then waited for it
- * could deadlock with an activation holding it and waiting for that row.
- */
-async function activationLock(tx: PgExec): Promise<void> {
-  await tx.query('SELECT pg_advisory_xact_lock($1)', [activationLockKey]);
 }
 
 /** The Postgres BatchStore: raw SQL, each change one transaction on one connection of the pool. */

@@ -14,8 +14,8 @@ import type {
 import type { CampaignStatus, SendStatus } from '../../core/types.js';
 import type { WebhookDelivery } from '../../core/webhooks/webhook-store.js';
 import { sendInAudience } from './audience-sql.js';
-import { inTransaction, type PgDb, type PgExec, row, rows } from './client.js';
-import { CountReader, inSnapshot } from './count-reader.js';
+import { inSnapshot, inTransaction, type PgDb, type PgExec, row, rows } from './client.js';
+import { CountReader } from './count-reader.js';
 import { newestFirst, olderThan } from './pagination-sql.js';
 import { campaigns, contacts, sends } from './schema.js';
 import { SendCounts } from './send-counts.js';

@@ -72,6 +72,17 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) =>
   }
 }
 
+/**
+ * Runs several reads as one view of the database (SQLite's read transaction): a REPEATABLE READ,
+ * READ ONLY transaction, so every count or row `fn` reads sees the same committed state.
+ */
+export function inSnapshot<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+  return inTransaction(pool, async (tx) => {
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+    return fn(tx);
+  });
+}
+
 /** The rows of one query, typed by the caller (the SQL names the columns). */
 export async function rows<T>(exec: PgExec, text: string, values: unknown[] = []): Promise<T[]> {
   const result = await exec.query(text, values);

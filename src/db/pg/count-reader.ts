@@ -2,24 +2,11 @@ import type pg from 'pg';
 import type { ActiveBatch, FigureRows, SequenceRows } from '../../core/audience/audience-store.js';
 import type { SendStatusCount } from '../../core/campaigns/campaign-store.js';
 import { audienceFrom, notSendableWhens } from './audience-sql.js';
-import { inTransaction, type PgExec, row, rows } from './client.js';
+import { inSnapshot, type PgExec, row, rows } from './client.js';
 import { SendCounts } from './send-counts.js';
 
 /** The counts of FigureRows, without the time (the caller stamps it). */
 export type CountedFigures = Omit<FigureRows, 'countedAt'>;
-
-/**
- * Runs `fn` in a read-only REPEATABLE READ transaction: every statement in it reads the same
- * snapshot, as SQLite's read transaction does. Under Postgres's default READ COMMITTED each
- * statement would see the commits made since the one before, so counts read one after the other
- * could disagree with each other.
- */
-export function inSnapshot<T>(pool: pg.Pool, fn: (tx: PgExec) => Promise<T>): Promise<T> {
-  return inTransaction(pool, async (tx) => {
-    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    return fn(tx);
-  });
-}
 
 /**
  * The heavy counts of the audience rule over Postgres, counted inline at every call: a query runs

@@ -1,7 +1,6 @@
-import type pg from 'pg';
 import type { InboxMessageRow, ReplyNotice, StoredBounce } from '../../core/mailbox/mailbox-store.js';
 import type { ContactInterest, InboxMessageKind } from '../../core/vocabulary.js';
-import { inTransaction, type PgExec, rows } from './client.js';
+import { type PgExec, rows } from './client.js';
 
 /** The mailbox's reads: listed messages with their bounce recipients, and reply notices. */
 
@@ -51,17 +50,6 @@ export const noticeSelect = `SELECT m.id, m.campaign_id, k.name AS campaign_name
   FROM inbox_messages m LEFT JOIN campaigns k ON k.id = m.campaign_id LEFT JOIN contacts c ON c.id = m.contact_id`;
 const bouncesOfSql = `SELECT message_id, email, status, permanent, hard, reason, send_id FROM inbox_bounces
   WHERE message_id = ANY($1::bigint[]) ORDER BY id`;
-
-/**
- * Runs several reads as one view of the database (SQLite's read transaction): a REPEATABLE READ,
- * READ ONLY transaction, so a page and its bounce rows (or a person's rows) are read at one instant.
- */
-export async function inSnapshot<T>(pool: pg.Pool, fn: (tx: PgExec) => Promise<T>): Promise<T> {
-  return inTransaction(pool, async (tx) => {
-    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    return fn(tx);
-  });
-}
 
 /** Rows of inbox_messages with their inbox_bounces rows (one query per page), on the caller's `exec`. */
 export async function withBounces(exec: PgExec, messages: MessageRow[]): Promise<InboxMessageRow[]> {

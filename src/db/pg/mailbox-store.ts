@@ -10,11 +10,10 @@ import type {
   ReplyNotice,
 } from '../../core/mailbox/mailbox-store.js';
 import type { Actor, ContactInterest, InboxMessageKind } from '../../core/vocabulary.js';
-import { inTransaction, type PgDb, type PgExec, row, rows } from './client.js';
+import { inSnapshot, inTransaction, type PgDb, type PgExec, row, rows } from './client.js';
 import { forgetLockKey, lockKey, MailboxEffectRows } from './mailbox-effects.js';
 import { type FoundSend, SendMatcher } from './mailbox-match.js';
 import {
-  inSnapshot,
   type MessageRow,
   messageColumns,
   type NoticeRow,

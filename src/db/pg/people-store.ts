@@ -12,10 +12,9 @@ import type {
 } from '../../core/people/people-store.js';
 import { isKnown, type PersonRows } from '../../core/people/people-store.js';
 import { eraseBatchTexts } from './batch-rows.js';
-import { inTransaction, type PgDb, type PgExec, row, rows } from './client.js';
+import { inSnapshot, inTransaction, type PgDb, type PgExec, row, rows } from './client.js';
 import { deleteContact, eraseHistoryText } from './contact-status.js';
 import { forgetLockKey, lockKey } from './mailbox-effects.js';
-import { inSnapshot } from './mailbox-reads.js';
 import { eraseSendResponses } from './send-store.js';
 import { findSuppression, suppressAddress } from './suppression-rows.js';
 import { deleteWebhooksQuoting } from './webhook-rows.js';

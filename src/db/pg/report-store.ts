@@ -6,7 +6,7 @@ import type {
   ReportStore,
 } from '../../core/reports/report-store.js';
 import { BatchLedger } from './batch-ledger.js';
-import { inTransaction, type PgDb, type PgExec, rows } from './client.js';
+import { inSnapshot, type PgDb, type PgExec, rows } from './client.js';
 
 /**
  * The Postgres ReportStore: every figure counted inline, exactly, at each call. No worker thread:
@@ -22,25 +22,17 @@ export class PgReportStore implements ReportStore {
   }
 
   async batchFigures(batchId: string): Promise<BatchFigures> {
-    return this.snapshot((tx) => readFigures(tx, batchId));
+    return inSnapshot(this.pool, (tx) => readFigures(tx, batchId));
   }
 
   async quickFigures(batchId: string): Promise<QuickFigures> {
-    return this.snapshot(async (tx) => {
+    return inSnapshot(this.pool, async (tx) => {
       const ledger = new BatchLedger(tx);
       const contacts = await contactStatuses(tx, batchId);
       const sends: QuickFigures['sends'] = [];
       for (const c of await ledger.candidates(batchId))
         sends.push(...(await ledger.quickStatusCounts(c, batchId)));
       return { contacts, sends };
-    });
-  }
-
-  /** `fn` over one snapshot: every count it makes sees the same committed state. */
-  private snapshot<T>(fn: (tx: PgExec) => Promise<T>): Promise<T> {
-    return inTransaction(this.pool, async (tx) => {
-      await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      return fn(tx);
     });
   }
 }
