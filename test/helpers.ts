@@ -16,7 +16,7 @@ import { DomainError } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
 import { createMailer } from '../src/mail/index.js';
 import type { Mailer } from '../src/mail/mailer.js';
-import { freshPgSync } from './pg/pg.js';
+import { freshPg, freshPgSync } from './pg/pg.js';
 
 /** A fresh temp directory, removed by the returned cleanup. */
 export function tempDir(prefix = 'coldbatch-'): { dir: string; cleanup: () => void } {
@@ -195,7 +195,7 @@ async function pgDatabaseFor(env: Record<string, string>): Promise<string> {
   const key = env.DATABASE_PATH ? resolve(env.DATABASE_PATH) : null;
   const known = key ? pgByPath.get(key) : undefined;
   if (known) return known;
-  const pg = freshPgSync();
+  const pg = await freshPg(); // async here: no child process as testCore's sync path needs
   await pg.db.$client.end(); // the app opens its own pool on it
   if (key) pgByPath.set(key, pg.url);
   return pg.url;

@@ -88,22 +88,13 @@ export class PgInstance {
    * Resolves false, without waiting, when another instance has it.
    */
   async runAlone(name: string, fn: () => Promise<void>): Promise<boolean> {
-    const client = this.client;
-    if (!client) return false;
-    const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1, hashtext($2)) AS ok', [
-      leadNamespace,
-      `task:${name}`,
-    ]);
-    if (!got.rows[0]?.ok) return false;
+    const key = `task:${name}`;
+    if (!(await this.tryLock(key))) return false;
     try {
       await fn();
       return true;
     } finally {
-      if (this.client === client) {
-        await client
-          .query('SELECT pg_advisory_unlock($1, hashtext($2))', [leadNamespace, `task:${name}`])
-          .catch(() => {});
-      }
+      await this.unlock(key);
     }
   }
 
