@@ -83,9 +83,6 @@ export function testCore(
 } {
   const { dir, cleanup } = opts.at ? { dir: opts.at.dir, cleanup: () => {} } : tempDir();
   const path = opts.at?.path ?? join(dir, 'test.db');
-  if (testDialect() === 'postgres' && !opts.at) return testCorePg(opts, dir, path, cleanup);
-  const db = openDb(path);
-  migrateDb(db);
   const log = createLogger('silent');
   const deps: CoreDeps = { log, clock: opts.clock ?? { now: () => Date.now() } };
   const config = loadConfig({
@@ -101,6 +98,27 @@ export function testCore(
     ...opts.env,
   });
   const mailer = opts.mailer ?? createMailer({ outboxDir: config.mail.outboxDir, log });
+  if (testDialect() === 'postgres' && !opts.at) {
+    // A database of its own on the run's Postgres; `db` throws (a test reading SQLite runs on SQLite only).
+    const pg = freshPgSync();
+    return {
+      get db(): Db {
+        throw new Error(
+          'core.db is the SQLite handle: this test reads SQLite directly and runs on SQLite only',
+        );
+      },
+      pg: pg.db,
+      deps,
+      services: createServices(deps, pgStores(pg.db), config, mailer),
+      path,
+      cleanup: () => {
+        void pg.drop();
+        cleanup();
+      },
+    };
+  }
+  const db = openDb(path);
+  migrateDb(db);
   const counts = opts.countsOffThread ? CountThread.over(db.$client) : null;
   const services = createServices(deps, sqliteStores(db, { counts }), config, mailer);
   return {
@@ -122,46 +140,6 @@ export function testCore(
  */
 export function testDialect(): 'sqlite' | 'postgres' {
   return process.env.COLDBATCH_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
-}
-
-/** testCore over a database of its own on the run's Postgres (its `db` throws: SQLite only). */
-function testCorePg(
-  opts: Parameters<typeof testCore>[0] & object,
-  dir: string,
-  path: string,
-  cleanup: () => void,
-): ReturnType<typeof testCore> {
-  const pg = freshPgSync();
-  const log = createLogger('silent');
-  const deps: CoreDeps = { log, clock: opts.clock ?? { now: () => Date.now() } };
-  const config = loadConfig({
-    MAIL_FROM: 'Sales <sales@coldbatch.test>',
-    MAIL_POSTAL_ADDRESS: 'Rua Exemplo 100, São Paulo, Brasil',
-    PUBLIC_URL: 'https://coldbatch.test',
-    MAIL_OUTBOX_DIR: join(dir, 'outbox'),
-    DATABASE_PATH: path,
-    BACKUP_DIR: join(dir, 'backups'),
-    IMPORT_MAX_BYTES: String(opts.importMaxBytes ?? 50 * 1024 * 1024),
-    VALIDATE_ON_IMPORT: 'false',
-    ...opts.env,
-  });
-  const mailer = opts.mailer ?? createMailer({ outboxDir: config.mail.outboxDir, log });
-  const services = createServices(deps, pgStores(pg.db), config, mailer);
-  return {
-    get db(): Db {
-      throw new Error(
-        'core.db is the SQLite handle: this test reads SQLite directly and runs on SQLite only',
-      );
-    },
-    pg: pg.db,
-    deps,
-    services,
-    path,
-    cleanup: () => {
-      void pg.drop();
-      cleanup();
-    },
-  };
 }
 
 export function testConfig(env: Record<string, string> = {}): Config & { dir: string } {
