@@ -1,19 +1,17 @@
 import { resolve } from 'node:path';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import type { z } from 'zod';
+import { openPostgresDatabase } from '../app-database.js';
 import { systemClock } from '../clock.js';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { createServices, type Services } from '../core/index.js';
 import type { Stores } from '../core/stores.js';
 import { migrateDb, openDb } from '../db/client.js';
 import { needsLegacyUpgrade } from '../db/legacy-upgrade.js';
-import { migratePg, openPg } from '../db/pg/client.js';
-import { PgInstance } from '../db/pg/instance.js';
-import { pgStores } from '../db/pg/stores.js';
 import { sqliteStores } from '../db/sqlite/stores.js';
 import { readEnv } from '../env.js';
 import { isDomainError, storageError } from '../errors.js';
-import { createLogger, type Logger } from '../logger.js';
+import { createLogger } from '../logger.js';
 import { createOutboxMailer } from '../mail/index.js';
 
 /** Bad command-line input: the CLI prints the message and its usage, and exits 2. */
@@ -57,7 +55,8 @@ export async function openCore(): Promise<CliCore> {
   const level = process.env.LOG_LEVEL ? config.logLevel : 'warn';
   const log = createLogger(level, undefined, { format: config.logFormat, fd: 2 });
   const database = config.databaseUrl
-    ? await openPostgres(config.databaseUrl, config.databasePoolMax, log)
+    ? // Joined to the cluster like an app instance, so its claims (an import) are its own while it runs.
+      await openPostgresDatabase(config, config.databaseUrl, log, systemClock)
     : openSqlite(config);
   // The CLIs never send (the app's send engine does): an outbox mailer that stays unused.
   const mailer = createOutboxMailer({ dir: config.mail.outboxDir, log });
@@ -100,32 +99,6 @@ function openSqlite(config: Config): { stores: Stores; close(): Promise<void> } 
       db.$client.close();
     },
   };
-}
-
-/**
- * Postgres at DATABASE_URL, migrated under the advisory lock (an app may be starting beside it);
- * the CLI joins the cluster like an app instance, so its claims (an import) are its own while it runs.
- */
-async function openPostgres(
-  url: string,
-  max: number,
-  log: Logger,
-): Promise<{ stores: Stores; close(): Promise<void> }> {
-  const db = openPg(url, { max });
-  try {
-    await migratePg(db);
-    const instance = await PgInstance.start(url, log);
-    return {
-      stores: pgStores(db, { instance }),
-      close: async () => {
-        await instance.stop();
-        await db.$client.end();
-      },
-    };
-  } catch (e) {
-    await db.$client.end().catch(() => {});
-    throw e;
-  }
 }
 
 /**
