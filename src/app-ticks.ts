@@ -11,7 +11,7 @@ import type { Tick } from './scheduler/index.js';
  * - the daily retention prompt runs once per day across the cluster; the SQLite backup only on
  *   SQLite (Postgres is backed up with pg_dump);
  * - on Postgres, every minute, rows claimed by an instance that died are taken over (sends
- *   become `unknown`, files fail, half-imported batches go).
+ *   become `unknown`, files fail, half-imported batches go, validation runs continue here).
  */
 export function appTicks(parts: {
   config: Config;
@@ -63,6 +63,7 @@ export function appTicks(parts: {
                 await services.sending.sweepInterrupted();
                 await services.inbox.sweepInterruptedFiles();
                 await services.imports.sweepInterrupted();
+                await services.validation.resumeInterrupted();
               }),
           },
         ]

@@ -113,7 +113,10 @@ export class ValidationService {
     return { kind, run: runView(run, info.contactCount), counts: await this.counts(batchId) };
   }
 
-  /** Continues every run a previous process left unfinished (call once at start). */
+  /**
+   * Continues the runs a stopped process left unfinished: at start, and on Postgres every minute
+   * (the lease sweep), for runs whose instance died; the store lists no live instance's run.
+   */
   async resumeInterrupted(): Promise<string[]> {
     const resumed: string[] = [];
     for (const batchId of await this.store.listRunning()) {
@@ -121,7 +124,7 @@ export class ValidationService {
       resumed.push(batchId);
       this.runner.kick(batchId, false);
     }
-    if (resumed.length > 0) this.log.info({ batches: resumed }, 'validation resumed after a restart');
+    if (resumed.length > 0) this.log.info({ batches: resumed }, 'validation resumed: its instance stopped');
     return resumed;
   }
 

@@ -59,7 +59,10 @@ export interface ValidationStore {
   getCounts(batchId: string): Promise<StoredCounts | null>;
   /** The batch's last run, when it stopped as dns_unavailable (null once a run starts again). */
   getFailure(batchId: string): Promise<StoredFailure | null>;
-  /** Batches with a run under way. */
+  /**
+   * Batches with a run under way that nobody carries on: all of them on SQLite (one process); on
+   * Postgres those whose instance is no longer alive (or none is named).
+   */
   listRunning(): Promise<string[]>;
 
   /** Recounts the verdicts of a batch and stores them (its count changed); null when it is gone. */

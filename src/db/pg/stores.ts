@@ -25,9 +25,9 @@ import { PgWebhookStore } from './webhook-store.js';
  * Every store over one Postgres pool (DATABASE_URL): the same interfaces as db/sqlite/stores.ts.
  * No counting or report threads: a query runs in the server's process, not on the event loop, so
  * figures are counted exactly at every call. With `instance`, what the stores claim (ledger rows,
- * Slack files, importing batches) is that instance's, and the sweeps take over only rows of
- * instances no longer alive; without it (tests building stores alone), claims name no instance
- * and any sweep takes them.
+ * Slack files, importing batches, validation runs) is that instance's, and the sweeps take over
+ * only rows of instances no longer alive; without it (tests building stores alone), claims name
+ * no instance and any sweep takes them.
  */
 export function pgStores(db: PgDb, options: { instance?: { readonly id: string } } = {}): Stores {
   const instance = options.instance ?? null;
@@ -42,7 +42,7 @@ export function pgStores(db: PgDb, options: { instance?: { readonly id: string }
     sends: new PgSendStore(db, instance),
     audience: new PgAudienceStore(db),
     contacts: new PgContactStore(db),
-    validation: new PgValidationStore(db),
+    validation: new PgValidationStore(db, instance),
     health: new PgHealthStore(db),
     contactImports: new PgContactImportStore(db),
     suppressions: new PgSuppressionStore(db),

@@ -14,6 +14,7 @@ import {
   validationResults,
 } from '../../core/vocabulary.js';
 import { inTransaction, type PgDb, type PgExec, row, rows } from './client.js';
+import { leaseLapsedSql, type PgClaimer } from './leases.js';
 import {
   type BatchInfo,
   countsArgs,
@@ -32,6 +33,8 @@ const batchSql = `SELECT id, status, contact_count AS "contactCount", include_in
   FROM batches WHERE id = $1`;
 const runningSql = `SELECT ${runColumns} FROM validation_runs WHERE batch_id = $1 AND status = 'running'`;
 const latestSql = `SELECT ${runColumns} FROM validation_runs WHERE batch_id = $1 ORDER BY seq DESC LIMIT 1`;
+const lapsedSql = `SELECT batch_id AS "batchId" FROM validation_runs
+  WHERE status = 'running' AND ${leaseLapsedSql('validation_runs.carried_by')} ORDER BY batch_id COLLATE "C"`;
 
 /**
  * The Postgres ValidationStore: runs and counts in `validation_runs`, verdicts on `contacts`, as
@@ -42,13 +45,19 @@ const latestSql = `SELECT ${runColumns} FROM validation_runs WHERE batch_id = $1
  * Two instances may also both carry one run on (both resumed it, or `start` met it running and
  * took it up): each reads the chunk after the cursor it last saw, and commitChunk writes only
  * when the run's cursor is still there. The first to commit a stretch goes on; the other gets
- * false and stops, as it would for a run that ended, so no chunk is counted twice.
+ * false and stops, as it would for a run that ended, so no chunk is counted twice. A run names
+ * the instance carrying it (`carried_by`, the lease: its starter, then whoever commits a chunk),
+ * so the resume at start and the lease sweep (listRunning) take over only a dead instance's runs.
  */
 export class PgValidationStore implements ValidationStore {
   /** The move of state kept in `settings` by an older version, once, before the first use. */
   private adopted: Promise<unknown> | null = null;
 
-  constructor(private readonly db: PgDb) {}
+  /** `claimer`: the instance whose runs these are (`carried_by`); null: none, any resume takes them. */
+  constructor(
+    private readonly db: PgDb,
+    private readonly claimer: PgClaimer = null,
+  ) {}
 
   async getBatch(batchId: string): Promise<ValidationBatch | undefined> {
     return this.batch(await this.ready(), batchId);
@@ -76,12 +85,9 @@ export class PgValidationStore implements ValidationStore {
     };
   }
 
+  /** Running runs no live instance carries (it stopped or died, or none is named); byte order, as SQLite. */
   async listRunning(): Promise<string[]> {
-    // Byte order, as SQLite sorts them.
-    const found = await rows<{ batchId: string }>(
-      await this.ready(),
-      `SELECT batch_id AS "batchId" FROM validation_runs WHERE status = 'running' ORDER BY batch_id COLLATE "C"`,
-    );
+    const found = await rows<{ batchId: string }>(await this.ready(), lapsedSql);
     return found.map((r) => r.batchId);
   }
 
@@ -161,9 +167,9 @@ export class PgValidationStore implements ValidationStore {
         counts = await this.count(tx, run.batchId, batch.contactCount, stored.finishedAt);
       }
       await tx.query(
-        `UPDATE validation_runs SET ${setCounts(1)}, after_id = GREATEST(after_id, $8), checked = checked + $9
-          WHERE id = $10`,
-        [...countsArgs(counts), chunk.at(-1)!.id, chunk.length, run.id],
+        `UPDATE validation_runs SET ${setCounts(1)}, after_id = GREATEST(after_id, $8), checked = checked + $9,
+           carried_by = $11 WHERE id = $10`,
+        [...countsArgs(counts), chunk.at(-1)!.id, chunk.length, run.id, this.claimer?.id ?? null],
       );
       return true;
     });
@@ -239,7 +245,7 @@ export class PgValidationStore implements ValidationStore {
     return row<BatchInfo>(exec, batchSql, [batchId]);
   }
 
-  /** A new row numbered after the batch's latest, carrying its counts forward. */
+  /** A new row numbered after the batch's latest, carrying its counts forward; a running one is ours. */
   private async insertAfterLatest(
     tx: PgExec,
     batchId: string,
@@ -267,9 +273,9 @@ export class PgValidationStore implements ValidationStore {
     ];
     await tx.query(
       `INSERT INTO validation_runs (id, batch_id, seq, actor, status, started_at, ended_at, checked, message,
-         valid, role, disposable, no_mail_domain, unknown, counted_of, validated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-      values,
+         valid, role, disposable, no_mail_domain, unknown, counted_of, validated_at, carried_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+      [...values, status === 'running' ? (this.claimer?.id ?? null) : null],
     );
   }
 

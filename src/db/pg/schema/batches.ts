@@ -225,6 +225,12 @@ export const validationRuns = pgTable(
     countedOf: bigint('counted_of', { mode: 'number' }),
     /** When the batch's last complete run finished (carried forward like the counts). */
     validatedAt: bigint('validated_at', { mode: 'number' }),
+    /**
+     * Postgres only: the instance (db/pg/instance.ts) carrying a running run on: it started the
+     * run or committed its last chunk. Another instance resumes the run only once that one is no
+     * longer alive (null: not alive).
+     */
+    carriedBy: text('carried_by'),
   },
   (t) => [
     uniqueIndex('validation_runs_batch_seq').on(t.batchId, t.seq),

@@ -1,0 +1,1 @@
+ALTER TABLE "validation_runs" ADD COLUMN "carried_by" text;
