@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 
-export type SinkStats = { count: number; first: number; last: number };
+export type SinkStats = { count: number; first: number; last: number; distinct: number };
 
 export type Sink = {
   url: string;

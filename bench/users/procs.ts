@@ -122,6 +122,8 @@ export type Server = {
   token: string;
   pid: number;
   probeOut: string;
+  /** Its stdout and stderr (JSON log lines). */
+  logFile: string;
   /** Date.now() when /healthz first answered. */
   readyAt: number;
   /** ms from spawn to /healthz answering. */
@@ -131,7 +133,10 @@ export type Server = {
   stop: () => Promise<void>;
 };
 
-/** Starts `npm start` on `db` with the probe in the server process; resolves when /healthz answers. */
+/**
+ * Starts `npm start` on `db` (a SQLite file, or a postgres:// URL) with the probe in the server
+ * process; resolves when /healthz answers.
+ */
 export async function startServer(opts: {
   db: string;
   dir: string;
@@ -151,7 +156,9 @@ export async function startServer(opts: {
     env: {
       ...process.env,
       ...opts.env,
-      DATABASE_PATH: opts.db,
+      ...(opts.db.startsWith('postgres://')
+        ? { DATABASE_URL: opts.db }
+        : { DATABASE_PATH: opts.db, DATABASE_URL: '' }),
       PORT: String(port),
       HOST: '127.0.0.1',
       API_TOKEN: token,
@@ -200,5 +207,15 @@ export async function startServer(opts: {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { url, token, pid, probeOut, readyAt: Date.now(), startMs: performance.now() - started, api, stop };
+  return {
+    url,
+    token,
+    pid,
+    probeOut,
+    logFile,
+    readyAt: Date.now(),
+    startMs: performance.now() - started,
+    api,
+    stop,
+  };
 }

@@ -6,7 +6,7 @@
  * (probe.mjs). Each case runs --runs times (default 3) beside its raw baseline in the same run
  * and is reported as median (min–max); ratios are decided unrounded. Imports nothing from src/.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,7 +23,8 @@ import {
 } from './imports.js';
 import { runInboxCase } from './inbox.js';
 import { nodemailerBaseline, startSink } from './mail.js';
-import { readProbe, startServer } from './procs.js';
+import { type BenchPg, startBenchPg } from './postgres.js';
+import { readProbe, type Server, startServer } from './procs.js';
 import { addSendBatch, pollDuringSend, sendCampaign } from './sends.js';
 import { fakeSlack, slackAcksDuringImport, slackEnv } from './slack.js';
 import { type CaseResult, percentile, reportLine, spread } from './stats.js';
@@ -36,6 +37,8 @@ const caseNames = [
   'send',
   'slack-ack',
   'inbox',
+  'import-pg',
+  'send-pg',
 ];
 const { values } = parseArgs({
   options: {
@@ -80,6 +83,21 @@ const add = (key: string, v: number): void => {
 const get = (key: string) => spread(samples.get(key) ?? []);
 const has = (key: string) => (samples.get(key)?.length ?? 0) > 0;
 const errors: string[] = [];
+
+/** The `ms` of every 'claimed' debug line (the send engine's claims) in the servers' logs. */
+function claimTimes(servers: Server[]): number[] {
+  const out: number[] = [];
+  for (const s of servers) {
+    for (const line of readFileSync(s.logFile, 'utf8').split('\n')) {
+      if (!line.includes('"claimed"')) continue;
+      try {
+        const l = JSON.parse(line) as { msg?: string; ms?: number };
+        if (l.msg === 'claimed' && typeof l.ms === 'number') out.push(l.ms);
+      } catch {}
+    }
+  }
+  return out;
+}
 const info: Record<string, Record<string, number | string>> = {};
 
 async function main() {
@@ -114,6 +132,17 @@ async function main() {
     SLACK_SIGNING_SECRET: '',
     WEBHOOK_URLS: '',
   };
+  // Postgres: the same seeded data (and the send case's batch) moved in with db:copy, once.
+  let pgServer: BenchPg | undefined;
+  if (want('import-pg') || want('send-pg')) {
+    const source = copyDb(template, join(dir, 'pg-source.db'));
+    if (want('send-pg')) addSendBatch(source, sendN);
+    console.error('postgres: db:copy of the seeded database …');
+    pgServer = await startBenchPg(source, env);
+    dropDb(source);
+    add('pgCopySeconds', pgServer.copyMs / 1000);
+  }
+  const benchPg = pgServer;
   const step = async (name: string, run: number, fn: () => Promise<void>) => {
     try {
       await fn();
@@ -249,6 +278,64 @@ async function main() {
         }
       });
     }
+    if (want('import-pg') && benchPg) {
+      await step('import-pg', run, async () => {
+        const db = await benchPg.copy('bench_import');
+        const server = await startServer({ db, dir, name: `pg-http-${run}`, env });
+        try {
+          const h = await httpImport(server, csv, rows, `pg-http-${run}`);
+          add('pgHttp', h.rate);
+          add('pgHttpSeconds', h.ms / 1000);
+          add('pgHttpRss', h.probe.peakRssMb);
+          add('pgHttpBlock', h.probe.maxBlockMs);
+          const sqlite = samples.get('http')?.[run - 1];
+          if (sqlite) add('pgHttpSqliteRatio', h.rate / sqlite);
+          const counts = Object.entries(h.report).filter(([, v]) => typeof v === 'number');
+          info['import-pg'] = Object.fromEntries(counts);
+        } finally {
+          await server.stop();
+          await benchPg.drop('bench_import');
+        }
+      });
+    }
+    if (want('send-pg') && benchPg) {
+      for (const instances of [1, 3]) {
+        await step(`send-pg ×${instances}`, run, async () => {
+          const db = await benchPg.copy('bench_send');
+          const servers: Server[] = [];
+          try {
+            // LOG_LEVEL=debug: the engine's 'claimed' lines carry each claim's ms.
+            for (let k = 0; k < instances; k++)
+              servers.push(
+                await startServer({
+                  db,
+                  dir,
+                  name: `pg-send${instances}-${run}-${k}`,
+                  env: { ...env, LOG_LEVEL: 'debug' },
+                }),
+              );
+            const s = await sendCampaign(servers[0]!, sink, sendN);
+            if (s.sent !== sendN || s.received !== sendN || s.distinct !== sendN)
+              throw new Error(
+                `sent ${s.sent}, sink received ${s.received} for ${s.distinct} recipients, expected ${sendN}`,
+              );
+            add(`pgSend${instances}`, s.rate);
+            add(`pgSend${instances}Wall`, s.wallRate);
+            const sqlite = samples.get('send')?.[run - 1];
+            if (sqlite) add(`pgSend${instances}SqliteRatio`, s.rate / sqlite);
+            const one = samples.get('pgSend1')?.[run - 1];
+            if (instances === 3 && one) add('pgSend3Over1', s.rate / one);
+            const claims = claimTimes(servers);
+            add(`pgClaimP99x${instances}`, percentile(claims, 99));
+            add(`pgClaimMedianx${instances}`, percentile(claims, 50));
+            add(`pgClaims${instances}`, claims.length);
+          } finally {
+            for (const server of servers) await server.stop();
+            await benchPg.drop('bench_send');
+          }
+        });
+      }
+    }
     if (want('inbox')) {
       await step('inbox', run, async () => {
         const r = await runInboxCase({ template, run, env, sink, messages: inboxN, sends: inboxSends });
@@ -274,6 +361,7 @@ async function main() {
   }
   await sink.close();
   await slackApi?.close();
+  await benchPg?.stop();
 
   const results: CaseResult[] = [];
   if (want('import-http') && has('http')) {
@@ -418,6 +506,61 @@ async function main() {
       },
       target: '≥ 500 messages/s: services.mailbox.process over the same messages, no IMAP; block ≤ 100 ms',
       met: get('inboxInProcess').median >= 500 && get('inboxInProcessBlock').max <= 100,
+    });
+  }
+  if (want('import-pg') && has('pgHttp')) {
+    const rate = get('pgHttp');
+    results.push({
+      case: 'import-pg',
+      figure: rate,
+      unit: 'rows/s',
+      ...(has('pgHttpSqliteRatio') ? { ratio: get('pgHttpSqliteRatio') } : {}),
+      extra: {
+        s: get('pgHttpSeconds'),
+        'peak RSS MB': get('pgHttpRss'),
+        'longest block ms': get('pgHttpBlock'),
+        'db:copy of the seeded database s': get('pgCopySeconds'),
+      },
+      info: info['import-pg'],
+      target: '≥ 50,000 rows/s: the 1M file via HTTP into Postgres (ratio: to SQLite’s import-http)',
+      met: rate.median >= 50_000,
+    });
+  }
+  if (want('send-pg') && has('pgSend1')) {
+    const one = get('pgSend1');
+    const p99 = get('pgClaimP99x1');
+    results.push({
+      case: `send-pg ×1 (${sendN})`,
+      figure: one,
+      unit: 'messages/s',
+      ...(has('pgSend1SqliteRatio') ? { ratio: get('pgSend1SqliteRatio') } : {}),
+      extra: {
+        'from POST msg/s': get('pgSend1Wall'),
+        'claim p99 ms': p99,
+        'claim median ms': get('pgClaimMedianx1'),
+        claims: get('pgClaims1'),
+      },
+      target:
+        'figures: one instance on Postgres (ratio: to SQLite’s send); each claim’s ms from the engine’s log',
+      met: null,
+    });
+  }
+  if (want('send-pg') && has('pgSend3')) {
+    const three = get('pgSend3');
+    const p99 = get('pgClaimP99x3');
+    results.push({
+      case: `send-pg ×3 (${sendN})`,
+      figure: three,
+      unit: 'messages/s',
+      ...(has('pgSend3Over1') ? { baseline: get('pgSend1'), ratio: get('pgSend3Over1') } : {}),
+      extra: {
+        'from POST msg/s': get('pgSend3Wall'),
+        'claim p99 ms': p99,
+        'claim median ms': get('pgClaimMedianx3'),
+        claims: get('pgClaims3'),
+      },
+      target: 'figures: three instances on one Postgres, each recipient once (ratio: to one instance)',
+      met: null,
     });
   }
   const atEnd = machine();

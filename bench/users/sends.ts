@@ -128,6 +128,7 @@ export async function sendCampaign(server: Server, sink: Sink, n: number) {
     wallRate: n / (wallMs / 1000),
     sent: last.campaign.counts.sent,
     received: stats.count,
+    distinct: stats.distinct,
     createMs,
     probe,
   };

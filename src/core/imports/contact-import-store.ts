@@ -45,6 +45,11 @@ export type ImportChunk = {
  */
 export interface ContactImportStore {
   /**
+   * Rows per call this store works best with, when not ContactWriter's rowsPerTransaction: a
+   * store whose transaction runs off the event loop (a database server) gains from larger ones.
+   */
+  readonly rowsPerCall?: number;
+  /**
    * Writes one chunk into the importing batch in one transaction: suppressed addresses (by hash,
    * or by a domain rule) left out, new addresses inserted, the rest counted as repeated in the
    * file (held by this batch) or existing (held by another). Addresses are looked up a chunk at

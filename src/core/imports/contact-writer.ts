@@ -57,10 +57,15 @@ export function* slices(parts: ImportPart[], size: number): Generator<ImportPart
  * kept only while the import has added nobody: all the no_new_contacts refusal needs).
  */
 export class ContactWriter {
+  /** Rows per store call: the store's own size if it names one. */
+  readonly rowsPerCall: number;
+
   constructor(
     private readonly store: ContactImportStore,
-    private readonly rowsPerCall = rowsPerTransaction,
-  ) {}
+    rowsPerCall?: number,
+  ) {
+    this.rowsPerCall = rowsPerCall ?? store.rowsPerCall ?? rowsPerTransaction;
+  }
 
   /**
    * Writes one chunk of the file and adds its counts to `report` and, while nothing is imported

@@ -24,6 +24,7 @@ export type {
 
 type Counters = Omit<ImportReport, 'durationMs'>;
 
+/** Rows gathered before a write (at least one store call's worth). */
 const chunkRows = 2000;
 
 /** What an import asks of the batches' owner. */
@@ -197,6 +198,7 @@ export class ImportService {
     const holders = new Map<string, number>();
     let pending: ImportPart[] = [];
     let pendingRows = 0;
+    const flushAt = Math.max(chunkRows, this.writer.rowsPerCall);
     const flush = async () => {
       await this.writer.write(batchId, pending, report, holders, this.deps.clock.now());
       pending = [];
@@ -214,7 +216,7 @@ export class ImportService {
         pending.push(chunk);
         pendingRows += chunk.rows.length;
       }
-      if (pendingRows >= chunkRows) await flush();
+      if (pendingRows >= flushAt) await flush();
     }
     if (pendingRows > 0) await flush();
     return { report, holders };

@@ -206,6 +206,7 @@ export class SendEngine {
     if (room > 0) room = this.buckets.take(c, room, now);
     if (room <= 0) return null;
     // Due retries, then due follow-ups (a sequence), then new people: follow-ups go first.
+    const claimStarted = performance.now();
     const batch = await this.deps.store.claim(
       run.target,
       room,
@@ -214,6 +215,8 @@ export class SendEngine {
       run.takeSettled(),
       run.retriesDue(now),
     );
+    const ms = Math.round((performance.now() - claimStarted) * 100) / 100;
+    this.log.debug({ campaignId: c.id, claimed: batch.length, ms }, 'claimed');
     if (batch.length === 0 && run.idle) {
       if (run.rewind(now)) return true;
       // Retries or people waiting for a follow-up that is not due yet: the next tick looks again.
