@@ -2,6 +2,7 @@ import type { Logger } from '../logger.js';
 import type { DkimKey } from './dkim.js';
 import { type IdentityState, MailError, type Mailer, type OutgoingMessage, type SentInfo } from './mailer.js';
 import { type Gap, Pacer } from './pacing.js';
+import { SharedCaps } from './shared-caps.js';
 import { createSmtpMailer } from './smtp.js';
 import { createThreadMailers } from './smtp-thread.js';
 
@@ -35,6 +36,14 @@ export interface IdentityStore {
   countSince(since: number): Map<string, number>;
   loadHealth(): IdentityHealth[];
   saveHealth(h: IdentityHealth): void;
+  /**
+   * Several processes sending through the same accounts (Postgres): takes one message of a capped
+   * account's `day` (UTC day start) in the shared count; its count after taking it, or null when
+   * the day is at `cap` (nothing taken). Absent: one process, the count in memory is exact.
+   */
+  reserve?(key: string, day: number, cap: number): Promise<number | null>;
+  /** Gives back one reserved message that never left (its account could not be reached). */
+  release?(key: string, day: number): Promise<void>;
 }
 
 export type IdentityOptions = {
@@ -74,7 +83,8 @@ export function capOn(config: IdentityConfig, firstUsedAt: number | null, now: n
  * Several SMTP accounts behind one Mailer: each message goes to the next account (round-robin)
  * that has room today, is not skipped and is not waiting out its gap (`gap`: a random wait
  * between the starts of two of its messages, so `room` counts it once at most). Counts are read
- * from the ledger once a day and kept in memory; an account failing `failuresBeforeSkip` times in
+ * from the ledger once a day and kept in memory (several instances: a capped account's message is
+ * first reserved in the store's shared count). An account failing `failuresBeforeSkip` times in
  * a row (4xx, dropped, unreachable) is skipped for a cool-down that doubles, kept in smtp_accounts.
  * A message refused by an unreachable account (nothing left this machine) goes on to the next
  * account at once (and its gap does not start: it sent nothing).
@@ -144,10 +154,18 @@ export function createIdentityMailer(opts: IdentityOptions): Mailer {
     }
     return undefined;
   };
-  const count = (a: Account, now: number, by: number) => {
-    const c = today(now);
-    c.set(a.config.key, (c.get(a.config.key) ?? 0) + by);
-  };
+  /** Adds to a count (in the map of the day it was counted in: a later day's is left alone). */
+  const add = (m: Map<string, number>, key: string, by: number) => m.set(key, (m.get(key) ?? 0) + by);
+  const { reserve: reserveIn, release: releaseIn } = opts.store;
+  const sharedCaps = reserveIn
+    ? new SharedCaps(
+        {
+          reserve: reserveIn.bind(opts.store),
+          ...(releaseIn ? { release: releaseIn.bind(opts.store) } : {}),
+        },
+        log,
+      )
+    : null;
   const failed = (a: Account, e: MailError, now: number) => {
     const h = a.health;
     h.consecutiveFailures += 1;
@@ -202,6 +220,7 @@ export function createIdentityMailer(opts: IdentityOptions): Mailer {
                 ? 'the sending identity of this thread is at its daily cap, skipped or waiting between two messages'
                 : 'every sending identity is at its daily cap, skipped or waiting between two messages',
               true,
+              true,
             )
           );
         }
@@ -210,8 +229,13 @@ export function createIdentityMailer(opts: IdentityOptions): Mailer {
           a.health.firstUsedAt = now;
           opts.store.saveHealth(a.health);
         }
-        count(a, now, 1); // reserved before the call: concurrent sends see it
+        const counted = today(now);
+        add(counted, a.config.key, 1); // counted before any await: concurrent sends see it
         const unpace = pacer.start(a.config.key, a.config.gap ?? null, now);
+        const cap = capOn(a.config, a.health.firstUsedAt, now);
+        const shared = cap !== null ? sharedCaps : null;
+        // the cluster filled its cap: nothing sent, try the next account
+        if (shared && !(await shared.reserve(a.config.key, dayOf(now), cap!, counted, unpace))) continue;
         try {
           const info = await a.mailer.send(m);
           succeeded(a);
@@ -221,7 +245,8 @@ export function createIdentityMailer(opts: IdentityOptions): Mailer {
           // a 5xx about the recipient (or a possible delivery) says nothing against the account
           if (e.kind === 'transient') failed(a, e, opts.clock.now());
           if (!e.unreachable) throw e;
-          count(a, now, -1); // never reached: it took nothing, try the next account
+          add(counted, a.config.key, -1); // never reached: it took nothing, try the next account
+          await shared?.release(a.config.key, dayOf(now));
           unpace();
           unreachable = e;
         }

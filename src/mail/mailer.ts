@@ -61,6 +61,12 @@ export class MailError extends Error {
     readonly response: string,
     /** The server could not be reached at all (refused, DNS, no greeting): nothing was sent. */
     readonly unreachable = false,
+    /**
+     * Nothing was tried: every sending identity is at its daily cap (another instance may have
+     * filled it), skipped or between two messages. Not an outage: the row waits, and `room`
+     * already says no more until there is.
+     */
+    readonly noRoom = false,
   ) {
     super(response);
   }

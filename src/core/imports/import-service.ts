@@ -24,8 +24,7 @@ export type {
 
 type Counters = Omit<ImportReport, 'durationMs'>;
 
-/** Rows gathered before a write (at least one store call's worth). */
-const chunkRows = 2000;
+const chunkRows = 2000; // rows gathered before a write (at least one store call's worth)
 
 /** What an import asks of the batches' owner. */
 type ImportBatches = Pick<

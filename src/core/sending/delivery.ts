@@ -100,10 +100,10 @@ async function settleFailure(
     log.warn({ campaignId: c.id, sendId: item.sendId }, 'delivery unknown: no answer after sending');
     return 'unknown';
   }
-  if (e instanceof MailError && e.unreachable && item.account !== undefined) {
+  if (e instanceof MailError && e.unreachable && (item.account !== undefined || e.noRoom)) {
     // The identity this person's thread is pinned to cannot take it now (today's cap, skipped,
-    // between two messages, or its server down): not now, without an attempt, and not an outage
-    // for the other identities.
+    // between two messages, or its server down), or no identity had room (another instance may
+    // have filled the cap): not now, without an attempt, and not an outage for the campaign.
     const retryAt = now + (s.retryDelaysMs[0] ?? 60_000);
     await store.settleRetry(item.sendId, item.attempts, retryAt, e.response, now);
     return 'unreachable';

@@ -21,6 +21,8 @@ const dayMs = 86_400_000;
  *   retried cool-down, never a message);
  * - the counts of a new day are read in the background when the mailer first asks for them; until
  *   they arrive the day counts from zero (at the turn of the day the ledger holds nothing newer).
+ * Daily caps are the exception: several instances may send through one account, so each message
+ * of a capped account first takes one of the day in `identity_days` (`reserve`), atomically.
  */
 export class PgIdentityStore implements IdentityStore {
   private health = new Map<string, IdentityHealth>();
@@ -80,6 +82,37 @@ export class PgIdentityStore implements IdentityStore {
       (e: unknown) => this.log.warn({ err: e }, 'could not read the sending identities’ counts'),
     );
     return counts;
+  }
+
+  /**
+   * Takes one message of `account`'s cap for `day` (UTC day start): its count after taking it, or
+   * null when the cluster is at `cap` (nothing taken). One statement, so concurrent callers on any
+   * instance never take more than `cap`. The day's first call starts the row from the ledger (what
+   * countSince counts), so a cluster upgraded mid-day starts from what was really sent; the
+   * ledger is counted only then (CASE runs the count only when the row is missing).
+   */
+  async reserve(account: string, day: number, cap: number): Promise<number | null> {
+    const r = await rows<{ used: number }>(
+      this.db.$client,
+      `INSERT INTO identity_days (account, day, used)
+       SELECT $1, $2, s.n + 1 FROM (
+         SELECT CASE WHEN EXISTS (SELECT 1 FROM identity_days WHERE account = $1 AND day = $2) THEN 0
+           ELSE (SELECT count(*) FROM sends WHERE account = $1 AND claimed_at >= $2) END AS n
+       ) s WHERE s.n < $3
+       ON CONFLICT (account, day) DO UPDATE SET used = identity_days.used + 1
+         WHERE identity_days.used < $3
+       RETURNING used`,
+      [account, day, cap],
+    );
+    return r[0]?.used ?? null;
+  }
+
+  /** Gives back one message of `day` that never left (its account could not be reached). */
+  async release(account: string, day: number): Promise<void> {
+    await this.db.$client.query(
+      'UPDATE identity_days SET used = used - 1 WHERE account = $1 AND day = $2 AND used > 0',
+      [account, day],
+    );
   }
 
   loadHealth(): IdentityHealth[] {

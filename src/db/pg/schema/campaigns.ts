@@ -1,6 +1,16 @@
 /** Campaigns, the send ledger and the sending identities. */
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, index, pgTable, primaryKey, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+} from 'drizzle-orm/pg-core';
 import {
   campaignEventKinds,
   campaignStatuses,
@@ -213,3 +223,18 @@ export const smtpAccounts = pgTable('smtp_accounts', {
   skipUntil: bigint('skip_until', { mode: 'number' }),
   lastError: text('last_error'),
 });
+
+/**
+ * Postgres only: messages each capped sending identity took on a UTC day (`day`: its start, ms),
+ * counted by every instance sharing the database, so a daily cap holds across the cluster. A row
+ * starts from the ledger's count when it is first needed (see db/pg/identity-store.ts).
+ */
+export const identityDays = pgTable(
+  'identity_days',
+  {
+    account: text('account').notNull(),
+    day: bigint('day', { mode: 'number' }).notNull(),
+    used: integer('used').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.account, t.day] })],
+);
