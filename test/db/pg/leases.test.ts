@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -11,6 +11,7 @@ import { PgInstance } from '../../../src/db/pg/instance.js';
 import { pgStores } from '../../../src/db/pg/stores.js';
 import { createLogger } from '../../../src/logger.js';
 import type { TestDatabase } from '../../pg/dialects.js';
+import { instanceProcess } from '../../pg/instance-process.js';
 import { freshPg } from '../../pg/pg.js';
 import { seedAt, seedBatch, seedCampaign, seedContacts } from '../../pg/seed.js';
 
@@ -248,30 +249,8 @@ describe('ledger rows claimed by an instance (sends.claimed_by)', () => {
     open = await cluster();
     const k = open;
     // A real PgInstance in a process of its own, killed as a crash or an OOM kill would.
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        `import { PgInstance } from './src/db/pg/instance.ts';
-         import { createLogger } from './src/logger.ts';
-         const i = await PgInstance.start(process.env.LEASE_URL, createLogger('silent'));
-         process.stdout.write(i.id + '\\n');
-         setInterval(() => {}, 1000);`,
-      ],
-      { cwd: process.cwd(), env: { ...process.env, LEASE_URL: k.url }, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const { id, child } = await instanceProcess(k.url);
     children.push(child);
-    const id = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('\n')) resolve(out.trim());
-      });
-      child.once('exit', (code) => reject(new Error(`instance process exited (${code})`)));
-    });
     await k.expectAlive(id, true);
     // Rows that process claimed (its store, its id).
     await seedBatch(k.t, batch);

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { appTicks } from '../../../src/app-ticks.js';
 import { createServices } from '../../../src/core/index.js';
@@ -11,6 +10,7 @@ import { createMailer } from '../../../src/mail/index.js';
 import { FakeDns, type Zone } from '../../core/validation/fake-dns.js';
 import { testConfig } from '../../helpers.js';
 import type { TestDatabase } from '../../pg/dialects.js';
+import { instanceProcess } from '../../pg/instance-process.js';
 import { freshPg } from '../../pg/pg.js';
 import { seedBatch, seedContacts } from '../../pg/seed.js';
 
@@ -34,30 +34,8 @@ afterEach(async () => {
  * kill would), and stores here that claim for it (its id), on a pool of their own.
  */
 async function instanceA(url: string): Promise<{ id: string; db: PgDb; kill: () => void }> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--input-type=module',
-      '-e',
-      `import { PgInstance } from './src/db/pg/instance.ts';
-       import { createLogger } from './src/logger.ts';
-       const i = await PgInstance.start(process.env.LEASE_URL, createLogger('silent'));
-       process.stdout.write(i.id + '\\n');
-       setInterval(() => {}, 1000);`,
-    ],
-    { cwd: process.cwd(), env: { ...process.env, LEASE_URL: url }, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+  const { id, child } = await instanceProcess(url);
   cleanups.push(() => child.kill('SIGKILL'));
-  const id = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) resolve(out.trim());
-    });
-    child.once('exit', (code) => reject(new Error(`instance process exited (${code})`)));
-  });
   const db = openPg(url, { max: 2 });
   cleanups.push(() => db.$client.end());
   return { id, db, kill: () => child.kill('SIGKILL') };
