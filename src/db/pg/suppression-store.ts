@@ -49,20 +49,25 @@ export class PgSuppressionStore implements SuppressionStore {
   }
 
   /**
-   * The list in the order entries were added. Postgres's table has no rowid (SQLite's list order
-   * and page cursor), so the order is (created_at, email_hash) and an entry's id is its position in
-   * it, 1-based: a page after `afterId` skips that many entries. Entries are never removed and a new
-   * one is stamped with the time it is added, so it joins the end and earlier positions stay put.
+   * The list in the order entries were added, after the entry `afterId` (SQLite's rowid cursor):
+   * here the `id` identity column, read through its index, so a page costs the same wherever it
+   * is in a long list.
    */
   async listPage(afterId: number, limit: number): Promise<SuppressionRow[]> {
-    const found = await rows<{ hash: string; reason: SuppressionReason; actor: string; created_at: number }>(
+    const found = await rows<{
+      id: number;
+      hash: string;
+      reason: SuppressionReason;
+      actor: string;
+      created_at: number;
+    }>(
       this.db.$client,
-      `SELECT encode(email_hash, 'hex') AS hash, reason, actor, created_at FROM suppressions
-       ORDER BY created_at, email_hash OFFSET $1 LIMIT $2`,
+      `SELECT id, encode(email_hash, 'hex') AS hash, reason, actor, created_at FROM suppressions
+       WHERE id > $1 ORDER BY id LIMIT $2`,
       [afterId, limit],
     );
-    return found.map((r, i) => ({
-      id: afterId + i + 1,
+    return found.map((r) => ({
+      id: r.id,
       hashHex: r.hash,
       reason: r.reason,
       actor: r.actor,

@@ -101,8 +101,14 @@ export const suppressions = pgTable(
     reason: text('reason', { enum: suppressionReasons }).notNull(),
     actor: text('actor').notNull(),
     createdAt: bigint('created_at', { mode: 'number' }).notNull(),
+    /**
+     * The list's order and page cursor (SQLite's rowid): a page reads the ids after the last one
+     * through this index, where counting a position (OFFSET) read every earlier entry again.
+     */
+    id: bigint('id', { mode: 'number' }).notNull().generatedByDefaultAsIdentity(),
   },
   (t) => [
+    uniqueIndex('suppressions_id').on(t.id),
     check(
       'suppressions_reason_check',
       sql`${t.reason} in ('bounced','unsubscribed','deleted','manual','complained','soft_bounced')`,
