@@ -13,6 +13,19 @@ export function everyExpression(ms: number): string {
 }
 
 /**
+ * node-cron's own messages in the app's log (it writes to the console otherwise). A tick skipped
+ * because the last one still runs is noOverlap doing its job: debug, not a warning.
+ */
+function cronLogger(l: Logger, task: string) {
+  return {
+    info: (m: string) => l.debug({ task }, m),
+    warn: (m: string) => (m.startsWith('task still running') ? l.debug({ task }, m) : l.warn({ task }, m)),
+    error: (m: string | Error, err?: Error) => l.error({ task, err: err ?? m }, 'scheduler error'),
+    debug: (m: string | Error) => l.debug({ task }, String(m)),
+  };
+}
+
+/**
  * The scheduler only triggers: each task calls core (runDue), which claims due work in the
  * database, so overlapping ticks or a restart cannot send twice. noOverlap skips a tick while
  * the previous one still runs.
@@ -29,7 +42,13 @@ export function startScheduler(ticks: Tick[], log: Logger): { stop(): Promise<vo
           l.error({ err, task: t.name }, 'scheduled task failed');
         }
       },
-      { name: t.name, noOverlap: true, timezone: 'UTC', suppressMissedWarning: true },
+      {
+        name: t.name,
+        noOverlap: true,
+        timezone: 'UTC',
+        suppressMissedWarning: true,
+        logger: cronLogger(l, t.name),
+      },
     ),
   );
   l.info(
