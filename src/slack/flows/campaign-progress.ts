@@ -79,19 +79,25 @@ export async function refreshProgress(deps: SlackDeps, client: WebClient, id: st
 
 /**
  * Keeps progress messages current as the send engine reports: at most one update per campaign
- * per interval, always one after the last event (so the final figures show).
+ * per interval, always one after the last event (so the final figures show). A campaign's
+ * updates run one after another: two at once could land in the other order, leaving the message
+ * on the older state (a "sending" read before the last message was settled, after "completed").
  */
 export function followCampaigns(deps: SlackDeps, client: WebClient, intervalMs: number): () => void {
   const timers = new Map<string, NodeJS.Timeout>();
   const last = new Map<string, number>();
+  const running = new Map<string, Promise<void>>();
   const flush = (id: string) => {
     timers.delete(id);
     last.set(id, Date.now());
-    deps.background.run(
-      refreshProgress(deps, client, id).catch((err: unknown) =>
-        deps.log.warn({ err, campaignId: id }, 'progress update failed'),
-      ),
-    );
+    const next = (running.get(id) ?? Promise.resolve())
+      .then(() => refreshProgress(deps, client, id))
+      .catch((err: unknown) => deps.log.warn({ err, campaignId: id }, 'progress update failed'));
+    running.set(id, next);
+    void next.finally(() => {
+      if (running.get(id) === next) running.delete(id);
+    });
+    deps.background.run(next);
   };
   const off = deps.services.events.on((e) => {
     if (!isCampaignEvent(e) || timers.has(e.campaignId)) return;
