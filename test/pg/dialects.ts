@@ -57,7 +57,15 @@ export async function openTestDatabase(dialect: Dialect): Promise<TestDatabase> 
     };
   }
   const { db, drop } = await freshPg();
+  return pgTestDatabase(db, drop);
+}
+
+/** A Postgres database of the run (a pool and how to drop it) as a TestDatabase, for test/pg/seed.ts. */
+export function pgTestDatabase(
+  db: PgDb,
+  drop: () => Promise<void>,
+): Extract<TestDatabase, { dialect: 'postgres' }> {
   const query: Query = async <T>(text: string, values: unknown[] = []) =>
     (await db.$client.query(text, values)).rows as T[];
-  return { dialect, db, query, close: drop };
+  return { dialect: 'postgres', db, query, close: drop };
 }

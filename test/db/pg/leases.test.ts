@@ -10,7 +10,7 @@ import { openPg, type PgDb } from '../../../src/db/pg/client.js';
 import { PgInstance } from '../../../src/db/pg/instance.js';
 import { pgStores } from '../../../src/db/pg/stores.js';
 import { createLogger } from '../../../src/logger.js';
-import type { TestDatabase } from '../../pg/dialects.js';
+import { pgTestDatabase, type TestDatabase } from '../../pg/dialects.js';
 import { instanceProcess } from '../../pg/instance-process.js';
 import { freshPg } from '../../pg/pg.js';
 import { seedAt, seedBatch, seedCampaign, seedContacts } from '../../pg/seed.js';
@@ -84,13 +84,7 @@ async function cluster() {
   const a = await join(relay.url);
   const b = await join(url);
   const c = await join(url);
-  const t: TestDatabase = {
-    dialect: 'postgres',
-    db,
-    query: async <T>(text: string, values: unknown[] = []) =>
-      (await db.$client.query(text, values)).rows as T[],
-    close: drop,
-  };
+  const t = pgTestDatabase(db, drop);
   /** A's process dies: its cluster connection is destroyed (pg_terminate_backend) and cannot come back. */
   const killA = async () => {
     relay.cut();

@@ -14,7 +14,7 @@ import { PgSequenceStore } from '../../../src/db/pg/sequence-store.js';
 import { applyHardBounce } from '../../../src/db/sqlite/hard-bounce-rows.js';
 import { eraseSendResponses, markBounced, SqliteSendStore } from '../../../src/db/sqlite/send-store.js';
 import { SqliteSequenceStore } from '../../../src/db/sqlite/sequence-store.js';
-import { dialects, openTestDatabase, type TestDatabase } from '../../pg/dialects.js';
+import { dialects, openTestDatabase, pgTestDatabase, type TestDatabase } from '../../pg/dialects.js';
 import { freshPg } from '../../pg/pg.js';
 import { seedAt, seedBatch, seedCampaign, seedContacts } from '../../pg/seed.js';
 
@@ -603,17 +603,6 @@ describe.each(dialects)('sequences in the ledger (%s)', (dialect) => {
   });
 });
 
-/** Seeds as test/pg/seed.ts expects them, on a database of the run's Postgres. */
-function asTestDatabase(db: PgDb, drop: () => Promise<void>): TestDatabase {
-  return {
-    dialect: 'postgres',
-    db,
-    query: async <T>(text: string, values: unknown[] = []) =>
-      (await db.$client.query(text, values)).rows as T[],
-    close: drop,
-  };
-}
-
 describe('the send ledger on Postgres shared by several instances', () => {
   const pools: PgDb[] = [];
   afterEach(async () => {
@@ -622,7 +611,7 @@ describe('the send ledger on Postgres shared by several instances', () => {
 
   it('three pools claiming the same campaign at once never get the same contact and together get everyone once', async () => {
     const { db, url, drop } = await freshPg();
-    open = asTestDatabase(db, drop);
+    open = pgTestDatabase(db, drop);
     const n = 240;
     await seedBatch(open, batch);
     const ids = await seedContacts(open, batch, emails(n));
@@ -692,7 +681,7 @@ describe('the send ledger on Postgres shared by several instances', () => {
 
   it('a claim skips what another transaction holds: a retry row, a due person', async () => {
     const { db, drop } = await freshPg();
-    open = asTestDatabase(db, drop);
+    open = pgTestDatabase(db, drop);
     await seedBatch(open, batch);
     const ids = await seedContacts(open, batch, emails(3));
     await seedCampaign(open, cmp);
@@ -725,7 +714,7 @@ describe('the send ledger on Postgres shared by several instances', () => {
 
   it('a contact another instance is claiming is skipped once it commits, and the claim reads on to fill its limit', async () => {
     const { db, drop } = await freshPg();
-    open = asTestDatabase(db, drop);
+    open = pgTestDatabase(db, drop);
     await seedBatch(open, batch);
     const ids = await seedContacts(open, batch, emails(4));
     await seedCampaign(open, cmp);
@@ -759,7 +748,7 @@ describe('the send ledger on Postgres shared by several instances', () => {
 
   it('a contact deleted while a claim reads it is left out, never a broken reference', async () => {
     const { db, drop } = await freshPg();
-    open = asTestDatabase(db, drop);
+    open = pgTestDatabase(db, drop);
     await seedBatch(open, batch);
     const ids = await seedContacts(open, batch, emails(4));
     await seedCampaign(open, cmp);

@@ -9,7 +9,7 @@ import { createLogger } from '../../../src/logger.js';
 import { createMailer } from '../../../src/mail/index.js';
 import { FakeDns, type Zone } from '../../core/validation/fake-dns.js';
 import { testConfig } from '../../helpers.js';
-import type { TestDatabase } from '../../pg/dialects.js';
+import { pgTestDatabase, type TestDatabase } from '../../pg/dialects.js';
 import { instanceProcess } from '../../pg/instance-process.js';
 import { freshPg } from '../../pg/pg.js';
 import { seedBatch, seedContacts } from '../../pg/seed.js';
@@ -45,13 +45,7 @@ async function instanceA(url: string): Promise<{ id: string; db: PgDb; kill: () 
 async function twoInstances() {
   const { db, url, drop } = await freshPg({ max: 3 });
   cleanups.push(drop);
-  const t: TestDatabase = {
-    dialect: 'postgres',
-    db,
-    query: async <T>(text: string, values: unknown[] = []) =>
-      (await db.$client.query(text, values)).rows as T[],
-    close: drop,
-  };
+  const t = pgTestDatabase(db, drop);
   const a = await instanceA(url);
   const b = await PgInstance.start(url, log);
   cleanups.push(() => b.stop());
