@@ -50,6 +50,12 @@ export interface ContactImportStore {
    */
   readonly rowsPerCall?: number;
   /**
+   * Calls of one import this store takes at once (1 when unnamed): a store whose next chunk can
+   * be looked up while the last one's rows go in is handed the next call before the last returns.
+   * Calls come in file order, and each must count its rows as if every earlier call had finished.
+   */
+  readonly chunksInFlight?: number;
+  /**
    * Writes one chunk into the importing batch in one transaction: suppressed addresses (by hash,
    * or by a domain rule) left out, new addresses inserted, the rest counted as repeated in the
    * file (held by this batch) or existing (held by another). Addresses are looked up a chunk at

@@ -1,6 +1,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { DomainMatcher } from '../suppression/domain-suppression-service.js';
 import {
+  type ChunkWritten,
   type ContactImportStore,
   hashBytes,
   type ImportPart,
@@ -59,18 +60,23 @@ export function* slices(parts: ImportPart[], size: number): Generator<ImportPart
 export class ContactWriter {
   /** Rows per store call: the store's own size if it names one. */
   readonly rowsPerCall: number;
+  /** Store calls one import keeps under way at once: the store's own number if it names one. */
+  readonly callsInFlight: number;
 
   constructor(
     private readonly store: ContactImportStore,
     rowsPerCall?: number,
   ) {
     this.rowsPerCall = rowsPerCall ?? store.rowsPerCall ?? rowsPerTransaction;
+    this.callsInFlight = Math.max(1, store.chunksInFlight ?? 1);
   }
 
-  /**
-   * Writes one chunk of the file and adds its counts to `report` and, while nothing is imported
-   * yet, the batches holding its existing addresses to `holders`.
-   */
+  /** One import's writes, chunk after chunk of the file, into `report` and `holders`. */
+  open(batchId: string, report: WriteCounts, holders: Map<string, number>): ImportWrites {
+    return new ImportWrites(this, this.store, batchId, report, holders);
+  }
+
+  /** Writes one stretch of the file and waits until it is written and counted. */
   async write(
     batchId: string,
     parts: ImportPart[],
@@ -78,26 +84,111 @@ export class ContactWriter {
     holders: Map<string, number>,
     now: number,
   ): Promise<void> {
-    for (const run of slices(parts, this.rowsPerCall)) {
+    const writes = this.open(batchId, report, holders);
+    try {
+      await writes.write(parts, now);
+    } finally {
+      await writes.finish();
+    }
+  }
+}
+
+/**
+ * The writes of one import. A store that works on chunks at once (a database server: the next
+ * chunk's lookups run while this one's rows go in) keeps up to its chunksInFlight calls under way,
+ * started in file order and counted in that order; finish() waits for the last of them. A call
+ * that fails fails the import, once every other call under way has ended, so nothing is written
+ * into the batch after the error comes back (the import then discards it).
+ */
+export class ImportWrites {
+  private readonly running: Promise<ChunkWritten>[] = [];
+  /** Rows short of a whole call, kept for the next write (or finish). */
+  private carried: ImportPart[] = [];
+  private carriedRows = 0;
+  private now = 0;
+
+  constructor(
+    private readonly writer: ContactWriter,
+    private readonly store: ContactImportStore,
+    private readonly batchId: string,
+    private readonly report: WriteCounts,
+    private readonly holders: Map<string, number>,
+  ) {}
+
+  /**
+   * Hands the next stretch of the file to the store, a call per rowsPerCall rows (the rows short
+   * of a whole call wait for the next stretch); returns once at most callsInFlight − 1 calls are
+   * still under way (none for a store that takes one at a time).
+   */
+  async write(parts: ImportPart[], now: number): Promise<void> {
+    this.now = now;
+    for (const part of parts) {
+      this.carried.push(part);
+      this.carriedRows += part.rows.length;
+    }
+    const { rowsPerCall } = this.writer;
+    if (this.carriedRows < rowsPerCall) return;
+    const runs = [...slices(this.carried, rowsPerCall)];
+    const short = this.carriedRows % rowsPerCall;
+    this.carried = short > 0 ? runs.pop()! : [];
+    this.carriedRows = short;
+    await this.call(runs);
+  }
+
+  /** Writes the rows still carried, waits for every call under way and counts them; throws the first one's error. */
+  async finish(): Promise<void> {
+    const last = this.carried;
+    this.carried = [];
+    this.carriedRows = 0;
+    if (last.length > 0) await this.call([last]);
+    while (this.running.length > 0) await this.countOldest();
+  }
+
+  /** Writes nothing more and waits for the calls under way to end (the import failed). */
+  async abandon(): Promise<void> {
+    this.carried = [];
+    this.carriedRows = 0;
+    await Promise.allSettled(this.running.splice(0));
+  }
+
+  private async call(runs: ImportPart[][]): Promise<void> {
+    const { callsInFlight } = this.writer;
+    for (const run of runs) {
+      while (this.running.length >= callsInFlight) await this.countOldest();
       // A turn of the event loop before every transaction, the first one too: write() is called
       // as a chunk arrives from the parse worker (the poll phase), and a transaction run straight
       // from there ran back to back with the next one (setImmediate lands in the check phase of
       // the same turn, before timers and I/O): a block of two transactions, 43–74 ms at 1M rows.
       await yieldToLoop();
-      const written = await this.store.writeChunk({
-        batchId,
+      const call = this.store.writeChunk({
+        batchId: this.batchId,
         parts: run,
-        now,
+        now: this.now,
         domainRules,
         // Who holds the existing addresses matters only if the file adds nobody (the refusal
         // names them): asked for until the first contact is imported.
-        holders: report.imported === 0,
+        holders: this.report.imported === 0,
       });
-      report.imported += written.imported;
-      report.duplicateInFile += written.duplicateInFile;
-      report.existing += written.existing;
-      report.suppressed += written.suppressed;
-      for (const [id, n] of written.holders) holders.set(id, (holders.get(id) ?? 0) + n);
+      call.catch(() => {}); // its error is thrown where it is counted
+      this.running.push(call);
     }
+    while (this.running.length >= callsInFlight) await this.countOldest();
+  }
+
+  private async countOldest(): Promise<void> {
+    const call = this.running.shift()!;
+    let written: ChunkWritten;
+    try {
+      written = await call;
+    } catch (e) {
+      await this.abandon();
+      throw e;
+    }
+    const { report, holders } = this;
+    report.imported += written.imported;
+    report.duplicateInFile += written.duplicateInFile;
+    report.existing += written.existing;
+    report.suppressed += written.suppressed;
+    for (const [id, n] of written.holders) holders.set(id, (holders.get(id) ?? 0) + n);
   }
 }

@@ -10,6 +10,7 @@ import type { ContactImportStore, ImportPart } from './contact-import-store.js';
 import { openContactStream } from './contact-stream.js';
 import { ContactWriter } from './contact-writer.js';
 import { Lane } from './import-lane.js';
+import { noNewContacts, noValidRows } from './import-refusals.js';
 import type { ImportLimits, ImportOptions, ImportRequest, ImportResult } from './import-request.js';
 import { importerMayBeAlive, newImporter } from './importer.js';
 import { type ParseWorkers, sharedParseWorkers } from './parse-workers.js';
@@ -198,26 +199,33 @@ export class ImportService {
     let pending: ImportPart[] = [];
     let pendingRows = 0;
     const flushAt = Math.max(chunkRows, this.writer.rowsPerCall);
+    const writes = this.writer.open(batchId, report, holders);
     const flush = async () => {
-      await this.writer.write(batchId, pending, report, holders, this.deps.clock.now());
+      await writes.write(pending, this.deps.clock.now());
       pending = [];
       pendingRows = 0;
       onProgress?.({ rows: report.rows, imported: report.imported, bytes: stream.bytesRead() });
       await yieldToLoop();
     };
-    for await (const chunk of stream.chunks) {
-      report.rows += chunk.records;
-      report.invalid += chunk.invalid;
-      for (const error of chunk.errors) {
-        if (report.errors.length < maxReportedErrors) report.errors.push(error);
+    try {
+      for await (const chunk of stream.chunks) {
+        report.rows += chunk.records;
+        report.invalid += chunk.invalid;
+        for (const error of chunk.errors) {
+          if (report.errors.length < maxReportedErrors) report.errors.push(error);
+        }
+        if (chunk.rows.length > 0) {
+          pending.push(chunk);
+          pendingRows += chunk.rows.length;
+        }
+        if (pendingRows >= flushAt) await flush();
       }
-      if (chunk.rows.length > 0) {
-        pending.push(chunk);
-        pendingRows += chunk.rows.length;
-      }
-      if (pendingRows >= flushAt) await flush();
+      if (pendingRows > 0) await flush();
+    } catch (e) {
+      await writes.abandon(); // nothing still writing when the batch is discarded
+      throw e;
     }
-    if (pendingRows > 0) await flush();
+    await writes.finish();
     return { report, holders };
   }
 
@@ -238,34 +246,8 @@ export class ImportService {
         { batchId: same.id },
       );
     }
-    const valid = report.rows - report.invalid;
-    if (valid === 0) {
-      const firstError = report.errors[0];
-      throw new DomainError(
-        'no_valid_rows',
-        report.rows === 0
-          ? 'The file has a header but no contact rows.'
-          : `None of the ${report.rows} rows has a valid e-mail address` +
-              (firstError ? ` (line ${firstError.line}: ${firstError.reason})` : '') +
-              '. Check that the e-mail column holds addresses.',
-        { rows: report.rows, errors: report.errors.slice(0, 10) },
-      );
-    }
-    if (report.imported === 0) {
-      const where = [...holders.entries()]
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, 5)
-        .map(([id, n]) => `${n} in ${id}`);
-      if (report.suppressed > 0)
-        where.push(`${report.suppressed} suppressed (bounced, unsubscribed or deleted)`);
-      if (report.duplicateInFile > 0) where.push(`${report.duplicateInFile} repeated in the file`);
-      throw new DomainError(
-        'no_new_contacts',
-        `No new contacts: every valid address is already known (${where.join(', ')}). ` +
-          'Activate the batch that holds them instead.',
-        { existingByBatch: Object.fromEntries(holders), suppressed: report.suppressed },
-      );
-    }
+    const refused = noValidRows(report) ?? noNewContacts(report, holders);
+    if (refused) throw refused;
   }
 
   /**

@@ -4,8 +4,13 @@ import type { Encoding } from './sniff.js';
 
 /** Byte chunks the worker asks for ahead of need. */
 export const prefetchChunks = 4;
-/** Row chunks the worker may hand over before the writer takes them (bounds memory). */
-export const unackedChunks = 3;
+/**
+ * Row chunks the worker may hand over before the writer takes them (bounds memory): a few
+ * thousand rows, so the worker has the next store call's rows parsed while the writer waits on
+ * the calls under way (a Postgres import at 3 waited for the parse before each call: 43k against
+ * 57k rows/s with the other changes of that step).
+ */
+export const unackedChunks = 8;
 
 /**
  * One parse worker serves many imports, one at a time: every message names its import (`job`),

@@ -56,12 +56,20 @@ export async function migratePg(db: PgDb): Promise<void> {
   }
 }
 
-/** Runs `fn` in one transaction on one connection of the pool: committed when it returns, rolled back when it throws. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (tx: pg.PoolClient) => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` in one transaction on one connection of the pool: committed when it returns, rolled
+ * back when it throws. `begin` may go on after BEGIN with more statements (no parameters), sent in
+ * the same round trip; `fn` gets their results.
+ */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (tx: pg.PoolClient, begun: pg.QueryResult[]) => Promise<T>,
+  begin = 'BEGIN',
+): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
-    const result = await fn(client);
+    const begun = (await client.query(begin)) as pg.QueryResult | pg.QueryResult[];
+    const result = await fn(client, Array.isArray(begun) ? begun : [begun]);
     await client.query('COMMIT');
     return result;
   } catch (e) {

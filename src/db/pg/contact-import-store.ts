@@ -6,62 +6,90 @@ import {
   type ImportChunk,
 } from '../../core/imports/contact-import-store.js';
 import { inTransaction, type PgDb, type PgExec, rows } from './client.js';
+import { classify, type Found } from './import-rows.js';
 
 /**
- * What the chunk's transaction reads before it writes, in one statement: the whole-domain rules
- * (`r`), the chunk's hashes that are suppressed (`s`) and who holds each of the chunk's addresses
- * (`h`). Both lookups are `= ANY(array)` probes of a unique index. The hashes travel as one binary
- * value (hashBytes each, in row order; node-postgres sends a Buffer as raw bytes) cut apart by
- * the server into the array once: a text array is twice the bytes, parsed element by element, and
- * joining the chunk to the suppressions instead made the planner hash the whole table (in
- * parallel workers), 70–130 ms a chunk at 50,000 suppressions. Holders are looked up for every
- * row, suppressed ones too: those are counted as suppressed whoever holds them, so the outcome is
- * the same as looking up only the rows kept.
+ * What a chunk reads before it writes, in one statement outside its transaction: the chunk's
+ * hashes that are suppressed (`s`) and who holds each of its addresses (`h`). Both lookups are
+ * `= ANY(array)` probes of a unique index. The hashes travel as one binary value (hashBytes each,
+ * in row order; node-postgres sends a Buffer as raw bytes) cut apart by the server into the array
+ * once: a text array is twice the bytes, parsed element by element, and joining the chunk to the
+ * suppressions instead made the planner hash the whole table (in parallel workers), 70–130 ms a
+ * chunk at 50,000 suppressions. Holders are looked up for every row, suppressed ones too: those
+ * are counted as suppressed whoever holds them, so the outcome is the same as looking up only the
+ * rows kept.
  */
-const lookupSql = `SELECT 'r' AS k, pattern AS a, NULL::bytea AS h, NULL AS b FROM domain_suppressions
-  UNION ALL
-  SELECT 's', NULL, email_hash, NULL FROM suppressions WHERE email_hash = ANY(ARRAY(
+const lookupSql = `SELECT 's' AS k, NULL AS a, email_hash AS h, NULL AS b FROM suppressions WHERE email_hash = ANY(ARRAY(
     SELECT substring($1::bytea FROM g * ${hashBytes} + 1 FOR ${hashBytes})
       FROM generate_series(0, length($1::bytea) / ${hashBytes} - 1) AS g))
   UNION ALL
   SELECT 'h', email, NULL, batch_id FROM contacts WHERE email = ANY($2::text[])`;
 
 /**
- * The new rows in one statement, in the chunk's order (ids ascending as on SQLite), and the
- * batch's contact_count raised by as many as were added, in the same statement.
+ * Opens the chunk's transaction in one round trip: its commit does not wait for the disk, and it
+ * takes domain_suppressions in SHARE ROW EXCLUSIVE mode, then reads the whole-domain rules.
  */
-const insertSql = `WITH added AS (
+const beginSql = `BEGIN; SET LOCAL synchronous_commit = off;
+  LOCK TABLE domain_suppressions IN SHARE ROW EXCLUSIVE MODE;
+  SELECT pattern FROM domain_suppressions`;
+
+/**
+ * The new rows in one statement, in the chunk's order (ids ascending as on SQLite), and the
+ * batch's contact_count raised by as many as were added, in the same statement. `onConflict`:
+ * rows whose address another transaction added meanwhile are left out (ON CONFLICT costs about a
+ * sixth of the INSERT, so it is used only when the chunk is written again after such a race).
+ */
+const insertSql = (onConflict: boolean) => `WITH added AS (
     INSERT INTO contacts (email, email_hash, name, company, position, source, status, batch_id, created_at, updated_at)
     SELECT u.email, substring($2::bytea FROM (u.n::int - 1) * ${hashBytes} + 1 FOR ${hashBytes}),
            u.name, u.company, u.position, u.source, 'active', $7, $8, $8
       FROM unnest($1::text[], $3::text[], $4::text[], $5::text[], $6::text[])
            WITH ORDINALITY AS u(email, name, company, position, source, n)
      ORDER BY u.n
-    ON CONFLICT (email) DO NOTHING
+    ${onConflict ? 'ON CONFLICT (email) DO NOTHING' : ''}
     RETURNING 1
   ), counted AS (
     UPDATE batches SET contact_count = contact_count + (SELECT count(*) FROM added) WHERE id = $7
   )
   SELECT count(*) AS n FROM added`;
+const insertFirst = insertSql(false);
+const insertAgain = insertSql(true);
 
-type Found = { k: 'r' | 's' | 'h'; a: string; h: Buffer | null; b: string | null };
+/** The INSERT met an address another transaction added after the chunk's lookup. */
+const raced = (e: unknown) =>
+  (e as { code?: unknown }).code === '23505' &&
+  (e as { constraint?: unknown }).constraint === 'contacts_email';
+
+/** A chunk under way, as the next one of its import sees it. */
+type Link = {
+  /** The addresses it added, once committed (rejects when it failed). */
+  added: Promise<Set<string>>;
+  /** Settles when the chunk before it has ended: after that its lookups may start. */
+  prior: Promise<unknown>;
+};
 
 /**
- * The Postgres ContactImportStore: one transaction per chunk, in five round trips whatever its
- * size (a table lock, one statement of lookups, one INSERT … SELECT FROM unnest of every new row,
- * the commit), never a query per row. The counting rules are the SQLite store's.
+ * The Postgres ContactImportStore, never a query per row. A chunk is one lookup statement, then
+ * one transaction (the lock and the rules, one INSERT … SELECT FROM unnest of every new row, the
+ * commit). Two chunks of an import are under way at once (chunksInFlight): the next one's lookup
+ * runs on another connection while this one's rows go in, and counts the addresses this one adds
+ * (not committed when it looked) as repeated in the file; an import's transactions still run one
+ * after another, in file order. The counting rules are the SQLite store's.
  *
  * Several instances (or two imports) may write chunks at once, where SQLite had one writer:
- * - The chunk takes domain_suppressions in SHARE mode before reading the rules. Adding a rule
- *   (PgSuppressionStore.addDomainRule) writes that table, so it waits for the chunks under way,
- *   then suppresses the contacts they added; a chunk that starts meanwhile waits for the rule and
- *   leaves its domain out. Without it, a chunk that read the rules just before a rule was added
- *   could add contacts of that domain after the rule's transaction looked for them: never
- *   suppressed. Chunks do not wait for each other (SHARE does not conflict with SHARE).
- * - Two imports adding the same address: the second INSERT waits for the first's commit on the
- *   unique index, then leaves the row out (ON CONFLICT DO NOTHING). Such a row was new when this
- *   chunk looked, held by another batch when it wrote: counted as existing (SQLite, which never
- *   sees this, counts a left-out row as repeated in the file).
+ * - A chunk's transaction takes domain_suppressions in SHARE ROW EXCLUSIVE mode, then reads the
+ *   rules it counts with. Adding a rule (PgSuppressionStore.addDomainRule) writes that table, so
+ *   it waits for the chunk under way, then suppresses the contacts it added; a chunk that locks
+ *   meanwhile waits for the rule and leaves its domain out. Without it, a chunk that read the
+ *   rules just before a rule was added could add contacts of that domain after the rule's
+ *   transaction looked for them: never suppressed.
+ * - The same lock makes chunks of concurrent imports (any instance) take turns, as every write
+ *   did on SQLite: two imports of the same addresses in opposite orders would otherwise wait on
+ *   each other's uncommitted rows in the unique index, a deadlock.
+ * - An address another writer adds between a chunk's lookup and its INSERT (the lookup runs
+ *   before the lock): the INSERT fails on the unique index (after waiting for that commit), and
+ *   the chunk is looked up and written again, this time with ON CONFLICT DO NOTHING. Such a row is
+ *   counted as existing (SQLite, which never sees this, counts a left-out row as repeated).
  * - A suppression by hash added while a chunk runs: the chunk counts what it read. Mailing checks
  *   the hashes at send time, so the address is never mailed either way.
  */
@@ -73,14 +101,66 @@ export class PgContactImportStore implements ContactImportStore {
    * no clear speed (29,643 against 28,644 rows/s) and held ~15 MB more at the peak.
    */
   readonly rowsPerCall = 2000;
+  readonly chunksInFlight = 2;
+  /** Each import's last chunk under way, by batch. */
+  private readonly last = new Map<string, Link>();
 
   constructor(private readonly db: PgDb) {}
 
   async writeChunk(chunk: ImportChunk): Promise<ChunkWritten> {
-    return inTransaction(this.db.$client, (tx) => this.write(tx, chunk));
+    const before = this.last.get(chunk.batchId);
+    const written = this.pipelined(chunk, before);
+    const link: Link = {
+      added: written.then((w) => w.added),
+      prior: before ? before.added.catch(() => {}) : Promise.resolve(),
+    };
+    link.added.catch(() => {}); // the next chunk, or this call's caller, sees the error
+    this.last.set(chunk.batchId, link);
+    try {
+      return (await written).out;
+    } finally {
+      if (this.last.get(chunk.batchId) === link) this.last.delete(chunk.batchId);
+    }
   }
 
-  private async write(tx: PgExec, { batchId, parts, now, domainRules, holders }: ImportChunk) {
+  private async pipelined(
+    chunk: ImportChunk,
+    before: Link | undefined,
+  ): Promise<{ out: ChunkWritten; added: Set<string> }> {
+    const all: ContactRow[] = [];
+    for (const part of chunk.parts) for (const r of part.rows) all.push(r);
+    // The chunk before the last one has committed: its rows are seen by this lookup.
+    await before?.prior;
+    const hashes = Buffer.concat(
+      chunk.parts.map((p) => Buffer.from(p.hashes.buffer, p.hashes.byteOffset, p.rows.length * hashBytes)),
+    );
+    const found = all.length > 0 ? await this.lookup(all, hashes) : [];
+    // The last chunk's new addresses: not committed when this one looked, maybe.
+    const addedBefore = (await before?.added) ?? new Set<string>();
+    try {
+      return await this.write(chunk, all, hashes, found, addedBefore, false);
+    } catch (e) {
+      if (!raced(e)) throw e;
+      // Another writer (an import into another batch, maybe in another instance, or a contact
+      // added by hand) added one of these addresses after the lookup: the chunk is looked up and
+      // written again, leaving out any address taken after that.
+      return this.write(chunk, all, hashes, await this.lookup(all, hashes), addedBefore, true);
+    }
+  }
+
+  private lookup(all: ContactRow[], hashes: Buffer): Promise<Found[]> {
+    return rows<Found>(this.db.$client, lookupSql, [hashes, [...new Set(all.map((r) => r.email))]]);
+  }
+
+  /** The chunk's transaction: counts its rows and inserts the new ones. */
+  private write(
+    chunk: ImportChunk,
+    all: ContactRow[],
+    hashes: Buffer,
+    found: Found[],
+    addedBefore: Set<string>,
+    again: boolean,
+  ): Promise<{ out: ChunkWritten; added: Set<string> }> {
     const out: ChunkWritten = {
       imported: 0,
       duplicateInFile: 0,
@@ -88,64 +168,27 @@ export class PgContactImportStore implements ContactImportStore {
       suppressed: 0,
       holders: new Map(),
     };
-    const all: ContactRow[] = [];
-    for (const part of parts) for (const r of part.rows) all.push(r);
-    if (all.length === 0) return out;
-    const hashes = Buffer.concat(
-      parts.map((p) => Buffer.from(p.hashes.buffer, p.hashes.byteOffset, p.rows.length * hashBytes)),
-    );
-    // SHARE ROW EXCLUSIVE conflicts with itself and with a domain rule being added: chunks of
-    // concurrent imports (any instance) take turns, as every write did on SQLite. Two imports of
-    // the same addresses in opposite orders would otherwise wait on each other's uncommitted rows
-    // in the unique index: a deadlock.
-    //
+    const added = new Set<string>();
+    if (all.length === 0) return Promise.resolve({ out, added });
     // The chunk commits without waiting for its WAL to reach the disk (synchronous_commit off for
     // this transaction only): a crash may lose the last chunks' commits, never a later one without
     // an earlier one, and the import is not done until its batch leaves `importing` in a normal,
     // flushed commit (which flushes every chunk before it). A batch a crash leaves `importing` is
     // deleted by the sweep, so nothing half-written is ever used.
-    await tx.query(
-      'SET LOCAL synchronous_commit = off; LOCK TABLE domain_suppressions IN SHARE ROW EXCLUSIVE MODE',
+    return inTransaction(
+      this.db.$client,
+      async (tx, begun) => {
+        const patterns = begun.at(-1)!.rows.map((r: { pattern: string }) => r.pattern);
+        const fresh = classify(chunk, all, hashes, found, patterns, addedBefore, out);
+        if (fresh.length === 0) return { out, added };
+        const n = await this.insert(tx, fresh, all, hashes, chunk, again);
+        out.imported += n;
+        for (const i of fresh) added.add(all[i]!.email);
+        if (n < fresh.length) await this.lostRaces(tx, fresh, all, chunk, out, n, added);
+        return { out, added };
+      },
+      beginSql,
     );
-    const rowHash = (i: number) => hashes.subarray(i * hashBytes, (i + 1) * hashBytes);
-    const found = await rows<Found>(tx, lookupSql, [hashes, [...new Set(all.map((r) => r.email))]]);
-    const patterns: string[] = [];
-    const suppressedHashes = new Set<string>();
-    const holderOf = new Map<string, string>();
-    for (const f of found) {
-      if (f.k === 'r') patterns.push(f.a);
-      else if (f.k === 's') suppressedHashes.add(f.h!.toString('latin1'));
-      // This batch, another batch's id when asked for, else '' (another batch, not named).
-      else holderOf.set(f.a, f.b === batchId ? batchId : holders ? f.b! : '');
-    }
-    const suppressed = new Set<number>();
-    if (suppressedHashes.size > 0)
-      for (let i = 0; i < all.length; i++)
-        if (suppressedHashes.has(rowHash(i).toString('latin1'))) suppressed.add(i);
-    const inSuppressedDomain = patterns.length > 0 ? domainRules(patterns) : null;
-    const fresh: number[] = [];
-    for (let i = 0; i < all.length; i++) {
-      const email = all[i]!.email;
-      if (suppressed.has(i) || inSuppressedDomain?.(email)) {
-        out.suppressed++;
-        continue;
-      }
-      const holder = holderOf.get(email);
-      if (holder === undefined) {
-        fresh.push(i);
-        holderOf.set(email, batchId); // a later row with this address repeats it
-      } else if (holder === batchId) {
-        out.duplicateInFile++;
-      } else {
-        out.existing++;
-        if (holder) out.holders.set(holder, (out.holders.get(holder) ?? 0) + 1);
-      }
-    }
-    if (fresh.length === 0) return out;
-    const added = await this.insert(tx, fresh, all, hashes, batchId, now);
-    out.imported += added;
-    if (added < fresh.length) await this.lostRaces(tx, fresh, all, batchId, holders, out, added);
-    return out;
   }
 
   /** Inserts the rows `fresh` (indexes into all) in one statement; returns how many it added. */
@@ -154,8 +197,8 @@ export class PgContactImportStore implements ContactImportStore {
     fresh: number[],
     all: ContactRow[],
     hashes: Buffer,
-    batchId: string,
-    now: number,
+    { batchId, now }: ImportChunk,
+    again: boolean,
   ): Promise<number> {
     const n = fresh.length;
     const emails = new Array<string>(n);
@@ -174,7 +217,7 @@ export class PgContactImportStore implements ContactImportStore {
       sources[k] = r.source;
       hashes.copy(freshHashes, k * hashBytes, i * hashBytes, (i + 1) * hashBytes);
     }
-    const [result] = await rows<{ n: number }>(tx, insertSql, [
+    const [result] = await rows<{ n: number }>(tx, again ? insertAgain : insertFirst, [
       emails,
       freshHashes,
       names,
@@ -188,27 +231,29 @@ export class PgContactImportStore implements ContactImportStore {
   }
 
   /**
-   * Rows new when the chunk looked but left out by the INSERT: another transaction (an import
-   * into another batch, maybe in another instance) added the address meanwhile and committed.
-   * Counted as existing; when the import asks who holds its existing addresses, looked up again
-   * (a new statement sees that commit).
+   * Rows new when the chunk looked again but left out by its second INSERT: another transaction
+   * added the address meanwhile and committed.
+   * Counted as existing and looked up again (a new statement sees that commit): they are not
+   * among the addresses this chunk added, and their batches are named when the import asks.
    */
   private async lostRaces(
     tx: PgExec,
     fresh: number[],
     all: ContactRow[],
-    batchId: string,
-    holders: boolean,
+    { batchId, holders }: ImportChunk,
     out: ChunkWritten,
-    added: number,
+    inserted: number,
+    added: Set<string>,
   ): Promise<void> {
-    out.existing += fresh.length - added;
-    if (!holders) return;
+    out.existing += fresh.length - inserted;
     const taken = await rows<{ email: string; batchId: string }>(
       tx,
       `SELECT email, batch_id AS "batchId" FROM contacts WHERE email = ANY($1::text[]) AND batch_id <> $2`,
       [fresh.map((i) => all[i]!.email), batchId],
     );
-    for (const { batchId: holder } of taken) out.holders.set(holder, (out.holders.get(holder) ?? 0) + 1);
+    for (const { email, batchId: holder } of taken) {
+      added.delete(email);
+      if (holders) out.holders.set(holder, (out.holders.get(holder) ?? 0) + 1);
+    }
   }
 }

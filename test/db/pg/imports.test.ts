@@ -300,6 +300,29 @@ describe('contact import store, Postgres with other transactions at once', () =>
     expect((await contactsOf(t, C)).map((r) => r.email)).toEqual(['ok@new.test']);
   });
 
+  it('a chunk that fails fails the import, and the chunk under way beside it adds nothing', async () => {
+    t = await openTestDatabase('postgres');
+    await seed(t);
+    // The server refuses one address: the first call (2 rows) fails while the second, started
+    // beside it, has looked its rows up and waits to write them.
+    await t.query(`CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.email = 'boom@new.test' THEN RAISE EXCEPTION 'refused %', NEW.email; END IF; RETURN NEW; END $$`);
+    await t.query(
+      'CREATE TRIGGER refuse_boom BEFORE INSERT ON contacts FOR EACH ROW EXECUTE FUNCTION refuse_boom()',
+    );
+    const store = storeFor(t);
+    expect(store.chunksInFlight).toBe(2);
+    const file =
+      'email\nok1@new.test\nboom@new.test\nok2@new.test\nok3@new.test\nok4@new.test\nok5@new.test\n';
+    await expect(importCsv(store, C, file, 2)).rejects.toThrow('refused boom@new.test');
+    expect(await contactsOf(t, C)).toEqual([]);
+    // Nothing left behind: the next import into another batch counts from what is committed.
+    const D = 'batch_0000000d_1760000000';
+    await seedBatch(t, D, { status: 'importing' });
+    const { report } = await importCsv(store, D, file.replace('boom', 'fine'), 2);
+    expect(report).toMatchObject({ imported: 6, duplicateInFile: 0, existing: 0 });
+  });
+
   it('two imports of the same addresses in opposite orders at once: no deadlock, each address held once', async () => {
     t = await openTestDatabase('postgres');
     if (t.dialect !== 'postgres') throw new Error('postgres only');
