@@ -25,6 +25,32 @@ export type ChunkWritten = WriteCounts & {
   holders: Map<string, number>;
 };
 
+/**
+ * Counts one row that is not suppressed by who holds its address (`holderOf`: by address, the
+ * batch's id, another batch's, or '' for another batch not named): nobody (true: the row is to be
+ * inserted, and a later row with the address repeats it), this batch (repeated in the file) or
+ * another (existing, and named in `out.holders` when known). The same rule in every store.
+ */
+export function countHeld(
+  holderOf: Map<string, string>,
+  email: string,
+  batchId: string,
+  out: ChunkWritten,
+): boolean {
+  const holder = holderOf.get(email);
+  if (holder === undefined) {
+    holderOf.set(email, batchId);
+    return true;
+  }
+  if (holder === batchId) {
+    out.duplicateInFile++;
+  } else {
+    out.existing++;
+    if (holder) out.holders.set(holder, (out.holders.get(holder) ?? 0) + 1);
+  }
+  return false;
+}
+
 /** One chunk of an import to write: its rows, in one transaction. */
 export type ImportChunk = {
   batchId: string;

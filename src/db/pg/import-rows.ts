@@ -1,5 +1,5 @@
 import type { ChunkWritten, ContactRow, ImportChunk } from '../../core/imports/contact-import-store.js';
-import { hashBytes } from '../../core/imports/contact-import-store.js';
+import { countHeld, hashBytes } from '../../core/imports/contact-import-store.js';
 
 /**
  * One row of a chunk's lookup: a suppressed hash (`s`, in h) or an address (a) and the batch
@@ -40,16 +40,7 @@ export function classify(
       out.suppressed++;
       continue;
     }
-    const holder = holderOf.get(email);
-    if (holder === undefined) {
-      fresh.push(i);
-      holderOf.set(email, batchId); // a later row with this address repeats it
-    } else if (holder === batchId) {
-      out.duplicateInFile++;
-    } else {
-      out.existing++;
-      if (holder) out.holders.set(holder, (out.holders.get(holder) ?? 0) + 1);
-    }
+    if (countHeld(holderOf, email, batchId, out)) fresh.push(i);
   }
   return fresh;
 }

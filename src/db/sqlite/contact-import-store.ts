@@ -3,6 +3,7 @@ import {
   type ChunkWritten,
   type ContactImportStore,
   type ContactRow,
+  countHeld,
   hashBytes,
   type ImportChunk,
 } from '../../core/imports/contact-import-store.js';
@@ -89,19 +90,7 @@ export class SqliteContactImportStore implements ContactImportStore {
     }
     const holderOf = this.holdersOf(batchId, [...new Set(kept.map((i) => rows[i]!.email))], holders);
     const fresh: number[] = [];
-    for (const i of kept) {
-      const email = rows[i]!.email;
-      const holder = holderOf.get(email);
-      if (holder === undefined) {
-        fresh.push(i);
-        holderOf.set(email, batchId); // a later row with this address repeats it
-      } else if (holder === batchId) {
-        out.duplicateInFile++;
-      } else {
-        out.existing++;
-        if (holder) out.holders.set(holder, (out.holders.get(holder) ?? 0) + 1);
-      }
-    }
+    for (const i of kept) if (countHeld(holderOf, rows[i]!.email, batchId, out)) fresh.push(i);
     for (let at = 0; at < fresh.length; at += insertGroup) {
       const group = fresh.slice(at, at + insertGroup);
       const added = this.insert(group, rows, hashes, batchId, now);

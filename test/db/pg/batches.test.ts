@@ -12,6 +12,7 @@ import { SqliteBatchStore } from '../../../src/db/sqlite/batch-store.js';
 import { SqliteReportStore } from '../../../src/db/sqlite/report-store.js';
 import { SqliteScheduledActivationStore } from '../../../src/db/sqlite/scheduled-activation-store.js';
 import { dialects, openTestDatabase, type Query, type TestDatabase } from '../../pg/dialects.js';
+import { someoneWaitsForALock } from '../../pg/locks.js';
 import { freshPg } from '../../pg/pg.js';
 import { seedAt, seedBatch, seedCampaign, seedContacts } from '../../pg/seed.js';
 
@@ -493,18 +494,6 @@ async function twoInstances(): Promise<{ t: TestDatabase; db: PgDb; other: PgDb 
     await main.drop();
   };
   return { t: { dialect: 'postgres', db: main.db, query, close }, db: main.db, other };
-}
-
-/** Resolves once some session of the database waits for a row lock (bounded). */
-async function someoneWaitsForALock(q: Query): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const [r] = await q<{ n: number }>(
-      `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-    );
-    if ((r?.n ?? 0) > 0) return;
-    await new Promise((done) => setTimeout(done, 10));
-  }
-  throw new Error('nobody waited for a lock');
 }
 
 describe('scheduled activations on Postgres with several instances', () => {

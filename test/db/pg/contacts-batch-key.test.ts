@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { emailHash } from '../../../src/core/keys.js';
 import { dialects, openTestDatabase, type TestDatabase } from '../../pg/dialects.js';
+import { someoneWaitsForALock } from '../../pg/locks.js';
 import { seedAt, seedBatch, seedContacts } from '../../pg/seed.js';
 
 const A = 'batch_0000000a_1760000000';
@@ -87,17 +88,6 @@ describe('contacts.batch_id on Postgres, with another transaction at once', () =
     t = undefined;
   });
 
-  async function untilWaiting(db: TestDatabase): Promise<void> {
-    for (let i = 0; i < 500; i++) {
-      const [w] = await db.query<{ n: number }>(
-        `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
-      if (Number(w?.n ?? 0) > 0) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error('nobody waited for a lock');
-  }
-
   it('contacts going into a batch being deleted wait for the delete, then are refused', async () => {
     t = await openTestDatabase('postgres');
     if (t.dialect !== 'postgres') throw new Error('postgres only');
@@ -108,7 +98,7 @@ describe('contacts.batch_id on Postgres, with another transaction at once', () =
       await other.query('DELETE FROM batches WHERE id = $1', [A]);
       const inserting = insertContacts(t, A, ['late@new.test']);
       inserting.catch(() => {});
-      await untilWaiting(t);
+      await someoneWaitsForALock(t.query);
       await other.query('COMMIT');
       await expect(inserting).rejects.toThrow(/contacts_batch_id_batches_id_fk/);
     } finally {
@@ -130,7 +120,7 @@ describe('contacts.batch_id on Postgres, with another transaction at once', () =
         [emailHash('c1@new.test'), A],
       );
       const deleting = t.query('DELETE FROM batches WHERE id = $1', [A]);
-      await untilWaiting(t);
+      await someoneWaitsForALock(t.query);
       await other.query('COMMIT');
       await deleting;
     } finally {

@@ -13,6 +13,7 @@ import { emailHash } from '../../../src/core/keys.js';
 import { PgContactImportStore } from '../../../src/db/pg/contact-import-store.js';
 import { SqliteContactImportStore } from '../../../src/db/sqlite/contact-import-store.js';
 import { dialects, openTestDatabase, type TestDatabase } from '../../pg/dialects.js';
+import { someoneWaitsForALock } from '../../pg/locks.js';
 import { seedAt, seedBatch, seedContacts } from '../../pg/seed.js';
 
 const A = 'batch_0000000a_1760000000';
@@ -241,18 +242,6 @@ describe('contact import store, Postgres with other transactions at once', () =>
     t = undefined;
   });
 
-  /** Resolves once some session waits for a lock (the store's call reached the wait). */
-  async function untilWaiting(db: TestDatabase): Promise<void> {
-    for (let i = 0; i < 500; i++) {
-      const [w] = await db.query<{ n: number }>(
-        `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-      );
-      if ((w?.n ?? 0) > 0) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error('nobody waited for a lock');
-  }
-
   it('an address another import adds meanwhile is counted as existing, held by that batch', async () => {
     t = await openTestDatabase('postgres');
     if (t.dialect !== 'postgres') throw new Error('postgres only');
@@ -266,7 +255,7 @@ describe('contact import store, Postgres with other transactions at once', () =>
         ['race@new.test', emailHash('race@new.test'), B],
       );
       const written = importCsv(storeFor(t), C, 'email\nrace@new.test\nalone@new.test\n');
-      await untilWaiting(t); // the chunk's INSERT waits on the unique index
+      await someoneWaitsForALock(t.query); // the chunk's INSERT waits on the unique index
       await other.query('COMMIT');
       const { report, holders } = await written;
       expect(report).toMatchObject({ imported: 1, existing: 1, duplicateInFile: 0, suppressed: 0 });
@@ -290,7 +279,7 @@ describe('contact import store, Postgres with other transactions at once', () =>
         `INSERT INTO domain_suppressions (pattern, actor, reason, created_at) VALUES ('*.late.test', 'U1', NULL, 0)`,
       );
       const written = importCsv(storeFor(t), C, 'email\nsomeone@late.test\nok@new.test\n');
-      await untilWaiting(t); // the chunk waits to read the rules
+      await someoneWaitsForALock(t.query); // the chunk waits to read the rules
       await other.query('COMMIT');
       const { report } = await written;
       expect(report).toMatchObject({ imported: 1, suppressed: 1 });

@@ -7,6 +7,7 @@ import { PgWebhookStore } from '../../../src/db/pg/webhook-store.js';
 import { SqliteInboxStore } from '../../../src/db/sqlite/inbox-store.js';
 import { SqliteWebhookStore } from '../../../src/db/sqlite/webhook-store.js';
 import { dialects, openTestDatabase, type Query, type TestDatabase } from '../../pg/dialects.js';
+import { someoneWaitsForALock } from '../../pg/locks.js';
 import { freshPg } from '../../pg/pg.js';
 import { seedBatch } from '../../pg/seed.js';
 
@@ -198,18 +199,6 @@ async function twoInstances(): Promise<{ db: PgDb; other: PgDb; query: Query; cl
       await main.drop();
     },
   };
-}
-
-/** Resolves once some session of the database waits for a lock (bounded). */
-async function someoneWaitsForALock(q: Query): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const [r] = await q<{ n: number }>(
-      `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-    );
-    if ((r?.n ?? 0) > 0) return;
-    await new Promise((done) => setTimeout(done, 10));
-  }
-  throw new Error('nobody waited for a lock');
 }
 
 describe('claims on Postgres with several instances', () => {

@@ -17,6 +17,7 @@ import { openPg, type PgDb } from '../../../src/db/pg/client.js';
 import { PgMailboxStore } from '../../../src/db/pg/mailbox-store.js';
 import { SqliteMailboxStore } from '../../../src/db/sqlite/mailbox-store.js';
 import { dialects, openTestDatabase, type Query, type TestDatabase } from '../../pg/dialects.js';
+import { someoneWaitsForALock } from '../../pg/locks.js';
 import { freshPg } from '../../pg/pg.js';
 import { seedAt, seedBatch, seedCampaign, seedContacts } from '../../pg/seed.js';
 
@@ -634,18 +635,6 @@ async function twoInstances(): Promise<{ t: TestDatabase; db: PgDb; other: PgDb;
     await main.drop();
   };
   return { t: { dialect: 'postgres', db: main.db, query, close }, db: main.db, other, url: main.url };
-}
-
-/** Resolves once some session of the database waits for a lock (bounded). */
-async function someoneWaitsForALock(q: Query): Promise<void> {
-  for (let i = 0; i < 300; i++) {
-    const [r] = await q<{ n: number }>(
-      `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-    );
-    if ((r?.n ?? 0) > 0) return;
-    await new Promise((done) => setTimeout(done, 10));
-  }
-  throw new Error('nobody waited for a lock');
 }
 
 describe('the mailbox store on Postgres with several instances', () => {
