@@ -6,7 +6,7 @@ import {
   type ImportChunk,
 } from '../../core/imports/contact-import-store.js';
 import { inTransaction, type PgDb, type PgExec, rows } from './client.js';
-import { classify, type Found } from './import-rows.js';
+import { classify, counts, type Found, raced } from './import-rows.js';
 
 /**
  * What a chunk reads before it writes, in one statement outside its transaction: the chunk's
@@ -26,12 +26,13 @@ const lookupSql = `SELECT 's' AS k, NULL AS a, email_hash AS h, NULL AS b FROM s
   SELECT 'h', email, NULL, batch_id FROM contacts WHERE email = ANY($2::text[])`;
 
 /**
- * Opens the chunk's transaction in one round trip: its commit does not wait for the disk, and it
- * takes domain_suppressions in SHARE ROW EXCLUSIVE mode, then reads the whole-domain rules.
+ * Opens the chunk's transaction in one round trip: its commit does not wait for the disk, it
+ * takes domain_suppressions in SHARE ROW EXCLUSIVE mode, then reads the whole-domain rules (the
+ * savepoint is where an INSERT that met a race goes back to, keeping the lock).
  */
 const beginSql = `BEGIN; SET LOCAL synchronous_commit = off;
   LOCK TABLE domain_suppressions IN SHARE ROW EXCLUSIVE MODE;
-  SELECT pattern FROM domain_suppressions`;
+  SAVEPOINT looked; SELECT pattern FROM domain_suppressions`;
 
 /**
  * The new rows in one statement, in the chunk's order (ids ascending as on SQLite), and the
@@ -55,17 +56,18 @@ const insertSql = (onConflict: boolean) => `WITH added AS (
 const insertFirst = insertSql(false);
 const insertAgain = insertSql(true);
 
-/** The INSERT met an address another transaction added after the chunk's lookup. */
-const raced = (e: unknown) =>
-  (e as { code?: unknown }).code === '23505' &&
-  (e as { constraint?: unknown }).constraint === 'contacts_email';
-
 /** A chunk under way, as the next one of its import sees it. */
 type Link = {
   /** The addresses it added, once committed (rejects when it failed). */
   added: Promise<Set<string>>;
   /** Settles when the chunk before it has ended: after that its lookups may start. */
   prior: Promise<unknown>;
+  /**
+   * Settles once it holds the lock (or has ended): the next chunk opens its transaction only
+   * then, so that its lock waits behind this one's and never takes it first (it would then wait,
+   * holding the lock, for this chunk, which waits for the lock: a deadlock).
+   */
+  locked: Promise<void>;
 };
 
 /**
@@ -88,7 +90,8 @@ type Link = {
  *   each other's uncommitted rows in the unique index, a deadlock.
  * - An address another writer adds between a chunk's lookup and its INSERT (the lookup runs
  *   before the lock): the INSERT fails on the unique index (after waiting for that commit), and
- *   the chunk is looked up and written again, this time with ON CONFLICT DO NOTHING. Such a row is
+ *   the chunk goes back to a savepoint taken before it (keeping the lock) and is looked up and
+ *   written again, this time with ON CONFLICT DO NOTHING. Such a row is
  *   counted as existing (SQLite, which never sees this, counts a left-out row as repeated).
  * - A suppression by hash added while a chunk runs: the chunk counts what it read. Mailing checks
  *   the hashes at send time, so the address is never mailed either way.
@@ -109,10 +112,16 @@ export class PgContactImportStore implements ContactImportStore {
 
   async writeChunk(chunk: ImportChunk): Promise<ChunkWritten> {
     const before = this.last.get(chunk.batchId);
-    const written = this.pipelined(chunk, before);
+    let hasLock = () => {};
+    const locked = new Promise<void>((resolve) => {
+      hasLock = resolve;
+    });
+    const written = this.pipelined(chunk, before, hasLock);
+    void written.finally(hasLock).catch(() => {});
     const link: Link = {
       added: written.then((w) => w.added),
       prior: before ? before.added.catch(() => {}) : Promise.resolve(),
+      locked,
     };
     link.added.catch(() => {}); // the next chunk, or this call's caller, sees the error
     this.last.set(chunk.batchId, link);
@@ -126,6 +135,7 @@ export class PgContactImportStore implements ContactImportStore {
   private async pipelined(
     chunk: ImportChunk,
     before: Link | undefined,
+    hasLock: () => void,
   ): Promise<{ out: ChunkWritten; added: Set<string> }> {
     const all: ContactRow[] = [];
     for (const part of chunk.parts) for (const r of part.rows) all.push(r);
@@ -134,61 +144,82 @@ export class PgContactImportStore implements ContactImportStore {
     const hashes = Buffer.concat(
       chunk.parts.map((p) => Buffer.from(p.hashes.buffer, p.hashes.byteOffset, p.rows.length * hashBytes)),
     );
-    const found = all.length > 0 ? await this.lookup(all, hashes) : [];
-    // The last chunk's new addresses: not committed when this one looked, maybe.
-    const addedBefore = (await before?.added) ?? new Set<string>();
-    try {
-      return await this.write(chunk, all, hashes, found, addedBefore, false);
-    } catch (e) {
-      if (!raced(e)) throw e;
-      // Another writer (an import into another batch, maybe in another instance, or a contact
-      // added by hand) added one of these addresses after the lookup: the chunk is looked up and
-      // written again, leaving out any address taken after that.
-      return this.write(chunk, all, hashes, await this.lookup(all, hashes), addedBefore, true);
-    }
+    const found = all.length > 0 ? await this.lookup(this.db.$client, all, hashes) : [];
+    return this.write(chunk, all, hashes, found, before, hasLock);
   }
 
-  private lookup(all: ContactRow[], hashes: Buffer): Promise<Found[]> {
-    return rows<Found>(this.db.$client, lookupSql, [hashes, [...new Set(all.map((r) => r.email))]]);
+  private lookup(exec: PgExec, all: ContactRow[], hashes: Buffer): Promise<Found[]> {
+    return rows<Found>(exec, lookupSql, [hashes, [...new Set(all.map((r) => r.email))]]);
   }
 
   /** The chunk's transaction: counts its rows and inserts the new ones. */
-  private write(
+  private async write(
     chunk: ImportChunk,
     all: ContactRow[],
     hashes: Buffer,
     found: Found[],
-    addedBefore: Set<string>,
-    again: boolean,
+    before: Link | undefined,
+    hasLock: () => void,
   ): Promise<{ out: ChunkWritten; added: Set<string> }> {
-    const out: ChunkWritten = {
-      imported: 0,
-      duplicateInFile: 0,
-      existing: 0,
-      suppressed: 0,
-      holders: new Map(),
-    };
-    const added = new Set<string>();
-    if (all.length === 0) return Promise.resolve({ out, added });
+    if (all.length === 0) {
+      await before?.added;
+      return { out: counts(), added: new Set() };
+    }
     // The chunk commits without waiting for its WAL to reach the disk (synchronous_commit off for
     // this transaction only): a crash may lose the last chunks' commits, never a later one without
     // an earlier one, and the import is not done until its batch leaves `importing` in a normal,
     // flushed commit (which flushes every chunk before it). A batch a crash leaves `importing` is
     // deleted by the sweep, so nothing half-written is ever used.
+    //
+    // The transaction opens once the last chunk holds the lock, before it has committed: this
+    // chunk's lock waits in the server for that commit, so its INSERT follows with no round trip
+    // between.
+    await before?.locked;
     return inTransaction(
       this.db.$client,
       async (tx, begun) => {
+        hasLock();
+        // The last chunk's new addresses: not committed when this one looked, maybe. (Throws if
+        // that chunk failed: then this one writes nothing.)
+        const addedBefore = (await before?.added) ?? new Set<string>();
         const patterns = begun.at(-1)!.rows.map((r: { pattern: string }) => r.pattern);
-        const fresh = classify(chunk, all, hashes, found, patterns, addedBefore, out);
-        if (fresh.length === 0) return { out, added };
-        const n = await this.insert(tx, fresh, all, hashes, chunk, again);
-        out.imported += n;
-        for (const i of fresh) added.add(all[i]!.email);
-        if (n < fresh.length) await this.lostRaces(tx, fresh, all, chunk, out, n, added);
-        return { out, added };
+        try {
+          return await this.insertNew(tx, chunk, all, hashes, found, patterns, addedBefore, false);
+        } catch (e) {
+          if (!raced(e)) throw e;
+          // Another writer (an import into another batch, maybe in another instance, or a contact
+          // added by hand) added one of these addresses after the lookup: back to before the
+          // INSERT (the lock kept), looked up again and written leaving out any address taken
+          // after that.
+          await tx.query('ROLLBACK TO SAVEPOINT looked');
+          const again = await this.lookup(tx, all, hashes);
+          return this.insertNew(tx, chunk, all, hashes, again, patterns, addedBefore, true);
+        }
       },
       beginSql,
     );
+  }
+
+  /** Counts the chunk's rows from what was looked up and inserts the new ones. */
+  private async insertNew(
+    tx: PgExec,
+    chunk: ImportChunk,
+    all: ContactRow[],
+    hashes: Buffer,
+    found: Found[],
+    patterns: string[],
+    addedBefore: Set<string>,
+    again: boolean,
+  ): Promise<{ out: ChunkWritten; added: Set<string> }> {
+    const out = counts();
+    const added = new Set<string>();
+    const fresh = classify(chunk, all, hashes, found, patterns, addedBefore, out);
+    if (fresh.length === 0) return { out, added };
+    const n = await this.insert(tx, fresh, all, hashes, chunk, again);
+    out.imported += n;
+    for (const i of fresh) added.add(all[i]!.email);
+    if (n < fresh.length) await this.lostRaces(tx, fresh, all, chunk, out, n, added);
+    return { out, added };
   }
 
   /** Inserts the rows `fresh` (indexes into all) in one statement; returns how many it added. */

@@ -44,3 +44,16 @@ export function classify(
   }
   return fresh;
 }
+
+/** The INSERT met an address another transaction added after the chunk's lookup. */
+export const raced = (e: unknown) =>
+  (e as { code?: unknown }).code === '23505' &&
+  (e as { constraint?: unknown }).constraint === 'contacts_email';
+
+export const counts = (): ChunkWritten => ({
+  imported: 0,
+  duplicateInFile: 0,
+  existing: 0,
+  suppressed: 0,
+  holders: new Map(),
+});

@@ -242,7 +242,7 @@ describe('contact import store, Postgres with other transactions at once', () =>
     t = undefined;
   });
 
-  it('an address another import adds meanwhile is counted as existing, held by that batch', async () => {
+  it('an address another import adds meanwhile is counted as existing, held by that batch; the next chunk waits', async () => {
     t = await openTestDatabase('postgres');
     if (t.dialect !== 'postgres') throw new Error('postgres only');
     await seed(t);
@@ -254,18 +254,22 @@ describe('contact import store, Postgres with other transactions at once', () =>
         `INSERT INTO contacts (email, email_hash, batch_id, created_at, updated_at) VALUES ($1, $2, $3, 0, 0)`,
         ['race@new.test', emailHash('race@new.test'), B],
       );
-      const written = importCsv(storeFor(t), C, 'email\nrace@new.test\nalone@new.test\n');
+      // Calls of 2 rows: while the first waits on the unique index, the second has looked its rows
+      // up and opened its transaction, waiting for the first's lock.
+      const file = 'email\nrace@new.test\nalone@new.test\nn1@new.test\nn2@new.test\nn3@new.test\n';
+      const written = importCsv(storeFor(t), C, file, 2);
       await someoneWaitsForALock(t.query); // the chunk's INSERT waits on the unique index
       await other.query('COMMIT');
       const { report, holders } = await written;
-      expect(report).toMatchObject({ imported: 1, existing: 1, duplicateInFile: 0, suppressed: 0 });
+      expect(report).toMatchObject({ imported: 4, existing: 1, duplicateInFile: 0, suppressed: 0 });
       expect(holders).toEqual({ [B]: 1 });
     } finally {
       other.release();
     }
-    expect((await contactsOf(t, C)).map((r) => r.email)).toEqual(['alone@new.test']);
+    const emails = ['alone@new.test', 'n1@new.test', 'n2@new.test', 'n3@new.test'];
+    expect((await contactsOf(t, C)).map((r) => r.email)).toEqual(emails);
     const [count] = await t.query<{ n: number }>(`SELECT contact_count AS n FROM batches WHERE id = $1`, [C]);
-    expect(count?.n).toBe(1);
+    expect(count?.n).toBe(4);
   });
 
   it('a domain rule being added makes a chunk wait for it, so its domain is left out', async () => {
