@@ -25,6 +25,15 @@ export type ChunkWritten = WriteCounts & {
   holders: Map<string, number>;
 };
 
+/** What a chunk has written before it is counted: nothing yet. */
+export const noneWritten = (): ChunkWritten => ({
+  imported: 0,
+  duplicateInFile: 0,
+  existing: 0,
+  suppressed: 0,
+  holders: new Map(),
+});
+
 /**
  * Counts one row that is not suppressed by who holds its address (`holderOf`: by address, the
  * batch's id, another batch's, or '' for another batch not named): nobody (true: the row is to be

@@ -75,22 +75,6 @@ export class ContactWriter {
   open(batchId: string, report: WriteCounts, holders: Map<string, number>): ImportWrites {
     return new ImportWrites(this, this.store, batchId, report, holders);
   }
-
-  /** Writes one stretch of the file and waits until it is written and counted. */
-  async write(
-    batchId: string,
-    parts: ImportPart[],
-    report: WriteCounts,
-    holders: Map<string, number>,
-    now: number,
-  ): Promise<void> {
-    const writes = this.open(batchId, report, holders);
-    try {
-      await writes.write(parts, now);
-    } finally {
-      await writes.finish();
-    }
-  }
 }
 
 /**
@@ -166,7 +150,8 @@ export class ImportWrites {
         now: this.now,
         domainRules,
         // Who holds the existing addresses matters only if the file adds nobody (the refusal
-        // names them): asked for until the first contact is imported.
+        // names them): asked for until the first contact is imported, as far as the calls
+        // counted so far tell (countOldest keeps them only while nothing was imported before).
         holders: this.report.imported === 0,
       });
       call.catch(() => {}); // its error is thrown where it is counted
@@ -185,10 +170,13 @@ export class ImportWrites {
       throw e;
     }
     const { report, holders } = this;
+    // Holders count while nothing was imported before this call, as when each call waited for
+    // the last: a call started with another under way may have been asked for them too early.
+    if (report.imported === 0)
+      for (const [id, n] of written.holders) holders.set(id, (holders.get(id) ?? 0) + n);
     report.imported += written.imported;
     report.duplicateInFile += written.duplicateInFile;
     report.existing += written.existing;
     report.suppressed += written.suppressed;
-    for (const [id, n] of written.holders) holders.set(id, (holders.get(id) ?? 0) + n);
   }
 }

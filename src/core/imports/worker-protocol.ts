@@ -6,9 +6,9 @@ import type { Encoding } from './sniff.js';
 export const prefetchChunks = 4;
 /**
  * Row chunks the worker may hand over before the writer takes them (bounds memory): a few
- * thousand rows, so the worker has the next store call's rows parsed while the writer waits on
- * the calls under way (a Postgres import at 3 waited for the parse before each call: 43k against
- * 57k rows/s with the other changes of that step).
+ * thousand rows, so that the next store call's rows are parsed while the writer waits for the
+ * calls under way (with 3, about one call's worth, a Postgres import waited for the parse before
+ * most calls).
  */
 export const unackedChunks = 8;
 

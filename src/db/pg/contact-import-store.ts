@@ -4,9 +4,10 @@ import {
   type ContactRow,
   hashBytes,
   type ImportChunk,
+  noneWritten,
 } from '../../core/imports/contact-import-store.js';
 import { inTransaction, type PgDb, type PgExec, rows } from './client.js';
-import { classify, counts, type Found, raced } from './import-rows.js';
+import { classify, type Found, raced } from './import-rows.js';
 
 /**
  * What a chunk reads before it writes, in one statement outside its transaction: the chunk's
@@ -91,8 +92,8 @@ type Link = {
  * - An address another writer adds between a chunk's lookup and its INSERT (the lookup runs
  *   before the lock): the INSERT fails on the unique index (after waiting for that commit), and
  *   the chunk goes back to a savepoint taken before it (keeping the lock) and is looked up and
- *   written again, this time with ON CONFLICT DO NOTHING. Such a row is
- *   counted as existing (SQLite, which never sees this, counts a left-out row as repeated).
+ *   written again, this time with ON CONFLICT DO NOTHING. Such a row is counted as existing
+ *   (SQLite, which never sees this, counts a left-out row as repeated).
  * - A suppression by hash added while a chunk runs: the chunk counts what it read. Mailing checks
  *   the hashes at send time, so the address is never mailed either way.
  */
@@ -163,7 +164,7 @@ export class PgContactImportStore implements ContactImportStore {
   ): Promise<{ out: ChunkWritten; added: Set<string> }> {
     if (all.length === 0) {
       await before?.added;
-      return { out: counts(), added: new Set() };
+      return { out: noneWritten(), added: new Set() };
     }
     // The chunk commits without waiting for its WAL to reach the disk (synchronous_commit off for
     // this transaction only): a crash may lose the last chunks' commits, never a later one without
@@ -211,7 +212,7 @@ export class PgContactImportStore implements ContactImportStore {
     addedBefore: Set<string>,
     again: boolean,
   ): Promise<{ out: ChunkWritten; added: Set<string> }> {
-    const out = counts();
+    const out = noneWritten();
     const added = new Set<string>();
     const fresh = classify(chunk, all, hashes, found, patterns, addedBefore, out);
     if (fresh.length === 0) return { out, added };

@@ -49,11 +49,3 @@ export function classify(
 export const raced = (e: unknown) =>
   (e as { code?: unknown }).code === '23505' &&
   (e as { constraint?: unknown }).constraint === 'contacts_email';
-
-export const counts = (): ChunkWritten => ({
-  imported: 0,
-  duplicateInFile: 0,
-  existing: 0,
-  suppressed: 0,
-  holders: new Map(),
-});

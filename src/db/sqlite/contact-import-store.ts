@@ -6,6 +6,7 @@ import {
   countHeld,
   hashBytes,
   type ImportChunk,
+  noneWritten,
 } from '../../core/imports/contact-import-store.js';
 import type { Sqlite } from '../client.js';
 
@@ -62,13 +63,7 @@ export class SqliteContactImportStore implements ContactImportStore {
   }
 
   private write({ batchId, parts, now, domainRules, holders }: ImportChunk): ChunkWritten {
-    const out: ChunkWritten = {
-      imported: 0,
-      duplicateInFile: 0,
-      existing: 0,
-      suppressed: 0,
-      holders: new Map(),
-    };
+    const out = noneWritten();
     const rows: ContactRow[] = [];
     const hashes: Buffer[] = [];
     for (const part of parts) {

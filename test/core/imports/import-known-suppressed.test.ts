@@ -186,7 +186,9 @@ describe('the chunk writer', () => {
       'known3@old.test',
     ];
     // One part cut into chunks of 4, and a second part that fills the last chunk.
-    await writer.write(batchId, [part(emails), part(['n6@new.test'])], report, holders, Date.now());
+    const writes = writer.open(batchId, report, holders);
+    await writes.write([part(emails), part(['n6@new.test'])], Date.now());
+    await writes.finish();
     expect(report).toEqual({ imported: 6, duplicateInFile: 2, existing: 5, suppressed: 3 });
     // Holders are what the no_new_contacts refusal names: counted until the first import.
     expect(Object.fromEntries(holders)).toEqual({ [a]: 3, [b]: 1 });

@@ -78,13 +78,9 @@ describe('a large import', () => {
     }));
     const report = { imported: 0, duplicateInFile: 0, existing: 0, suppressed: 0 };
     afterATurn();
-    await new ContactWriter(store, 4).write(
-      'batch_t',
-      [{ rows, hashes: new Uint8Array(rows.length * 32) }],
-      report,
-      new Map(),
-      Date.now(),
-    );
+    const writes = new ContactWriter(store, 4).open('batch_t', report, new Map());
+    await writes.write([{ rows, hashes: new Uint8Array(rows.length * 32) }], Date.now());
+    await writes.finish();
     expect(seen).toEqual([true, true, true]);
     expect(report.imported).toBe(10);
   });

@@ -31,10 +31,12 @@ async function* bytes(text: string, size = 16 * 1024): AsyncGenerator<Uint8Array
   for (let at = 0; at < buf.length; at += size) yield buf.subarray(at, at + size);
 }
 
-/** What ImportService.writeRows does with a file: its chunks gathered to 2,000 rows, then written. */
+/**
+ * What ImportService.writeRows does with a file: its chunks gathered to 2,000 rows, then handed
+ * to one import's writes (calls still under way carry over to the next stretch).
+ */
 async function importCsv(store: ContactImportStore, batchId: string, csv: string, rowsPerCall?: number) {
   const stream = await openContactStream(bytes(csv), { maxBytes: 10 * 2 ** 20, workers: null });
-  const writer = new ContactWriter(store, rowsPerCall);
   const report: WriteCounts & { rows: number; invalid: number } = {
     rows: 0,
     invalid: 0,
@@ -44,6 +46,7 @@ async function importCsv(store: ContactImportStore, batchId: string, csv: string
     suppressed: 0,
   };
   const holders = new Map<string, number>();
+  const writes = new ContactWriter(store, rowsPerCall).open(batchId, report, holders);
   let pending: ImportPart[] = [];
   let pendingRows = 0;
   try {
@@ -55,12 +58,16 @@ async function importCsv(store: ContactImportStore, batchId: string, csv: string
         pendingRows += chunk.rows.length;
       }
       if (pendingRows >= 2000) {
-        await writer.write(batchId, pending, report, holders, seedAt + 1);
+        await writes.write(pending, seedAt + 1);
         pending = [];
         pendingRows = 0;
       }
     }
-    if (pendingRows > 0) await writer.write(batchId, pending, report, holders, seedAt + 1);
+    if (pendingRows > 0) await writes.write(pending, seedAt + 1);
+    await writes.finish();
+  } catch (e) {
+    await writes.abandon();
+    throw e;
   } finally {
     await stream.close();
   }
