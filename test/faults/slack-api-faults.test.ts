@@ -160,10 +160,13 @@ describe('Slack Web API faults', () => {
     expect(sink.received).toHaveLength(20);
     expect((await fetch(`${t!.url}/healthz`)).status).toBe(200);
 
-    const started = Date.now();
+    // Updates due while one hangs fold into one: once the send is over, at most the update under
+    // way and one more are tried (a queue of one update per event would outlast the campaign).
+    const tried = slack.faultedCalls('chat.update').length;
     await settle(); // every hung update is given up within the timeout
-    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(slack.faultedCalls('chat.update').length - tried).toBeLessThanOrEqual(2);
     expect(slack.faultedCalls('chat.update').length).toBeGreaterThan(0);
+    expect(logged('progress update failed')).toHaveLength(slack.faultedCalls('chat.update').length);
     expect(slack.callsTo('chat.update')).toHaveLength(0);
     expect(logged('progress update failed').length).toBeGreaterThan(0);
   });

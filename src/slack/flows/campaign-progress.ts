@@ -82,22 +82,34 @@ export async function refreshProgress(deps: SlackDeps, client: WebClient, id: st
  * per interval, always one after the last event (so the final figures show). A campaign's
  * updates run one after another: two at once could land in the other order, leaving the message
  * on the older state (a "sending" read before the last message was settled, after "completed").
+ * An update due while one is under way waits for it, and any more due meanwhile fold into that
+ * one (it reads the latest state when it runs): a Slack that answers slowly gets one update
+ * behind at most, never a queue that outlasts the campaign.
  */
 export function followCampaigns(deps: SlackDeps, client: WebClient, intervalMs: number): () => void {
   const timers = new Map<string, NodeJS.Timeout>();
   const last = new Map<string, number>();
-  const running = new Map<string, Promise<void>>();
+  const running = new Map<string, { again: boolean }>();
   const flush = (id: string) => {
     timers.delete(id);
     last.set(id, Date.now());
-    const next = (running.get(id) ?? Promise.resolve())
-      .then(() => refreshProgress(deps, client, id))
-      .catch((err: unknown) => deps.log.warn({ err, campaignId: id }, 'progress update failed'));
-    running.set(id, next);
-    void next.finally(() => {
-      if (running.get(id) === next) running.delete(id);
-    });
-    deps.background.run(next);
+    const under = running.get(id);
+    if (under) {
+      under.again = true;
+      return;
+    }
+    const state = { again: false };
+    running.set(id, state);
+    const work = (async () => {
+      do {
+        state.again = false;
+        await refreshProgress(deps, client, id).catch((err: unknown) =>
+          deps.log.warn({ err, campaignId: id }, 'progress update failed'),
+        );
+      } while (state.again);
+      running.delete(id);
+    })();
+    deps.background.run(work);
   };
   const off = deps.services.events.on((e) => {
     if (!isCampaignEvent(e) || timers.has(e.campaignId)) return;
