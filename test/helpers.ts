@@ -239,8 +239,8 @@ export async function uploadCsv(
   return { status: res.status, body: await res.json() };
 }
 
-/** Polls until the check returns a truthy value. */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 5000): Promise<NonNullable<T>> {
+/** Polls until the check returns a truthy value; gives up after 15 s (generous: CI runs on 2 shared cores). */
+export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 15_000): Promise<NonNullable<T>> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

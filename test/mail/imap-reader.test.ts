@@ -137,7 +137,7 @@ describe('MailboxReader (imapflow against hoodiecrow-imap)', () => {
     await waitFor(() => rec.calls.length === 1 && r.state().state === 'idle');
     await new Promise((resolve) => setTimeout(resolve, 100)); // IDLE is running
     const uid = server.append(mail(2));
-    await waitFor(() => server.flags(uid).includes('$Coldbatch'), 3000);
+    await waitFor(() => server.flags(uid).includes('$Coldbatch'));
     expect(rec.calls).toEqual(['message 1', 'message 2']);
   });
 
@@ -149,7 +149,7 @@ describe('MailboxReader (imapflow against hoodiecrow-imap)', () => {
     await waitFor(() => rec.calls.length === 1);
     expect(r.state().state).toBe('polling');
     const uid = server.append(mail(2));
-    await waitFor(() => server.flags(uid).includes('$Coldbatch'), 3000);
+    await waitFor(() => server.flags(uid).includes('$Coldbatch'));
     expect(rec.calls).toEqual(['message 1', 'message 2']);
     expect(log.lines().some((l) => l.msg === 'mailbox connected; polling' && l.idle === false)).toBe(true);
   });
@@ -161,7 +161,7 @@ describe('MailboxReader (imapflow against hoodiecrow-imap)', () => {
     const { reader: r } = reader(server, rec.handler, { pollMs: 300, idle: false });
     await waitFor(() => r.state().state === 'polling');
     const uid = server.append(mail(1));
-    await waitFor(() => server.flags(uid).includes('$Coldbatch'), 3000);
+    await waitFor(() => server.flags(uid).includes('$Coldbatch'));
   });
 
   it('leaves a message whose process() throws unflagged, goes on with the next, and reads it again on the next pass', async () => {
@@ -174,7 +174,7 @@ describe('MailboxReader (imapflow against hoodiecrow-imap)', () => {
 
     await waitFor(() => server.flags(3).includes('$Coldbatch'));
     expect(server.flags(1)).toEqual(expect.arrayContaining(done));
-    await waitFor(() => server.flags(2).includes('$Coldbatch'), 3000);
+    await waitFor(() => server.flags(2).includes('$Coldbatch'));
     expect(rec.calls).toEqual(['message 1', 'message 2', 'message 3', 'message 2', 'message 2']);
     expect(rec.stored()).toEqual(['message 1', 'message 3', 'message 2']);
     const warnings = log
@@ -196,7 +196,7 @@ describe('MailboxReader (imapflow against hoodiecrow-imap)', () => {
     expect(rec.calls).not.toContain('message 4'); // each pass gives up after the third
     expect(server.messages().every((m) => !m.flags.includes('$Coldbatch'))).toBe(true);
     down = false;
-    await waitFor(() => server.messages().every((m) => m.flags.includes('$Coldbatch')), 3000);
+    await waitFor(() => server.messages().every((m) => m.flags.includes('$Coldbatch')));
     expect(rec.stored()).toEqual([1, 2, 3, 4, 5].map((n) => `message ${n}`));
   });
 
@@ -234,9 +234,9 @@ describe('MailboxReader (imapflow against hoodiecrow-imap)', () => {
 
     const second = await startImapServer({ port: first.port, storage: first.storage });
     cleanups.push(second.kill);
-    await waitFor(() => rec.calls.length === 2, 5000);
+    await waitFor(() => rec.calls.length === 2);
     const uid3 = second.append(mail(3));
-    await waitFor(() => second.flags(uid3).includes('$Coldbatch'), 3000);
+    await waitFor(() => second.flags(uid3).includes('$Coldbatch'));
     expect(rec.calls).toEqual(['message 1', 'message 2', 'message 3']);
     expect(second.messages().every((m) => m.flags.includes('$Coldbatch'))).toBe(true);
 

@@ -253,7 +253,7 @@ describe('the inbox, end to end', () => {
     const uids = part1.map((m) => imap.append(m));
     const inbox = () => api<InboxList>(t, '/inbox/messages?limit=200');
     await waitFor(async () => (await inbox()).messages.length === part1.length, 15_000);
-    await waitFor(() => noticePosts(slack).length === 1, 5000);
+    await waitFor(() => noticePosts(slack).length === 1);
     await waitFor(() => uids.every((u) => imap.flags(u).includes('$Coldbatch')));
 
     // The app stops; mail arrives meanwhile; it starts again on the same database.
@@ -278,7 +278,7 @@ describe('the inbox, end to end', () => {
     const port = imap.port;
     const storage = imap.storage;
     await imap.kill();
-    await waitFor(() => t.log.lines().some((l) => l.msg === 'mailbox disconnected; reconnecting'), 5000);
+    await waitFor(() => t.log.lines().some((l) => l.msg === 'mailbox disconnected; reconnecting'));
     const part3 = [
       dsn({
         to: verpOf('soft'),
@@ -303,7 +303,7 @@ describe('the inbox, end to end', () => {
     imap = await startImapServer({ port, storage });
     const total = part1.length + part2.length + part3.length;
     await waitFor(async () => (await inbox()).messages.length === total, 20_000);
-    await waitFor(() => imap.messages().every((m) => m.flags.includes('$Coldbatch')), 5000);
+    await waitFor(() => imap.messages().every((m) => m.flags.includes('$Coldbatch')));
     await t.app.slack?.background.idle();
 
     // What was read and what it was matched to (GET /inbox/messages).
