@@ -10,11 +10,13 @@
  * overstates by < 5 ms), both since the previous line; `lag` is the same seen by a plain 10 ms
  * setInterval (a cross-check); `cpu` the CPU time of the whole process (user + system, every
  * thread) and `main` the main thread's busy time (event-loop utilization), both in ms since it
- * started. The bench keeps the lines whose time falls in the window it measures. Plain JS, no
- * dependencies: it must load before tsx does.
+ * started; `gc` the longest garbage-collection pause of the main thread's heap and `gcKind` its
+ * kind (minor, major, incremental, weakcb), `gcMs` their total, all since the previous line (so a
+ * long block can be told apart from a long collection). The bench keeps the lines whose time
+ * falls in the window it measures. Plain JS, no dependencies: it must load before tsx does.
  */
 import { appendFileSync } from 'node:fs';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 import { isMainThread } from 'node:worker_threads';
 
 const out = process.env.COLDBATCH_PROBE_OUT;
@@ -29,6 +31,23 @@ if (out && match && isMainThread && (script.endsWith(match) || script.endsWith(b
   let rss = process.memoryUsage.rss();
   let lag = 0;
   let last = performance.now();
+  const kinds = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+  };
+  let gc = 0;
+  let gcKind = '';
+  let gcMs = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      if (e.duration <= gc) continue;
+      gc = e.duration;
+      gcKind = kinds[e.detail?.kind] ?? String(e.detail?.kind);
+    }
+  }).observe({ entryTypes: ['gc'] });
   const rssTimer = setInterval(() => {
     rss = Math.max(rss, process.memoryUsage.rss());
   }, 20);
@@ -48,10 +67,16 @@ if (out && match && isMainThread && (script.endsWith(match) || script.endsWith(b
       lag: Math.round(lag * 10) / 10,
       cpu: Math.round((cpu.user + cpu.system) / 1000),
       main: Math.round(performance.eventLoopUtilization().active),
+      gc: Math.round(gc * 10) / 10,
+      gcKind,
+      gcMs: Math.round(gcMs * 10) / 10,
     };
     h.reset();
     rss = process.memoryUsage.rss();
     lag = 0;
+    gc = 0;
+    gcKind = '';
+    gcMs = 0;
     try {
       appendFileSync(out, `${JSON.stringify(line)}\n`);
     } catch {

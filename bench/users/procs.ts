@@ -55,6 +55,11 @@ export type ProbeWindow = {
   maxBlockMs: number;
   /** The same from a plain 10 ms setInterval (cross-check). */
   maxLagMs: number;
+  /** Longest garbage-collection pause of the main thread's heap in the window (ms), and its kind. */
+  maxGcMs: number;
+  maxGcKind: string;
+  /** All the main thread's garbage collection in the window, ms. */
+  gcMs: number;
   /** RSS (MB) in the last line before the window: what the process held when it began. */
   rssBeforeMb: number;
   /** CPU time of the whole process (every thread) in the window, ms. */
@@ -71,6 +76,9 @@ type ProbeLine = {
   rss: number;
   block: number;
   lag: number;
+  gc?: number;
+  gcKind?: string;
+  gcMs?: number;
   cpu?: number;
   main?: number;
 };
@@ -87,10 +95,17 @@ export function readProbe(out: string, from = 0, to = Number.POSITIVE_INFINITY):
   const inside = all.filter((l) => l.t >= from && l.t <= to + 300);
   const before = all.filter((l) => l.t < from).at(-1);
   const mb = (b: number) => Math.round(b / 2 ** 20);
+  const longestGc = inside.reduce<ProbeLine | undefined>(
+    (a, l) => ((l.gc ?? 0) > (a?.gc ?? 0) ? l : a),
+    undefined,
+  );
   return {
     peakRssMb: mb(Math.max(0, ...inside.map((l) => l.rss))),
     maxBlockMs: Math.max(0, ...inside.map((l) => l.block)),
     maxLagMs: Math.max(0, ...inside.map((l) => l.lag)),
+    maxGcMs: longestGc?.gc ?? 0,
+    maxGcKind: longestGc?.gcKind ?? '',
+    gcMs: Math.round(inside.reduce((sum, l) => sum + (l.gcMs ?? 0), 0)),
     rssBeforeMb: before ? mb(before.rss) : 0,
     cpuMs: spent(before ?? inside[0], inside.at(-1), 'cpu'),
     mainMs: spent(before ?? inside[0], inside.at(-1), 'main'),

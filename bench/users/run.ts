@@ -99,6 +99,8 @@ function claimTimes(servers: Server[]): number[] {
   return out;
 }
 const info: Record<string, Record<string, number | string>> = {};
+/** The kind of each run's longest GC pause (minor, major, …), by case. */
+const gcKinds: Record<'import-http' | 'import-pg', string[]> = { 'import-http': [], 'import-pg': [] };
 
 async function main() {
   const atStart = machine();
@@ -181,6 +183,9 @@ async function main() {
             add('httpRssBefore', h.probe.rssBeforeMb);
             add('httpBlock', h.probe.maxBlockMs);
             add('httpLag', h.probe.maxLagMs);
+            add('httpGc', h.probe.maxGcMs);
+            add('httpGcTotal', h.probe.gcMs);
+            gcKinds['import-http'].push(h.probe.maxGcKind);
             const raw = samples.get('raw')?.[run - 1];
             if (raw) add('httpRatio', h.rate / raw);
             const counts = Object.entries(h.report).filter(([, v]) => typeof v === 'number');
@@ -288,6 +293,8 @@ async function main() {
           add('pgHttpSeconds', h.ms / 1000);
           add('pgHttpRss', h.probe.peakRssMb);
           add('pgHttpBlock', h.probe.maxBlockMs);
+          add('pgHttpGc', h.probe.maxGcMs);
+          gcKinds['import-pg'].push(h.probe.maxGcKind);
           const sqlite = samples.get('http')?.[run - 1];
           if (sqlite) add('pgHttpSqliteRatio', h.rate / sqlite);
           const counts = Object.entries(h.report).filter(([, v]) => typeof v === 'number');
@@ -381,8 +388,10 @@ async function main() {
         'RSS before MB': get('httpRssBefore'),
         'longest block ms': block,
         'setInterval lag ms': get('httpLag'),
+        'longest GC pause ms': get('httpGc'),
+        'GC total ms': get('httpGcTotal'),
       },
-      info: info['import-http'],
+      info: { ...info['import-http'], 'longest GC pause kinds': gcKinds['import-http'].join(' ') },
       target: '≥ 0.6 × raw, server peak RSS < 250 MB, longest block < 50 ms',
       met: ratio.median >= 0.6 && rss.median < 250 && block.median < 50,
     });
@@ -519,9 +528,10 @@ async function main() {
         s: get('pgHttpSeconds'),
         'peak RSS MB': get('pgHttpRss'),
         'longest block ms': get('pgHttpBlock'),
+        'longest GC pause ms': get('pgHttpGc'),
         'db:copy of the seeded database s': get('pgCopySeconds'),
       },
-      info: info['import-pg'],
+      info: { ...info['import-pg'], 'longest GC pause kinds': gcKinds['import-pg'].join(' ') },
       target: '≥ 50,000 rows/s: the 1M file via HTTP into Postgres (ratio: to SQLite’s import-http)',
       met: rate.median >= 50_000,
     });
