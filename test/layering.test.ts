@@ -18,6 +18,7 @@ const dbMayImportFromCore = [
   'core/keys.ts', // normalized e-mail, e-mail hash, batch id format
   'core/health.ts', // HealthStore
   'core/stores.ts', // Stores: the set of interfaces db/sqlite/stores.ts builds
+  'core/text-fold.ts', // how text filters compare: both databases fold with its table
 ];
 /** Store interfaces (`core/<area>/<name>-store.ts`) are what db/ implements. */
 const storeInterface = /^core\/(?:[a-z0-9-]+\/)*[a-z0-9-]+-store\.ts$/;

@@ -38,6 +38,7 @@ const people = [
   'caio@beta.io,Caio,Beta,Head of Sales',
   'duda@sub.acme.com,Duda,Acme Labs,Sales',
   'edu@gamma.org,=HYPERLINK("http://evil"),+Gamma,@ceo',
+  'joao@padaria.com.br,João Conceição,Padaria SÃO JOÃO,Sócia',
 ].join('\n');
 
 async function boot(mailer?: ReturnType<typeof createMailer>) {
@@ -57,7 +58,9 @@ async function boot(mailer?: ReturnType<typeof createMailer>) {
   const db = t.app.db.$client;
   db.prepare(`UPDATE contacts SET status = 'bounced' WHERE email = 'bia@acme.com'`).run();
   db.prepare(`UPDATE contacts SET validation = 'no_mail_domain' WHERE email = 'caio@beta.io'`).run();
-  db.prepare(`UPDATE contacts SET validation = 'valid' WHERE email LIKE '%acme.com'`).run();
+  db.prepare(
+    `UPDATE contacts SET validation = 'valid' WHERE email LIKE '%acme.com' OR email LIKE '%.br'`,
+  ).run();
   db.prepare(`UPDATE contacts SET created_at = ? WHERE email = 'edu@gamma.org'`).run(Date.UTC(2026, 1, 5));
   return { ...t, batch };
 }
@@ -87,6 +90,12 @@ describe('contact filters', () => {
       'caio@beta.io',
       'duda@sub.acme.com',
     ]);
+    // Case and accents aside, as a Brazilian team types: sao finds SÃO, conceicao finds Conceição.
+    expect((await emails(url, batch, 'company=sao%20joao')).emails).toEqual(['joao@padaria.com.br']);
+    expect((await emails(url, batch, `q=${encodeURIComponent('CONCEIÇÃO')}`)).emails).toEqual([
+      'joao@padaria.com.br',
+    ]);
+    expect((await emails(url, batch, 'position=socia')).emails).toEqual(['joao@padaria.com.br']);
     // LIKE wildcards are literal.
     expect((await emails(url, batch, 'company=%25')).emails).toEqual([]);
     // Cursor pagination under a filter.
@@ -138,6 +147,13 @@ describe('contact filters', () => {
     expect(text).toContain('bia@acme.com');
     expect(text).not.toContain('ana@acme.com');
     expect(text).toContain('status bounced, company ~ acme');
+
+    const accents = await slackPost(url, commandBody(`show ${batch} "sao joao"`, 'U1', slack.responseUrl()), {
+      type: 'form',
+    });
+    const found = JSON.stringify(accents.json());
+    expect(found).toContain('joao@padaria.com.br');
+    expect(found).not.toContain('ana@acme.com');
   });
 });
 
@@ -159,7 +175,7 @@ describe('exports', () => {
     const all = parse(await (await fetch(`${url}/contacts/batches/${batch}/export`)).text(), {
       columns: true,
     });
-    expect(all).toHaveLength(5);
+    expect(all).toHaveLength(6);
   });
 
   it('the suppression list (hashes) and a campaign per-recipient results, over REST and by DM in Slack', async () => {

@@ -1,15 +1,18 @@
 import type { ContactExportRow, ContactFilter, ContactPageQuery } from '../../core/batches/batch-store.js';
+import { foldFrom, foldText, foldTo } from '../../core/text-fold.js';
 import { notSendableReasonSql } from './audience-sql.js';
 import { type PgExec, rows } from './client.js';
 
 /** Escapes LIKE wildcards so user text is matched literally. */
 const escapeLike = (q: string) => q.replace(/[\\%_]/g, (c) => `\\${c}`);
-const likePattern = (q: string) => `%${escapeLike(q)}%`;
+
+/** A column folded as core/text-fold.ts says (the table holds no quote). */
+const folded = (column: string) => `translate(${column}, '${foldFrom}', '${foldTo}')`;
 
 /**
  * A contact filter (core/batches/contact-filter.ts) as SQL conditions on `contacts c`, its values
- * appended to `values` (placeholders numbered after those already there). ILIKE: SQLite's LIKE
- * ignores case, Postgres's LIKE does not.
+ * appended to `values` (placeholders numbered after those already there). Text is compared
+ * folded (case and accents aside) with the same table as SQLite, never by the locale's ILIKE.
  */
 export function filterConditions(f: ContactFilter, values: unknown[]): string[] {
   const conds: string[] = [];
@@ -17,22 +20,21 @@ export function filterConditions(f: ContactFilter, values: unknown[]): string[] 
     values.push(v);
     return `$${values.length}`;
   };
+  /** The columns contain the text, case and accents aside (one placeholder for all of them). */
+  const contains = (columns: string[], q: string) => {
+    const pattern = p(`%${escapeLike(foldText(q))}%`);
+    return `(${columns.map((c) => `${folded(c)} LIKE ${pattern} ESCAPE '\\'`).join(' OR ')})`;
+  };
   if (f.status) conds.push(`c.status = ${p(f.status)}`);
-  if (f.company) conds.push(`c.company ILIKE ${p(likePattern(f.company))} ESCAPE '\\'`);
-  if (f.position) conds.push(`c.position ILIKE ${p(likePattern(f.position))} ESCAPE '\\'`);
+  if (f.company) conds.push(contains(['c.company'], f.company));
+  if (f.position) conds.push(contains(['c.position'], f.position));
   if (f.domain) conds.push(`c.email ILIKE ${p(`%@${escapeLike(f.domain)}`)} ESCAPE '\\'`);
   if (f.validation === 'unchecked') conds.push('c.validation IS NULL');
   else if (f.validation) conds.push(`c.validation = ${p(f.validation)}`);
   if (f.createdFrom !== undefined) conds.push(`c.created_at >= ${p(f.createdFrom)}`);
   if (f.createdTo !== undefined) conds.push(`c.created_at < ${p(f.createdTo)}`);
   const q = f.q?.trim();
-  if (q) {
-    const pattern = p(likePattern(q));
-    conds.push(
-      `(c.email ILIKE ${pattern} ESCAPE '\\' OR c.name ILIKE ${pattern} ESCAPE '\\'
-        OR c.company ILIKE ${pattern} ESCAPE '\\' OR c.position ILIKE ${pattern} ESCAPE '\\')`,
-    );
-  }
+  if (q) conds.push(contains(['c.email', 'c.name', 'c.company', 'c.position'], q));
   return conds;
 }
 

@@ -348,6 +348,25 @@ describe.each(dialects)('batch store (%s)', (dialect) => {
     expect(await ids({ q: '  ANA ' })).toEqual([ana]);
     expect(await ids({ q: 'acme', status: 'active' })).toEqual([ana, bo]);
     expect(await ids({}, ana, 2)).toEqual([bo, cy]);
+
+    // Text filters ignore case and the accents of Latin letters, the same on both databases
+    // (Postgres's ILIKE would fold by its locale: Ã only in a UTF-8 one, Д too, SQLite's LIKE neither).
+    await t.query(`UPDATE contacts SET company = 'SÃO PAULO LTDA', name = 'José Álvares' WHERE id = $1`, [
+      cy,
+    ]);
+    await t.query(`UPDATE contacts SET company = 'Café Ørsted', position = 'Директор' WHERE id = $1`, [di]);
+    expect(await ids({ company: 'são paulo' })).toEqual([cy]);
+    expect(await ids({ company: 'sao paulo' })).toEqual([cy]);
+    expect(await ids({ company: 'SAO' })).toEqual([cy]);
+    expect(await ids({ company: 'cafe ø' })).toEqual([di]); // the filter's text is folded too: ø is o
+    expect(await ids({ company: 'CAFÉ ORSTED' })).toEqual([di]);
+    expect(await ids({ q: 'jose' })).toEqual([cy]);
+    expect(await ids({ q: 'ÁLVARES' })).toEqual([cy]);
+    expect(await ids({ q: 'alv_res' })).toEqual([]); // wildcards stay literal
+    expect(await ids({ position: 'Директор' })).toEqual([di]);
+    expect(await ids({ position: 'директор' })).toEqual([]); // beyond the table: as written
+    expect(await ids({ q: 'acme' })).toEqual([ana, bo, cy]); // cy@sub.acme.com
+
     // The batch inactive: its active contacts are not sendable because of it.
     await t.query(`UPDATE batches SET status = 'inactive' WHERE id = $1`, [b1]);
     expect((await batches.listContacts(b1, { filter: {}, limit: 1 }))[0]?.notSendableReason).toBe(
