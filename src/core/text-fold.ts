@@ -3,7 +3,9 @@
  * Latin letters, so `sao paulo` finds "SÃO PAULO LTDA" and `jose` finds "José", on SQLite as on
  * Postgres. Both databases fold a column with the same one-letter-for-one-letter table (Postgres
  * with `translate`, SQLite with `foldText` as a function), so the result never depends on the
- * database's locale. Letters outside the table (Greek, Cyrillic, ß, æ) are compared as written.
+ * database's locale. The table holds the Latin-1 letters (Portuguese, Spanish, French, German,
+ * Italian, the Nordic languages); other letters (ł, ř, ß, æ, Greek, Cyrillic) are compared as
+ * written, case included. Postgres needs a UTF-8 database for it (`translate` works by character).
  */
 
 const upper = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ';

@@ -8,6 +8,22 @@ describe('Postgres client (DATABASE_URL)', () => {
     for (const d of drops.splice(0)) await d();
   });
 
+  it('a database that is not UTF-8 is refused before anything is created, saying how to make one', async () => {
+    const ascii = await freshPg({ encoding: 'SQL_ASCII' });
+    drops.push(ascii.drop);
+    const refused = await migratePg(ascii.db).then(
+      () => null,
+      (e: unknown) => (e instanceof Error ? e.message : String(e)),
+    );
+    expect(refused).toContain(`"${ascii.name}" uses the encoding SQL_ASCII`);
+    expect(refused).toContain(`CREATE DATABASE ${ascii.name} ENCODING 'UTF8' TEMPLATE template0`);
+    const tables = await rows<{ n: number }>(
+      ascii.db.$client,
+      `SELECT count(*) AS n FROM information_schema.tables WHERE table_schema IN ('public', 'drizzle')`,
+    );
+    expect(tables).toEqual([{ n: 0 }]);
+  });
+
   it('three instances starting together migrate once, under the advisory lock', async () => {
     const empty = await freshPg({ migrated: false });
     drops.push(empty.drop);

@@ -96,6 +96,9 @@ describe('contact filters', () => {
       'joao@padaria.com.br',
     ]);
     expect((await emails(url, batch, 'position=socia')).emails).toEqual(['joao@padaria.com.br']);
+    // Typed decomposed (c + cedilla, a + tilde), as some keyboards send it: the same search.
+    const decomposed = encodeURIComponent('Conceic\u0327a\u0303o');
+    expect((await emails(url, batch, `q=${decomposed}`)).emails).toEqual(['joao@padaria.com.br']);
     // LIKE wildcards are literal.
     expect((await emails(url, batch, 'company=%25')).emails).toEqual([]);
     // Cursor pagination under a filter.

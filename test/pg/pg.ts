@@ -27,7 +27,9 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
  * A database of its own for one test, migrated (copied from the run's template), on the run's
  * real Postgres server: `db` (a pool) and `url`; `drop` closes the pool and drops it.
  */
-export async function freshPg(options: { max?: number; migrated?: boolean } = {}): Promise<{
+export async function freshPg(
+  options: { max?: number; migrated?: boolean; encoding?: 'SQL_ASCII' } = {},
+): Promise<{
   db: PgDb;
   url: string;
   name: string;
@@ -36,9 +38,11 @@ export async function freshPg(options: { max?: number; migrated?: boolean } = {}
   const name = `cb_${randomBytes(6).toString('hex')}`;
   await admin((c) =>
     c.query(
-      options.migrated === false
-        ? `CREATE DATABASE ${name}`
-        : `CREATE DATABASE ${name} TEMPLATE ${templateDb}`,
+      options.encoding
+        ? `CREATE DATABASE ${name} ENCODING '${options.encoding}' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`
+        : options.migrated === false
+          ? `CREATE DATABASE ${name}`
+          : `CREATE DATABASE ${name} TEMPLATE ${templateDb}`,
     ),
   );
   const url = pgDatabaseUrl(name);

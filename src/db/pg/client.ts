@@ -41,10 +41,23 @@ export function openPg(url: string, options: { max?: number } = {}): PgDb {
   return drizzle(pool, { schema });
 }
 
-/** Applies the migrations in drizzle/pg under the advisory lock; two instances starting together migrate once. */
+/**
+ * Applies the migrations in drizzle/pg under the advisory lock; two instances starting together
+ * migrate once. A database that is not UTF-8 is refused first, changing nothing: contacts' names
+ * need every character, and the text filters fold by character (core/text-fold.ts).
+ */
 export async function migratePg(db: PgDb): Promise<void> {
   const client = await db.$client.connect();
   try {
+    const [encoding] = (await client.query<{ server_encoding: string }>('SHOW server_encoding')).rows;
+    if (encoding?.server_encoding !== 'UTF8') {
+      const name = (await client.query<{ db: string }>('SELECT current_database() AS db')).rows[0]?.db;
+      throw new Error(
+        `The Postgres database "${name}" uses the encoding ${encoding?.server_encoding}; coldbatch needs UTF8 ` +
+          `(names in every alphabet, and text filters that fold accents). Create one with ` +
+          `CREATE DATABASE ${name} ENCODING 'UTF8' TEMPLATE template0 (or createdb -E UTF8 -T template0) and point DATABASE_URL at it.`,
+      );
+    }
     await client.query('SELECT pg_advisory_lock($1)', [migrationLockKey]);
     try {
       await migrate(drizzle(client, { schema }), { migrationsFolder: pgMigrationsFolder });
