@@ -67,7 +67,9 @@ export async function startEmbeddedPostgres(opts: { postgresFlags: string[]; ini
     persistent: false,
     createPostgresUser: process.getuid?.() === 0,
     onLog: () => {},
-    ...(opts.initdbFlags ? { initdbFlags: opts.initdbFlags } : {}),
+    // UTF-8 whatever the environment's locale (with LANG unset initdb would pick SQL_ASCII, which
+    // the app refuses): the C locale goes with any encoding.
+    initdbFlags: ['--encoding=UTF8', ...(opts.initdbFlags ?? [])],
     postgresFlags: opts.postgresFlags,
   });
   await server.initialise();
