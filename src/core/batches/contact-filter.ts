@@ -21,13 +21,9 @@ export type ContactFilter = {
   q?: string;
 };
 
-/** Composed (NFC), as stored values are: `é` typed as e + ◌́ then folds to e (core/text-fold.ts). */
-const text = z
-  .string()
-  .trim()
-  .min(1)
-  .max(200)
-  .transform((s) => s.normalize('NFC'));
+/** Filter text composed (NFC), as stored values are: `é` typed as e + ◌́ then folds to e (core/text-fold.ts). */
+const composed = (s: string) => s.normalize('NFC');
+const text = z.string().trim().min(1).max(200).transform(composed);
 const day = z.iso.date();
 const dateTime = z.iso.datetime({ offset: true });
 /** A day (`2026-01-31`, UTC midnight) or an ISO date-time with offset; a day that does not exist (2026-13-45, 2026-02-30) is refused. */
@@ -54,12 +50,7 @@ export const contactFilterQuery = z.object({
   validation: z.enum([...validationResults, 'unchecked']).optional(),
   createdFrom: instant.optional(),
   createdTo: instant.optional(),
-  q: z
-    .string()
-    .trim()
-    .max(200)
-    .transform((s) => s.normalize('NFC'))
-    .optional(),
+  q: z.string().trim().max(200).transform(composed).optional(),
 });
 
 const slackKeys: Record<string, keyof z.infer<typeof contactFilterQuery>> = {

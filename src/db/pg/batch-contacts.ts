@@ -1,10 +1,8 @@
 import type { ContactExportRow, ContactFilter, ContactPageQuery } from '../../core/batches/batch-store.js';
 import { foldFrom, foldText, foldTo } from '../../core/text-fold.js';
+import { escapeLike } from '../like.js';
 import { notSendableReasonSql } from './audience-sql.js';
 import { type PgExec, rows } from './client.js';
-
-/** Escapes LIKE wildcards so user text is matched literally. */
-const escapeLike = (q: string) => q.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** A column folded as core/text-fold.ts says (the table holds no quote). */
 const folded = (column: string) => `translate(${column}, '${foldFrom}', '${foldTo}')`;

@@ -2,12 +2,10 @@ import { and, asc, eq, gt, gte, lt, or, type SQL, type SQLWrapper, sql } from 'd
 import type { ContactExportRow, ContactFilter, ContactPageQuery } from '../../core/batches/batch-store.js';
 import { foldedFromOthers, foldText } from '../../core/text-fold.js';
 import type { Db } from '../client.js';
+import { escapeLike } from '../like.js';
 import { contacts, suppressions } from '../schema.js';
 import { notSendableReasonSql } from './audience-sql.js';
 import { contactFieldColumns } from './contact-status.js';
-
-/** Escapes LIKE wildcards so user text is matched literally. */
-const escapeLike = (q: string) => q.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /**
  * The column contains the text, case and accents aside (core/text-fold.ts). LIKE already
