@@ -4,6 +4,7 @@
  * of each row). The same outcomes on both; then what only Postgres has: another transaction
  * deleting the batch while contacts go into it, either way round.
  */
+import type { PoolClient } from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { emailHash } from '../../../src/core/keys.js';
 import { dialects, openTestDatabase, type TestDatabase } from '../../pg/dialects.js';
@@ -88,45 +89,50 @@ describe('contacts.batch_id on Postgres, with another transaction at once', () =
     t = undefined;
   });
 
-  it('contacts going into a batch being deleted wait for the delete, then are refused', async () => {
+  /**
+   * Runs `fn` with batch A importing, `other` (a second connection inside a transaction) and the
+   * test's own query function; returns how many contacts are left once it is done.
+   */
+  async function racing(
+    fn: (other: PoolClient, query: TestDatabase['query']) => Promise<void>,
+  ): Promise<number> {
     t = await openTestDatabase('postgres');
     if (t.dialect !== 'postgres') throw new Error('postgres only');
     await seedBatch(t, A, { status: 'importing' });
     const other = await t.db.$client.connect();
     try {
       await other.query('BEGIN');
-      await other.query('DELETE FROM batches WHERE id = $1', [A]);
-      const inserting = insertContacts(t, A, ['late@new.test']);
-      inserting.catch(() => {});
-      await someoneWaitsForALock(t.query);
-      await other.query('COMMIT');
-      await expect(inserting).rejects.toThrow(/contacts_batch_id_batches_id_fk/);
+      await fn(other, t.query);
     } finally {
       other.release();
     }
     const [n] = await t.query<{ n: number }>('SELECT count(*) AS n FROM contacts');
-    expect(Number(n?.n)).toBe(0);
+    return Number(n?.n);
+  }
+
+  it('contacts going into a batch being deleted wait for the delete, then are refused', async () => {
+    const left = await racing(async (other, query) => {
+      await other.query('DELETE FROM batches WHERE id = $1', [A]);
+      const inserting = insertContacts(t!, A, ['late@new.test']);
+      inserting.catch(() => {});
+      await someoneWaitsForALock(query);
+      await other.query('COMMIT');
+      await expect(inserting).rejects.toThrow(/contacts_batch_id_batches_id_fk/);
+    });
+    expect(left).toBe(0);
   });
 
   it('a batch deleted while contacts go into it waits for their commit, then takes them too', async () => {
-    t = await openTestDatabase('postgres');
-    if (t.dialect !== 'postgres') throw new Error('postgres only');
-    await seedBatch(t, A, { status: 'importing' });
-    const other = await t.db.$client.connect();
-    try {
-      await other.query('BEGIN');
+    const left = await racing(async (other, query) => {
       await other.query(
         `INSERT INTO contacts (email, email_hash, status, batch_id, created_at, updated_at) VALUES ('c1@new.test', $1, 'active', $2, 0, 0)`,
         [emailHash('c1@new.test'), A],
       );
-      const deleting = t.query('DELETE FROM batches WHERE id = $1', [A]);
-      await someoneWaitsForALock(t.query);
+      const deleting = query('DELETE FROM batches WHERE id = $1', [A]);
+      await someoneWaitsForALock(query);
       await other.query('COMMIT');
       await deleting;
-    } finally {
-      other.release();
-    }
-    const [n] = await t.query<{ n: number }>('SELECT count(*) AS n FROM contacts');
-    expect(Number(n?.n)).toBe(0);
+    });
+    expect(left).toBe(0);
   });
 });
